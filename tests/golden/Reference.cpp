@@ -1,0 +1,662 @@
+//===- tests/golden/Reference.cpp - Independent models of the scripts ----===//
+//
+// See Reference.h. Each model below is written from the algorithm, in the
+// shape its original source gives it (Freeverb as Jezar's revmodel, the
+// biquad as the cookbook's direct form I), not from the script.
+//
+//===----------------------------------------------------------------------===//
+#include "Reference.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <map>
+
+namespace dspjit::golden {
+
+// --- Building blocks --------------------------------------------------------
+
+float fract(float X) { return X - std::floor(X); }
+
+float smoothCoef(float TimeS, float SampleRate) {
+  return 1.0f - std::exp(-4.6f / std::max(TimeS * SampleRate, 1e-6f));
+}
+
+float db2lin(float Db) { return std::pow(10.0f, Db / 20.0f); }
+
+float lin2db(float X) {
+  return 20.0f * std::log10(std::max(std::fabs(X), 1e-10f));
+}
+
+float softclip(float X) {
+  if (X >= 1)
+    return 1;
+  if (X <= -1)
+    return -1;
+  return 1.5f * (X - X * X * X / 3.0f);
+}
+
+float polyBlep(float T, float Dt) {
+  if (T < Dt) { // the frame just after the wrap
+    float U = T / Dt;
+    return U + U - U * U - 1.0f;
+  }
+  if (T > 1.0f - Dt) { // the frame just before it
+    float U = (T - 1.0f) / Dt;
+    return U * U + U + U + 1.0f;
+  }
+  return 0.0f;
+}
+
+float Phasor::next(float FreqHz, float SampleRate) {
+  float Now = Phase;
+  Phase = fract(Phase + FreqHz / SampleRate);
+  return Now;
+}
+
+float sineOsc(Phasor &P, float FreqHz, float SampleRate) {
+  return std::sin(Tau * P.next(FreqHz, SampleRate));
+}
+
+float sawOsc(Phasor &P, float FreqHz, float SampleRate) {
+  float T = P.next(FreqHz, SampleRate);
+  // A naive saw falls by 2 at the wrap: subtract the upward-step residual.
+  return 2.0f * T - 1.0f - polyBlep(T, FreqHz / SampleRate);
+}
+
+float squareOsc(Phasor &P, float FreqHz, float SampleRate) {
+  float T = P.next(FreqHz, SampleRate);
+  float Dt = FreqHz / SampleRate;
+  float Naive = T < 0.5f ? 1.0f : -1.0f;
+  // Rises by 2 at the wrap, falls by 2 at mid-period.
+  return Naive + polyBlep(T, Dt) - polyBlep(fract(T + 0.5f), Dt);
+}
+
+static constexpr int64_t LehmerModulus = 16777213; // largest prime < 2^24
+static constexpr int64_t LehmerMultiplier = 4093;  // a primitive root of it
+
+Noise::Noise(double Seed)
+    : X(1 + int64_t(std::fmod(std::fabs(std::floor(Seed)), LehmerModulus - 1))) {}
+
+float Noise::next() {
+  X = X * LehmerMultiplier % LehmerModulus;
+  return float(2 * X - LehmerModulus) / float(LehmerModulus);
+}
+
+float OnePole::process(float X, float CutoffHz, float SampleRate) {
+  float Fc = std::clamp(CutoffHz, 0.0f, 0.49f * SampleRate);
+  float A = 1.0f - std::exp(-Tau * Fc / SampleRate);
+  Y += A * (X - Y);
+  return Y;
+}
+
+float Smoother::process(float X, float TimeS, float SampleRate) {
+  Y += smoothCoef(TimeS, SampleRate) * (X - Y);
+  return Y;
+}
+
+float DcBlocker::process(float X, float SampleRate) {
+  float R = 1.0f - Tau * 10.0f / SampleRate;
+  float Y = X - X1 + R * Y1;
+  X1 = X;
+  Y1 = Y;
+  return Y;
+}
+
+float EnvelopeFollower::process(float X, float AttackS, float ReleaseS,
+                                float SampleRate) {
+  float Level = std::fabs(X);
+  float Coef = smoothCoef(Level > Env ? AttackS : ReleaseS, SampleRate);
+  Env += Coef * (Level - Env);
+  return Env;
+}
+
+BiquadCoefs rbjCoefs(RbjShape Shape, float FreqHz, float Q, float GainDb,
+                     float SampleRate) {
+  float W0 = Tau * std::clamp(FreqHz, 1.0f, 0.49f * SampleRate) / SampleRate;
+  float Cw = std::cos(W0), Sw = std::sin(W0);
+  float Alpha = Sw / (2.0f * std::max(Q, 0.01f));
+  float A = std::pow(10.0f, GainDb / 40.0f);
+  float B0, B1, B2, A0, A1, A2;
+  switch (Shape) {
+  case RbjShape::Lowpass:
+    B0 = (1 - Cw) / 2, B1 = 1 - Cw, B2 = (1 - Cw) / 2;
+    A0 = 1 + Alpha, A1 = -2 * Cw, A2 = 1 - Alpha;
+    break;
+  case RbjShape::Highpass:
+    B0 = (1 + Cw) / 2, B1 = -(1 + Cw), B2 = (1 + Cw) / 2;
+    A0 = 1 + Alpha, A1 = -2 * Cw, A2 = 1 - Alpha;
+    break;
+  case RbjShape::Bandpass: // constant 0 dB peak gain
+    B0 = Alpha, B1 = 0, B2 = -Alpha;
+    A0 = 1 + Alpha, A1 = -2 * Cw, A2 = 1 - Alpha;
+    break;
+  case RbjShape::Notch:
+    B0 = 1, B1 = -2 * Cw, B2 = 1;
+    A0 = 1 + Alpha, A1 = -2 * Cw, A2 = 1 - Alpha;
+    break;
+  case RbjShape::Peak:
+    B0 = 1 + Alpha * A, B1 = -2 * Cw, B2 = 1 - Alpha * A;
+    A0 = 1 + Alpha / A, A1 = -2 * Cw, A2 = 1 - Alpha / A;
+    break;
+  case RbjShape::LowShelf: {
+    float K = 2 * std::sqrt(A) * Alpha;
+    B0 = A * ((A + 1) - (A - 1) * Cw + K);
+    B1 = 2 * A * ((A - 1) - (A + 1) * Cw);
+    B2 = A * ((A + 1) - (A - 1) * Cw - K);
+    A0 = (A + 1) + (A - 1) * Cw + K;
+    A1 = -2 * ((A - 1) + (A + 1) * Cw);
+    A2 = (A + 1) + (A - 1) * Cw - K;
+    break;
+  }
+  case RbjShape::HighShelf: {
+    float K = 2 * std::sqrt(A) * Alpha;
+    B0 = A * ((A + 1) + (A - 1) * Cw + K);
+    B1 = -2 * A * ((A - 1) + (A + 1) * Cw);
+    B2 = A * ((A + 1) + (A - 1) * Cw - K);
+    A0 = (A + 1) - (A - 1) * Cw + K;
+    A1 = 2 * ((A - 1) - (A + 1) * Cw);
+    A2 = (A + 1) - (A - 1) * Cw - K;
+    break;
+  }
+  }
+  return {B0 / A0, B1 / A0, B2 / A0, A1 / A0, A2 / A0};
+}
+
+float Biquad::process(float X, const BiquadCoefs &C) {
+  float Y = C.B0 * X + C.B1 * X1 + C.B2 * X2 - C.A1 * Y1 - C.A2 * Y2;
+  X2 = X1;
+  X1 = X;
+  Y2 = Y1;
+  Y1 = Y;
+  return Y;
+}
+
+Svf::Outputs Svf::process(float X, float FreqHz, float Q, float SampleRate) {
+  // Simper, "Linear Trapezoidal Integrated SVF" (Cytomic, 2013).
+  float G = std::tan(Pi * std::clamp(FreqHz, 1.0f, 0.49f * SampleRate) / SampleRate);
+  float K = 1.0f / std::max(Q, 0.01f);
+  float A1 = 1.0f / (1.0f + G * (G + K));
+  float A2 = G * A1;
+  float A3 = G * A2;
+  float V3 = X - Ic2;
+  float V1 = A1 * Ic1 + A2 * V3;
+  float V2 = Ic2 + A2 * Ic1 + A3 * V3;
+  Ic1 = 2 * V1 - Ic1;
+  Ic2 = 2 * V2 - Ic2;
+  return {V2, V1, X - K * V1 - V2};
+}
+
+DelayLine::DelayLine(size_t Length) : Ring(Length, 0.0f) {}
+
+void DelayLine::write(float X) {
+  Ring[Next] = X;
+  Next = (Next + 1) % Ring.size();
+}
+
+float DelayLine::tap(float N) const {
+  size_t Length = Ring.size();
+  float Clamped = std::clamp(std::trunc(N), 1.0f, float(Length));
+  size_t Back = size_t(Clamped);
+  return Ring[(Next + Length - Back) % Length];
+}
+
+float DelayLine::read(float T) const {
+  float Clamped = std::clamp(T, 1.0f, float(Ring.size()));
+  float Whole = std::floor(Clamped);
+  float Frac = Clamped - Whole;
+  float A = tap(Whole), B = tap(Whole + 1);
+  return A + Frac * (B - A);
+}
+
+float FreeverbComb::process(float Input, float Feedback, float Damp) {
+  float Output = Buffer[Index];
+  FilterStore = Output * (1 - Damp) + FilterStore * Damp;
+  Buffer[Index] = Input + FilterStore * Feedback;
+  if (++Index >= Buffer.size())
+    Index = 0;
+  return Output;
+}
+
+float FreeverbAllpass::process(float Input, float Feedback) {
+  float BufOut = Buffer[Index];
+  float Output = -Input + BufOut;
+  Buffer[Index] = Input + BufOut * Feedback;
+  if (++Index >= Buffer.size())
+    Index = 0;
+  return Output;
+}
+
+// --- The execution model ----------------------------------------------------
+
+Processor::Processor(unsigned Inputs, unsigned Outputs, double SampleRate)
+    : Rate(float(SampleRate)), Inputs(Inputs), Outputs(Outputs),
+      SampleRate(SampleRate), FrameIn(std::max(Inputs, 1u)),
+      FrameOut(Outputs) {}
+
+int Processor::addParam(ParamSpec Spec) {
+  Param P;
+  // value += (1 - exp(-4.6 / (T sr))) (target - value), 99% of a step in T.
+  P.Coef = Spec.SmoothSeconds > 0
+               ? float(1.0 - std::exp(-4.6 / (Spec.SmoothSeconds * SampleRate)))
+               : 1.0f;
+  P.Target = P.Value = Spec.Def;
+  P.Spec = std::move(Spec);
+  Params.push_back(std::move(P));
+  return int(Params.size() - 1);
+}
+
+int Processor::addMeter(std::string Name, unsigned Width) {
+  Meters.push_back({std::move(Name), std::vector<float>(Width, 0.0f)});
+  return int(Meters.size() - 1);
+}
+
+bool Processor::setParam(std::string_view Name, float Value) {
+  for (Param &P : Params) {
+    if (P.Spec.Name == Name) {
+      P.Target = Value;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<std::string> Processor::meterNames() const {
+  std::vector<std::string> Names;
+  for (const Meter &M : Meters)
+    Names.push_back(M.Name);
+  return Names;
+}
+
+const std::vector<float> *Processor::meter(std::string_view Name) const {
+  for (const Meter &M : Meters)
+    if (M.Name == Name)
+      return &M.Lanes;
+  return nullptr;
+}
+
+void Processor::process(const float *In, float *Out, unsigned Frames) {
+  for (Param &P : Params) {
+    P.Target = std::isnan(P.Target) ? P.Spec.Def
+                                    : std::clamp(P.Target, P.Spec.Min, P.Spec.Max);
+    if (P.Spec.SmoothSeconds <= 0)
+      P.Value = P.Target;
+  }
+  beginBlock();
+  for (unsigned F = 0; F < Frames; ++F) {
+    for (Param &P : Params)
+      if (P.Spec.SmoothSeconds > 0)
+        P.Value += P.Coef * (P.Target - P.Value);
+    for (unsigned C = 0; C < Inputs; ++C)
+      FrameIn[C] = In[size_t(F) * Inputs + C];
+    std::fill(FrameOut.begin(), FrameOut.end(), 0.0f);
+    frame(FrameIn.data(), FrameOut.data());
+    for (unsigned C = 0; C < Outputs; ++C) {
+      float V = FrameOut[C];
+      Out[size_t(F) * Outputs + C] = std::isfinite(V) ? V : 0.0f;
+    }
+  }
+}
+
+// --- The examples -----------------------------------------------------------
+
+namespace {
+
+class Wire : public Processor {
+public:
+  explicit Wire(double Sr) : Processor(2, 2, Sr) {}
+
+protected:
+  void frame(const float *In, float *Out) override {
+    Out[0] = In[0];
+    Out[1] = In[1];
+  }
+};
+
+class Gain : public Processor {
+public:
+  explicit Gain(double Sr) : Processor(2, 2, Sr) {}
+
+protected:
+  void frame(const float *In, float *Out) override {
+    float G = db2lin(param(GainDb));
+    for (int C = 0; C < 2; ++C)
+      Out[C] = In[C] * G;
+  }
+
+private:
+  int GainDb = addParam({"gain", 0, -60, 12});
+};
+
+class Tremolo : public Processor {
+public:
+  explicit Tremolo(double Sr) : Processor(2, 2, Sr) {}
+
+protected:
+  void frame(const float *In, float *Out) override {
+    // Gain 1 at the LFO's crest, 1 - depth at its trough.
+    float Lfo = 0.5f + 0.5f * sineOsc(Osc, param(RateHz), Rate);
+    float G = 1 - param(Depth) * (1 - Lfo);
+    for (int C = 0; C < 2; ++C)
+      Out[C] = In[C] * G;
+  }
+
+private:
+  int RateHz = addParam({"rate", 5, 0.1f, 20});
+  int Depth = addParam({"depth", 0.5f, 0, 1});
+  Phasor Osc;
+};
+
+class Echo : public Processor {
+public:
+  explicit Echo(double Sr)
+      : Processor(2, 2, Sr), Lines{DelayLine(size_t(std::ceil(2 * Sr))),
+                                   DelayLine(size_t(std::ceil(2 * Sr)))} {}
+
+protected:
+  void frame(const float *In, float *Out) override {
+    for (int C = 0; C < 2; ++C) {
+      float Wet = Lines[C].read(param(Time) * Rate);
+      Lines[C].write(In[C] + param(Feedback) * Wet);
+      Out[C] = In[C] + param(Mix) * (Wet - In[C]);
+    }
+  }
+
+private:
+  int Time = addParam({"time", 0.35f, 0.01f, 2});
+  int Feedback = addParam({"feedback", 0.4f, 0, 0.95f});
+  int Mix = addParam({"mix", 0.3f, 0, 1});
+  std::array<DelayLine, 2> Lines;
+};
+
+class Lowpass : public Processor {
+public:
+  explicit Lowpass(double Sr) : Processor(2, 2, Sr) {}
+
+protected:
+  void frame(const float *In, float *Out) override {
+    for (int C = 0; C < 2; ++C)
+      Out[C] = Filters[C].process(In[C], param(Cutoff), Rate);
+  }
+
+private:
+  int Cutoff = addParam({"cutoff", 1000, 20, 20000});
+  std::array<OnePole, 2> Filters;
+};
+
+/// A multimode RBJ biquad whose coefficients are computed once per callback.
+class MultimodeBiquad : public Processor {
+public:
+  explicit MultimodeBiquad(double Sr) : Processor(2, 2, Sr) {}
+
+protected:
+  void beginBlock() override {
+    static const RbjShape Shapes[] = {
+        RbjShape::Lowpass, RbjShape::Highpass,  RbjShape::Bandpass,
+        RbjShape::Notch,   RbjShape::Peak,      RbjShape::LowShelf,
+        RbjShape::HighShelf};
+    int Shape = int(std::round(param(Mode)));
+    Coefs = rbjCoefs(Shapes[std::clamp(Shape, 0, 6)], param(Freq), param(Q),
+                     param(GainDb), Rate);
+  }
+  void frame(const float *In, float *Out) override {
+    for (int C = 0; C < 2; ++C)
+      Out[C] = Filters[C].process(In[C], Coefs);
+  }
+
+private:
+  int Mode = addParam({"mode", 0, 0, 6, 0});
+  int Freq = addParam({"freq", 1000, 20, 20000});
+  int Q = addParam({"q", 0.707f, 0.1f, 20});
+  int GainDb = addParam({"gain", 0, -24, 24});
+  BiquadCoefs Coefs;
+  std::array<Biquad, 2> Filters;
+};
+
+class Distortion : public Processor {
+public:
+  explicit Distortion(double Sr) : Processor(2, 2, Sr) {}
+
+protected:
+  void frame(const float *In, float *Out) override {
+    float Drive = db2lin(param(DriveDb)), Level = db2lin(param(LevelDb));
+    for (int C = 0; C < 2; ++C) {
+      float Shaped = std::tanh(In[C] * Drive);
+      Out[C] = Level * Tone[C].process(Shaped, param(ToneHz), Rate);
+    }
+  }
+
+private:
+  int DriveDb = addParam({"drive", 12, 0, 48});
+  int ToneHz = addParam({"tone", 6000, 200, 20000});
+  int LevelDb = addParam({"level", -6, -40, 6});
+  std::array<OnePole, 2> Tone;
+};
+
+/// Jezar's revmodel (Freeverb 1.0), with its parameters smoothed per frame.
+class Freeverb : public Processor {
+public:
+  explicit Freeverb(double Sr) : Processor(2, 2, Sr) {
+    static const int CombTuning[] = {1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617};
+    static const int AllpassTuning[] = {556, 441, 341, 225};
+    const int StereoSpread = 23;
+    auto Scaled = [&](int Tuning) { return size_t(std::round(Tuning * Sr / 44100)); };
+    for (int T : CombTuning) {
+      CombL.emplace_back(Scaled(T));
+      CombR.emplace_back(Scaled(T + StereoSpread));
+    }
+    for (int T : AllpassTuning) {
+      AllpassL.emplace_back(Scaled(T));
+      AllpassR.emplace_back(Scaled(T + StereoSpread));
+    }
+  }
+
+protected:
+  void frame(const float *In, float *Out) override {
+    // revmodel::update()
+    const float FixedGain = 0.015f, ScaleWet = 3, ScaleDry = 2,
+                ScaleDamp = 0.4f, ScaleRoom = 0.28f, OffsetRoom = 0.7f;
+    float Wet = param(WetP) * ScaleWet;
+    float Wet1 = Wet * (param(Width) / 2 + 0.5f);
+    float Wet2 = Wet * ((1 - param(Width)) / 2);
+    float Dry = param(DryP) * ScaleDry;
+    bool Frozen = param(Freeze) >= 0.5f;
+    float RoomSize1 = Frozen ? 1 : param(RoomSize) * ScaleRoom + OffsetRoom;
+    float Damp1 = Frozen ? 0 : param(Damp) * ScaleDamp;
+    float Gain = Frozen ? 0 : FixedGain;
+
+    // revmodel::processreplace(), one frame.
+    float OutL = 0, OutR = 0;
+    float Input = (In[0] + In[1]) * Gain;
+    for (size_t I = 0; I < CombL.size(); ++I) {
+      OutL += CombL[I].process(Input, RoomSize1, Damp1);
+      OutR += CombR[I].process(Input, RoomSize1, Damp1);
+    }
+    for (size_t I = 0; I < AllpassL.size(); ++I) {
+      OutL = AllpassL[I].process(OutL, 0.5f);
+      OutR = AllpassR[I].process(OutR, 0.5f);
+    }
+    Out[0] = OutL * Wet1 + OutR * Wet2 + In[0] * Dry;
+    Out[1] = OutR * Wet1 + OutL * Wet2 + In[1] * Dry;
+  }
+
+private:
+  int RoomSize = addParam({"roomsize", 0.5f, 0, 1});
+  int Damp = addParam({"damp", 0.5f, 0, 1});
+  int WetP = addParam({"wet", 1.0f / 3, 0, 1});
+  int DryP = addParam({"dry", 0, 0, 1});
+  int Width = addParam({"width", 1, 0, 1});
+  int Freeze = addParam({"freeze", 0, 0, 1, 0});
+  std::vector<FreeverbComb> CombL, CombR;
+  std::vector<FreeverbAllpass> AllpassL, AllpassR;
+};
+
+class Chorus : public Processor {
+public:
+  explicit Chorus(double Sr)
+      : Processor(2, 2, Sr), Lines{DelayLine(size_t(std::ceil(0.05 * Sr))),
+                                   DelayLine(size_t(std::ceil(0.05 * Sr)))} {}
+
+protected:
+  void frame(const float *In, float *Out) override {
+    float Phase = Lfo.next(param(RateHz), Rate);
+    for (int C = 0; C < 2; ++C) {
+      // The right channel's LFO is a quarter period behind the left's.
+      float Mod = std::sin(Tau * fract(Phase + 0.25f * C));
+      float DelayFrames = (param(TimeMs) + param(DepthMs) * Mod) * 0.001f * Rate;
+      float Wet = Lines[C].read(DelayFrames);
+      Lines[C].write(In[C]);
+      Out[C] = In[C] + param(Mix) * (Wet - In[C]);
+    }
+  }
+
+private:
+  int RateHz = addParam({"rate", 0.8f, 0.05f, 5});
+  int TimeMs = addParam({"time", 15, 5, 30});
+  int DepthMs = addParam({"depth", 3, 0, 5});
+  int Mix = addParam({"mix", 0.5f, 0, 1});
+  Phasor Lfo;
+  std::array<DelayLine, 2> Lines;
+};
+
+class RingMod : public Processor {
+public:
+  explicit RingMod(double Sr) : Processor(2, 2, Sr) {}
+
+protected:
+  void frame(const float *In, float *Out) override {
+    float Carrier = sineOsc(Osc, param(Freq), Rate);
+    for (int C = 0; C < 2; ++C)
+      Out[C] = In[C] + param(Mix) * (In[C] * Carrier - In[C]);
+  }
+
+private:
+  int Freq = addParam({"freq", 440, 1, 5000});
+  int Mix = addParam({"mix", 1, 0, 1});
+  Phasor Osc;
+};
+
+class Additive : public Processor {
+public:
+  explicit Additive(double Sr) : Processor(0, 2, Sr) {}
+
+protected:
+  void frame(const float *, float *Out) override {
+    float Sum = 0, AmpSum = 0;
+    for (int K = 1; K <= NumPartials; ++K) {
+      float F = param(Freq) * float(K);
+      float Amp = std::pow(float(K), -param(Tilt));
+      if (K % 2 == 0)
+        Amp *= param(Even);
+      if (!(F < Rate / 2)) // at or above Nyquist: silent
+        Amp = 0;
+      Sum += Amp * std::sin(Tau * Phases[K - 1].next(F, Rate));
+      AmpSum += Amp;
+    }
+    Out[0] = Out[1] = db2lin(param(Level)) * Sum / AmpSum;
+  }
+
+private:
+  static constexpr int NumPartials = 64;
+  int Freq = addParam({"freq", 110, 20, 2000});
+  int Tilt = addParam({"tilt", 1, 0, 3});
+  int Even = addParam({"even", 1, 0, 1});
+  int Level = addParam({"level", -6, -60, 0});
+  std::array<Phasor, NumPartials> Phases;
+};
+
+class Meter : public Processor {
+public:
+  explicit Meter(double Sr) : Processor(2, 2, Sr) {}
+
+protected:
+  void frame(const float *In, float *Out) override {
+    for (int C = 0; C < 2; ++C) {
+      Out[C] = In[C];
+      float MeanSquare = Rms[C].process(In[C] * In[C], param(WindowMs) * 0.001f, Rate);
+      meterLanes(RmsMeter)[C] = lin2db(std::sqrt(MeanSquare));
+      meterLanes(PeakMeter)[C] = lin2db(Peak[C].process(In[C], 0, param(Release), Rate));
+    }
+  }
+
+private:
+  int WindowMs = addParam({"window", 300, 10, 3000});
+  int Release = addParam({"release", 1.5f, 0.1f, 5});
+  int RmsMeter = addMeter("rms", 2);
+  int PeakMeter = addMeter("peak", 2);
+  std::array<Smoother, 2> Rms;
+  std::array<EnvelopeFollower, 2> Peak;
+};
+
+class Gate : public Processor {
+public:
+  explicit Gate(double Sr) : Processor(2, 2, Sr) {}
+
+protected:
+  void frame(const float *In, float *Out) override {
+    float Level = Detector.process(std::max(std::fabs(In[0]), std::fabs(In[1])),
+                                   0, 0.05f, Rate);
+    if (Level > db2lin(param(Threshold))) {
+      IsOpen = 1;
+      HoldLeft = param(HoldMs) * 0.001f * Rate;
+    } else if (Level < db2lin(param(Threshold) - param(Hysteresis))) {
+      if (HoldLeft > 0)
+        HoldLeft -= 1;
+      else
+        IsOpen = 0;
+    }
+    float Fade = IsOpen > GainNow ? smoothCoef(param(AttackMs) * 0.001f, Rate)
+                                  : smoothCoef(param(ReleaseMs) * 0.001f, Rate);
+    GainNow += Fade * (IsOpen - GainNow);
+    Out[0] = In[0] * GainNow;
+    Out[1] = In[1] * GainNow;
+    meterLanes(OpenMeter)[0] = IsOpen;
+  }
+
+private:
+  int Threshold = addParam({"threshold", -40, -80, 0});
+  int Hysteresis = addParam({"hysteresis", 6, 0, 20});
+  int HoldMs = addParam({"hold", 50, 0, 500});
+  int AttackMs = addParam({"attack", 1, 0.1f, 50});
+  int ReleaseMs = addParam({"release", 100, 5, 2000});
+  int OpenMeter = addMeter("open", 1);
+  EnvelopeFollower Detector;
+  float IsOpen = 0, HoldLeft = 0, GainNow = 0;
+};
+
+using Factory = std::unique_ptr<Processor> (*)(double);
+
+template <class T> std::unique_ptr<Processor> make(double Sr) {
+  return std::make_unique<T>(Sr);
+}
+
+const std::map<std::string, Factory, std::less<>> &examples() {
+  static const std::map<std::string, Factory, std::less<>> Table = {
+      {"wire", make<Wire>},         {"gain", make<Gain>},
+      {"tremolo", make<Tremolo>},   {"echo", make<Echo>},
+      {"lowpass", make<Lowpass>},   {"biquad", make<MultimodeBiquad>},
+      {"distortion", make<Distortion>}, {"freeverb", make<Freeverb>},
+      {"chorus", make<Chorus>},     {"ringmod", make<RingMod>},
+      {"additive", make<Additive>}, {"meter", make<Meter>},
+      {"gate", make<Gate>},
+  };
+  return Table;
+}
+
+} // namespace
+
+std::vector<std::string> exampleNames() {
+  std::vector<std::string> Names;
+  for (const auto &[Name, F] : examples())
+    Names.push_back(Name);
+  return Names;
+}
+
+std::unique_ptr<Processor> makeExample(std::string_view Name, double SampleRate) {
+  auto It = examples().find(Name);
+  if (It == examples().end())
+    return nullptr;
+  return It->second(SampleRate);
+}
+
+} // namespace dspjit::golden

@@ -1,0 +1,267 @@
+//===- tests/golden/Reference.h - Independent models of the scripts -*- C++ -*-===//
+//
+// The golden tests compare what the JIT makes of a script with what these
+// plain C++ loops make of the same algorithm. They are written from the
+// algorithms' sources (the RBJ Audio EQ Cookbook, Simper's SVF paper, Jezar's
+// Freeverb, the PolyBLEP literature), not translated from the scripts, and
+// they follow the execution model the compiler implements (dsl/LANGUAGE.md,
+// "Execution model"): parameter targets are clamped at each callback, `block`
+// runs once per callback, smoothing advances before every frame, `out`
+// starts each frame at 0, and non-finite output samples become 0.
+//
+// State is kept in 32-bit floats, like a kernel compiled without --double.
+// That matters most for oscillators: a phase accumulated in float drifts
+// away from one accumulated in double by more than the test's tolerance
+// within a second, while two float accumulators stay in step.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSPJIT_TESTS_GOLDEN_REFERENCE_H
+#define DSPJIT_TESTS_GOLDEN_REFERENCE_H
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dspjit::golden {
+
+constexpr float Pi = 3.14159265358979323846f;
+constexpr float Tau = 6.28318530717958647692f;
+
+// --- One building block per standard-library function ---------------------
+
+/// x - floor(x).
+float fract(float X);
+/// The coefficient of a one-pole that covers 99% of a step in TimeS seconds.
+float smoothCoef(float TimeS, float SampleRate);
+float db2lin(float Db);
+/// 20 log10 |x|, floored at -200 dB.
+float lin2db(float X);
+/// The cubic soft clipper 1.5 (x - x^3 / 3) on [-1, 1], +-1 beyond.
+float softclip(float X);
+/// The PolyBLEP residual of an upward unit-phase step at phase T, step Dt.
+float polyBlep(float T, float Dt);
+
+/// A [0, 1) ramp; next() returns the current phase and then advances.
+class Phasor {
+public:
+  float next(float FreqHz, float SampleRate);
+
+private:
+  float Phase = 0;
+};
+
+/// Band-limited oscillators built on a Phasor.
+float sineOsc(Phasor &P, float FreqHz, float SampleRate);
+float sawOsc(Phasor &P, float FreqHz, float SampleRate);
+float squareOsc(Phasor &P, float FreqHz, float SampleRate);
+
+/// The Lehmer generator x <- 4093 x mod 16777213, in 64-bit integers,
+/// scaled to (-1, 1).
+class Noise {
+public:
+  explicit Noise(double Seed = 1234567);
+  float next();
+
+private:
+  int64_t X;
+};
+
+/// One-pole lowpass y += (1 - exp(-tau fc / sr)) (x - y).
+class OnePole {
+public:
+  float process(float X, float CutoffHz, float SampleRate);
+
+private:
+  float Y = 0;
+};
+
+/// One-pole smoother reaching 99% of a step in TimeS.
+class Smoother {
+public:
+  float process(float X, float TimeS, float SampleRate);
+
+private:
+  float Y = 0;
+};
+
+/// y = x - x[n-1] + r y[n-1], corner near 10 Hz.
+class DcBlocker {
+public:
+  float process(float X, float SampleRate);
+
+private:
+  float X1 = 0, Y1 = 0;
+};
+
+/// Peak follower of |x| with separate 99% rise and fall times.
+class EnvelopeFollower {
+public:
+  float process(float X, float AttackS, float ReleaseS, float SampleRate);
+
+private:
+  float Env = 0;
+};
+
+/// Biquad coefficients divided by a0.
+struct BiquadCoefs {
+  float B0 = 1, B1 = 0, B2 = 0, A1 = 0, A2 = 0;
+};
+
+enum class RbjShape { Lowpass, Highpass, Bandpass, Notch, Peak, LowShelf, HighShelf };
+
+/// The Audio EQ Cookbook's formulas, frequency clamped to [1, 0.49 sr] and
+/// Q to at least 0.01.
+BiquadCoefs rbjCoefs(RbjShape Shape, float FreqHz, float Q, float GainDb,
+                     float SampleRate);
+
+/// Direct form I.
+class Biquad {
+public:
+  float process(float X, const BiquadCoefs &C);
+
+private:
+  float X1 = 0, X2 = 0, Y1 = 0, Y2 = 0;
+};
+
+/// Simper's trapezoidal state-variable filter.
+class Svf {
+public:
+  struct Outputs {
+    float Low, Band, High;
+  };
+  Outputs process(float X, float FreqHz, float Q, float SampleRate);
+
+private:
+  float Ic1 = 0, Ic2 = 0;
+};
+
+/// A delay line as the language defines it: tap(n) is the n-th most recent
+/// write, n truncated and clamped to [1, length]; read(t) interpolates
+/// linearly between tap(floor t) and tap(floor t + 1), t clamped likewise.
+class DelayLine {
+public:
+  explicit DelayLine(size_t Length);
+  void write(float X);
+  float tap(float N) const;
+  float read(float T) const;
+
+private:
+  std::vector<float> Ring;
+  size_t Next = 0; // where the next write goes
+};
+
+/// Jezar's comb: a circular buffer with a one-pole lowpass in the feedback.
+class FreeverbComb {
+public:
+  explicit FreeverbComb(size_t Length) : Buffer(Length, 0.0f) {}
+  float process(float Input, float Feedback, float Damp);
+
+private:
+  std::vector<float> Buffer;
+  size_t Index = 0;
+  float FilterStore = 0;
+};
+
+/// Jezar's allpass: output = buffer - input, buffer = input + buffer * g.
+class FreeverbAllpass {
+public:
+  explicit FreeverbAllpass(size_t Length) : Buffer(Length, 0.0f) {}
+  float process(float Input, float Feedback);
+
+private:
+  std::vector<float> Buffer;
+  size_t Index = 0;
+};
+
+// --- The execution model ---------------------------------------------------
+
+struct ParamSpec {
+  std::string Name;
+  float Def = 0, Min = 0, Max = 1;
+  /// Time to cover 99% of a change; 0 for `nosmooth`.
+  double SmoothSeconds = 0.01;
+};
+
+/// A reference model of one script: params, meters and a per-frame body run
+/// exactly in the order a kernel runs them.
+class Processor {
+public:
+  Processor(unsigned Inputs, unsigned Outputs, double SampleRate);
+  virtual ~Processor() = default;
+
+  unsigned inputs() const { return Inputs; }
+  unsigned outputs() const { return Outputs; }
+  double sampleRate() const { return SampleRate; }
+
+  /// Sets a parameter's target, as the host does; it is clamped at the next
+  /// callback. Returns false for an unknown name.
+  bool setParam(std::string_view Name, float Value);
+
+  /// One callback: Frames interleaved frames (In may be null without
+  /// inputs).
+  void process(const float *In, float *Out, unsigned Frames);
+
+  std::vector<std::string> meterNames() const;
+  /// The lanes of a meter, as the host would read them now; null if unknown.
+  const std::vector<float> *meter(std::string_view Name) const;
+
+protected:
+  /// Declares a parameter; returns the index to pass to param().
+  int addParam(ParamSpec Spec);
+  /// The smoothed value in use for the current frame (or block).
+  float param(int Index) const { return Params[Index].Value; }
+  /// Declares a meter of Width lanes; returns its index.
+  int addMeter(std::string Name, unsigned Width);
+  std::vector<float> &meterLanes(int Index) { return Meters[Index].Lanes; }
+
+  /// Runs once per callback, after targets are clamped (the `block`).
+  virtual void beginBlock() {}
+  /// Runs once per frame: In has inputs() samples, Out outputs() zeros.
+  virtual void frame(const float *In, float *Out) = 0;
+
+  const float Rate; // the sample rate as a float, as scripts see `sr`
+
+private:
+  struct Param {
+    ParamSpec Spec;
+    float Target, Value, Coef;
+  };
+  struct Meter {
+    std::string Name;
+    std::vector<float> Lanes;
+  };
+  unsigned Inputs, Outputs;
+  double SampleRate;
+  std::vector<Param> Params;
+  std::vector<Meter> Meters;
+  std::vector<float> FrameIn, FrameOut;
+};
+
+/// A processor whose frame is a function: the tests use it to model the
+/// one-line wrapper scripts around each standard-library function.
+class FrameFunction : public Processor {
+public:
+  using Body = std::function<void(const float *In, float *Out)>;
+  FrameFunction(unsigned Inputs, unsigned Outputs, double SampleRate, Body F)
+      : Processor(Inputs, Outputs, SampleRate), F(std::move(F)) {}
+
+protected:
+  void frame(const float *In, float *Out) override { F(In, Out); }
+
+private:
+  Body F;
+};
+
+/// The names of the examples that have a reference model ("echo", ...).
+std::vector<std::string> exampleNames();
+
+/// The reference model of examples/NAME.dsp, or null if there is none.
+std::unique_ptr<Processor> makeExample(std::string_view Name, double SampleRate);
+
+} // namespace dspjit::golden
+
+#endif
