@@ -1,0 +1,505 @@
+//===- tests/golden/golden_test.cpp - Scripts against independent models -===//
+//
+// Every example and every standard-library function is compiled twice
+// (optLevel 0 and 3), run on an impulse, a 440 Hz sine and noise (0.5 s at
+// 48 kHz, 64-frame blocks), and compared with the C++ model of the same
+// algorithm in Reference.cpp. The examples also run a scenario that moves
+// their parameters mid-render, which exercises clamping, smoothing and
+// `nosmooth`.
+//
+// Tolerances, as the largest absolute difference over the render divided by
+// the largest absolute value of the expected signal (floored at 1e-3):
+//   - kernel vs reference: 1e-4. Both compute in 32-bit floats, but not with
+//     the same operation order: the compiler may fold constants in double,
+//     libm and constant folding may differ in the last bit, and the
+//     reference groups some expressions differently. Each such difference
+//     is about 1e-7 relative; recursive filters accumulate it over their
+//     decay (about 1 / (1 - pole radius) frames), which stays below 1e-5 for
+//     every filter here, and 1e-4 leaves room while still catching any
+//     wrong coefficient, off-by-one delay or misplaced smoothing step,
+//     which all show up at 1e-3 or far more.
+//   - optLevel 0 vs 3: 1e-5. The optimizer may not change floating-point
+//     semantics (no fast-math), so only constant folding of libm calls can
+//     differ.
+//
+//===----------------------------------------------------------------------===//
+#include "Reference.h"
+
+#include "compiler/Compiler.h"
+#include "runtime/Instance.h"
+#include "runtime/Signals.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace dspjit::golden {
+namespace {
+
+constexpr double SampleRate = 48000;
+constexpr float Sr = 48000;
+constexpr unsigned BlockSize = 64;
+constexpr uint64_t Frames = 24000; // 0.5 s, 375 blocks
+constexpr double ReferenceTolerance = 1e-4;
+constexpr double OptLevelTolerance = 1e-5;
+
+/// A host action just before a block: set a parameter's target.
+struct ParamChange {
+  unsigned Block;
+  std::string Name;
+  float Value;
+};
+
+struct Scenario {
+  std::string Name;
+  SignalSpec Signal;
+  std::vector<ParamChange> Changes;
+};
+
+SignalSpec signal(std::string_view Text) {
+  auto S = parseSignal(Text);
+  EXPECT_TRUE(bool(S)) << S.error();
+  return S ? *S : SignalSpec{};
+}
+
+/// The default-parameter scenarios every script runs.
+std::vector<Scenario> basicScenarios(unsigned Inputs) {
+  if (Inputs == 0)
+    return {{"generator", signal("silence"), {}}};
+  return {{"impulse", signal("impulse"), {}},
+          {"sine", signal("sine:440"), {}},
+          {"noise", signal("noise"), {}}};
+}
+
+/// What one render produced: the output, and every meter's lanes after each
+/// block, one block after another.
+struct Capture {
+  unsigned Channels = 0;
+  std::vector<float> Output;
+  std::map<std::string, std::vector<float>> Meters;
+};
+
+std::vector<float> inputFor(const Scenario &S, unsigned Channels) {
+  if (Channels == 0)
+    return {};
+  return generateSignal(S.Signal, SampleRate, Channels, Frames);
+}
+
+/// Runs a kernel block by block as a stream would, applying the scenario's
+/// parameter changes and reading the meters after every block.
+Capture renderKernel(const Kernel &K, const Scenario &S,
+                     const std::vector<std::string> &MeterNames) {
+  Capture C;
+  auto I = Instance::create(K.info(), SampleRate);
+  EXPECT_TRUE(bool(I)) << I.error();
+  if (!I)
+    return C;
+  unsigned Ins = K.info().inputs, Outs = K.info().outputs;
+  std::vector<float> In = inputFor(S, Ins);
+  C.Channels = Outs;
+  C.Output.assign(Frames * Outs, 0.0f);
+  for (uint64_t Start = 0, Block = 0; Start < Frames; Start += BlockSize, ++Block) {
+    for (const ParamChange &P : S.Changes) {
+      if (P.Block != Block)
+        continue;
+      ParamUpdate U = I->setParam(P.Name, P.Value);
+      EXPECT_TRUE(U.stored()) << U.Message;
+    }
+    unsigned long N = std::min<uint64_t>(BlockSize, Frames - Start);
+    I->process(Ins ? In.data() + Start * Ins : nullptr,
+               Outs ? C.Output.data() + Start * Outs : nullptr, N);
+    for (const std::string &Name : MeterNames) {
+      auto Lanes = I->meter(Name);
+      EXPECT_TRUE(bool(Lanes)) << Lanes.error();
+      if (Lanes)
+        C.Meters[Name].insert(C.Meters[Name].end(), Lanes->begin(), Lanes->end());
+    }
+  }
+  return C;
+}
+
+Capture renderReference(Processor &P, const Scenario &S) {
+  Capture C;
+  std::vector<float> In = inputFor(S, P.inputs());
+  C.Channels = P.outputs();
+  C.Output.assign(Frames * P.outputs(), 0.0f);
+  for (uint64_t Start = 0, Block = 0; Start < Frames; Start += BlockSize, ++Block) {
+    for (const ParamChange &Change : S.Changes) {
+      if (Change.Block == Block) {
+        EXPECT_TRUE(P.setParam(Change.Name, Change.Value)) << Change.Name;
+      }
+    }
+    unsigned N = unsigned(std::min<uint64_t>(BlockSize, Frames - Start));
+    P.process(P.inputs() ? In.data() + Start * P.inputs() : nullptr,
+              C.Output.data() + Start * P.outputs(), N);
+    for (const std::string &Name : P.meterNames()) {
+      const std::vector<float> &Lanes = *P.meter(Name);
+      C.Meters[Name].insert(C.Meters[Name].end(), Lanes.begin(), Lanes.end());
+    }
+  }
+  return C;
+}
+
+/// Checks max |Got - Want| <= Tolerance * max(peak |Want|, 1e-3) and says
+/// where the worst difference is when it is not.
+void expectClose(const std::vector<float> &Got, const std::vector<float> &Want,
+                 unsigned Lanes, double Tolerance, const std::string &What) {
+  ASSERT_EQ(Got.size(), Want.size()) << What;
+  double Peak = 0;
+  for (float W : Want)
+    Peak = std::max(Peak, std::fabs(double(W)));
+  double Allowed = Tolerance * std::max(Peak, 1e-3);
+  double Worst = 0;
+  size_t WorstAt = 0;
+  for (size_t I = 0; I < Got.size(); ++I) {
+    double D = std::fabs(double(Got[I]) - double(Want[I]));
+    if (!(D <= Worst)) { // also catches NaN
+      Worst = std::isnan(D) ? INFINITY : D;
+      WorstAt = I;
+    }
+  }
+  EXPECT_LE(Worst, Allowed)
+      << What << ": largest difference " << Worst << " (" << Worst / std::max(Peak, 1e-3)
+      << " of the peak " << Peak << ") at frame " << WorstAt / std::max(Lanes, 1u)
+      << ", lane " << WorstAt % std::max(Lanes, 1u) << ": got "
+      << (Got.empty() ? 0.0f : Got[WorstAt]) << ", expected "
+      << (Want.empty() ? 0.0f : Want[WorstAt]);
+}
+
+void expectCapturesClose(const Capture &Got, const Capture &Want, double Tolerance,
+                         const std::string &What) {
+  expectClose(Got.Output, Want.Output, Want.Channels, Tolerance, What + " output");
+  for (const auto &[Name, Lanes] : Want.Meters) {
+    auto It = Got.Meters.find(Name);
+    if (It == Got.Meters.end()) {
+      ADD_FAILURE() << What << ": no meter '" << Name << "'";
+      continue;
+    }
+    expectClose(It->second, Lanes, unsigned(Lanes.size() / (Frames / BlockSize)),
+                Tolerance, What + " meter '" + Name + "'");
+  }
+}
+
+struct CompiledPair {
+  std::unique_ptr<Kernel> O0, O3;
+};
+
+std::unique_ptr<Kernel> compileAt(const std::string &Name, const std::string *Source,
+                                  unsigned OptLevel) {
+  CompileOptions Options;
+  Options.sampleRate = SampleRate;
+  Options.optLevel = OptLevel;
+  Compiler C(Options);
+  std::unique_ptr<Kernel> K =
+      Source ? C.compileSource(Name, *Source) : C.compileFile(Name);
+  if (!K) {
+    std::ostringstream OS;
+    C.diagnostics().print(OS);
+    ADD_FAILURE() << "cannot compile " << Name << " at -O" << OptLevel << ":\n"
+                  << OS.str();
+  }
+  return K;
+}
+
+/// Compiles a script from a file (Source null) or from text.
+CompiledPair compileBoth(const std::string &Name, const std::string *Source = nullptr) {
+  return {compileAt(Name, Source, 0), compileAt(Name, Source, 3)};
+}
+
+std::vector<std::string> meterSlots(const Kernel &K) {
+  std::vector<std::string> Names;
+  const DspjitKernel &Info = K.info();
+  for (uint32_t I = 0; I < Info.num_slots; ++I)
+    if (Info.slots[I].kind == DSPJIT_SLOT_METER)
+      Names.push_back(Info.slots[I].name);
+  return Names;
+}
+
+/// Renders every scenario through both kernels and a fresh reference each
+/// time, and compares the three.
+template <class MakeReference>
+void runScenarios(const CompiledPair &Kernels, MakeReference Make,
+                  const std::vector<Scenario> &Scenarios, double Tolerance) {
+  ASSERT_TRUE(Kernels.O0 && Kernels.O3);
+  std::unique_ptr<Processor> Probe = Make();
+  ASSERT_TRUE(Probe);
+  ASSERT_EQ(Kernels.O3->info().inputs, Probe->inputs());
+  ASSERT_EQ(Kernels.O3->info().outputs, Probe->outputs());
+  std::vector<std::string> Meters = Probe->meterNames();
+  std::vector<std::string> KernelMeters = meterSlots(*Kernels.O3);
+  EXPECT_EQ(std::set<std::string>(Meters.begin(), Meters.end()),
+            std::set<std::string>(KernelMeters.begin(), KernelMeters.end()));
+  for (const Scenario &S : Scenarios) {
+    SCOPED_TRACE("scenario " + S.Name);
+    std::unique_ptr<Processor> Ref = Make();
+    Capture Want = renderReference(*Ref, S);
+    Capture Got0 = renderKernel(*Kernels.O0, S, Meters);
+    Capture Got3 = renderKernel(*Kernels.O3, S, Meters);
+    expectCapturesClose(Got0, Got3, OptLevelTolerance, "-O0 vs -O3");
+    expectCapturesClose(Got3, Want, Tolerance, "-O3 vs reference");
+    expectCapturesClose(Got0, Want, Tolerance, "-O0 vs reference");
+  }
+}
+
+// --- The examples -------------------------------------------------------------
+
+std::string examplePath(const std::string &Name) {
+  return std::string(DSPJIT_SOURCE_DIR) + "/examples/" + Name + ".dsp";
+}
+
+/// Parameter moves for each example: applied at block 100 (and some at 250),
+/// chosen to change the sound audibly and to hit a range edge.
+struct ExampleMoves {
+  SignalSpec Signal;
+  std::vector<ParamChange> Changes;
+};
+
+ExampleMoves movesFor(const std::string &Name) {
+  SignalSpec Noise = signal("noise"), Sine = signal("sine:440");
+  if (Name == "gain")
+    return {Noise, {{100, "gain", -20}, {250, "gain", 30}}}; // 30 clamps to 12
+  if (Name == "tremolo")
+    return {Noise, {{100, "rate", 11}, {100, "depth", 0.9f}}};
+  if (Name == "echo")
+    return {Noise, {{100, "time", 0.05f}, {100, "feedback", 0.9f}, {100, "mix", 0.7f}}};
+  if (Name == "lowpass")
+    return {Noise, {{100, "cutoff", 200}, {250, "cutoff", 1e6f}}};
+  if (Name == "biquad")
+    return {Noise, {{100, "mode", 4}, {100, "freq", 3000}, {100, "q", 4}, {100, "gain", 9},
+                    {250, "mode", 6}, {250, "gain", -6}}};
+  if (Name == "distortion")
+    return {Sine, {{100, "drive", 30}, {100, "tone", 1500}, {100, "level", 0}}};
+  if (Name == "freeverb")
+    return {Noise, {{100, "roomsize", 0.9f}, {100, "damp", 0.1f}, {100, "wet", 0.5f},
+                    {100, "dry", 0.4f}, {100, "width", 0.3f}, {250, "freeze", 1}}};
+  if (Name == "chorus")
+    return {Noise, {{100, "rate", 3}, {100, "time", 25}, {100, "depth", 5}, {100, "mix", 0.8f}}};
+  if (Name == "ringmod")
+    return {Noise, {{100, "freq", 1234}, {100, "mix", 0.6f}}};
+  if (Name == "additive") // at 1500 Hz the partials from the 16th on are dropped
+    return {signal("silence"),
+            {{100, "freq", 1500}, {100, "tilt", 2}, {100, "even", 0.3f}, {100, "level", -20}}};
+  if (Name == "meter")
+    return {Noise, {{100, "window", 50}, {100, "release", 0.3f}}};
+  if (Name == "gate") // the -6 dB sine closes the gate at -3 dB, opens it at -40
+    return {Sine, {{100, "threshold", -3}, {100, "hold", 10}, {100, "release", 20},
+                   {250, "threshold", -40}, {250, "attack", 5}}};
+  return {Noise, {}};
+}
+
+class ExampleGolden : public testing::TestWithParam<std::string> {};
+
+TEST_P(ExampleGolden, MatchesReference) {
+  const std::string &Name = GetParam();
+  CompiledPair Kernels = compileBoth(examplePath(Name));
+  ASSERT_TRUE(Kernels.O0 && Kernels.O3);
+  std::vector<Scenario> Scenarios = basicScenarios(Kernels.O3->info().inputs);
+  ExampleMoves Moves = movesFor(Name);
+  if (!Moves.Changes.empty())
+    Scenarios.push_back({"moved parameters", Moves.Signal, Moves.Changes});
+  runScenarios(Kernels, [&] { return makeExample(Name, SampleRate); }, Scenarios,
+               ReferenceTolerance);
+}
+
+INSTANTIATE_TEST_SUITE_P(Examples, ExampleGolden, testing::ValuesIn(exampleNames()),
+                         [](const auto &Info) { return Info.param; });
+
+TEST(ExampleGolden, EveryExampleHasAReference) {
+  std::set<std::string> Files;
+  for (const auto &Entry :
+       std::filesystem::directory_iterator(std::string(DSPJIT_SOURCE_DIR) + "/examples"))
+    if (Entry.path().extension() == ".dsp")
+      Files.insert(Entry.path().stem().string());
+  std::vector<std::string> Names = exampleNames();
+  EXPECT_EQ(Files, std::set<std::string>(Names.begin(), Names.end()))
+      << "every examples/*.dsp needs a model in tests/golden/Reference.cpp";
+}
+
+// --- The standard library ----------------------------------------------------
+
+/// A one-line wrapper script around a std function, and its model.
+struct StdCase {
+  std::string Name;
+  std::string Source;
+  std::function<std::unique_ptr<Processor>()> Reference;
+};
+
+std::ostream &operator<<(std::ostream &OS, const StdCase &C) { return OS << C.Name; }
+
+using Body = FrameFunction::Body;
+
+StdCase mono(std::string Name, std::string Expr, Body F) {
+  return {Name, "io 1 -> 1;\nprocess {\n    out = " + Expr + ";\n}\n",
+          [F] { return std::make_unique<FrameFunction>(1, 1, SampleRate, F); }};
+}
+
+StdCase withIo(std::string Name, unsigned Ins, unsigned Outs, std::string Expr, Body F) {
+  return {Name,
+          "io " + std::to_string(Ins) + " -> " + std::to_string(Outs) +
+              ";\nprocess {\n    out = " + Expr + ";\n}\n",
+          [=] { return std::make_unique<FrameFunction>(Ins, Outs, SampleRate, F); }};
+}
+
+/// A mono biquad case with fixed cookbook parameters.
+StdCase rbj(std::string Name, std::string Args, RbjShape Shape, float F, float Q,
+            float GainDb = 0) {
+  BiquadCoefs C = rbjCoefs(Shape, F, Q, GainDb, Sr);
+  return mono(Name, Name + "(in, " + Args + ")",
+              [C, B = Biquad()](const float *In, float *Out) mutable {
+                Out[0] = B.process(In[0], C);
+              });
+}
+
+std::vector<StdCase> stdCases() {
+  return {
+      mono("fract", "fract(in * 3.7)",
+           [](const float *In, float *Out) { Out[0] = fract(In[0] * 3.7f); }),
+      mono("smoothcoef", "in * smoothcoef(0.002 + 0.001 * in)",
+           [](const float *In, float *Out) {
+             Out[0] = In[0] * smoothCoef(0.002f + 0.001f * In[0], Sr);
+           }),
+      mono("db2lin", "db2lin(in * 40)",
+           [](const float *In, float *Out) { Out[0] = db2lin(In[0] * 40); }),
+      mono("lin2db", "lin2db(in)",
+           [](const float *In, float *Out) { Out[0] = lin2db(In[0]); }),
+      mono("softclip", "softclip(in * 3)",
+           [](const float *In, float *Out) { Out[0] = softclip(In[0] * 3); }),
+      mono("phasor", "phasor(440 + 200 * in)",
+           [P = Phasor()](const float *In, float *Out) mutable {
+             Out[0] = P.next(440 + 200 * In[0], Sr);
+           }),
+      mono("sine", "sine(440 + 200 * in)",
+           [P = Phasor()](const float *In, float *Out) mutable {
+             Out[0] = sineOsc(P, 440 + 200 * In[0], Sr);
+           }),
+      mono("polyblep", "polyblep(fract(in * 1.3), 0.1)",
+           [](const float *In, float *Out) {
+             Out[0] = polyBlep(fract(In[0] * 1.3f), 0.1f);
+           }),
+      mono("saw", "saw(440 + 200 * in)",
+           [P = Phasor()](const float *In, float *Out) mutable {
+             Out[0] = sawOsc(P, 440 + 200 * In[0], Sr);
+           }),
+      mono("square", "square(440 + 200 * in)",
+           [P = Phasor()](const float *In, float *Out) mutable {
+             Out[0] = squareOsc(P, 440 + 200 * In[0], Sr);
+           }),
+      withIo("noise", 0, 1, "noise()",
+             [N = Noise()](const float *, float *Out) mutable { Out[0] = N.next(); }),
+      withIo("noise_seeded", 0, 2, "[noise_seeded(7), noise_seeded(16777211)]",
+             [A = Noise(7), B = Noise(16777211)](const float *, float *Out) mutable {
+               Out[0] = A.next();
+               Out[1] = B.next();
+             }),
+      mono("onepole", "onepole(in, 1000)",
+           [F = OnePole()](const float *In, float *Out) mutable {
+             Out[0] = F.process(In[0], 1000, Sr);
+           }),
+      mono("onepole_modulated", "onepole(in, 1000 + 800 * sine(3))",
+           [F = OnePole(), P = Phasor()](const float *In, float *Out) mutable {
+             Out[0] = F.process(In[0], 1000 + 800 * sineOsc(P, 3, Sr), Sr);
+           }),
+      mono("smooth", "smooth(in, 0.01)",
+           [S = Smoother()](const float *In, float *Out) mutable {
+             Out[0] = S.process(In[0], 0.01f, Sr);
+           }),
+      mono("dcblock", "dcblock(in + 0.5)",
+           [D = DcBlocker()](const float *In, float *Out) mutable {
+             Out[0] = D.process(In[0] + 0.5f, Sr);
+           }),
+      mono("envfollow", "envfollow(in, 0.005, 0.1)",
+           [E = EnvelopeFollower()](const float *In, float *Out) mutable {
+             Out[0] = E.process(In[0], 0.005f, 0.1f, Sr);
+           }),
+      mono("biquad", "biquad(in, 0.2, 0.3, 0.1, -0.5, 0.25)",
+           [B = Biquad()](const float *In, float *Out) mutable {
+             Out[0] = B.process(In[0], {0.2f, 0.3f, 0.1f, -0.5f, 0.25f});
+           }),
+      mono("rbj_w0", "rbj_w0(1000 + 900 * in)",
+           [](const float *In, float *Out) {
+             Out[0] = Tau * std::clamp(1000 + 900 * In[0], 1.0f, 0.49f * Sr) / Sr;
+           }),
+      mono("rbj_alpha", "rbj_alpha(0.3 + 0.2 * in, 0.707)",
+           [](const float *In, float *Out) {
+             Out[0] = std::sin(0.3f + 0.2f * In[0]) / (2 * 0.707f);
+           }),
+      rbj("lowpass", "1000, 0.707", RbjShape::Lowpass, 1000, 0.707f),
+      mono("lowpass_modulated", "lowpass(in, 1000 + 800 * sine(3), 2)",
+           [B = Biquad(), P = Phasor()](const float *In, float *Out) mutable {
+             float F = 1000 + 800 * sineOsc(P, 3, Sr);
+             Out[0] = B.process(In[0], rbjCoefs(RbjShape::Lowpass, F, 2, 0, Sr));
+           }),
+      withIo("lowpass_stereo", 2, 2, "lowpass(in, 1000, 0.707)",
+             [C = rbjCoefs(RbjShape::Lowpass, 1000, 0.707f, 0, Sr),
+              B = std::array<Biquad, 2>()](const float *In, float *Out) mutable {
+               Out[0] = B[0].process(In[0], C);
+               Out[1] = B[1].process(In[1], C);
+             }),
+      rbj("highpass", "1000, 0.707", RbjShape::Highpass, 1000, 0.707f),
+      rbj("bandpass", "1000, 2", RbjShape::Bandpass, 1000, 2),
+      rbj("notch", "1000, 2", RbjShape::Notch, 1000, 2),
+      rbj("peak", "2000, 2, -9", RbjShape::Peak, 2000, 2, -9),
+      rbj("lowshelf", "300, 0.707, 6", RbjShape::LowShelf, 300, 0.707f, 6),
+      rbj("highshelf", "4000, 0.707, -6", RbjShape::HighShelf, 4000, 0.707f, -6),
+      withIo("svf", 1, 3, "svf(in, 1000, 2)",
+             [S = Svf()](const float *In, float *Out) mutable {
+               Svf::Outputs O = S.process(In[0], 1000, 2, Sr);
+               Out[0] = O.Low, Out[1] = O.Band, Out[2] = O.High;
+             }),
+      withIo("svf_modulated", 1, 3, "svf(in, 1000 + 800 * sine(3), 5)",
+             [S = Svf(), P = Phasor()](const float *In, float *Out) mutable {
+               Svf::Outputs O = S.process(In[0], 1000 + 800 * sineOsc(P, 3, Sr), 5, Sr);
+               Out[0] = O.Low, Out[1] = O.Band, Out[2] = O.High;
+             }),
+      mono("comb", "comb(in, 1000, 0.8, 0.3)",
+           [C = FreeverbComb(1000)](const float *In, float *Out) mutable {
+             Out[0] = C.process(In[0], 0.8f, 0.3f);
+           }),
+      mono("allpass", "allpass(in, 300, 0.5)",
+           [A = FreeverbAllpass(300)](const float *In, float *Out) mutable {
+             Out[0] = A.process(In[0], 0.5f);
+           }),
+  };
+}
+
+class StdGolden : public testing::TestWithParam<StdCase> {};
+
+TEST_P(StdGolden, MatchesReference) {
+  const StdCase &C = GetParam();
+  SCOPED_TRACE("script:\n" + C.Source);
+  CompiledPair Kernels = compileBoth(C.Name + ".dsp", &C.Source);
+  ASSERT_TRUE(Kernels.O0 && Kernels.O3);
+  runScenarios(Kernels, C.Reference, basicScenarios(Kernels.O3->info().inputs),
+               ReferenceTolerance);
+}
+
+INSTANTIATE_TEST_SUITE_P(Std, StdGolden, testing::ValuesIn(stdCases()),
+                         [](const auto &Info) { return Info.param.Name; });
+
+/// Every function std.dsp defines has a golden case (a case may cover more
+/// than one, e.g. `lowpass` also runs `biquad`, `rbj_w0` and `rbj_alpha`).
+TEST(StdGolden, EveryStdFunctionIsCovered) {
+  std::ifstream File(std::string(DSPJIT_SOURCE_DIR) + "/dsl/std.dsp");
+  ASSERT_TRUE(File) << "cannot read dsl/std.dsp";
+  std::set<std::string> Covered;
+  for (const StdCase &C : stdCases())
+    Covered.insert(C.Name);
+  std::string Line;
+  while (std::getline(File, Line)) {
+    if (Line.rfind("fn ", 0) != 0)
+      continue;
+    std::string Name = Line.substr(3, Line.find('(') - 3);
+    EXPECT_TRUE(Covered.count(Name)) << "std function '" << Name << "' has no golden case";
+  }
+}
+
+} // namespace
+} // namespace dspjit::golden
