@@ -1,0 +1,77 @@
+//===- runtime/Messages.cpp - Helpers for messages to the user ------------===//
+//
+// Edit distance over short names, and number formatting; see Messages.h.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/Messages.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace dspjit {
+
+static char lower(char C) {
+  return static_cast<char>(std::tolower(static_cast<unsigned char>(C)));
+}
+
+unsigned editDistance(std::string_view A, std::string_view B) {
+  // Optimal string alignment: Levenshtein plus adjacent transpositions
+  // ("gian" -> "gain" is one edit). Names are short; a full table is fine.
+  const size_t Columns = B.size() + 1;
+  std::vector<unsigned> D((A.size() + 1) * Columns);
+  auto At = [&](size_t I, size_t J) -> unsigned & { return D[I * Columns + J]; };
+  for (size_t I = 0; I <= A.size(); ++I)
+    At(I, 0) = static_cast<unsigned>(I);
+  for (size_t J = 0; J <= B.size(); ++J)
+    At(0, J) = static_cast<unsigned>(J);
+  for (size_t I = 1; I <= A.size(); ++I)
+    for (size_t J = 1; J <= B.size(); ++J) {
+      unsigned Cost = lower(A[I - 1]) != lower(B[J - 1]);
+      At(I, J) = std::min({At(I - 1, J) + 1, At(I, J - 1) + 1,
+                           At(I - 1, J - 1) + Cost});
+      if (I > 1 && J > 1 && lower(A[I - 1]) == lower(B[J - 2]) &&
+          lower(A[I - 2]) == lower(B[J - 1]))
+        At(I, J) = std::min(At(I, J), At(I - 2, J - 2) + 1);
+    }
+  return At(A.size(), B.size());
+}
+
+std::string closestName(std::string_view Name,
+                        const std::vector<std::string> &Candidates) {
+  std::string Best;
+  unsigned BestDistance = ~0u;
+  for (const std::string &Candidate : Candidates) {
+    unsigned Distance = editDistance(Name, Candidate);
+    size_t Longer = std::max(Name.size(), Candidate.size());
+    unsigned Allowed = std::max<unsigned>(1, static_cast<unsigned>(Longer / 3));
+    if (Distance <= Allowed && Distance < BestDistance) {
+      Best = Candidate;
+      BestDistance = Distance;
+    }
+  }
+  return Best;
+}
+
+std::string joinNames(const std::vector<std::string> &Names) {
+  std::string Joined;
+  for (const std::string &Name : Names) {
+    if (!Joined.empty())
+      Joined += ", ";
+    Joined += Name;
+  }
+  return Joined;
+}
+
+template <class T> static std::string shortest(T Value) {
+  char Buffer[64];
+  auto [End, Error] = std::to_chars(Buffer, Buffer + sizeof(Buffer), Value);
+  if (Error != std::errc())
+    return "?";
+  return std::string(Buffer, End);
+}
+
+std::string formatNumber(double Value) { return shortest(Value); }
+std::string formatNumber(float Value) { return shortest(Value); }
+
+} // namespace dspjit

@@ -1,0 +1,40 @@
+//===- runtime/Messages.h - Helpers for messages to the user ----*- C++ -*-===//
+//
+// Parameter names, meter names and signal kinds are typed by hand on the
+// command line. When one does not exist, the message should name the close
+// one the user probably meant instead of only saying "unknown"; and numbers
+// in messages should read as the user typed them ("0.5", not "0.500000").
+//
+// Thread contract: pure functions that allocate; not for the audio thread.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSPJIT_RUNTIME_MESSAGES_H
+#define DSPJIT_RUNTIME_MESSAGES_H
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dspjit {
+
+/// Edit distance (insertions, deletions, substitutions and swaps of two
+/// adjacent characters), ignoring case.
+unsigned editDistance(std::string_view A, std::string_view B);
+
+/// The candidate closest to `Name` if it is close enough to be a plausible
+/// typo (at most a third of the longer name's length, and at least 1), or an
+/// empty string.
+std::string closestName(std::string_view Name,
+                        const std::vector<std::string> &Candidates);
+
+/// "a, b, c": the candidates joined for a message.
+std::string joinNames(const std::vector<std::string> &Names);
+
+/// A number in the shortest form that reads back as the same value
+/// ("0.5", "48000", "1e-05"). The float overload prints 0.1f as "0.1".
+std::string formatNumber(double Value);
+std::string formatNumber(float Value);
+
+} // namespace dspjit
+
+#endif
