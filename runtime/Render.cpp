@@ -1,0 +1,150 @@
+//===- runtime/Render.cpp - Running a kernel offline ----------------------===//
+//
+// The block loop of an offline render; see Render.h.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/Render.h"
+
+#include "runtime/Messages.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+
+namespace dspjit {
+
+double RenderResult::realTimeFactor() const {
+  if (ProcessSeconds <= 0)
+    return std::numeric_limits<double>::infinity();
+  return AudioSeconds / ProcessSeconds;
+}
+
+static std::string channels(unsigned N) {
+  return std::to_string(N) + (N == 1 ? " channel" : " channels");
+}
+
+/// "(io 2 -> 2)"
+static std::string ioText(const DspjitKernel &K) {
+  return "(io " + std::to_string(K.inputs) + " -> " +
+         std::to_string(K.outputs) + ")";
+}
+
+/// Checks that the input fits the kernel and settles the frame count.
+static Result<uint64_t> planRender(const Instance &I, const RenderInput &Input,
+                                   const RenderOptions &Options) {
+  const DspjitKernel &K = I.kernel();
+  const std::string &Kernel = Options.KernelName;
+  if (Options.BlockSize == 0)
+    return fail("the block size must be at least 1 frame");
+  if (K.inputs == 0 && K.outputs == 0)
+    return fail(Kernel + " has neither inputs nor outputs " + ioText(K));
+
+  if (const auto *Buffer = std::get_if<BufferInput>(&Input)) {
+    if (K.inputs == 0)
+      return fail(Buffer->Name + " has " + channels(Buffer->Channels) +
+                  " but " + Kernel + " takes no input " + ioText(K));
+    if (Buffer->Channels != K.inputs)
+      return fail(Buffer->Name + " has " + channels(Buffer->Channels) +
+                  " but " + Kernel + " expects " + std::to_string(K.inputs) +
+                  " " + ioText(K));
+    if (Buffer->SampleRate != 0 && Buffer->SampleRate != I.sampleRate())
+      return fail(Buffer->Name + " is at " + formatNumber(Buffer->SampleRate) +
+                  " Hz but " + Kernel + " was compiled for " +
+                  formatNumber(I.sampleRate()) + " Hz; compile it for " +
+                  formatNumber(Buffer->SampleRate) + " Hz");
+    return Options.Frames.value_or(Buffer->Frames);
+  }
+
+  if (const auto *Signal = std::get_if<SignalSpec>(&Input)) {
+    if (K.inputs == 0)
+      return fail("signal '" + Signal->str() + "' given but " + Kernel +
+                  " takes no input " + ioText(K));
+  } else if (K.inputs != 0) {
+    return fail(Kernel + " expects " + channels(K.inputs) + " of input " +
+                ioText(K) + "; give it a file or a signal");
+  }
+  if (!Options.Frames)
+    return fail("how long to render " + Kernel +
+                " is not given; give a duration");
+  return *Options.Frames;
+}
+
+Result<RenderResult> render(Instance &I, const RenderInput &Input,
+                            const RenderOptions &Options) {
+  auto Planned = planRender(I, Input, Options);
+  if (!Planned)
+    return fail(Planned.error());
+  const uint64_t Total = *Planned;
+  const DspjitKernel &K = I.kernel();
+  const unsigned Block = Options.BlockSize;
+
+  RenderResult R;
+  R.Channels = K.outputs;
+  if (!Options.Sink)
+    R.Output.assign(Total * K.outputs, 0.0f);
+  std::vector<float> InBlock(size_t(Block) * K.inputs);
+  std::vector<float> OutBlock(Options.Sink ? size_t(Block) * K.outputs : 0);
+
+  const auto *Buffer = std::get_if<BufferInput>(&Input);
+  std::optional<SignalGenerator> Generator;
+  if (const auto *Signal = std::get_if<SignalSpec>(&Input))
+    Generator.emplace(*Signal, I.sampleRate(), K.inputs);
+
+  const uint64_t ProgressStep = std::max<uint64_t>(1, Total / 100);
+  uint64_t NextProgress = ProgressStep;
+  std::chrono::steady_clock::duration InProcess{};
+
+  uint64_t Done = 0;
+  while (Done < Total) {
+    const unsigned long N =
+        static_cast<unsigned long>(std::min<uint64_t>(Block, Total - Done));
+
+    const float *In = nullptr;
+    if (Buffer) {
+      if (Done + N <= Buffer->Frames) {
+        In = Buffer->Samples + Done * K.inputs;
+      } else {
+        // The end of the input: what is left, then silence.
+        uint64_t Left = Buffer->Frames > Done ? Buffer->Frames - Done : 0;
+        std::fill(InBlock.begin(), InBlock.end(), 0.0f);
+        std::copy_n(Buffer->Samples + Done * K.inputs, Left * K.inputs,
+                    InBlock.begin());
+        In = InBlock.data();
+      }
+    } else if (Generator) {
+      Generator->generate(InBlock.data(), N);
+      In = InBlock.data();
+    }
+
+    float *Out = nullptr;
+    if (K.outputs)
+      Out = Options.Sink ? OutBlock.data() : R.Output.data() + Done * K.outputs;
+
+    double Now = static_cast<double>(Done) / I.sampleRate();
+    DspjitTimeInfo Time = {Now, Now, Now};
+    auto Start = std::chrono::steady_clock::now();
+    int Status = I.process(In, Out, N, &Time);
+    InProcess += std::chrono::steady_clock::now() - Start;
+    ++R.Callbacks;
+    Done += N;
+
+    if (Options.Sink && Out)
+      if (auto Sunk = Options.Sink(Out, N); !Sunk)
+        return fail(Sunk.error());
+    if (Options.Progress && (Done >= NextProgress || Done == Total)) {
+      Options.Progress(Done, Total);
+      NextProgress = Done + ProgressStep;
+    }
+    if (Status != 0)
+      break;
+  }
+
+  R.Frames = Done;
+  if (!Options.Sink)
+    R.Output.resize(Done * K.outputs);
+  R.ProcessSeconds = std::chrono::duration<double>(InProcess).count();
+  R.AudioSeconds = static_cast<double>(Done) / I.sampleRate();
+  return R;
+}
+
+} // namespace dspjit

@@ -1,0 +1,100 @@
+//===- runtime/Render.h - Running a kernel offline --------------*- C++ -*-===//
+//
+// `dspjit render`, golden tests and benchmarks all run a kernel faster than
+// real time over a file or a test signal. Rendering calls process() block by
+// block exactly as a PortAudio stream would -- same pointers, same
+// interleaving, null input for kernels without inputs and null output for
+// kernels without outputs -- so an offline render is a faithful preview of a
+// live run with the same block size. Only the last block may be shorter.
+//
+// An input buffer shorter than the render is followed by silence (for the
+// tails of reverbs and echoes).
+//
+// Thread contract: render() runs the instance on the calling thread; no
+// stream may run the same instance meanwhile. It allocates.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSPJIT_RUNTIME_RENDER_H
+#define DSPJIT_RUNTIME_RENDER_H
+
+#include "runtime/AudioFile.h"
+#include "runtime/Instance.h"
+#include "runtime/Result.h"
+#include "runtime/Signals.h"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace dspjit {
+
+/// Interleaved input already in memory (typically a file that was read).
+/// The samples are borrowed for the duration of render().
+struct BufferInput {
+  const float *Samples = nullptr;
+  uint64_t Frames = 0;
+  unsigned Channels = 0;
+  /// Checked against the instance's rate when non-zero.
+  double SampleRate = 0;
+  /// Names the input in messages ("in.wav").
+  std::string Name = "the input";
+
+  static BufferInput fromAudio(const AudioData &Data, std::string Name) {
+    return {Data.Samples.data(), Data.frames(), Data.Channels, Data.SampleRate,
+            std::move(Name)};
+  }
+};
+
+/// What feeds the kernel: nothing (only for kernels without inputs), a
+/// buffer, or a generated signal with as many channels as the kernel takes.
+using RenderInput = std::variant<std::monostate, BufferInput, SignalSpec>;
+
+struct RenderOptions {
+  /// Frames per process() call, like a stream's frames per buffer.
+  unsigned BlockSize = 64;
+  /// Frames to render. Defaults to the buffer input's length; required for
+  /// signals and for kernels without inputs.
+  std::optional<uint64_t> Frames;
+  /// Names the kernel in messages ("echo.dsp").
+  std::string KernelName = "the kernel";
+  /// Called now and then (about every 1% of the render and at its end) with
+  /// frames done and frames in total. Its time is not counted as process
+  /// time.
+  std::function<void(uint64_t Done, uint64_t Total)> Progress;
+  /// When set, receives each output block (Frames * outputs interleaved
+  /// samples) instead of RenderResult::Output, e.g. to stream to a file. A
+  /// failure stops the render and is returned. Unused for kernels without
+  /// outputs.
+  std::function<Result<void>(const float *Out, uint64_t Frames)> Sink;
+};
+
+struct RenderResult {
+  /// Interleaved output, Frames * Channels samples (empty with a Sink).
+  std::vector<float> Output;
+  unsigned Channels = 0;
+  /// Frames rendered; fewer than asked only if process() returned non-zero,
+  /// which ends a stream too.
+  uint64_t Frames = 0;
+  uint64_t Callbacks = 0;
+  /// Wall-clock seconds spent inside process() alone.
+  double ProcessSeconds = 0;
+  /// Frames / sample rate.
+  double AudioSeconds = 0;
+
+  /// How many times faster than real time process() ran (AudioSeconds /
+  /// ProcessSeconds): 100 means one second of audio took 10 ms.
+  double realTimeFactor() const;
+};
+
+/// Renders `Input` through `I`. Fails before running anything when the
+/// input does not fit the kernel, e.g.
+///   "in.wav has 1 channel but echo.dsp expects 2 (io 2 -> 2)".
+Result<RenderResult> render(Instance &I, const RenderInput &Input,
+                            const RenderOptions &Options = {});
+
+} // namespace dspjit
+
+#endif
