@@ -1,0 +1,96 @@
+//===- compiler/AST.h - The syntax tree of a script -----------------------===//
+//
+// What the parser produces: a faithful tree of the source, names unresolved
+// and widths unknown. The checker (Checker.h) turns it into a Program.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSPJIT_COMPILER_AST_H
+#define DSPJIT_COMPILER_AST_H
+
+#include "compiler/Diagnostics.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dspjit {
+
+struct Expr;
+struct Stmt;
+using ExprPtr = std::unique_ptr<Expr>;
+using StmtPtr = std::unique_ptr<Stmt>;
+using StmtList = std::vector<StmtPtr>;
+
+enum class BinOp { Add, Sub, Mul, Div, Mod, Eq, Ne, Lt, Le, Gt, Ge, And, Or };
+enum class UnOp { Neg, Not };
+
+const char *binOpSpelling(BinOp Op);
+
+struct Expr {
+  enum Kind { Number, NameRef, Unary, Binary, Ternary, Call, MethodCall, Index, Vector };
+  Kind K;
+  SourceLoc Loc;
+  uint32_t Length = 1; // source bytes, for carets
+  double Value = 0;    // Number
+  std::string Name;    // Name, Call (callee), Method (object)
+  std::string Method;  // Method
+  BinOp BOp = BinOp::Add;
+  UnOp UOp = UnOp::Neg;
+  std::vector<ExprPtr> Args; // operands, call arguments, vector elements,
+                             // Index: {base, index}, Ternary: {c, a, b}
+  explicit Expr(Kind K, SourceLoc Loc) : K(K), Loc(Loc) {}
+};
+
+/// `param` and `const`/`state`/`delay`/`meter` declarations appear both at the
+/// top level and (for state and delay) inside function bodies.
+struct Decl {
+  enum Kind { Io, Param, Const, State, Delay, Meter, Fn, Import, Block, Process };
+  Kind K;
+  SourceLoc Loc;
+  std::string Name;
+  uint32_t NameLength = 1;
+  // Io.
+  double Inputs = 0, Outputs = 0;
+  // Param: Init = default; Min, Max; Unit; smoothing (seconds, -1 = default).
+  ExprPtr Init, Min, Max, Size; // State: Size for arrays; Delay: Size = length
+  std::string Unit;             // Param unit, or the delay length's time unit
+  ExprPtr Smooth;               // null = default; see SmoothOff
+  bool SmoothOff = false;
+  // Fn.
+  std::vector<std::string> FnParams;
+  std::vector<SourceLoc> FnParamLocs;
+  // Fn, Block, Process.
+  StmtList Body;
+  // Import.
+  std::string Path;
+};
+using DeclPtr = std::unique_ptr<Decl>;
+
+struct Stmt {
+  enum Kind { Let, Assign, If, For, Unroll, Break, Return, ExprStmt, LocalDecl };
+  Kind K;
+  SourceLoc Loc;
+  std::string Name;        // Let, For/Unroll loop variable
+  ExprPtr Target;          // Assign: a Name or an Index expression
+  BinOp CompoundOp = BinOp::Add;
+  bool Compound = false;   // `+=` and friends
+  ExprPtr Value;           // Let, Assign, Return, ExprStmt, If condition,
+                           // For/Unroll count
+  ExprPtr From;            // For/Unroll lower bound
+  StmtList Body, Else;     // If, For/Unroll
+  DeclPtr Local;           // LocalDecl: state or delay inside a body
+  explicit Stmt(Kind K, SourceLoc Loc) : K(K), Loc(Loc) {}
+};
+
+/// One parsed file.
+struct ParsedFile {
+  uint32_t FileId = 0;
+  std::vector<DeclPtr> Decls;
+};
+
+/// Renders the tree for `dspjit emit --emit=ast`.
+std::string dumpAst(const ParsedFile &M);
+
+} // namespace dspjit
+
+#endif

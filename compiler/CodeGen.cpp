@@ -1,0 +1,791 @@
+//===- compiler/CodeGen.cpp - Checked program to LLVM IR ------------------===//
+#include "compiler/CodeGen.h"
+#include "runtime/dspjit_abi.h"
+
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/IntrinsicsX86.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <cmath>
+
+using namespace llvm;
+
+namespace dspjit {
+
+StructType *slotStructType(LLVMContext &Ctx) {
+  if (auto *T = StructType::getTypeByName(Ctx, "dspjit.slot"))
+    return T;
+  Type *I32 = Type::getInt32Ty(Ctx), *F32 = Type::getFloatTy(Ctx);
+  Type *Ptr = PointerType::getUnqual(Ctx);
+  return StructType::create(Ctx,
+                            {Ptr, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32,
+                             F32, F32, Ptr},
+                            "dspjit.slot");
+}
+
+StructType *kernelStructType(LLVMContext &Ctx) {
+  if (auto *T = StructType::getTypeByName(Ctx, "dspjit.kernel"))
+    return T;
+  Type *I32 = Type::getInt32Ty(Ctx), *I64 = Type::getInt64Ty(Ctx);
+  Type *Ptr = PointerType::getUnqual(Ctx);
+  return StructType::create(
+      Ctx, {I32, I32, I32, I32, I64, I64, Type::getDoubleTy(Ctx), Ptr, Ptr, Ptr},
+      "dspjit.kernel");
+}
+
+namespace {
+
+class Generator {
+public:
+  Generator(const Program &P, LLVMContext &Ctx)
+      : P(P), Ctx(Ctx), M(std::make_unique<Module>("dspjit", Ctx)), B(Ctx) {
+    M->setTargetTriple(sys::getProcessTriple());
+    FT = P.DoublePrecision ? Type::getDoubleTy(Ctx) : Type::getFloatTy(Ctx);
+    F32 = Type::getFloatTy(Ctx);
+    I32 = Type::getInt32Ty(Ctx);
+    I64 = Type::getInt64Ty(Ctx);
+    PtrTy = PointerType::getUnqual(Ctx);
+    ElemSize = P.DoublePrecision ? 8 : 4;
+  }
+
+  std::unique_ptr<Module> run() {
+    Function *Process = emitProcess();
+    Function *Init = emitInit();
+    emitDescriptor(Process, Init);
+    return std::move(M);
+  }
+
+private:
+  // --- Types and small helpers --------------------------------------------
+  Type *vecTy(unsigned W) {
+    return W == 1 ? FT : static_cast<Type *>(FixedVectorType::get(FT, W));
+  }
+  unsigned widthOf(Value *V) {
+    if (auto *VT = dyn_cast<FixedVectorType>(V->getType()))
+      return VT->getNumElements();
+    return 1;
+  }
+  /// Widens a scalar to W lanes; a value of width W is returned as it is.
+  Value *splat(Value *V, unsigned W) {
+    if (W == 1 || widthOf(V) == W)
+      return V;
+    return B.CreateVectorSplat(W, V);
+  }
+  Constant *fconst(double V) { return ConstantFP::get(FT, V); }
+  Value *bool2f(Value *Cond) { return B.CreateUIToFP(Cond, Cond->getType()->isVectorTy()
+      ? static_cast<Type *>(FixedVectorType::get(FT, widthOf(Cond)))
+      : FT); }
+  Value *instPtr(uint64_t Offset) {
+    return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), Inst, Offset);
+  }
+  Align elemAlign() { return Align(ElemSize); }
+
+  /// Lane `I` of V (V may be a scalar).
+  Value *lane(Value *V, unsigned I) {
+    return V->getType()->isVectorTy() ? B.CreateExtractElement(V, B.getInt32(I)) : V;
+  }
+  /// Builds a value from scalar lanes.
+  Value *fromLanes(const std::vector<Value *> &Lanes) {
+    if (Lanes.size() == 1)
+      return Lanes[0];
+    Value *V = PoisonValue::get(vecTy(unsigned(Lanes.size())));
+    for (unsigned I = 0; I < Lanes.size(); ++I)
+      V = B.CreateInsertElement(V, Lanes[I], B.getInt32(I));
+    return V;
+  }
+
+  /// Converts a float index to an integer in [Lo, Hi]; NaN maps to Lo.
+  Value *clampIndex(Value *X, double Lo, double Hi) {
+    Value *C = B.CreateMaxNum(X, ConstantFP::get(X->getType(), Lo)); // NaN -> Lo
+    C = B.CreateMinNum(C, ConstantFP::get(X->getType(), Hi));
+    return B.CreateFPToSI(C, X->getType()->isVectorTy()
+                                 ? static_cast<Type *>(FixedVectorType::get(I32, widthOf(X)))
+                                 : I32);
+  }
+
+  // --- The process function -------------------------------------------------
+  Function *emitProcess() {
+    // int dspjit_process(const void *in, void *out, unsigned long frames,
+    //                    const PaStreamCallbackTimeInfo *, unsigned long flags,
+    //                    void *user)
+    auto *FnTy = FunctionType::get(I32, {PtrTy, PtrTy, I64, PtrTy, I64, PtrTy}, false);
+    Function *F = Function::Create(FnTy, Function::ExternalLinkage, "dspjit_process", *M);
+    F->addParamAttr(0, Attribute::NoAlias);
+    F->addParamAttr(1, Attribute::NoAlias);
+    F->addParamAttr(5, Attribute::NoAlias);
+    F->addFnAttr(Attribute::NoUnwind);
+    F->addFnAttr(Attribute::NoRecurse);
+    F->addFnAttr("target-cpu", sys::getHostCPUName());
+    InPtr = F->getArg(0);
+    OutPtr = F->getArg(1);
+    Value *Frames = F->getArg(2);
+    Inst = F->getArg(5);
+
+    BasicBlock *Entry = BasicBlock::Create(Ctx, "entry", F);
+    B.SetInsertPoint(Entry);
+    EntryBlock = Entry;
+
+    // Denormals flushed for the callback's duration (x86: MXCSR FTZ|DAZ).
+    Value *SavedCsr = nullptr;
+    bool X86 = Triple(M->getTargetTriple()).isX86();
+    if (X86) {
+      SavedCsr = createAlloca(I32, "mxcsr.saved");
+      Value *NewCsr = createAlloca(I32, "mxcsr.new");
+      B.CreateIntrinsic(Intrinsic::x86_sse_stmxcsr, {}, {SavedCsr});
+      Value *Old = B.CreateLoad(I32, SavedCsr);
+      B.CreateStore(B.CreateOr(Old, B.getInt32(0x8040)), NewCsr);
+      B.CreateIntrinsic(Intrinsic::x86_sse_ldmxcsr, {}, {NewCsr});
+    }
+
+    // Locals live in allocas that SROA/mem2reg turn into registers.
+    for (const Local &L : P.Locals)
+      LocalSlots.push_back(createAlloca(vecTy(L.Width), L.Name));
+    loadSlots();
+    FramesF = B.CreateUIToFP(Frames, FT);
+    OutVar = P.Outputs ? createAlloca(vecTy(P.Outputs), "out") : nullptr;
+    NonFinite = createAlloca(I64, "nonfinite");
+    B.CreateStore(B.getInt64(0), NonFinite);
+    HasInput = P.Inputs ? B.CreateICmpNE(InPtr, ConstantPointerNull::get(cast<PointerType>(PtrTy))) : nullptr;
+
+    genOps(P.Block);
+
+    // The frame loop.
+    BasicBlock *Header = BasicBlock::Create(Ctx, "frame.header", F);
+    BasicBlock *Body = BasicBlock::Create(Ctx, "frame.body", F);
+    BasicBlock *Exit = BasicBlock::Create(Ctx, "frame.exit", F);
+    BasicBlock *Pre = B.GetInsertBlock();
+    B.CreateBr(Header);
+    B.SetInsertPoint(Header);
+    PHINode *Frame = B.CreatePHI(I64, 2, "frame");
+    Frame->addIncoming(B.getInt64(0), Pre);
+    B.CreateCondBr(B.CreateICmpULT(Frame, Frames), Body, Exit);
+
+    B.SetInsertPoint(Body);
+    smoothParams();
+    loadInput(Frame);
+    if (OutVar)
+      B.CreateStore(Constant::getNullValue(vecTy(P.Outputs)), OutVar);
+    genOps(P.Process);
+    storeOutput(Frame);
+    Value *Next = B.CreateAdd(Frame, B.getInt64(1), "frame.next", true, true);
+    Frame->addIncoming(Next, B.GetInsertBlock());
+    B.CreateBr(Header);
+
+    B.SetInsertPoint(Exit);
+    storeSlots(Frames);
+    if (X86)
+      B.CreateIntrinsic(Intrinsic::x86_sse_ldmxcsr, {}, {SavedCsr});
+    B.CreateRet(B.getInt32(0)); // paContinue
+    return F;
+  }
+
+  /// Allocas go first in the entry block, where mem2reg finds them.
+  AllocaInst *createAlloca(Type *T, const Twine &Name) {
+    IRBuilder<> AB(EntryBlock, EntryBlock->getFirstInsertionPt());
+    return AB.CreateAlloca(T, nullptr, Name);
+  }
+
+  /// Loads everything the frame loop reads or writes into registers.
+  void loadSlots() {
+    SlotVars.assign(P.Slots.size(), nullptr);
+    ParamTargets.assign(P.Slots.size(), nullptr);
+    for (size_t I = 0; I < P.Slots.size(); ++I) {
+      const Slot &S = P.Slots[I];
+      switch (S.K) {
+      case Slot::Param: {
+        SlotVars[I] = createAlloca(FT, S.Name);
+        Value *Cur = B.CreateFPExt(B.CreateLoad(F32, instPtr(S.ValueOffset)), FT);
+        Value *Raw = B.CreateFPExt(
+            B.CreateLoad(F32, instPtr(S.Offset), /*volatile: host writes it*/ true), FT);
+        // A NaN target keeps the current value; others are clamped.
+        Value *IsNaN = B.CreateFCmpUNO(Raw, Raw);
+        Value *Clamped = B.CreateMinNum(B.CreateMaxNum(Raw, fconst(S.Min)), fconst(S.Max));
+        Value *Target = B.CreateSelect(IsNaN, Cur, Clamped, S.Name + ".target");
+        ParamTargets[I] = Target;
+        B.CreateStore(S.SmoothSeconds > 0 ? Cur : Target, SlotVars[I]);
+        break;
+      }
+      case Slot::Meter: {
+        SlotVars[I] = createAlloca(vecTy(S.Width), S.Name);
+        Value *V = B.CreateAlignedLoad(FixedVectorOrScalar(F32, S.Width), instPtr(S.Offset),
+                                       Align(4));
+        B.CreateStore(convert(V, vecTy(S.Width)), SlotVars[I]);
+        break;
+      }
+      case Slot::State:
+        if (S.IsArray)
+          break;
+        SlotVars[I] = createAlloca(vecTy(S.Width), S.Name);
+        B.CreateStore(B.CreateAlignedLoad(vecTy(S.Width), instPtr(S.Offset), elemAlign()),
+                      SlotVars[I]);
+        break;
+      case Slot::Delay:
+        SlotVars[I] = createAlloca(I32, S.Name + ".pos");
+        B.CreateStore(B.CreateLoad(I32, instPtr(S.ValueOffset)), SlotVars[I]);
+        break;
+      }
+    }
+  }
+
+  Type *FixedVectorOrScalar(Type *T, unsigned W) {
+    return W == 1 ? T : static_cast<Type *>(FixedVectorType::get(T, W));
+  }
+  /// Converts between float and double (scalars or vectors alike).
+  Value *convert(Value *V, Type *To) {
+    if (V->getType() == To)
+      return V;
+    return V->getType()->getScalarSizeInBits() < To->getScalarSizeInBits()
+               ? B.CreateFPExt(V, To)
+               : B.CreateFPTrunc(V, To);
+  }
+
+  void storeSlots(Value *Frames) {
+    for (size_t I = 0; I < P.Slots.size(); ++I) {
+      const Slot &S = P.Slots[I];
+      if (!SlotVars[I])
+        continue;
+      Value *V = B.CreateLoad(SlotVars[I]->getAllocatedType(), SlotVars[I]);
+      switch (S.K) {
+      case Slot::Param:
+        B.CreateStore(convert(V, F32), instPtr(S.ValueOffset));
+        break;
+      case Slot::Meter:
+        B.CreateAlignedStore(convert(V, FixedVectorOrScalar(F32, S.Width)), instPtr(S.Offset),
+                             Align(4));
+        break;
+      case Slot::State:
+        B.CreateAlignedStore(V, instPtr(S.Offset), elemAlign());
+        break;
+      case Slot::Delay:
+        B.CreateStore(V, instPtr(S.ValueOffset));
+        break;
+      }
+    }
+    auto Bump = [&](size_t Offset, Value *By) {
+      Value *Ptr = instPtr(Offset);
+      B.CreateStore(B.CreateAdd(B.CreateLoad(I64, Ptr), By), Ptr);
+    };
+    Bump(offsetof(DspjitInstanceHeader, frames_processed), Frames);
+    Bump(offsetof(DspjitInstanceHeader, callbacks), B.getInt64(1));
+    Bump(offsetof(DspjitInstanceHeader, nonfinite_samples), B.CreateLoad(I64, NonFinite));
+  }
+
+  /// One-pole smoothing toward each parameter's target: 99% of a step in
+  /// the parameter's smoothing time.
+  void smoothParams() {
+    for (size_t I = 0; I < P.Slots.size(); ++I) {
+      const Slot &S = P.Slots[I];
+      if (S.K != Slot::Param || S.SmoothSeconds <= 0)
+        continue;
+      double Coef = 1 - std::exp(-4.605170185988091 / (S.SmoothSeconds * P.SampleRate));
+      Value *Cur = B.CreateLoad(FT, SlotVars[I]);
+      Value *Next = B.CreateFAdd(
+          Cur, B.CreateFMul(fconst(Coef), B.CreateFSub(ParamTargets[I], Cur)));
+      B.CreateStore(Next, SlotVars[I]);
+    }
+  }
+
+  void loadInput(Value *Frame) {
+    if (!P.Inputs) {
+      InputVec = Constant::getNullValue(vecTy(1));
+      return;
+    }
+    Type *InTy = FixedVectorOrScalar(F32, P.Inputs);
+    BasicBlock *Load = BasicBlock::Create(Ctx, "in.load", B.GetInsertBlock()->getParent());
+    BasicBlock *Join = BasicBlock::Create(Ctx, "in.join", B.GetInsertBlock()->getParent());
+    BasicBlock *From = B.GetInsertBlock();
+    B.CreateCondBr(HasInput, Load, Join);
+    B.SetInsertPoint(Load);
+    Value *Ptr = B.CreateInBoundsGEP(F32, InPtr, B.CreateMul(Frame, B.getInt64(P.Inputs)));
+    Value *Loaded = convert(B.CreateAlignedLoad(InTy, Ptr, Align(4), "in"), vecTy(P.Inputs));
+    B.CreateBr(Join);
+    B.SetInsertPoint(Join);
+    PHINode *Phi = B.CreatePHI(vecTy(P.Inputs), 2, "in");
+    Phi->addIncoming(Loaded, Load);
+    Phi->addIncoming(Constant::getNullValue(vecTy(P.Inputs)), From);
+    InputVec = Phi;
+  }
+
+  /// Stores the frame's output; NaN and infinity become silence, counted.
+  void storeOutput(Value *Frame) {
+    if (!P.Outputs)
+      return;
+    Type *OutTy = FixedVectorOrScalar(F32, P.Outputs);
+    Value *V = convert(B.CreateLoad(vecTy(P.Outputs), OutVar), OutTy);
+    Value *Abs = B.CreateUnaryIntrinsic(Intrinsic::fabs, V);
+    Value *Bad = B.CreateFCmpUEQ(Abs, ConstantFP::getInfinity(OutTy));
+    V = B.CreateSelect(Bad, Constant::getNullValue(OutTy), V);
+    Value *Count = P.Outputs == 1
+                       ? B.CreateZExt(Bad, I64)
+                       : B.CreateZExt(B.CreateAddReduce(B.CreateZExt(
+                                          Bad, FixedVectorType::get(I32, P.Outputs))),
+                                      I64);
+    B.CreateStore(B.CreateAdd(B.CreateLoad(I64, NonFinite), Count), NonFinite);
+    Value *Ptr = B.CreateInBoundsGEP(F32, OutPtr, B.CreateMul(Frame, B.getInt64(P.Outputs)));
+    B.CreateAlignedStore(V, Ptr, Align(4));
+  }
+
+  // --- Statements -------------------------------------------------------------
+  void genOps(const OpList &Ops) {
+    for (const OpPtr &O : Ops)
+      genOp(*O);
+  }
+
+  /// After a branch away (break, return), code that follows is unreachable
+  /// but still needs a block to go in.
+  void startDeadBlock() {
+    B.SetInsertPoint(BasicBlock::Create(Ctx, "dead", B.GetInsertBlock()->getParent()));
+  }
+
+  Value *targetVar(const Op &O) {
+    switch (O.Target) {
+    case Op::LocalTarget: return LocalSlots[size_t(O.Id)];
+    case Op::SlotTarget: return SlotVars[size_t(O.Id)];
+    case Op::OutTarget: return OutVar;
+    }
+    return nullptr;
+  }
+
+  void genOp(const Op &O) {
+    switch (O.K) {
+    case Op::SetLocal: {
+      AllocaInst *A = LocalSlots[size_t(O.Id)];
+      B.CreateStore(splat(gen(*O.Value), P.Locals[size_t(O.Id)].Width), A);
+      return;
+    }
+    case Op::SetSlot:
+      B.CreateStore(splat(gen(*O.Value), P.Slots[size_t(O.Id)].Width),
+                    SlotVars[size_t(O.Id)]);
+      return;
+    case Op::SetOut:
+      B.CreateStore(splat(gen(*O.Value), P.Outputs), OutVar);
+      return;
+    case Op::SetElem: {
+      const Slot &S = P.Slots[size_t(O.Id)];
+      Value *Ptr = elemPtr(S, gen(*O.Index));
+      B.CreateAlignedStore(splat(gen(*O.Value), S.Width), Ptr, elemAlign());
+      return;
+    }
+    case Op::SetLane: {
+      auto *Var = cast<AllocaInst>(targetVar(O));
+      Value *V = gen(*O.Value);
+      Type *T = Var->getAllocatedType();
+      if (!T->isVectorTy()) {
+        B.CreateStore(V, Var);
+        return;
+      }
+      unsigned W = widthOf(Constant::getNullValue(T));
+      Value *Idx = clampIndex(gen(*O.Index), 0, W - 1);
+      B.CreateStore(B.CreateInsertElement(B.CreateLoad(T, Var), V, Idx), Var);
+      return;
+    }
+    case Op::DelayWrite: {
+      const Slot &S = P.Slots[size_t(O.Id)];
+      Value *Pos = B.CreateLoad(I32, SlotVars[size_t(O.Id)]);
+      Value *Ptr = delayPtr(S, Pos);
+      B.CreateAlignedStore(splat(gen(*O.Value), S.Width), Ptr, elemAlign());
+      B.CreateStore(B.CreateAnd(B.CreateAdd(Pos, B.getInt32(1)), B.getInt32(S.Capacity - 1)),
+                    SlotVars[size_t(O.Id)]);
+      return;
+    }
+    case Op::If: {
+      Function *F = B.GetInsertBlock()->getParent();
+      Value *Cond = B.CreateFCmpUNE(gen(*O.Value), fconst(0));
+      BasicBlock *Then = BasicBlock::Create(Ctx, "if.then", F);
+      BasicBlock *Else = BasicBlock::Create(Ctx, "if.else", F);
+      BasicBlock *Join = BasicBlock::Create(Ctx, "if.end", F);
+      B.CreateCondBr(Cond, Then, Else);
+      B.SetInsertPoint(Then);
+      genOps(O.Body);
+      B.CreateBr(Join);
+      B.SetInsertPoint(Else);
+      genOps(O.Else);
+      B.CreateBr(Join);
+      B.SetInsertPoint(Join);
+      return;
+    }
+    case Op::Loop: {
+      Function *F = B.GetInsertBlock()->getParent();
+      AllocaInst *Counter = createAlloca(I32, "loop.i");
+      B.CreateStore(B.getInt32(0), Counter);
+      BasicBlock *Header = BasicBlock::Create(Ctx, "loop.header", F);
+      BasicBlock *Body = BasicBlock::Create(Ctx, "loop.body", F);
+      BasicBlock *Exit = BasicBlock::Create(Ctx, "loop.exit", F);
+      B.CreateBr(Header);
+      B.SetInsertPoint(Header);
+      Value *I = B.CreateLoad(I32, Counter);
+      B.CreateCondBr(B.CreateICmpULT(I, B.getInt32(O.Count)), Body, Exit);
+      B.SetInsertPoint(Body);
+      B.CreateStore(B.CreateFAdd(fconst(O.From), B.CreateUIToFP(I, FT)),
+                    LocalSlots[size_t(O.Id)]);
+      LoopExits.push_back(Exit);
+      genOps(O.Body);
+      LoopExits.pop_back();
+      Value *Next = B.CreateAdd(B.CreateLoad(I32, Counter), B.getInt32(1));
+      B.CreateStore(Next, Counter);
+      B.CreateBr(Header);
+      B.SetInsertPoint(Exit);
+      return;
+    }
+    case Op::Break:
+      B.CreateBr(LoopExits.back());
+      startDeadBlock();
+      return;
+    case Op::Inline: {
+      AllocaInst *Result = LocalSlots[size_t(O.Id)];
+      B.CreateStore(Constant::getNullValue(Result->getAllocatedType()), Result);
+      BasicBlock *Exit =
+          BasicBlock::Create(Ctx, "inline.end", B.GetInsertBlock()->getParent());
+      InlineExits.push_back({Exit, Result});
+      // Loops of the caller are not visible to `break` in the callee.
+      std::vector<BasicBlock *> SavedLoops;
+      std::swap(SavedLoops, LoopExits);
+      genOps(O.Body);
+      std::swap(SavedLoops, LoopExits);
+      InlineExits.pop_back();
+      B.CreateBr(Exit);
+      B.SetInsertPoint(Exit);
+      return;
+    }
+    case Op::Return: {
+      auto [Exit, Result] = InlineExits.back();
+      unsigned W = widthOf(Constant::getNullValue(Result->getAllocatedType()));
+      B.CreateStore(splat(gen(*O.Value), W), Result);
+      B.CreateBr(Exit);
+      startDeadBlock();
+      return;
+    }
+    }
+  }
+
+  Value *elemPtr(const Slot &S, Value *Index) {
+    Value *I = B.CreateZExt(clampIndex(Index, 0, double(S.Count - 1)), I64);
+    Value *Off = B.CreateMul(I, B.getInt64(uint64_t(S.Width) * ElemSize));
+    return B.CreateInBoundsGEP(B.getInt8Ty(), instPtr(S.Offset), Off);
+  }
+
+  /// The address of frame `Pos` (already masked) of a delay line.
+  Value *delayPtr(const Slot &S, Value *Pos) {
+    Value *Off = B.CreateMul(B.CreateZExt(Pos, I64), B.getInt64(uint64_t(S.Width) * ElemSize));
+    return B.CreateInBoundsGEP(B.getInt8Ty(), instPtr(S.Offset), Off);
+  }
+
+  /// The frame written `Back` writes ago (an i32, at least 1), lanes [First,
+  /// First + Count) of it.
+  Value *delayLoad(const Slot &S, Value *Back, unsigned Lane, unsigned Count) {
+    Value *Pos = B.CreateLoad(I32, SlotVars[size_t(&S - P.Slots.data())]);
+    Value *Idx = B.CreateAnd(B.CreateSub(Pos, Back), B.getInt32(S.Capacity - 1));
+    Value *Ptr = delayPtr(S, Idx);
+    if (Lane)
+      Ptr = B.CreateConstInBoundsGEP1_64(FT, Ptr, Lane);
+    return B.CreateAlignedLoad(vecTy(Count), Ptr, elemAlign());
+  }
+
+  /// `tap(n)` or `read(t)`: one position for every lane, or one per lane.
+  Value *genDelayRead(const Node &N) {
+    const Slot &S = P.Slots[size_t(N.Id)];
+    Value *Arg = gen(*N.Args[0]);
+    bool PerLane = widthOf(Arg) > 1;
+    auto ReadAt = [&](Value *T, unsigned Lane, unsigned Count) -> Value * {
+      // Clamp in float first (NaN -> 1), then split into whole and fraction.
+      Value *C = B.CreateMinNum(B.CreateMaxNum(T, fconst(1)), fconst(double(S.Length)));
+      if (N.K == Node::Tap)
+        return delayLoad(S, B.CreateFPToUI(C, I32), Lane, Count);
+      Value *Whole = B.CreateFPToUI(C, I32);
+      Value *Frac = B.CreateFSub(C, B.CreateUIToFP(Whole, FT));
+      Value *A = delayLoad(S, Whole, Lane, Count);
+      Value *Bv = delayLoad(S, B.CreateAdd(Whole, B.getInt32(1)), Lane, Count);
+      return B.CreateFAdd(A, B.CreateFMul(splat(Frac, Count), B.CreateFSub(Bv, A)));
+    };
+    if (!PerLane)
+      return ReadAt(Arg, 0, S.Width);
+    std::vector<Value *> Lanes;
+    for (unsigned I = 0; I < S.Width; ++I)
+      Lanes.push_back(ReadAt(lane(Arg, I), I, 1));
+    return fromLanes(Lanes);
+  }
+
+  // --- Expressions ------------------------------------------------------------
+  Value *genAt(const Node &N, unsigned W) { return splat(gen(N), W); }
+
+  Value *gen(const Node &N) {
+    switch (N.K) {
+    case Node::Const: {
+      if (N.Value.size() == 1)
+        return fconst(N.Value[0]);
+      std::vector<Constant *> Lanes;
+      for (double V : N.Value)
+        Lanes.push_back(fconst(V));
+      return ConstantVector::get(Lanes);
+    }
+    case Node::LoadLocal:
+      return B.CreateLoad(LocalSlots[size_t(N.Id)]->getAllocatedType(), LocalSlots[size_t(N.Id)]);
+    case Node::LoadSlot: {
+      AllocaInst *A = SlotVars[size_t(N.Id)];
+      return B.CreateLoad(A->getAllocatedType(), A);
+    }
+    case Node::LoadElem: {
+      const Slot &S = P.Slots[size_t(N.Id)];
+      return B.CreateAlignedLoad(vecTy(S.Width), elemPtr(S, gen(*N.Args[0])), elemAlign());
+    }
+    case Node::Input:
+      return InputVec;
+    case Node::LoadOut:
+      return B.CreateLoad(vecTy(P.Outputs), OutVar);
+    case Node::Frames:
+      return FramesF;
+    case Node::Unary: {
+      Value *X = gen(*N.Args[0]);
+      if (N.UOp == UnOp::Neg)
+        return B.CreateFNeg(X);
+      return bool2f(B.CreateFCmpOEQ(X, Constant::getNullValue(X->getType())));
+    }
+    case Node::Binary:
+      return genBinary(N);
+    case Node::Select: {
+      Value *C = genAt(*N.Args[0], N.Width);
+      Value *A = genAt(*N.Args[1], N.Width), *Bv = genAt(*N.Args[2], N.Width);
+      return B.CreateSelect(B.CreateFCmpUNE(C, Constant::getNullValue(C->getType())), A, Bv);
+    }
+    case Node::Call:
+      return genCall(N);
+    case Node::Lane: {
+      Value *V = gen(*N.Args[0]);
+      unsigned W = widthOf(V);
+      if (W == 1)
+        return V;
+      const Node &I = *N.Args[1];
+      if (I.isConst())
+        return B.CreateExtractElement(V, B.getInt32(unsigned(I.Value[0])));
+      return B.CreateExtractElement(V, clampIndex(gen(I), 0, W - 1));
+    }
+    case Node::Concat: {
+      std::vector<Value *> Lanes;
+      for (const NodePtr &A : N.Args) {
+        Value *V = gen(*A);
+        for (unsigned I = 0; I < A->Width; ++I)
+          Lanes.push_back(lane(V, I));
+      }
+      return fromLanes(Lanes);
+    }
+    case Node::Tap:
+    case Node::Read:
+      return genDelayRead(N);
+    }
+    return nullptr;
+  }
+
+  Value *genBinary(const Node &N) {
+    Value *A = genAt(*N.Args[0], N.Width), *Bv = genAt(*N.Args[1], N.Width);
+    switch (N.BOp) {
+    case BinOp::Add: return B.CreateFAdd(A, Bv);
+    case BinOp::Sub: return B.CreateFSub(A, Bv);
+    case BinOp::Mul: return B.CreateFMul(A, Bv);
+    case BinOp::Div: return B.CreateFDiv(A, Bv);
+    case BinOp::Mod: return B.CreateFRem(A, Bv);
+    case BinOp::Eq: return bool2f(B.CreateFCmpOEQ(A, Bv));
+    case BinOp::Ne: return bool2f(B.CreateFCmpUNE(A, Bv));
+    case BinOp::Lt: return bool2f(B.CreateFCmpOLT(A, Bv));
+    case BinOp::Le: return bool2f(B.CreateFCmpOLE(A, Bv));
+    case BinOp::Gt: return bool2f(B.CreateFCmpOGT(A, Bv));
+    case BinOp::Ge: return bool2f(B.CreateFCmpOGE(A, Bv));
+    case BinOp::And:
+    case BinOp::Or: {
+      Value *Zero = Constant::getNullValue(A->getType());
+      Value *X = B.CreateFCmpUNE(A, Zero), *Y = B.CreateFCmpUNE(Bv, Zero);
+      return bool2f(N.BOp == BinOp::And ? B.CreateAnd(X, Y) : B.CreateOr(X, Y));
+    }
+    }
+    return nullptr;
+  }
+
+  /// Calls a libm function lane by lane (for functions LLVM has no
+  /// intrinsic for); the JIT resolves it from the math whitelist.
+  Value *libmCall(const char *Name, std::vector<Value *> Args, unsigned W) {
+    std::string Sym = std::string(Name) + (P.DoublePrecision ? "" : "f");
+    std::vector<Type *> Params(Args.size(), FT);
+    FunctionCallee Fn = M->getOrInsertFunction(Sym, FunctionType::get(FT, Params, false));
+    if (auto *F = dyn_cast<Function>(Fn.getCallee())) {
+      F->setDoesNotThrow();
+      F->setDoesNotAccessMemory();
+      F->addFnAttr(Attribute::WillReturn);
+    }
+    std::vector<Value *> Lanes;
+    for (unsigned I = 0; I < W; ++I) {
+      std::vector<Value *> LaneArgs;
+      for (Value *A : Args)
+        LaneArgs.push_back(lane(A, I));
+      CallInst *C = B.CreateCall(Fn, LaneArgs);
+      C->setDoesNotAccessMemory();
+      C->setDoesNotThrow();
+      Lanes.push_back(C);
+    }
+    return fromLanes(Lanes);
+  }
+
+  Value *genCall(const Node &N) {
+    unsigned W = N.Width;
+    if (N.Fn == Builtin::Sum || N.Fn == Builtin::Mean) {
+      Value *V = gen(*N.Args[0]);
+      unsigned AW = widthOf(V);
+      Value *S = AW == 1 ? V : B.CreateFAddReduce(fconst(0), V);
+      return N.Fn == Builtin::Mean ? B.CreateFDiv(S, fconst(double(AW))) : S;
+    }
+    std::vector<Value *> Args;
+    for (const NodePtr &A : N.Args)
+      Args.push_back(genAt(*A, W));
+    auto Unary = [&](Intrinsic::ID Id) { return B.CreateUnaryIntrinsic(Id, Args[0]); };
+    switch (N.Fn) {
+    case Builtin::Sin: return Unary(Intrinsic::sin);
+    case Builtin::Cos: return Unary(Intrinsic::cos);
+    case Builtin::Exp: return Unary(Intrinsic::exp);
+    case Builtin::Exp2: return Unary(Intrinsic::exp2);
+    case Builtin::Log: return Unary(Intrinsic::log);
+    case Builtin::Log2: return Unary(Intrinsic::log2);
+    case Builtin::Log10: return Unary(Intrinsic::log10);
+    case Builtin::Sqrt: return Unary(Intrinsic::sqrt);
+    case Builtin::Abs: return Unary(Intrinsic::fabs);
+    case Builtin::Floor: return Unary(Intrinsic::floor);
+    case Builtin::Ceil: return Unary(Intrinsic::ceil);
+    case Builtin::Round: return Unary(Intrinsic::round);
+    case Builtin::Pow: return B.CreateBinaryIntrinsic(Intrinsic::pow, Args[0], Args[1]);
+    case Builtin::Fmod: return B.CreateFRem(Args[0], Args[1]);
+    // min and max as compare-and-select, which vectorizes to minps/maxps.
+    case Builtin::Min: return B.CreateSelect(B.CreateFCmpOLT(Args[0], Args[1]), Args[0], Args[1]);
+    case Builtin::Max: return B.CreateSelect(B.CreateFCmpOGT(Args[0], Args[1]), Args[0], Args[1]);
+    case Builtin::Clamp: {
+      Value *Lo = B.CreateSelect(B.CreateFCmpOGT(Args[0], Args[1]), Args[0], Args[1]);
+      return B.CreateSelect(B.CreateFCmpOLT(Lo, Args[2]), Lo, Args[2]);
+    }
+    case Builtin::Tan: return libmCall("tan", Args, W);
+    case Builtin::Asin: return libmCall("asin", Args, W);
+    case Builtin::Acos: return libmCall("acos", Args, W);
+    case Builtin::Atan: return libmCall("atan", Args, W);
+    case Builtin::Atan2: return libmCall("atan2", Args, W);
+    case Builtin::Sinh: return libmCall("sinh", Args, W);
+    case Builtin::Cosh: return libmCall("cosh", Args, W);
+    case Builtin::Tanh: return libmCall("tanh", Args, W);
+    case Builtin::Sum: case Builtin::Mean: case Builtin::Iota: break;
+    }
+    return nullptr;
+  }
+
+  // --- init and the descriptor ------------------------------------------------
+  Function *emitInit() {
+    auto *FnTy = FunctionType::get(I32, {PtrTy, Type::getDoubleTy(Ctx)}, false);
+    Function *F = Function::Create(FnTy, Function::ExternalLinkage, "dspjit_init", *M);
+    F->addFnAttr(Attribute::NoUnwind);
+    Inst = F->getArg(0);
+    BasicBlock *Entry = BasicBlock::Create(Ctx, "entry", F);
+    BasicBlock *Bad = BasicBlock::Create(Ctx, "wrong_rate", F);
+    BasicBlock *Good = BasicBlock::Create(Ctx, "reset", F);
+    B.SetInsertPoint(Entry);
+    B.CreateCondBr(B.CreateFCmpOEQ(F->getArg(1), ConstantFP::get(B.getDoubleTy(), P.SampleRate)),
+                   Good, Bad);
+    B.SetInsertPoint(Bad);
+    B.CreateRet(B.getInt32(-1));
+
+    B.SetInsertPoint(Good);
+    B.CreateMemSet(Inst, B.getInt8(0), B.getInt64(P.InstanceSize), Align(InstanceAlign));
+    for (const Slot &S : P.Slots) {
+      if (S.K == Slot::Param) {
+        B.CreateStore(ConstantFP::get(F32, S.Def), instPtr(S.Offset));
+        B.CreateStore(ConstantFP::get(F32, S.Def), instPtr(S.ValueOffset));
+        continue;
+      }
+      if (S.K != Slot::State || std::all_of(S.Init.begin(), S.Init.end(),
+                                            [](double V) { return V == 0; }))
+        continue;
+      std::vector<Constant *> Lanes;
+      for (unsigned I = 0; I < S.Width; ++I)
+        Lanes.push_back(fconst(S.Init.size() == 1 ? S.Init[0] : S.Init[I]));
+      Constant *V = S.Width == 1 ? Lanes[0] : ConstantVector::get(Lanes);
+      if (!S.IsArray) {
+        B.CreateAlignedStore(V, instPtr(S.Offset), elemAlign());
+        continue;
+      }
+      // Fill the array element by element.
+      BasicBlock *Pre = B.GetInsertBlock();
+      BasicBlock *Loop = BasicBlock::Create(Ctx, "fill", F);
+      BasicBlock *Done = BasicBlock::Create(Ctx, "fill.done", F);
+      B.CreateBr(Loop);
+      B.SetInsertPoint(Loop);
+      PHINode *I = B.CreatePHI(I64, 2);
+      I->addIncoming(B.getInt64(0), Pre);
+      Value *Ptr = B.CreateInBoundsGEP(
+          B.getInt8Ty(), instPtr(S.Offset),
+          B.CreateMul(I, B.getInt64(uint64_t(S.Width) * ElemSize)));
+      B.CreateAlignedStore(V, Ptr, elemAlign());
+      Value *Next = B.CreateAdd(I, B.getInt64(1));
+      I->addIncoming(Next, Loop);
+      B.CreateCondBr(B.CreateICmpULT(Next, B.getInt64(S.Count)), Loop, Done);
+      B.SetInsertPoint(Done);
+    }
+    B.CreateRet(B.getInt32(0));
+    return F;
+  }
+
+  Constant *cstring(const std::string &S) {
+    return B.CreateGlobalString(S, "str", 0, M.get());
+  }
+
+  void emitDescriptor(Function *Process, Function *Init) {
+    StructType *SlotTy = slotStructType(Ctx);
+    std::vector<Constant *> Slots;
+    auto U32 = [&](uint64_t V) { return ConstantInt::get(I32, V); };
+    auto F = [&](double V) { return ConstantFP::get(F32, V); };
+    for (const Slot &S : P.Slots) {
+      uint32_t Kind = S.K == Slot::Param   ? DSPJIT_SLOT_PARAM
+                      : S.K == Slot::Meter ? DSPJIT_SLOT_METER
+                      : S.K == Slot::State ? DSPJIT_SLOT_STATE
+                                           : DSPJIT_SLOT_DELAY;
+      bool IsParam = S.K == Slot::Param;
+      Slots.push_back(ConstantStruct::get(
+          SlotTy, {cstring(S.Name), U32(Kind), U32(S.Width), U32(S.Count),
+                   U32(S.K == Slot::Param || S.K == Slot::Meter ? 4 : ElemSize),
+                   U32(S.Offset), U32(S.ValueOffset), U32(S.Capacity), U32(S.Length),
+                   F(IsParam ? S.Def : 0), F(IsParam ? S.Min : 0), F(IsParam ? S.Max : 0),
+                   F(IsParam ? S.SmoothSeconds : 0), cstring(IsParam ? S.Unit : "")}));
+    }
+    auto *ArrTy = ArrayType::get(SlotTy, Slots.size());
+    auto *SlotTable = new GlobalVariable(*M, ArrTy, true, GlobalValue::PrivateLinkage,
+                                         ConstantArray::get(ArrTy, Slots), "dspjit_slots");
+    StructType *KTy = kernelStructType(Ctx);
+    Constant *K = ConstantStruct::get(
+        KTy, {U32(DSPJIT_ABI_VERSION), U32(P.Inputs), U32(P.Outputs), U32(Slots.size()),
+              ConstantInt::get(I64, P.InstanceSize), ConstantInt::get(I64, InstanceAlign),
+              ConstantFP::get(B.getDoubleTy(), P.SampleRate), SlotTable, Process, Init});
+    new GlobalVariable(*M, KTy, true, GlobalValue::ExternalLinkage, K, DSPJIT_KERNEL_SYMBOL);
+  }
+
+  const Program &P;
+  LLVMContext &Ctx;
+  std::unique_ptr<Module> M;
+  IRBuilder<> B;
+  BasicBlock *EntryBlock = nullptr;
+  Type *FT, *F32, *I32, *I64, *PtrTy;
+  uint64_t ElemSize;
+  Value *InPtr = nullptr, *OutPtr = nullptr, *Inst = nullptr, *FramesF = nullptr;
+  Value *InputVec = nullptr, *HasInput = nullptr;
+  AllocaInst *OutVar = nullptr, *NonFinite = nullptr;
+  std::vector<AllocaInst *> LocalSlots, SlotVars;
+  std::vector<Value *> ParamTargets;
+  std::vector<BasicBlock *> LoopExits;
+  std::vector<std::pair<BasicBlock *, AllocaInst *>> InlineExits;
+};
+
+} // namespace
+
+std::unique_ptr<Module> generateIR(const Program &P, LLVMContext &Ctx) {
+  auto M = Generator(P, Ctx).run();
+  assert(!verifyModule(*M, &errs()) && "generated IR is invalid");
+  return M;
+}
+
+} // namespace dspjit

@@ -1,0 +1,278 @@
+//===- compiler/Compiler.cpp - The phases, in order, with their timings ---===//
+#include "compiler/Compiler.h"
+#include "compiler/Checker.h"
+#include "compiler/CodeGen.h"
+#include "compiler/Jit.h"
+#include "compiler/Lexer.h"
+#include "compiler/Optimizer.h"
+#include "compiler/Parser.h"
+
+#include "llvm/ExecutionEngine/Orc/Core.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace dspjit {
+
+extern const char *const kStdLibSource;
+
+const char *compilerVersion() { return DSPJIT_VERSION; }
+
+namespace {
+constexpr size_t MaxSourceBytes = 1 << 20;
+
+class Stopwatch {
+public:
+  explicit Stopwatch(double &Into) : Into(Into), Start(std::chrono::steady_clock::now()) {}
+  ~Stopwatch() {
+    Into += std::chrono::duration<double>(std::chrono::steady_clock::now() - Start).count();
+  }
+
+private:
+  double &Into;
+  std::chrono::steady_clock::time_point Start;
+};
+
+/// Reads a source file, or reports why it cannot.
+bool readSource(const std::string &Path, std::string &Text, DiagnosticEngine &Diags,
+                SourceLoc From, uint32_t FromLength) {
+  std::error_code EC;
+  auto Report = [&](const std::string &Why) {
+    if (From.isValid())
+      Diags.report(DiagId::ImportFailed, From, {Path, Why}, FromLength);
+    else
+      Diags.report(DiagId::CannotRead, {}, {Path, Why});
+    return false;
+  };
+  if (std::filesystem::is_directory(Path, EC))
+    return Report("it is a directory, not a file");
+  std::ifstream In(Path, std::ios::binary);
+  if (!In)
+    return Report(std::filesystem::exists(Path, EC) ? std::strerror(errno)
+                                                    : "no such file");
+  std::ostringstream SS;
+  SS << In.rdbuf();
+  Text = SS.str();
+  if (Text.size() > MaxSourceBytes) {
+    Diags.report(DiagId::SourceTooLarge, From,
+                 {std::to_string(Text.size()), std::to_string(MaxSourceBytes)});
+    return false;
+  }
+  return true;
+}
+} // namespace
+
+/// The state of one compile: the parsed modules, then the checked program.
+struct Compiler::Pipeline {
+  std::vector<std::unique_ptr<ParsedFile>> Modules;
+  std::vector<ModuleRef> Refs;
+  std::vector<Token> MainTokens;
+  const ParsedFile *Main = nullptr;
+  std::unique_ptr<Program> Prog;
+
+  /// Lexes and parses one file and, recursively, what it imports.
+  void load(uint32_t FileId, bool IsStd, DiagnosticEngine &Diags,
+            std::set<std::string> &Seen, bool IsMain) {
+    std::vector<Token> Toks = lex(FileId, Diags);
+    auto M = std::make_unique<ParsedFile>(parse(FileId, Toks, Diags));
+    if (IsMain) {
+      MainTokens = std::move(Toks);
+      Main = M.get();
+    }
+    const ParsedFile &Ref = *M;
+    Modules.push_back(std::move(M));
+    Refs.push_back({&Ref, IsStd});
+    namespace fs = std::filesystem;
+    fs::path Dir = fs::path(Diags.sources().file(FileId).Path).parent_path();
+    for (const DeclPtr &D : Ref.Decls) {
+      if (D->K != Decl::Import)
+        continue;
+      fs::path Target = fs::path(D->Path).is_absolute() ? fs::path(D->Path) : Dir / D->Path;
+      std::error_code EC;
+      fs::path Canon = fs::weakly_canonical(Target, EC);
+      std::string Key = EC ? Target.string() : Canon.string();
+      if (!Seen.insert(Key).second)
+        continue; // imported already (or an import cycle): once is enough
+      std::string Text;
+      if (!readSource(Target.string(), Text, Diags, D->Loc, uint32_t(D->Path.size() + 2)))
+        continue;
+      load(Diags.sources().add(Target.string(), std::move(Text)), IsStd, Diags, Seen, false);
+    }
+  }
+};
+
+Compiler::Compiler(CompileOptions Options) : Options(Options) {}
+Compiler::~Compiler() = default;
+
+Kernel::~Kernel() {
+  if (Engine)
+    Engine->remove(static_cast<llvm::orc::JITDylib *>(Dylib));
+}
+
+const DspjitSlot *Kernel::findSlot(const std::string &Name) const {
+  for (uint32_t I = 0; I < Info->num_slots; ++I)
+    if (Name == Info->slots[I].name)
+      return &Info->slots[I];
+  return nullptr;
+}
+
+const DspjitSlot *Kernel::findParam(const std::string &Name) const {
+  const DspjitSlot *S = findSlot(Name);
+  return S && S->kind == DSPJIT_SLOT_PARAM ? S : nullptr;
+}
+
+namespace {
+/// Runs the front end over a file already in the source manager.
+std::unique_ptr<Compiler::Pipeline> frontEnd(uint32_t MainId, const CompileOptions &Options,
+                                             DiagnosticEngine &Diags, PhaseTimes &Times,
+                                             bool Check) {
+  auto P = std::make_unique<Compiler::Pipeline>();
+  {
+    Stopwatch W(Times.parse);
+    std::set<std::string> Seen;
+    std::error_code EC;
+    Seen.insert(std::filesystem::weakly_canonical(Diags.sources().file(MainId).Path, EC).string());
+    if (Options.useStdLib) {
+      uint32_t StdId = Diags.sources().add("<std>/std.dsp", kStdLibSource);
+      P->load(StdId, /*IsStd=*/true, Diags, Seen, false);
+    }
+    P->load(MainId, /*IsStd=*/false, Diags, Seen, true);
+  }
+  if (!Check)
+    return P;
+  Stopwatch W(Times.check);
+  CheckOptions CO;
+  CO.SampleRate = Options.sampleRate;
+  CO.DoublePrecision = Options.doublePrecision;
+  P->Prog = check(P->Refs, CO, Diags);
+  return P;
+}
+
+uint32_t loadMain(const std::string &Path, DiagnosticEngine &Diags) {
+  std::string Text;
+  if (!readSource(Path, Text, Diags, {}, 0))
+    return 0;
+  return Diags.sources().add(Path, std::move(Text));
+}
+} // namespace
+
+bool Compiler::checkFile(const std::string &Path) {
+  Diags.clear();
+  Times = {};
+  uint32_t Id = loadMain(Path, Diags);
+  if (!Id)
+    return false;
+  frontEnd(Id, Options, Diags, Times, true);
+  return !Diags.hasErrors();
+}
+
+std::unique_ptr<Kernel> Compiler::compileFile(const std::string &Path) {
+  Diags.clear();
+  Times = {};
+  std::string Text;
+  if (!readSource(Path, Text, Diags, {}, 0))
+    return nullptr;
+  return compileSource(Path, Text);
+}
+
+std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
+                                                const std::string &Text) {
+  Diags.clear();
+  Times = {};
+  if (Text.size() > MaxSourceBytes) {
+    Diags.report(DiagId::SourceTooLarge, {},
+                 {std::to_string(Text.size()), std::to_string(MaxSourceBytes)});
+    return nullptr;
+  }
+  uint32_t Id = Diags.sources().add(Name, Text);
+  auto P = frontEnd(Id, Options, Diags, Times, true);
+  if (Diags.hasErrors())
+    return nullptr;
+
+  std::string Error;
+  auto Engine = JitEngine::get(Error);
+  std::unique_ptr<llvm::TargetMachine> TM;
+  if (Engine)
+    TM = createHostTargetMachine(Options.optLevel, Error);
+  if (!Engine || !TM) {
+    Diags.report(DiagId::InternalError, {}, {"the LLVM target for this CPU", Error});
+    return nullptr;
+  }
+  auto Ctx = std::make_unique<llvm::LLVMContext>();
+  std::unique_ptr<llvm::Module> M;
+  {
+    Stopwatch W(Times.ir);
+    M = generateIR(*P->Prog, *Ctx);
+  }
+  {
+    Stopwatch W(Times.optimize);
+    optimizeModule(*M, *TM, Options.optLevel);
+  }
+  auto K = std::unique_ptr<Kernel>(new Kernel());
+  {
+    Stopwatch W(Times.machineCode);
+    llvm::orc::JITDylib *Dylib = nullptr;
+    K->Info = Engine->add(std::move(M), std::move(Ctx), Dylib, Error);
+    K->Dylib = Dylib;
+  }
+  if (!K->Info) {
+    // Only a bug in dspjit gets here: checked programs always compile.
+    Diags.report(DiagId::InternalError, {}, {"the generated machine code", Error});
+    return nullptr;
+  }
+  K->Engine = Engine;
+  return K;
+}
+
+std::string Compiler::emitFile(const std::string &Path, EmitKind Kind) {
+  Diags.clear();
+  Times = {};
+  uint32_t Id = loadMain(Path, Diags);
+  if (!Id)
+    return "";
+  bool NeedCheck = Kind != EmitKind::Tokens && Kind != EmitKind::Ast;
+  auto P = frontEnd(Id, Options, Diags, Times, NeedCheck);
+  if (Diags.hasErrors())
+    return "";
+  if (Kind == EmitKind::Tokens)
+    return dumpTokens(P->MainTokens, Diags.sources());
+  if (Kind == EmitKind::Ast)
+    return dumpAst(*P->Main);
+
+  std::string Error;
+  auto TM = createHostTargetMachine(Options.optLevel, Error);
+  if (!TM) {
+    Diags.report(DiagId::InternalError, {}, {"the LLVM target for this CPU", Error});
+    return "";
+  }
+  llvm::LLVMContext Ctx;
+  auto M = generateIR(*P->Prog, Ctx);
+  if (Kind != EmitKind::Llvm)
+    optimizeModule(*M, *TM, Options.optLevel);
+  std::string Out;
+  llvm::raw_string_ostream OS(Out);
+  if (Kind != EmitKind::Asm) {
+    M->print(OS, nullptr);
+    return OS.str();
+  }
+  llvm::SmallString<0> Buffer;
+  llvm::raw_svector_ostream AsmOS(Buffer);
+  llvm::legacy::PassManager PM;
+  if (TM->addPassesToEmitFile(PM, AsmOS, nullptr, llvm::CodeGenFileType::AssemblyFile)) {
+    Diags.report(DiagId::InternalError, {}, {"assembly", "this target cannot print assembly"});
+    return "";
+  }
+  PM.run(*M);
+  return std::string(Buffer.str());
+}
+
+} // namespace dspjit

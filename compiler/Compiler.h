@@ -1,0 +1,108 @@
+//===- compiler/Compiler.h - Script to native kernel, the public entry ----===//
+//
+// The one entry point of the compiler. A Compiler turns a .dsp script into a
+// Kernel: native code produced by LLVM ORC whose `process` function has
+// PortAudio's exact PaStreamCallback signature (see runtime/dspjit_abi.h).
+//
+// Thread contract: a Compiler is used by one thread at a time; several
+// Compilers may run on several threads. A Kernel may be shared by any number
+// of threads once compiled; destroying it frees its code, so the host must
+// first make sure no audio thread still runs it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSPJIT_COMPILER_COMPILER_H
+#define DSPJIT_COMPILER_COMPILER_H
+
+#include "compiler/Diagnostics.h"
+#include "runtime/dspjit_abi.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dspjit {
+
+struct CompileOptions {
+  /// Kernels are specialized to their sample rate: `sr` is a constant.
+  double sampleRate = 48000;
+  /// Compute internally (state, delays, arithmetic) in 64-bit floats.
+  bool doublePrecision = false;
+  /// LLVM optimization level, 0 to 3.
+  unsigned optLevel = 3;
+  /// Implicitly import the standard library (dsl/std.dsp).
+  bool useStdLib = true;
+};
+
+/// Wall-clock seconds spent in each phase of the last compile.
+struct PhaseTimes {
+  double parse = 0, check = 0, ir = 0, optimize = 0, machineCode = 0;
+  double total() const { return parse + check + ir + optimize + machineCode; }
+};
+
+/// What `dspjit emit` can show.
+enum class EmitKind { Tokens, Ast, Llvm, LlvmOpt, Asm };
+
+class JitEngine;
+
+/// Compiled native code for one script. Owns its JITDylib.
+class Kernel {
+public:
+  ~Kernel();
+  Kernel(const Kernel &) = delete;
+  Kernel &operator=(const Kernel &) = delete;
+
+  /// The descriptor the generated code exports (runtime/dspjit_abi.h).
+  const DspjitKernel &info() const { return *Info; }
+  /// The slot of this name, or null.
+  const DspjitSlot *findSlot(const std::string &Name) const;
+  /// The parameter of this name, or null.
+  const DspjitSlot *findParam(const std::string &Name) const;
+
+private:
+  friend class Compiler;
+  Kernel() = default;
+  std::shared_ptr<JitEngine> Engine;
+  void *Dylib = nullptr; // llvm::orc::JITDylib*, removed on destruction
+  const DspjitKernel *Info = nullptr;
+};
+
+class Compiler {
+public:
+  explicit Compiler(CompileOptions Options = {});
+  ~Compiler();
+
+  /// Compiles a script file. Returns null on error; diagnostics() then holds
+  /// every error found.
+  std::unique_ptr<Kernel> compileFile(const std::string &Path);
+  /// Compiles source text; `Name` is used in diagnostics and resolves
+  /// relative imports (as if it were a path).
+  std::unique_ptr<Kernel> compileSource(const std::string &Name,
+                                        const std::string &Text);
+
+  /// Runs the front end only (parse and check). Returns true when clean.
+  bool checkFile(const std::string &Path);
+
+  /// Runs the phases up to `Kind` and returns its text dump, or an empty
+  /// string with diagnostics on error.
+  std::string emitFile(const std::string &Path, EmitKind Kind);
+
+  const DiagnosticEngine &diagnostics() const { return Diags; }
+  DiagnosticEngine &diagnostics() { return Diags; }
+  const PhaseTimes &times() const { return Times; }
+  const CompileOptions &options() const { return Options; }
+
+  /// The parsed and checked state of one compile (Compiler.cpp).
+  struct Pipeline;
+
+private:
+  CompileOptions Options;
+  DiagnosticEngine Diags;
+  PhaseTimes Times;
+};
+
+/// The compiler's version string, part of what determines machine code.
+const char *compilerVersion();
+
+} // namespace dspjit
+
+#endif

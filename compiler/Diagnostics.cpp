@@ -1,0 +1,171 @@
+//===- compiler/Diagnostics.cpp - Message formatting and printing ---------===//
+#include "compiler/Diagnostics.h"
+
+#include <algorithm>
+#include <cassert>
+#include <ostream>
+
+namespace dspjit {
+
+namespace {
+struct CatalogEntry {
+  const char *Name;
+  Severity Sev;
+  const char *Format;
+};
+constexpr Severity Error = Severity::Error;
+constexpr Severity Warning = Severity::Warning;
+constexpr Severity Note = Severity::Note;
+const CatalogEntry Catalog[] = {
+#define DIAG(Id, Sev, Fmt) {#Id, Sev, Fmt},
+#include "compiler/DiagnosticCatalog.def"
+#undef DIAG
+};
+} // namespace
+
+const char *diagName(DiagId Id) { return Catalog[size_t(Id)].Name; }
+const char *diagFormat(DiagId Id) { return Catalog[size_t(Id)].Format; }
+
+uint32_t SourceManager::add(std::string Path, std::string Text) {
+  auto F = std::make_unique<SourceFile>();
+  F->Path = std::move(Path);
+  F->Text = std::move(Text);
+  F->LineStarts.push_back(0);
+  for (uint32_t I = 0; I < F->Text.size(); ++I)
+    if (F->Text[I] == '\n')
+      F->LineStarts.push_back(I + 1);
+  Files.push_back(std::move(F));
+  return uint32_t(Files.size());
+}
+
+std::pair<unsigned, unsigned> SourceManager::lineColumn(SourceLoc Loc) const {
+  const auto &Starts = file(Loc.File).LineStarts;
+  auto It = std::upper_bound(Starts.begin(), Starts.end(), Loc.Offset);
+  unsigned Line = unsigned(It - Starts.begin());
+  return {Line, Loc.Offset - Starts[Line - 1] + 1};
+}
+
+std::string_view SourceManager::lineText(SourceLoc Loc) const {
+  const SourceFile &F = file(Loc.File);
+  unsigned Line = lineColumn(Loc).first;
+  size_t Begin = F.LineStarts[Line - 1];
+  size_t End = F.Text.find('\n', Begin);
+  if (End == std::string::npos)
+    End = F.Text.size();
+  if (End > Begin && F.Text[End - 1] == '\r')
+    --End;
+  return std::string_view(F.Text).substr(Begin, End - Begin);
+}
+
+static std::string format(const char *Fmt, std::initializer_list<std::string> Args) {
+  std::string Out;
+  for (const char *P = Fmt; *P; ++P) {
+    if (*P == '{' && P[1] >= '0' && P[1] <= '9' && P[2] == '}') {
+      size_t Index = size_t(P[1] - '0');
+      assert(Index < Args.size() && "missing diagnostic argument");
+      if (Index < Args.size())
+        Out += *(Args.begin() + Index);
+      P += 2;
+      continue;
+    }
+    Out += *P;
+  }
+  return Out;
+}
+
+void DiagnosticEngine::report(DiagId Id, SourceLoc Loc,
+                              std::initializer_list<std::string> Args,
+                              uint32_t Length) {
+  const CatalogEntry &E = Catalog[size_t(Id)];
+  if (E.Sev == Severity::Error) {
+    if (NumErrors >= MaxErrors)
+      return;
+    ++NumErrors;
+  } else if (NumErrors > MaxErrors) {
+    return;
+  }
+  Diags.push_back({Id, E.Sev, Loc, std::max<uint32_t>(Length, 1), format(E.Format, Args)});
+}
+
+void DiagnosticEngine::clear() {
+  Diags.clear();
+  NumErrors = 0;
+}
+
+std::string DiagnosticEngine::shortForm(const Diagnostic &D) const {
+  if (!D.Loc.isValid())
+    return D.Message;
+  auto [Line, Col] = Sources->lineColumn(D.Loc);
+  return std::to_string(Line) + ":" + std::to_string(Col) + ": " + D.Message;
+}
+
+void DiagnosticEngine::print(std::ostream &OS, bool Color) const {
+  const char *Bold = Color ? "\033[1m" : "";
+  const char *Reset = Color ? "\033[0m" : "";
+  for (const Diagnostic &D : Diags) {
+    const char *Label = D.Sev == Severity::Error     ? "error"
+                        : D.Sev == Severity::Warning ? "warning"
+                                                     : "note";
+    const char *LabelColor = !Color                       ? ""
+                             : D.Sev == Severity::Error   ? "\033[1;31m"
+                             : D.Sev == Severity::Warning ? "\033[1;35m"
+                                                          : "\033[1;36m";
+    if (!D.Loc.isValid()) {
+      OS << Bold << "dspjit: " << Reset << LabelColor << Label << ": " << Reset
+         << Bold << D.Message << Reset << "\n";
+      continue;
+    }
+    auto [Line, Col] = Sources->lineColumn(D.Loc);
+    OS << Bold << Sources->file(D.Loc.File).Path << ":" << Line << ":" << Col
+       << ": " << Reset << LabelColor << Label << ": " << Reset << Bold
+       << D.Message << Reset << "\n";
+    std::string_view Text = Sources->lineText(D.Loc);
+    OS << Text << "\n";
+    // The caret line keeps tabs so that it lines up under the source.
+    std::string Caret;
+    for (unsigned I = 0; I + 1 < Col && I < Text.size(); ++I)
+      Caret += Text[I] == '\t' ? '\t' : ' ';
+    size_t Room = Text.size() > Col - 1 ? Text.size() - (Col - 1) : 1;
+    size_t Len = std::min<size_t>(D.Length, std::max<size_t>(Room, 1));
+    Caret += Color ? "\033[1;32m^" : "^";
+    for (size_t I = 1; I < Len; ++I)
+      Caret += '~';
+    OS << Caret << Reset << "\n";
+  }
+  if (NumErrors >= MaxErrors)
+    OS << "dspjit: note: stopped after " << MaxErrors << " errors\n";
+}
+
+std::string closestName(std::string_view Name,
+                        const std::vector<std::string> &Candidates) {
+  auto Distance = [](std::string_view A, std::string_view B) {
+    std::vector<size_t> Row(B.size() + 1);
+    for (size_t J = 0; J <= B.size(); ++J)
+      Row[J] = J;
+    for (size_t I = 1; I <= A.size(); ++I) {
+      size_t Diag = Row[0];
+      Row[0] = I;
+      for (size_t J = 1; J <= B.size(); ++J) {
+        size_t Up = Row[J];
+        Row[J] = std::min({Row[J] + 1, Row[J - 1] + 1,
+                           Diag + (A[I - 1] == B[J - 1] ? 0 : 1)});
+        Diag = Up;
+      }
+    }
+    return Row[B.size()];
+  };
+  std::string Best;
+  size_t BestDist = std::max<size_t>(1, Name.size() / 3) + 1;
+  for (const std::string &C : Candidates) {
+    if (C == Name || C.empty() || C[0] == '$')
+      continue;
+    size_t D = Distance(Name, C);
+    if (D < BestDist) {
+      BestDist = D;
+      Best = C;
+    }
+  }
+  return Best;
+}
+
+} // namespace dspjit

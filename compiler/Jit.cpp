@@ -1,0 +1,159 @@
+//===- compiler/Jit.cpp - Optimized IR to native code with LLVM ORC -------===//
+#include "compiler/Jit.h"
+#include "compiler/Optimizer.h"
+
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/ExecutionEngine/Orc/ThreadSafeModule.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+
+#include <cmath>
+#include <cstring>
+#include <mutex>
+
+using namespace llvm;
+using namespace llvm::orc;
+
+namespace dspjit {
+
+namespace {
+struct MathSymbol {
+  const char *Name;
+  void *Address;
+};
+
+template <typename T> void *addr(T *F) { return reinterpret_cast<void *>(F); }
+
+/// Everything generated code may call: libm, and the memory intrinsics LLVM
+/// may emit for `init`.
+const std::vector<MathSymbol> &mathSymbols() {
+  static const std::vector<MathSymbol> Table = {
+      {"sinf", addr<float(float)>(::sinf)},     {"cosf", addr<float(float)>(::cosf)},
+      {"tanf", addr<float(float)>(::tanf)},     {"asinf", addr<float(float)>(::asinf)},
+      {"acosf", addr<float(float)>(::acosf)},   {"atanf", addr<float(float)>(::atanf)},
+      {"atan2f", addr<float(float, float)>(::atan2f)},
+      {"sinhf", addr<float(float)>(::sinhf)},   {"coshf", addr<float(float)>(::coshf)},
+      {"tanhf", addr<float(float)>(::tanhf)},   {"expf", addr<float(float)>(::expf)},
+      {"exp2f", addr<float(float)>(::exp2f)},   {"exp10f", addr<float(float)>(::exp10f)},
+      {"logf", addr<float(float)>(::logf)},     {"log2f", addr<float(float)>(::log2f)},
+      {"log10f", addr<float(float)>(::log10f)}, {"powf", addr<float(float, float)>(::powf)},
+      {"sqrtf", addr<float(float)>(::sqrtf)},   {"fmodf", addr<float(float, float)>(::fmodf)},
+      {"floorf", addr<float(float)>(::floorf)}, {"ceilf", addr<float(float)>(::ceilf)},
+      {"roundf", addr<float(float)>(::roundf)}, {"truncf", addr<float(float)>(::truncf)},
+      {"fabsf", addr<float(float)>(::fabsf)},   {"fminf", addr<float(float, float)>(::fminf)},
+      {"fmaxf", addr<float(float, float)>(::fmaxf)},
+      {"ldexpf", addr<float(float, int)>(::ldexpf)},
+      {"sincosf", addr<void(float, float *, float *)>(::sincosf)},
+      {"sin", addr<double(double)>(::sin)},     {"cos", addr<double(double)>(::cos)},
+      {"tan", addr<double(double)>(::tan)},     {"asin", addr<double(double)>(::asin)},
+      {"acos", addr<double(double)>(::acos)},   {"atan", addr<double(double)>(::atan)},
+      {"atan2", addr<double(double, double)>(::atan2)},
+      {"sinh", addr<double(double)>(::sinh)},   {"cosh", addr<double(double)>(::cosh)},
+      {"tanh", addr<double(double)>(::tanh)},   {"exp", addr<double(double)>(::exp)},
+      {"exp2", addr<double(double)>(::exp2)},   {"exp10", addr<double(double)>(::exp10)},
+      {"log", addr<double(double)>(::log)},     {"log2", addr<double(double)>(::log2)},
+      {"log10", addr<double(double)>(::log10)}, {"pow", addr<double(double, double)>(::pow)},
+      {"sqrt", addr<double(double)>(::sqrt)},   {"fmod", addr<double(double, double)>(::fmod)},
+      {"floor", addr<double(double)>(::floor)}, {"ceil", addr<double(double)>(::ceil)},
+      {"round", addr<double(double)>(::round)}, {"trunc", addr<double(double)>(::trunc)},
+      {"fabs", addr<double(double)>(::fabs)},   {"fmin", addr<double(double, double)>(::fmin)},
+      {"fmax", addr<double(double, double)>(::fmax)},
+      {"ldexp", addr<double(double, int)>(::ldexp)},
+      {"sincos", addr<void(double, double *, double *)>(::sincos)},
+      {"memset", addr<void *(void *, int, size_t)>(::memset)},
+      {"memcpy", addr<void *(void *, const void *, size_t)>(::memcpy)},
+      {"memmove", addr<void *(void *, const void *, size_t)>(::memmove)},
+  };
+  return Table;
+}
+} // namespace
+
+const std::vector<std::string> &JitEngine::mathWhitelist() {
+  static const std::vector<std::string> Names = [] {
+    std::vector<std::string> N;
+    for (const MathSymbol &S : mathSymbols())
+      N.push_back(S.Name);
+    return N;
+  }();
+  return Names;
+}
+
+std::shared_ptr<JitEngine> JitEngine::get(std::string &Error) {
+  static std::mutex Mutex;
+  static std::shared_ptr<JitEngine> Engine;
+  std::lock_guard<std::mutex> Lock(Mutex);
+  if (Engine)
+    return Engine;
+  std::string TMError;
+  if (!createHostTargetMachine(3, TMError)) { // also initializes the target
+    Error = TMError;
+    return nullptr;
+  }
+  auto JTMB = JITTargetMachineBuilder::detectHost();
+  if (!JTMB) {
+    Error = toString(JTMB.takeError());
+    return nullptr;
+  }
+  JTMB->setCodeGenOptLevel(CodeGenOptLevel::Aggressive);
+  auto J = LLJITBuilder()
+               .setJITTargetMachineBuilder(std::move(*JTMB))
+               .setLinkProcessSymbolsByDefault(false)
+               .setPlatformSetUp(setUpInactivePlatform)
+               .create();
+  if (!J) {
+    Error = toString(J.takeError());
+    return nullptr;
+  }
+  std::shared_ptr<JitEngine> E(new JitEngine());
+  E->J = std::move(*J);
+  ExecutionSession &ES = E->J->getExecutionSession();
+  E->MathLib = &ES.createBareJITDylib("dspjit.math");
+  SymbolMap Symbols;
+  for (const MathSymbol &S : mathSymbols())
+    Symbols[E->J->mangleAndIntern(S.Name)] = {ExecutorAddr::fromPtr(S.Address),
+                                               JITSymbolFlags::Exported};
+  if (auto Err = E->MathLib->define(absoluteSymbols(std::move(Symbols)))) {
+    Error = toString(std::move(Err));
+    return nullptr;
+  }
+  Engine = E;
+  return Engine;
+}
+
+JitEngine::~JitEngine() = default;
+
+const DspjitKernel *JitEngine::add(std::unique_ptr<Module> M,
+                                   std::unique_ptr<LLVMContext> Ctx, JITDylib *&Dylib,
+                                   std::string &Error) {
+  ExecutionSession &ES = J->getExecutionSession();
+  JITDylib *JD = nullptr;
+  ES.runSessionLocked([&] {
+    JD = &ES.createBareJITDylib("kernel." + std::to_string(NextId++));
+  });
+  JD->setLinkOrder({{MathLib, JITDylibLookupFlags::MatchExportedSymbolsOnly}}, false);
+  M->setDataLayout(J->getDataLayout());
+  if (auto Err = J->addIRModule(*JD, ThreadSafeModule(std::move(M), std::move(Ctx)))) {
+    Error = toString(std::move(Err));
+    remove(JD);
+    return nullptr;
+  }
+  // Looking the descriptor up compiles the module to machine code now,
+  // not on the audio thread's first call.
+  auto Addr = J->lookup(*JD, DSPJIT_KERNEL_SYMBOL);
+  if (!Addr) {
+    Error = toString(Addr.takeError());
+    remove(JD);
+    return nullptr;
+  }
+  Dylib = JD;
+  return Addr->toPtr<const DspjitKernel *>();
+}
+
+void JitEngine::remove(JITDylib *Dylib) {
+  if (!Dylib)
+    return;
+  if (auto Err = J->getExecutionSession().removeJITDylib(*Dylib))
+    consumeError(std::move(Err));
+}
+
+} // namespace dspjit

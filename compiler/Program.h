@@ -1,0 +1,149 @@
+//===- compiler/Program.h - A checked, fully resolved script --------------===//
+//
+// What the checker produces and code generation consumes. Every name is
+// resolved to a slot (something that lives in the instance), a local, or a
+// constant; every function call is inlined; every `unroll` is expanded; every
+// value has a known width. Nothing in here can fail to compile.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSPJIT_COMPILER_PROGRAM_H
+#define DSPJIT_COMPILER_PROGRAM_H
+
+#include "compiler/AST.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dspjit {
+
+/// Something that lives in the instance and that the host can see by name.
+struct Slot {
+  enum Kind { Param, Meter, State, Delay };
+  Kind K;
+  std::string Name; // top-level name, or the call-site path of a local one
+  SourceLoc Loc;
+  unsigned Width = 0;        // 0 until inferred
+  unsigned Count = 1;        // array elements (`state x[N]`)
+  bool IsArray = false;
+  std::vector<double> Init;  // State: initial lanes (1 or Width of them)
+  unsigned Length = 0;       // Delay: longest tap, in frames
+  // Param.
+  double Def = 0, Min = 0, Max = 1, SmoothSeconds = 0.01;
+  std::string Unit;
+  // Layout in the instance (see layoutInstance).
+  uint32_t Offset = 0;      // params: float target; others: data
+  uint32_t ValueOffset = 0; // params: float smoothed value; delays: position
+  uint32_t Capacity = 0;    // delays: ring frames, a power of two
+};
+
+struct Local {
+  std::string Name;
+  unsigned Width = 0; // 0 until inferred
+};
+
+enum class Builtin {
+  Sin, Cos, Tan, Asin, Acos, Atan, Atan2, Sinh, Cosh, Tanh, Exp, Exp2, Log,
+  Log2, Log10, Pow, Sqrt, Abs, Floor, Ceil, Round, Min, Max, Clamp, Fmod, Sum,
+  Mean, Iota,
+};
+
+struct BuiltinInfo {
+  const char *Name;
+  Builtin Id;
+  unsigned Args;
+};
+/// The math built-ins, the only functions a script can call besides its own.
+const std::vector<BuiltinInfo> &builtins();
+
+struct Node;
+using NodePtr = std::unique_ptr<Node>;
+
+/// An expression: side-effect free, with a width.
+struct Node {
+  enum Kind {
+    Const,     // Value
+    LoadLocal, // Id
+    LoadSlot,  // Id: param (smoothed value), meter, scalar state
+    LoadElem,  // Id: array state; Args = {index}
+    Input,     // the frame's input vector
+    LoadOut,   // what `out` holds so far in this frame
+    Frames,    // this block's length
+    Unary,     // UOp; Args = {x}
+    Binary,    // BOp; Args = {a, b}
+    Select,    // Args = {cond, a, b}
+    Call,      // Fn; Args
+    Lane,      // Args = {vector, lane}
+    Concat,    // Args (widths add)
+    Tap,       // Id: delay; Args = {n}
+    Read,      // Id: delay; Args = {t}
+  };
+  Kind K;
+  SourceLoc Loc;
+  uint32_t Length = 1;
+  unsigned Width = 0;        // set by width inference
+  std::vector<double> Value; // Const lanes
+  int Id = -1;
+  BinOp BOp = BinOp::Add;
+  UnOp UOp = UnOp::Neg;
+  Builtin Fn = Builtin::Sin;
+  std::vector<NodePtr> Args;
+  Node(Kind K, SourceLoc Loc, uint32_t Length = 1) : K(K), Loc(Loc), Length(Length) {}
+  bool isConst() const { return K == Const; }
+};
+
+struct Op;
+using OpPtr = std::unique_ptr<Op>;
+using OpList = std::vector<OpPtr>;
+
+/// A statement.
+struct Op {
+  enum Kind {
+    SetLocal,   // Id = local; Value
+    SetSlot,    // Id = slot (state or meter); Value
+    SetElem,    // Id = array state; Index; Value
+    SetLane,    // Target (LocalTarget, SlotTarget or OutTarget), Id; Index; Value
+    SetOut,     // Value
+    DelayWrite, // Id = delay; Value
+    If,         // Value = condition; Body, Else
+    Loop,       // Id = counter local; Count, From; Body
+    Break,
+    Inline,     // Id = result local; Body; the target of Return ops
+    Return,     // Id = index of the enclosing Inline; Value
+  };
+  enum TargetKind { LocalTarget, SlotTarget, OutTarget };
+  Kind K;
+  SourceLoc Loc;
+  uint32_t Length = 1;
+  int Id = -1;
+  TargetKind Target = LocalTarget;
+  NodePtr Value, Index;
+  OpList Body, Else;
+  unsigned Count = 0;
+  double From = 0;
+  Op(Kind K, SourceLoc Loc) : K(K), Loc(Loc) {}
+};
+
+struct Program {
+  unsigned Inputs = 0, Outputs = 0;
+  double SampleRate = 48000;
+  std::vector<Slot> Slots;
+  std::vector<Local> Locals;
+  OpList Block;   // once per callback
+  OpList Process; // once per frame
+  unsigned NumInlines = 0;
+  bool DoublePrecision = false;
+  uint64_t InstanceSize = 0;
+};
+
+/// The instance's alignment (a cache line).
+constexpr uint64_t InstanceAlign = 64;
+/// The most memory one instance may use.
+constexpr uint64_t MaxInstanceBytes = uint64_t(256) << 20;
+
+/// Assigns every slot its place in the instance and sets InstanceSize.
+void layoutInstance(Program &P);
+
+} // namespace dspjit
+
+#endif

@@ -1,0 +1,38 @@
+//===- tools/Commands.h - The subcommands of `dspjit` ---------------------===//
+//
+// Each subcommand registers its options on the CLI11 app and returns the
+// function that runs it. Errors go to stderr and give a non-zero exit.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSPJIT_TOOLS_COMMANDS_H
+#define DSPJIT_TOOLS_COMMANDS_H
+
+#include "compiler/Compiler.h"
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace dspjit::tools {
+
+using Command = std::function<int()>;
+
+Command addCheck(CLI::App &App);
+Command addRender(CLI::App &App);
+Command addEmit(CLI::App &App);
+Command addInfo(CLI::App &App);
+
+/// Options every compiling subcommand takes.
+struct CompileFlags {
+  double Rate = 48000;
+  bool Double = false;
+  unsigned OptLevel = 3;
+  void add(CLI::App &Cmd, bool WithRate = true);
+  CompileOptions options() const;
+};
+
+/// Prints a compiler's diagnostics to stderr (in color on a terminal).
+void printDiagnostics(const Compiler &C);
+
+} // namespace dspjit::tools
+
+#endif
