@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Checker.h"
+#include "runtime/Messages.h"
 #include "runtime/dspjit_abi.h"
 
 #include <algorithm>
@@ -111,12 +112,6 @@ double evalBinary(BinOp Op, double A, double B) {
   case BinOp::Or: return (A != 0) || (B != 0);
   }
   return 0;
-}
-
-std::string formatNumber(double V) {
-  char Buf[32];
-  std::snprintf(Buf, sizeof Buf, "%g", V);
-  return Buf;
 }
 
 /// What a name means in a scope.

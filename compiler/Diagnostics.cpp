@@ -136,36 +136,4 @@ void DiagnosticEngine::print(std::ostream &OS, bool Color) const {
     OS << "dspjit: note: stopped after " << MaxErrors << " errors\n";
 }
 
-std::string closestName(std::string_view Name,
-                        const std::vector<std::string> &Candidates) {
-  auto Distance = [](std::string_view A, std::string_view B) {
-    std::vector<size_t> Row(B.size() + 1);
-    for (size_t J = 0; J <= B.size(); ++J)
-      Row[J] = J;
-    for (size_t I = 1; I <= A.size(); ++I) {
-      size_t Diag = Row[0];
-      Row[0] = I;
-      for (size_t J = 1; J <= B.size(); ++J) {
-        size_t Up = Row[J];
-        Row[J] = std::min({Row[J] + 1, Row[J - 1] + 1,
-                           Diag + (A[I - 1] == B[J - 1] ? 0 : 1)});
-        Diag = Up;
-      }
-    }
-    return Row[B.size()];
-  };
-  std::string Best;
-  size_t BestDist = std::max<size_t>(1, Name.size() / 3) + 1;
-  for (const std::string &C : Candidates) {
-    if (C == Name || C.empty() || C[0] == '$')
-      continue;
-    size_t D = Distance(Name, C);
-    if (D < BestDist) {
-      BestDist = D;
-      Best = C;
-    }
-  }
-  return Best;
-}
-
 } // namespace dspjit

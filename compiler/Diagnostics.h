@@ -99,11 +99,6 @@ private:
   unsigned NumErrors = 0;
 };
 
-/// The closest of `Candidates` to `Name` by edit distance, if close enough to
-/// be a plausible typo; otherwise empty.
-std::string closestName(std::string_view Name,
-                        const std::vector<std::string> &Candidates);
-
 } // namespace dspjit
 
 #endif
