@@ -236,7 +236,10 @@ Processor::Processor(unsigned Inputs, unsigned Outputs, double SampleRate)
 
 int Processor::addParam(ParamSpec Spec) {
   Param P;
-  // value += (1 - exp(-4.6 / (T sr))) (target - value), 99% of a step in T.
+  // value += (1 - exp(-4.6 / (T sr))) (target - value): 99% of a step in T.
+  // The constant is the language's (dsl/LANGUAGE.md, "Execution model"),
+  // shared with std's smoothcoef, not ln(100) = 4.60517: at 48 kHz the two
+  // differ by 0.1% in the coefficient, which these tests do see.
   P.Coef = Spec.SmoothSeconds > 0
                ? float(1.0 - std::exp(-4.6 / (Spec.SmoothSeconds * SampleRate)))
                : 1.0f;
