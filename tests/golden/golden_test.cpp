@@ -293,9 +293,9 @@ ExampleMoves movesFor(const std::string &Name) {
             {{100, "freq", 1500}, {100, "tilt", 2}, {100, "even", 0.3f}, {100, "level", -20}}};
   if (Name == "meter")
     return {Noise, {{100, "window", 50}, {100, "release", 0.3f}}};
-  if (Name == "gate") // the -6 dB sine closes the gate at -3 dB, opens it at -40
-    return {Sine, {{100, "threshold", -3}, {100, "hold", 10}, {100, "release", 20},
-                   {250, "threshold", -40}, {250, "attack", 5}}};
+  if (Name == "gate") // the -6 dB sine: closed below -1 - 2 dB, open again at -40
+    return {Sine, {{100, "threshold", -1}, {100, "hysteresis", 2}, {100, "hold", 10},
+                   {100, "release", 20}, {250, "threshold", -40}, {250, "attack", 5}}};
   return {Noise, {}};
 }
 
@@ -325,6 +325,34 @@ TEST(ExampleGolden, EveryExampleHasAReference) {
   std::vector<std::string> Names = exampleNames();
   EXPECT_EQ(Files, std::set<std::string>(Names.begin(), Names.end()))
       << "every examples/*.dsp needs a model in tests/golden/Reference.cpp";
+}
+
+/// Each example opens with a comment naming the file, saying what it does,
+/// and describing every parameter.
+TEST(ExampleGolden, HeadersDescribeEveryParameter) {
+  for (const std::string &Name : exampleNames()) {
+    std::ifstream File(examplePath(Name));
+    ASSERT_TRUE(File) << examplePath(Name);
+    std::string Line, Header;
+    std::vector<std::string> Params;
+    bool InHeader = true;
+    while (std::getline(File, Line)) {
+      if (InHeader && Line.rfind("//", 0) == 0) {
+        Header += Line + "\n";
+        continue;
+      }
+      InHeader = false;
+      if (Line.rfind("param ", 0) == 0) {
+        size_t End = Line.find_first_of(" =", 6);
+        Params.push_back(Line.substr(6, End - 6));
+      }
+    }
+    EXPECT_EQ(Header.rfind("// " + Name + ".dsp", 0), 0u)
+        << Name << ".dsp should open with a comment naming it";
+    for (const std::string &P : Params)
+      EXPECT_NE(Header.find(P), std::string::npos)
+          << Name << ".dsp: the header comment does not describe parameter '" << P << "'";
+  }
 }
 
 // --- The standard library ----------------------------------------------------
