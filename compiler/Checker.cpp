@@ -51,7 +51,7 @@ constexpr unsigned MaxUnrollCount = 4096;
 constexpr unsigned MaxArraySize = 1u << 24;
 constexpr unsigned MaxDelayFrames = 1u << 26;
 constexpr unsigned MaxInlineDepth = 64;
-constexpr size_t MaxProgramSize = 1000000;
+constexpr size_t MaxProgramSize = 250000;
 
 const std::set<std::string> ReservedNames = {"in", "out", "sr", "pi", "tau", "frames"};
 
@@ -114,6 +114,13 @@ double evalBinary(BinOp Op, double A, double B) {
   return 0;
 }
 
+/// Numbers in messages: short, as a person would write them.
+std::string fmtNum(double V) {
+  char Buf[32];
+  std::snprintf(Buf, sizeof Buf, "%g", V == 0 ? 0.0 : V);
+  return Buf;
+}
+
 /// What a name means in a scope.
 struct Binding {
   enum Kind { LocalVar, ReadOnlyLocal, ConstVal, SlotRef };
@@ -156,9 +163,9 @@ public:
   std::unique_ptr<Program> run(const std::vector<ModuleRef> &Modules) {
     collect(Modules);
     declareGlobals();
-    if (!IoDecl)
+    if (!IoDecl && !Options.AfterSyntaxErrors)
       Diags.report(DiagId::MissingIo, firstLoc(Modules));
-    if (!ProcessDecl)
+    if (!ProcessDecl && !Options.AfterSyntaxErrors)
       Diags.report(DiagId::MissingProcess, firstLoc(Modules));
 
     Scope BlockScope;
@@ -267,7 +274,7 @@ private:
       auto Channels = [&](double V) -> unsigned {
         if (V < 0 || V > MaxChannels || V != std::floor(V)) {
           Diags.report(DiagId::ChannelCount, IoDecl->Loc,
-                       {formatNumber(V), std::to_string(MaxChannels)}, 2);
+                       {fmtNum(V), std::to_string(MaxChannels)}, 2);
           return 1;
         }
         return unsigned(V);
@@ -332,10 +339,10 @@ private:
     if (Def && Min && Max) {
       if (*Min > *Max)
         Diags.report(DiagId::ParamRangeEmpty, D.Min->Loc,
-                     {D.Name, formatNumber(*Min), formatNumber(*Max)}, D.Min->Length);
+                     {D.Name, fmtNum(*Min), fmtNum(*Max)}, D.Min->Length);
       else if (*Def < *Min || *Def > *Max)
         Diags.report(DiagId::ParamDefaultOutOfRange, D.Init->Loc,
-                     {formatNumber(*Def), D.Name, formatNumber(*Min), formatNumber(*Max)},
+                     {fmtNum(*Def), D.Name, fmtNum(*Min), fmtNum(*Max)},
                      D.Init->Length);
       S.Def = *Def;
       S.Min = *Min;
@@ -346,7 +353,7 @@ private:
     } else if (D.Smooth) {
       if (auto T = scalarConst(Ctx, *D.Smooth, "a smoothing time")) {
         if (*T < 0 || *T > 10)
-          Diags.report(DiagId::SmoothRange, D.Smooth->Loc, {formatNumber(*T)},
+          Diags.report(DiagId::SmoothRange, D.Smooth->Loc, {fmtNum(*T)},
                        D.Smooth->Length);
         else
           S.SmoothSeconds = *T;
@@ -376,7 +383,7 @@ private:
         double Size = N ? std::floor(*N) : 1;
         if (N && (Size < 1 || Size > MaxArraySize)) {
           report(DiagId::ArraySizeRange, D.Size->Loc,
-                 {formatNumber(*N), std::to_string(MaxArraySize)}, D.Size->Length);
+                 {fmtNum(*N), std::to_string(MaxArraySize)}, D.Size->Length);
           Size = 1;
         }
         S.Count = N ? unsigned(std::max(1.0, std::min(Size, double(MaxArraySize)))) : 1;
@@ -398,7 +405,7 @@ private:
         Frames = std::ceil(*Len * Scale - 1e-9);
         if (Frames < 1 || Frames > MaxDelayFrames) {
           report(DiagId::DelayLengthRange, D.Size->Loc,
-                 {formatNumber(Frames), std::to_string(MaxDelayFrames)}, D.Size->Length);
+                 {fmtNum(Frames), std::to_string(MaxDelayFrames)}, D.Size->Length);
           Frames = 1;
         }
       }
@@ -459,7 +466,7 @@ private:
 
   void countSize() {
     if (++Size > MaxProgramSize && !Aborted) {
-      Diags.report(DiagId::ProgramTooLarge, {}, {std::to_string(MaxProgramSize)});
+      Diags.report(DiagId::ProgramTooLarge, CurrentStmt, {std::to_string(MaxProgramSize)});
       Aborted = true;
     }
   }
@@ -536,7 +543,7 @@ private:
       }
       double L = (*Vals[1])[0];
       if (L < 0 || L >= double(V.size()) || L != std::floor(L)) {
-        report(DiagId::LaneOutOfRange, E.Loc, {formatNumber(L), std::to_string(V.size())},
+        report(DiagId::LaneOutOfRange, E.Loc, {fmtNum(L), std::to_string(V.size())},
                E.Length);
         return constNode(E, {0});
       }
@@ -804,7 +811,7 @@ private:
         if (!N)
           return constNode(E, {0});
         if (*N < 1 || *N > MaxWidth) {
-          report(DiagId::VectorTooWide, E.Loc, {formatNumber(*N), std::to_string(MaxWidth)},
+          report(DiagId::VectorTooWide, E.Loc, {fmtNum(*N), std::to_string(MaxWidth)},
                  E.Length);
           return constNode(E, {0});
         }
@@ -967,6 +974,7 @@ private:
   }
 
   void statement(Context &Ctx, const Stmt &S) {
+    CurrentStmt = S.Loc;
     OpList &Out = *CurrentOut;
     switch (S.K) {
     case Stmt::Let: {
@@ -1050,7 +1058,7 @@ private:
     double Count = From && To ? std::ceil(*To - *From) : 1;
     if (From && To && (Count < 1 || Count > Limit)) {
       report(DiagId::LoopCountRange, S.From->Loc,
-             {formatNumber(Count), std::to_string(Limit)}, 1);
+             {fmtNum(Count), std::to_string(Limit)}, 1);
       Count = 1;
     }
     double Start = From ? *From : 0;
@@ -1059,7 +1067,7 @@ private:
       std::string SavedPath = Ctx.Path;
       for (unsigned I = 0; I < unsigned(Count) && !Aborted; ++I) {
         double V = Start + I;
-        Ctx.Path = (SavedPath.empty() ? "" : SavedPath + "/") + S.Name + "=" + formatNumber(V);
+        Ctx.Path = (SavedPath.empty() ? "" : SavedPath + "/") + S.Name + "=" + fmtNum(V);
         Ctx.Scopes.emplace_back();
         Binding B;
         B.K = Binding::ConstVal;
@@ -1321,7 +1329,7 @@ private:
       unsigned W = N.Args[0]->Width;
       if (I.isConst() && I.Value.size() == 1 && Reporting &&
           (I.Value[0] < 0 || I.Value[0] >= W || I.Value[0] != std::floor(I.Value[0])))
-        report(DiagId::LaneOutOfRange, N.Loc, {formatNumber(I.Value[0]), std::to_string(W)},
+        report(DiagId::LaneOutOfRange, N.Loc, {fmtNum(I.Value[0]), std::to_string(W)},
                N.Length);
       N.Width = 1;
       return;
@@ -1393,7 +1401,7 @@ private:
         const Node &I = *O.Index;
         if (I.isConst() && I.Value.size() == 1 && Reporting &&
             (I.Value[0] < 0 || I.Value[0] >= W || I.Value[0] != std::floor(I.Value[0])))
-          report(DiagId::LaneOutOfRange, O.Loc, {formatNumber(I.Value[0]), std::to_string(W)},
+          report(DiagId::LaneOutOfRange, O.Loc, {fmtNum(I.Value[0]), std::to_string(W)},
                  O.Length);
         break;
       }
@@ -1450,10 +1458,6 @@ private:
 
   void finalChecks() {
     for (Slot &S : P->Slots) {
-      if (S.K == Slot::State && S.Init.size() != 1 && S.Init.size() != S.Width)
-        report(DiagId::InitWidthMismatch, S.Loc,
-               {S.Name, std::to_string(S.Init.size()), std::to_string(S.Width)},
-               uint32_t(S.Name.size()));
       if (S.Width == 0) {
         if (S.K == Slot::Delay && DelaysRead.count(&S - P->Slots.data()))
           report(DiagId::DelayNeverWritten, S.Loc, {S.Name}, 1);
@@ -1462,7 +1466,8 @@ private:
     }
     for (Local &L : P->Locals)
       L.Width = std::max(1u, L.Width);
-    if (ProcessDecl && P->Outputs > 0 && !assignsOut(P->Process) && !assignsOut(P->Block))
+    if (ProcessDecl && P->Outputs > 0 && !Options.AfterSyntaxErrors &&
+        !assignsOut(P->Process) && !assignsOut(P->Block))
       report(DiagId::OutNotAssigned, ProcessDecl->Loc, {std::to_string(P->Outputs)}, 7);
   }
 
@@ -1503,6 +1508,7 @@ private:
   std::set<const Decl *> UsedFns;
   std::set<ptrdiff_t> DelaysRead;
   OpList *CurrentOut = nullptr;
+  SourceLoc CurrentStmt;
   size_t Size = 0;
   bool Aborted = false, Quiet = false, Reporting = false, Changed = false;
 };

@@ -16,6 +16,9 @@ namespace dspjit {
 struct CheckOptions {
   double SampleRate = 48000;
   bool DoublePrecision = false;
+  /// The parser already reported errors: skip the checks that a broken
+  /// declaration would trip (missing io, process or output).
+  bool AfterSyntaxErrors = false;
 };
 
 /// A parsed file and whether it is the standard library (whose definitions

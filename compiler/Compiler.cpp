@@ -43,12 +43,14 @@ private:
 };
 
 /// Reads a source file, or reports why it cannot.
+/// An import is reported by the name written in it (`Shown`).
 bool readSource(const std::string &Path, std::string &Text, DiagnosticEngine &Diags,
-                SourceLoc From, uint32_t FromLength) {
+                SourceLoc From, uint32_t FromLength, const std::string &Shown = "") {
   std::error_code EC;
   auto Report = [&](const std::string &Why) {
     if (From.isValid())
-      Diags.report(DiagId::ImportFailed, From, {Path, Why}, FromLength);
+      Diags.report(DiagId::ImportFailed, From, {Shown.empty() ? Path : Shown, Why},
+                   FromLength);
     else
       Diags.report(DiagId::CannotRead, {}, {Path, Why});
     return false;
@@ -94,7 +96,7 @@ struct Compiler::Pipeline {
     namespace fs = std::filesystem;
     fs::path Dir = fs::path(Diags.sources().file(FileId).Path).parent_path();
     for (const DeclPtr &D : Ref.Decls) {
-      if (D->K != Decl::Import)
+      if (D->K != Decl::Import || D->Path.empty())
         continue;
       fs::path Target = fs::path(D->Path).is_absolute() ? fs::path(D->Path) : Dir / D->Path;
       std::error_code EC;
@@ -103,7 +105,8 @@ struct Compiler::Pipeline {
       if (!Seen.insert(Key).second)
         continue; // imported already (or an import cycle): once is enough
       std::string Text;
-      if (!readSource(Target.string(), Text, Diags, D->Loc, uint32_t(D->Path.size() + 2)))
+      if (!readSource(Target.string(), Text, Diags, D->Loc, uint32_t(D->Path.size() + 2),
+                      D->Path))
         continue;
       load(Diags.sources().add(Target.string(), std::move(Text)), IsStd, Diags, Seen, false);
     }
@@ -153,7 +156,9 @@ std::unique_ptr<Compiler::Pipeline> frontEnd(uint32_t MainId, const CompileOptio
   CheckOptions CO;
   CO.SampleRate = Options.sampleRate;
   CO.DoublePrecision = Options.doublePrecision;
+  CO.AfterSyntaxErrors = Diags.hasErrors();
   P->Prog = check(P->Refs, CO, Diags);
+  Diags.sortByLocation();
   return P;
 }
 

@@ -77,6 +77,12 @@ void DiagnosticEngine::report(DiagId Id, SourceLoc Loc,
                               std::initializer_list<std::string> Args,
                               uint32_t Length) {
   const CatalogEntry &E = Catalog[size_t(Id)];
+  std::string Message = format(E.Format, Args);
+  // The same error at the same place is reported once, however many call
+  // sites or unrolled copies reach it.
+  if (E.Sev == Severity::Error &&
+      !Reported.insert({Id, Loc.File, Loc.Offset, Message}).second)
+    return;
   if (E.Sev == Severity::Error) {
     if (NumErrors >= MaxErrors)
       return;
@@ -84,12 +90,30 @@ void DiagnosticEngine::report(DiagId Id, SourceLoc Loc,
   } else if (NumErrors > MaxErrors) {
     return;
   }
-  Diags.push_back({Id, E.Sev, Loc, std::max<uint32_t>(Length, 1), format(E.Format, Args)});
+  Diags.push_back({Id, E.Sev, Loc, std::max<uint32_t>(Length, 1), std::move(Message)});
 }
 
 void DiagnosticEngine::clear() {
   Diags.clear();
+  Reported.clear();
   NumErrors = 0;
+}
+
+void DiagnosticEngine::sortByLocation() {
+  std::vector<std::vector<Diagnostic>> Groups;
+  for (Diagnostic &D : Diags) {
+    if (D.Sev == Severity::Note && !Groups.empty())
+      Groups.back().push_back(std::move(D));
+    else
+      Groups.push_back({std::move(D)});
+  }
+  std::stable_sort(Groups.begin(), Groups.end(), [](const auto &A, const auto &B) {
+    return std::pair(A[0].Loc.File, A[0].Loc.Offset) < std::pair(B[0].Loc.File, B[0].Loc.Offset);
+  });
+  Diags.clear();
+  for (auto &G : Groups)
+    for (Diagnostic &D : G)
+      Diags.push_back(std::move(D));
 }
 
 std::string DiagnosticEngine::shortForm(const Diagnostic &D) const {

@@ -13,6 +13,8 @@
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
+#include <set>
+#include <tuple>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,6 +82,9 @@ public:
   unsigned errorCount() const { return NumErrors; }
   const std::vector<Diagnostic> &all() const { return Diags; }
   void clear();
+  /// Orders diagnostics by file and position, each note staying after the
+  /// error it belongs to.
+  void sortByLocation();
 
   SourceManager &sources() { return *Sources; }
   const SourceManager &sources() const { return *Sources; }
@@ -96,6 +101,7 @@ public:
 private:
   std::shared_ptr<SourceManager> Sources = std::make_shared<SourceManager>();
   std::vector<Diagnostic> Diags;
+  std::set<std::tuple<DiagId, uint32_t, uint32_t, std::string>> Reported;
   unsigned NumErrors = 0;
 };
 

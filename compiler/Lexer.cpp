@@ -186,12 +186,12 @@ private:
       if (peek(0) == '+' || peek(0) == '-')
         ++Pos;
       if (!isDigit(peek(0))) {
-        Pos = Save + 1;
         while (isIdentStart(peek(0)) || isDigit(peek(0)))
           ++Pos;
         Diags.report(DiagId::MalformedNumber, loc(Start),
                      {std::string(Src.substr(Start, Pos - Start))}, uint32_t(Pos - Start));
-        return std::nullopt;
+        (void)Save;
+        return Tok::Number; // reported; reads as its valid prefix
       }
       while (isDigit(peek(0)))
         ++Pos;
@@ -211,7 +211,7 @@ private:
       Pos = End;
       Diags.report(DiagId::MalformedNumber, loc(Start),
                    {std::string(Src.substr(Start, Pos - Start))}, uint32_t(Pos - Start));
-      return std::nullopt;
+      return Tok::Number; // reported; reads as its valid prefix
     }
     return Tok::Number;
   }
@@ -232,8 +232,8 @@ private:
       while (Pos < Src.size() && Src[Pos] != '"' && Src[Pos] != '\n')
         ++Pos;
       if (Pos >= Src.size() || Src[Pos] != '"') {
-        Diags.report(DiagId::UnterminatedString, loc(Start));
-        return std::nullopt;
+        Diags.report(DiagId::UnterminatedString, loc(Start), {}, uint32_t(Pos - Start));
+        return Tok::String; // reported; the parser takes it as it is
       }
       ++Pos;
       return Tok::String;

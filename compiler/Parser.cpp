@@ -43,11 +43,12 @@ public:
     while (!at(Tok::Eof)) {
       if (TooDeep)
         break;
+      size_t Start = Pos;
       try {
         if (DeclPtr D = declaration())
           M.Decls.push_back(std::move(D));
       } catch (SyntaxError &) {
-        syncToDecl();
+        syncToDecl(Start);
       }
     }
     return std::move(M);
@@ -90,9 +91,17 @@ private:
   }
 
   const Token &expect(Tok K, const char *What = nullptr) {
-    if (!at(K))
-      fail(DiagId::Expected, {What ? What : tokName(K), describe(tok())});
-    return advance();
+    if (at(K))
+      return advance();
+    // A missing ';' is best shown right after what it should follow.
+    if (K == Tok::Semi && Pos > 0) {
+      const Token &Prev = Toks[Pos - 1];
+      Diags.report(DiagId::Expected,
+                   {Prev.Loc.File, uint32_t(Prev.Loc.Offset + Prev.Text.size())},
+                   {"';'", describe(tok())});
+      throw SyntaxError();
+    }
+    fail(DiagId::Expected, {What ? What : tokName(K), describe(tok())});
   }
 
   std::string expectIdent(const char *What) {
@@ -135,12 +144,12 @@ private:
     }
   }
 
-  /// Skips to the next declaration keyword outside any braces.
-  void syncToDecl() {
+  /// Skips to the next declaration keyword outside any braces, after the
+  /// one that failed (which began at token `Start`).
+  void syncToDecl(size_t Start) {
     int Depth = 0;
-    bool Moved = false;
     while (!at(Tok::Eof)) {
-      if (Depth == 0 && startsDecl(tok().Kind) && Moved)
+      if (Depth == 0 && startsDecl(tok().Kind) && Pos > Start)
         return;
       if (at(Tok::LBrace))
         ++Depth;
@@ -151,7 +160,6 @@ private:
         return;
       }
       advance();
-      Moved = true;
     }
   }
 
@@ -223,8 +231,12 @@ private:
       auto D = newDecl(Decl::Import, T);
       const Token &S = expect(Tok::String, "a file name in quotes");
       D->Loc = S.Loc;
-      D->Path = std::string(S.Text.substr(1, S.Text.size() - 2));
-      expect(Tok::Semi);
+      bool Closed = S.Text.size() >= 2 && S.Text.back() == '"';
+      D->Path = std::string(S.Text.substr(1, S.Text.size() - (Closed ? 2 : 1)));
+      if (!Closed) // reported by the lexer; it took the rest of the line
+        D->Path.clear();
+      else
+        expect(Tok::Semi);
       return D;
     }
     case Tok::KwBlock:
@@ -352,8 +364,7 @@ private:
           tok().Kind != Tok::KwDelay) {
         // A missing '}' usually shows up as a declaration inside a body.
         if (tok().Kind == Tok::KwFn || tok().Kind == Tok::KwProcess ||
-            tok().Kind == Tok::KwBlock || tok().Kind == Tok::KwParam ||
-            tok().Kind == Tok::KwIo || tok().Kind == Tok::KwImport) {
+            tok().Kind == Tok::KwBlock || tok().Kind == Tok::KwImport) {
           Diags.report(DiagId::Expected, tok().Loc, {"'}'", describe(tok())});
           return Out;
         }
@@ -507,7 +518,7 @@ private:
     while (true) {
       BinOp Op;
       int Prec = precedence(tok().Kind, Op);
-      if (Prec < 0 || Prec <= MinPrec - 1 || Prec < MinPrec)
+      if (Prec < 0 || Prec < MinPrec)
         return L;
       advance();
       DepthGuard G(*this);
