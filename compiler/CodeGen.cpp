@@ -283,7 +283,8 @@ private:
       const Slot &S = P.Slots[I];
       if (S.K != Slot::Param || S.SmoothSeconds <= 0)
         continue;
-      double Coef = 1 - std::exp(-4.605170185988091 / (S.SmoothSeconds * P.SampleRate));
+      // 4.6 ~ ln(100): 99% of a step in the smoothing time (dsl/LANGUAGE.md).
+      double Coef = 1 - std::exp(-4.6 / (S.SmoothSeconds * P.SampleRate));
       Value *Cur = B.CreateLoad(FT, SlotVars[I]);
       Value *Next = B.CreateFAdd(
           Cur, B.CreateFMul(fconst(Coef), B.CreateFSub(ParamTargets[I], Cur)));
