@@ -8,6 +8,10 @@
 
 #include "runtime/Messages.h"
 
+#ifdef DSPJIT_HAVE_ALSA
+#include <alsa/asoundlib.h>
+#endif
+
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
@@ -51,8 +55,23 @@ std::string paErrorText(PaError Error) {
 
 //===-- PaSession ---------------------------------------------------------===//
 
+#ifdef DSPJIT_HAVE_ALSA
+static void ignoreAlsaError(const char *, int, const char *, int, const char *,
+                            ...) {}
+#endif
+
 Result<PaSession> PaSession::open() {
-  if (PaError Error = Pa_Initialize(); Error != paNoError)
+#ifdef DSPJIT_HAVE_ALSA
+  // Pa_Initialize opens every ALSA device it can think of; on a machine
+  // without sound cards each failure prints lines of configuration errors.
+  // Those are probes, not problems: hide them, and only them.
+  snd_lib_error_set_handler(ignoreAlsaError);
+#endif
+  PaError Error = Pa_Initialize();
+#ifdef DSPJIT_HAVE_ALSA
+  snd_lib_error_set_handler(nullptr); // ALSA's default handler again
+#endif
+  if (Error != paNoError)
     return fail("cannot initialize PortAudio: " + paErrorText(Error));
   PaSession Session;
   Session.Active = true;

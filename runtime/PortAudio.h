@@ -34,7 +34,9 @@ namespace dspjit {
 
 /// PortAudio initialized for the lifetime of this object. Sessions nest
 /// (PortAudio counts them). Host APIs see the environment at the time the
-/// first session opens: e.g. set JACK_DEFAULT_SERVER before.
+/// first session opens: e.g. set JACK_DEFAULT_SERVER before. ALSA's error
+/// messages are silenced while PortAudio probes devices (process-wide, so
+/// open sessions while no other thread uses ALSA).
 class PaSession {
 public:
   static Result<PaSession> open();
