@@ -1,0 +1,206 @@
+//===- tests/support/JackServer.cpp - A private jackd for one test process ===//
+//
+// fork/exec of jackd with its output in a log file, a readiness probe with
+// libjack, and a careful shutdown; see JackServer.h.
+//
+//===----------------------------------------------------------------------===//
+#include "tests/support/JackServer.h"
+
+#include <jack/jack.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#ifndef DSPJIT_JACKD
+#define DSPJIT_JACKD "jackd"
+#endif
+
+namespace dspjit::test {
+
+namespace {
+
+std::atomic<unsigned> ServerCounter{0};
+
+void quietJackMessage(const char *) {}
+void printJackError(const char *Message) {
+  std::fprintf(stderr, "jack: %s\n", Message);
+}
+
+/// The last lines of a log, for failure messages.
+std::string tail(const std::string &Text, size_t Lines = 20) {
+  size_t Start = Text.size();
+  for (size_t Seen = 0; Start > 0 && Seen <= Lines;)
+    if (Text[--Start] == '\n')
+      ++Seen;
+  return Text.substr(Start);
+}
+
+using Clock = std::chrono::steady_clock;
+
+/// Waits for the child to exit, up to Timeout. True when it has exited.
+bool waitForExit(pid_t Pid, std::chrono::milliseconds Timeout, int &Status) {
+  auto Deadline = Clock::now() + Timeout;
+  while (true) {
+    pid_t Got = waitpid(Pid, &Status, WNOHANG);
+    if (Got == Pid || (Got < 0 && errno == ECHILD))
+      return true;
+    if (Clock::now() >= Deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+} // namespace
+
+std::string JackServer::log() const {
+  std::ifstream In(LogPath);
+  std::stringstream Text;
+  Text << In.rdbuf();
+  return Text.str();
+}
+
+Result<std::unique_ptr<JackServer>>
+JackServer::start(const JackServerOptions &Options) {
+  std::string Name = "dspjit-" + std::to_string(getpid()) + "-" +
+                     std::to_string(ServerCounter++);
+  std::string LogPath =
+      (std::filesystem::temp_directory_path() / (Name + ".jackd.log")).string();
+
+  // Point this process (and jackd itself) at the new server. Clients must
+  // never start a default server behind our back.
+  setenv("JACK_DEFAULT_SERVER", Name.c_str(), 1);
+  setenv("JACK_NO_START_SERVER", "1", 1);
+  setenv("JACK_NO_AUDIO_RESERVATION", "1", 1);
+
+  std::vector<std::string> Args = {DSPJIT_JACKD,
+                                   "--no-realtime",
+                                   "-n",
+                                   Name,
+                                   "-d",
+                                   "dummy",
+                                   "-r",
+                                   std::to_string(Options.SampleRate),
+                                   "-p",
+                                   std::to_string(Options.Period),
+                                   "-C",
+                                   std::to_string(Options.Channels),
+                                   "-P",
+                                   std::to_string(Options.Channels)};
+  std::vector<char *> Argv;
+  for (std::string &Arg : Args)
+    Argv.push_back(Arg.data());
+  Argv.push_back(nullptr);
+
+  int Log = open(LogPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (Log < 0)
+    return fail("cannot create jackd log '" + LogPath + "': " +
+                std::strerror(errno));
+  pid_t Parent = getpid();
+  pid_t Pid = fork();
+  if (Pid < 0) {
+    close(Log);
+    return fail(std::string("cannot fork jackd: ") + std::strerror(errno));
+  }
+  if (Pid == 0) {
+    // Child: only async-signal-safe calls until exec.
+    // Die with the test process, even if it crashes.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != Parent)
+      _exit(1);
+    int Null = open("/dev/null", O_RDONLY);
+    dup2(Null, STDIN_FILENO);
+    dup2(Log, STDOUT_FILENO);
+    dup2(Log, STDERR_FILENO);
+    execvp(Argv[0], Argv.data());
+    const char Message[] = "exec of jackd failed\n";
+    (void)!write(STDERR_FILENO, Message, sizeof(Message) - 1);
+    _exit(127);
+  }
+  close(Log);
+
+  std::unique_ptr<JackServer> Server(
+      new JackServer(Name, LogPath, Pid, Options));
+  auto Failed = [&](const std::string &Why) -> Failure {
+    Server->KeepLog = true;
+    std::string Log = Server->log();
+    return fail("jackd server '" + Name + "' " + Why + "; its log is " +
+                LogPath + ":\n" + tail(Log));
+  };
+
+  // Probe until a client can connect. Connection failures are expected
+  // while jackd starts, so keep libjack quiet meanwhile.
+  jack_set_error_function(quietJackMessage);
+  jack_set_info_function(quietJackMessage);
+  auto Deadline = Clock::now() + std::chrono::duration<double>(
+                                     Options.StartTimeoutSeconds);
+  while (true) {
+    int Status = 0;
+    if (waitpid(Pid, &Status, WNOHANG) == Pid) {
+      Server->Pid = -1;
+      jack_set_error_function(printJackError);
+      return Failed("exited at startup (status " + std::to_string(Status) + ")");
+    }
+    jack_status_t JackStatus;
+    jack_client_t *Probe =
+        jack_client_open("dspjit-probe",
+                         static_cast<jack_options_t>(JackNoStartServer |
+                                                     JackServerName),
+                         &JackStatus, Name.c_str());
+    if (Probe) {
+      jack_nframes_t Rate = jack_get_sample_rate(Probe);
+      jack_nframes_t Period = jack_get_buffer_size(Probe);
+      jack_client_close(Probe);
+      jack_set_error_function(printJackError);
+      if (Rate != Options.SampleRate || Period != Options.Period)
+        return Failed("runs at " + std::to_string(Rate) + " Hz with " +
+                      std::to_string(Period) + "-frame periods, not " +
+                      std::to_string(Options.SampleRate) + " Hz and " +
+                      std::to_string(Options.Period));
+      return Server;
+    }
+    if (Clock::now() >= Deadline) {
+      jack_set_error_function(printJackError);
+      return Failed("did not accept clients within " +
+                    std::to_string(Options.StartTimeoutSeconds) + " s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+JackServer::~JackServer() {
+  if (Pid > 0) {
+    int Status = 0;
+    kill(Pid, SIGTERM);
+    bool Clean = waitForExit(Pid, std::chrono::seconds(5), Status);
+    if (!Clean) {
+      kill(Pid, SIGKILL);
+      waitpid(Pid, &Status, 0);
+    }
+    if (Clean && !KeepLog) {
+      std::error_code Ignored;
+      std::filesystem::remove(LogPath, Ignored);
+    } else if (!Clean) {
+      std::fprintf(stderr,
+                   "jackd server '%s' ignored SIGTERM and was killed; "
+                   "its log is %s\n",
+                   Name.c_str(), LogPath.c_str());
+    }
+  }
+  unsetenv("JACK_DEFAULT_SERVER");
+}
+
+} // namespace dspjit::test

@@ -1,0 +1,68 @@
+//===- tests/support/JackServer.h - A private jackd for one test process -*- C++ -*-===//
+//
+// Live tests need a real audio server whose clock runs in real time, on
+// machines without sound cards (CI, VMs). jackd's dummy driver is exactly
+// that. Each test process starts its own server under a unique name, so
+// tests can run in parallel without sharing (or disturbing) a user's JACK.
+//
+// Starting a server points this process at it: JACK_DEFAULT_SERVER is set,
+// so libjack clients -- including PortAudio's JACK host API, which connects
+// in Pa_Initialize -- find it. Open the PaSession after the server is ready.
+//
+// Thread contract: control thread only (forks, waits, sleeps).
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSPJIT_TESTS_SUPPORT_JACKSERVER_H
+#define DSPJIT_TESTS_SUPPORT_JACKSERVER_H
+
+#include "runtime/Result.h"
+
+#include <memory>
+#include <string>
+#include <sys/types.h>
+
+namespace dspjit::test {
+
+struct JackServerOptions {
+  unsigned SampleRate = 48000;
+  unsigned Period = 64; ///< Frames per JACK cycle.
+  unsigned Channels = 2; ///< Dummy capture and playback ports each.
+  double StartTimeoutSeconds = 15;
+};
+
+class JackServer {
+public:
+  /// Runs `jackd --no-realtime -n NAME -d dummy -r RATE -p PERIOD` and
+  /// waits until a client can connect and sees the asked rate and period.
+  /// On failure the message includes the path and tail of jackd's log.
+  static Result<std::unique_ptr<JackServer>>
+  start(const JackServerOptions &Options = {});
+
+  /// Stops the server: SIGTERM, then SIGKILL if it lingers. The log file is
+  /// removed after a clean exit and kept (its path printed) otherwise.
+  ~JackServer();
+  JackServer(const JackServer &) = delete;
+  JackServer &operator=(const JackServer &) = delete;
+
+  const std::string &name() const { return Name; }
+  const std::string &logPath() const { return LogPath; }
+  /// jackd's output so far.
+  std::string log() const;
+  const JackServerOptions &options() const { return Options; }
+
+private:
+  JackServer(std::string Name, std::string LogPath, pid_t Pid,
+             JackServerOptions Options)
+      : Name(std::move(Name)), LogPath(std::move(LogPath)), Pid(Pid),
+        Options(Options) {}
+
+  std::string Name;
+  std::string LogPath;
+  pid_t Pid;
+  JackServerOptions Options;
+  bool KeepLog = false; ///< Set when a failure message names the log.
+};
+
+} // namespace dspjit::test
+
+#endif
