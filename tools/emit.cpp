@@ -14,7 +14,7 @@ Command addEmit(CLI::App &App) {
   auto *Cmd = App.add_subcommand("emit", "Print what a compiler phase made of a script");
   struct Opts {
     std::string File;
-    EmitKind Kind = EmitKind::LlvmOpt;
+    std::string Kind = "llvm-opt";
     CompileFlags Flags;
   };
   auto O = std::make_shared<Opts>();
@@ -24,12 +24,17 @@ Command addEmit(CLI::App &App) {
                                            {"llvm", EmitKind::Llvm},
                                            {"llvm-opt", EmitKind::LlvmOpt},
                                            {"asm", EmitKind::Asm}};
-  Cmd->add_option("--emit", O->Kind, "tokens, ast, llvm, llvm-opt (default) or asm")
-      ->transform(CLI::CheckedTransformer(Kinds, CLI::ignore_case));
+  Cmd->add_option("--emit", O->Kind, "tokens, ast, llvm, llvm-opt (default) or asm");
   O->Flags.add(*Cmd);
-  return [O] {
+  return [O, Kinds] {
+    auto It = Kinds.find(O->Kind);
+    if (It == Kinds.end()) {
+      std::cerr << "dspjit emit: error: --emit=" << O->Kind
+                << " is not a phase; use tokens, ast, llvm, llvm-opt or asm\n";
+      return 1;
+    }
     Compiler C(O->Flags.options());
-    std::string Out = C.emitFile(O->File, O->Kind);
+    std::string Out = C.emitFile(O->File, It->second);
     printDiagnostics(C);
     if (C.diagnostics().hasErrors())
       return 1;
