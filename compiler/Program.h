@@ -136,6 +136,9 @@ struct Program {
   uint64_t InstanceSize = 0;
 };
 
+/// The widest vector a script may use.
+constexpr unsigned MaxWidth = 256;
+
 /// The instance's alignment (a cache line).
 constexpr uint64_t InstanceAlign = 64;
 /// The most memory one instance may use.
