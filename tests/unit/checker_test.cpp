@@ -483,6 +483,17 @@ TEST(CheckerConst, SampleRateIsAConstant) {
   EXPECT_EQ(outScale(*C->P), (std::vector<double>{48000}));
 }
 
+TEST(CheckerConst, IotaOfAWidthBelowOneSaysSo) {
+  // iota(N) takes N from 1 to 256 (LANGUAGE.md section 8); 0 does not
+  // "exceed" anything.
+  auto C = checkText("io 1 -> 1;\nprocess { out = sum(iota(0)) * in; }");
+  ASSERT_EQ(C->errors().size(), 1u);
+  EXPECT_EQ(C->Diags.all()[0].Message.find("exceeds"), std::string::npos)
+      << C->Diags.all()[0].Message;
+  EXPECT_EQ(checkText("io 1 -> 1;\nprocess { out = sum(iota(257)) * in; }")->errors(),
+            (std::vector<DiagId>{DiagId::VectorTooWide}));
+}
+
 TEST(CheckerConst, NonConstantWhereAConstantIsNeededIsReported) {
   auto C = checkText("io 1 -> 1;\nparam p = 1 in [1, 10];\ndelay d[p];\nstate s = in;\n"
                      "process { d.write(in); out = d.tap(1) + s; for i in 0..p { } }");

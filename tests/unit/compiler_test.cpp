@@ -833,6 +833,97 @@ TEST(Compile, SyntaxErrorsDoNotCascade) {
   EXPECT_EQ(C.diagnostics().all()[0].Id, DiagId::ExpectedExpr);
 }
 
+TEST(Compile, AFailedLetDoesNotCascadeIntoUnknownNames) {
+  // LANGUAGE.md section 2: `let f = 440hz;` is an error -- one error. The
+  // name is declared right there; "unknown name 'f'" would mislead.
+  Compiler C;
+  EXPECT_FALSE(C.compileSource("u.dsp", "io 1 -> 1;\nprocess { let f = 440hz; out = f * in; }"));
+  EXPECT_EQ(C.diagnostics().errorCount(), 1u) << diagText(C);
+  ASSERT_FALSE(C.diagnostics().all().empty());
+  EXPECT_EQ(C.diagnostics().shortForm(C.diagnostics().all()[0]), "2:22: expected ';', found 'hz'");
+}
+
+TEST(Compile, SourceLargerThanOneMebibyteIsRefused) {
+  Compiler C;
+  std::string Big = "io 1 -> 1;\nprocess { out = in; }\n" + std::string(1 << 20, ' ');
+  EXPECT_FALSE(C.compileSource("big.dsp", Big));
+  ASSERT_EQ(C.diagnostics().errorCount(), 1u);
+  EXPECT_EQ(C.diagnostics().all()[0].Id, DiagId::SourceTooLarge);
+}
+
+/// A directory of scripts that import each other.
+class TempDir {
+public:
+  TempDir() {
+    static int Counter = 0;
+    Path = fs::temp_directory_path() / ("dspjit_unit_dir_" + std::to_string(getpid()) + "_" +
+                                        std::to_string(Counter++));
+    fs::create_directories(Path);
+  }
+  ~TempDir() {
+    std::error_code EC;
+    fs::remove_all(Path, EC);
+  }
+  std::string write(const std::string &Name, const std::string &Text) {
+    std::ofstream(Path / Name) << Text;
+    return (Path / Name).string();
+  }
+  std::string path(const std::string &Name) const { return (Path / Name).string(); }
+
+private:
+  fs::path Path;
+};
+
+TEST(Compile, ImportsResolveRelativeToTheScriptOnceEach) {
+  TempDir D;
+  // lib imports the main script and itself: cycles are harmless, and a file
+  // imported several times is read once (no redefinitions).
+  D.write("lib.dsp", "import \"main.dsp\";\nimport \"lib.dsp\";\n"
+                     "fn triple(x) { return x * 3; }\n"
+                     "fn onepole(x, c) { return x + c; }\n");
+  fs::create_directories(D.path("sub"));
+  D.write("sub/more.dsp", "import \"../lib.dsp\";\nconst offset = 100;\n");
+  Compiler C;
+  auto K = C.compileSource(D.path("main.dsp"),
+                           "import \"lib.dsp\";\nimport \"./lib.dsp\";\nimport \"sub/more.dsp\";\n"
+                           "io 1 -> 1;\nprocess { out = triple(in) + onepole(offset, 1); }");
+  ASSERT_TRUE(K) << diagText(C);
+  Instance I(std::move(K));
+  // An imported definition replaces the standard library's, like the script's own.
+  EXPECT_EQ(I.run({1, 2}, 2), (std::vector<float>{104, 107}));
+}
+
+TEST(Compile, MissingImportIsReportedAtTheImport) {
+  TempDir D;
+  Compiler C;
+  EXPECT_FALSE(C.compileSource(D.path("main.dsp"),
+                               "io 1 -> 1;\nimport \"nope.dsp\";\nprocess { out = in; }"));
+  ASSERT_EQ(C.diagnostics().errorCount(), 1u) << diagText(C);
+  const Diagnostic &E = C.diagnostics().all()[0];
+  EXPECT_EQ(E.Id, DiagId::ImportFailed);
+  EXPECT_NE(E.Message.find("'nope.dsp'"), std::string::npos) << E.Message;
+  EXPECT_EQ(C.diagnostics().sources().lineColumn(E.Loc), std::make_pair(2u, 8u));
+}
+
+TEST(Compile, ErrorsInAnImportedFileNameThatFile) {
+  TempDir D;
+  D.write("lib.dsp", "fn helper(x) {\n  return x + nosuchname;\n}\n");
+  Compiler C;
+  EXPECT_FALSE(C.compileSource(D.path("main.dsp"),
+                               "import \"lib.dsp\";\nio 1 -> 1;\nprocess { out = in; }"));
+  ASSERT_EQ(C.diagnostics().errorCount(), 1u) << diagText(C);
+  const Diagnostic &E = C.diagnostics().all()[0];
+  EXPECT_EQ(E.Id, DiagId::UnknownName);
+  EXPECT_EQ(fs::path(C.diagnostics().sources().file(E.Loc.File).Path).filename(), "lib.dsp");
+  EXPECT_EQ(C.diagnostics().sources().lineColumn(E.Loc), std::make_pair(2u, 14u));
+}
+
+TEST(Kernel, OutputLanesCanBeAssignedOneByOne) {
+  Instance I(compile("io 2 -> 2;\nprocess { out[0] = in[1]; out[1] = in[0] * 2; }"));
+  ASSERT_TRUE(I);
+  EXPECT_EQ(I.run({1, 2, 3, 4}, 2), (std::vector<float>{2, 2, 4, 6}));
+}
+
 const char *EmitScript = "io 1 -> 1;\nparam g = 0.5 in [0, 1];\n"
                          "process { out = onepole(in * g, 1000); }\n";
 

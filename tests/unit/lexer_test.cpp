@@ -442,6 +442,13 @@ TEST(Lexer, ManyDifferentErrorsInOneFileAreAllReported) {
   EXPECT_EQ(L->kinds().back(), Tok::Eof);
 }
 
+TEST(Lexer, ErrorsStopBeingRecordedAtTheLimit) {
+  auto L = lexText(std::string(150, '@') + " x");
+  EXPECT_EQ(L->Diags.errorCount(), DiagnosticEngine::MaxErrors);
+  EXPECT_EQ(L->Diags.all().size(), size_t(DiagnosticEngine::MaxErrors));
+  EXPECT_EQ(L->texts(), (std::vector<std::string>{"x"})); // lexing still finished
+}
+
 TEST(Lexer, DumpTokensShowsPositionKindAndText) {
   auto L = lexText("io 2 -> x;");
   std::string Dump = dumpTokens(L->Toks, L->Diags.sources());
