@@ -73,7 +73,7 @@ struct Tally {
   /// All-zero frames: the stream produced nothing in that cycle (not yet
   /// started, stopped, or a cycle JACK skipped for lateness).
   uint64_t Silent = 0;
-  /// The right signal from another cycle: a late or repeated cycle.
+  /// The right signal from other cycles: a late, repeated or torn cycle.
   uint64_t Displaced = 0;
   /// Anything else: a wrong output.
   uint64_t Wrong = 0;
@@ -120,6 +120,17 @@ protected:
     auto P = PaSession::open();
     ASSERT_TRUE(P) << P.error();
     Session.emplace(std::move(*P));
+    Server->finishSetup(); // every client of this test is open
+  }
+
+  void TearDown() override {
+    // Close PortAudio's and the probes' clients before the server goes.
+    if (Server)
+      Server->beginShutdown();
+    Session.reset();
+    Recorder.reset();
+    Source.reset();
+    Server.reset();
   }
 
   /// Compiles a script, failing the test with its diagnostics.
@@ -210,9 +221,10 @@ protected:
     // With paFramesPerBufferUnspecified, PortAudio hands JACK's period
     // straight to the callback...
     EXPECT_EQ(Run.TotalFrames, Run.TotalCallbacks * Period) << describe(Run);
-    // ...once per JACK cycle (a late cycle may be skipped).
+    // ...once per JACK cycle, as counted by the source probe (either client
+    // may miss a cycle it was late for).
     EXPECT_GE(Run.Callbacks, 0.9 * Run.JackCycles) << describe(Run);
-    EXPECT_LE(Run.Callbacks, Run.JackCycles + 2) << describe(Run);
+    EXPECT_LE(Run.Callbacks, 1.1 * Run.JackCycles) << describe(Run);
   }
 
   /// Sorts every recorded frame (see Tally). With two expectations and
@@ -236,31 +248,70 @@ protected:
       return true;
     };
 
-    // The lag is whatever aligns a whole recorded period with one of the
-    // expectations (0 when JACK runs source, stream and recorder in order
-    // within each cycle).
-    for (uint64_t Start = 0; Start + Period <= N && T.Lag < 0; Start += Period)
-      for (int Lag = 0; Lag < 8192 && T.Lag < 0; ++Lag)
+    // The lag is what aligns most of the recording with the expectations (0
+    // when JACK runs source, stream and recorder in order within a cycle).
+    // Candidates come from periods spread over the recording, so that one
+    // late cycle cannot decide.
+    std::vector<int> Candidates;
+    const uint64_t Periods = N / Period;
+    for (uint64_t P = 0; P < Periods && Candidates.size() < 16;
+         P += std::max<uint64_t>(1, Periods / 64)) {
+      const uint64_t Start = P * Period;
+      for (int Lag = 0; Lag < 8192; ++Lag) {
+        bool Aligned = false;
         for (const Expectation &E : Expected) {
           bool All = true;
           for (uint64_t K = Start; K < Start + Period && All; ++K)
             All = Matches(K, Lag, E);
-          if (All) {
-            T.Lag = Lag;
+          Aligned = Aligned || All;
+        }
+        if (Aligned) {
+          Candidates.push_back(Lag);
+          break;
+        }
+      }
+    }
+    uint64_t BestCount = 0;
+    for (int Lag : Candidates) {
+      uint64_t Count = 0;
+      for (uint64_t K = 0; K < N; ++K)
+        for (const Expectation &E : Expected)
+          if (Matches(K, Lag, E)) {
+            ++Count;
             break;
           }
-        }
+      if (Count > BestCount) {
+        BestCount = Count;
+        T.Lag = Lag;
+      }
+    }
     if (T.Lag < 0)
       T.Lag = 0; // classify against lag 0 so that the tally shows the damage
 
     // On a ramp from expectation 0 to 1 (a smoothed gain change), every
     // channel is at the same point A in [0, 1] between the two.
-    auto OnRamp = [&](uint64_t K) {
+    // Does channel Ch alone fit an expectation, or the ramp between them,
+    // at this lag?
+    auto ChannelFits = [&](uint64_t K, unsigned Ch, int Lag) {
+      double X = Sample(K, Ch);
+      for (const Expectation &E : Expected)
+        if (std::fabs(X - E(Times[K] - uint32_t(Lag), Ch)) <= Tolerance)
+          return true;
+      if (!Ramp || Expected.size() != 2)
+        return false;
+      double A = Expected[0](Times[K] - uint32_t(Lag), Ch);
+      double B = Expected[1](Times[K] - uint32_t(Lag), Ch);
+      return X >= std::min(A, B) - Tolerance && X <= std::max(A, B) + Tolerance;
+    };
+
+    auto OnRamp = [&](uint64_t K, int Lag) {
+      if (!Ramp || Expected.size() != 2)
+        return false;
       std::vector<double> From(Channels), To(Channels);
       unsigned Widest = 0;
       for (unsigned Ch = 0; Ch < Channels; ++Ch) {
-        From[Ch] = Expected[0](Times[K] - uint32_t(T.Lag), Ch);
-        To[Ch] = Expected[1](Times[K] - uint32_t(T.Lag), Ch);
+        From[Ch] = Expected[0](Times[K] - uint32_t(Lag), Ch);
+        To[Ch] = Expected[1](Times[K] - uint32_t(Lag), Ch);
         if (std::fabs(To[Ch] - From[Ch]) > std::fabs(To[Widest] - From[Widest]))
           Widest = Ch;
       }
@@ -295,21 +346,24 @@ protected:
         ++T.Silent;
         continue;
       }
-      bool Displaced = false;
-      for (int Cycles = -32; Cycles <= 32 && !Displaced; ++Cycles)
-        for (const Expectation &E : Expected)
-          if (Cycles != 0 && Matches(K, T.Lag + Cycles * int(Period), E)) {
-            Displaced = true;
-            break;
-          }
-      if (Displaced) {
-        ++T.Displaced;
-        continue;
-      }
-      if (Ramp && Expected.size() == 2 && OnRamp(K)) {
+      if (OnRamp(K, T.Lag)) {
         if (T.Between++ == 0)
           T.FirstBetween = Times[K];
         T.LastBetween = Times[K];
+        continue;
+      }
+      // Displaced: each channel is the right signal (or silence) from some
+      // other cycle. Channels may come from different cycles: a late client
+      // can leave JACK reading one port before the other is written.
+      bool Displaced = true;
+      for (unsigned Ch = 0; Ch < Channels && Displaced; ++Ch) {
+        bool Explained = Sample(K, Ch) == 0;
+        for (int Cycles = -32; Cycles <= 32 && !Explained; ++Cycles)
+          Explained = ChannelFits(K, Ch, T.Lag + Cycles * int(Period));
+        Displaced = Explained;
+      }
+      if (Displaced) {
+        ++T.Displaced;
         continue;
       }
       if (T.Wrong++ == 0) {
@@ -330,8 +384,8 @@ protected:
     return T;
   }
 
-  // Destroyed in reverse order: PortAudio first, then the probes, then the
-  // server they all talk to.
+  // Released in TearDown in reverse order: PortAudio first, then the
+  // probes, then the server they all talk to.
   std::unique_ptr<JackServer> Server;
   std::unique_ptr<JackProbe> Source;
   std::unique_ptr<JackProbe> Recorder;

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
@@ -50,6 +51,29 @@ std::string tail(const std::string &Text, size_t Lines = 20) {
 }
 
 using Clock = std::chrono::steady_clock;
+
+/// Takes the cross-process lock serializing JACK setup (see JackServer.h).
+/// Returns its descriptor (close-on-exec, so jackd never inherits it), or -1
+/// if the lock file cannot be opened; then setup is merely unserialized.
+int acquireSetupLock() {
+  std::string Path = (std::filesystem::temp_directory_path() /
+                      ("dspjit-jack-setup-" + std::to_string(getuid()) + ".lock"))
+                         .string();
+  int Fd = open(Path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (Fd < 0)
+    return -1;
+  while (flock(Fd, LOCK_EX) != 0 && errno == EINTR)
+    ;
+  return Fd;
+}
+
+void releaseSetupLock(int &Fd) {
+  if (Fd < 0)
+    return;
+  flock(Fd, LOCK_UN);
+  close(Fd);
+  Fd = -1;
+}
 
 /// Waits for the child to exit, up to Timeout. True when it has exited.
 bool waitForExit(pid_t Pid, std::chrono::milliseconds Timeout, int &Status) {
@@ -105,14 +129,18 @@ JackServer::start(const JackServerOptions &Options) {
     Argv.push_back(Arg.data());
   Argv.push_back(nullptr);
 
+  int Lock = acquireSetupLock();
   int Log = open(LogPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (Log < 0)
+  if (Log < 0) {
+    releaseSetupLock(Lock);
     return fail("cannot create jackd log '" + LogPath + "': " +
                 std::strerror(errno));
+  }
   pid_t Parent = getpid();
   pid_t Pid = fork();
   if (Pid < 0) {
     close(Log);
+    releaseSetupLock(Lock);
     return fail(std::string("cannot fork jackd: ") + std::strerror(errno));
   }
   if (Pid == 0) {
@@ -134,6 +162,7 @@ JackServer::start(const JackServerOptions &Options) {
 
   std::unique_ptr<JackServer> Server(
       new JackServer(Name, LogPath, Pid, Options));
+  Server->SetupLock = Lock;
   auto Failed = [&](const std::string &Why) -> Failure {
     Server->KeepLog = true;
     std::string Log = Server->log();
@@ -181,7 +210,15 @@ JackServer::start(const JackServerOptions &Options) {
   }
 }
 
+void JackServer::finishSetup() { releaseSetupLock(SetupLock); }
+
+void JackServer::beginShutdown() {
+  if (SetupLock < 0)
+    SetupLock = acquireSetupLock();
+}
+
 JackServer::~JackServer() {
+  beginShutdown();
   if (Pid > 0) {
     int Status = 0;
     kill(Pid, SIGTERM);
@@ -200,6 +237,7 @@ JackServer::~JackServer() {
                    Name.c_str(), LogPath.c_str());
     }
   }
+  releaseSetupLock(SetupLock);
   unsetenv("JACK_DEFAULT_SERVER");
 }
 

@@ -9,6 +9,13 @@
 // so libjack clients -- including PortAudio's JACK host API, which connects
 // in Pa_Initialize -- find it. Open the PaSession after the server is ready.
 //
+// JACK2 keeps one shared-memory registry for all servers of a user, and a
+// starting jackd cleans it up: clients being created on another server at
+// that moment fail with JackServerError. So starting (and stopping) servers
+// and opening their clients are serialized across processes with a lock
+// file. start() returns holding the lock; call finishSetup() once this
+// test's clients are open, and beginShutdown() before closing them.
+//
 // Thread contract: control thread only (forks, waits, sleeps).
 //
 //===----------------------------------------------------------------------===//
@@ -44,6 +51,13 @@ public:
   JackServer(const JackServer &) = delete;
   JackServer &operator=(const JackServer &) = delete;
 
+  /// Lets other processes start or stop their servers again. Call after
+  /// opening this server's clients (the PaSession included).
+  void finishSetup();
+  /// Takes the lock again before this server's clients close; the
+  /// destructor (which stops jackd) releases it.
+  void beginShutdown();
+
   const std::string &name() const { return Name; }
   const std::string &logPath() const { return LogPath; }
   /// jackd's output so far.
@@ -61,6 +75,7 @@ private:
   pid_t Pid;
   JackServerOptions Options;
   bool KeepLog = false; ///< Set when a failure message names the log.
+  int SetupLock = -1;   ///< The held lock file, or -1.
 };
 
 } // namespace dspjit::test
