@@ -27,6 +27,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -759,6 +760,41 @@ TEST(Kernel, BlockSizeDoesNotChangeTheResult) {
   ASSERT_TRUE(A);
   ASSERT_TRUE(B);
   EXPECT_EQ(renderStereo(A, In, 1), renderStereo(B, In, 2000));
+}
+
+/// Compiles and runs a few kernels; true when each gives its own output.
+bool compileAndRunSeveral(int Seed) {
+  bool Ok = true;
+  for (int Round = 0; Round < 8; ++Round) {
+    Compiler C;
+    int Gain = Seed * 10 + Round;
+    auto K = C.compileSource("t.dsp", "io 1 -> 1;\nprocess { out = onepole(in, 1000) * 0 + in * " +
+                                          std::to_string(Gain) + "; }");
+    if (!K)
+      return false;
+    Instance I(std::move(K));
+    Ok &= I.run({1}, 1)[0] == float(Gain);
+  }
+  return Ok;
+}
+
+[[noreturn]] void compileOnTwoThreadsAndExit() {
+  bool A = false;
+  bool B = false;
+  std::thread T1([&] { A = compileAndRunSeveral(1); });
+  std::thread T2([&] { B = compileAndRunSeveral(2); });
+  T1.join();
+  T2.join();
+  std::exit(A && B ? 0 : 1);
+}
+
+TEST(Kernel, CompilersOnSeveralThreadsAtOnce) {
+  // Compiler.h: "several Compilers may run on several threads"; Jit.h: the
+  // engine may be called "from any non-audio thread, concurrently". Run in
+  // a child process, so that a crash fails this test and nothing else.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(compileOnTwoThreadsAndExit(), ::testing::ExitedWithCode(0), "")
+      << "two threads compiling at once crashed or failed";
 }
 
 //===-- The descriptor -------------------------------------------------------------------===//
