@@ -298,6 +298,15 @@ TEST(Kernel, StateArrayIndexIsTruncatedAndClamped) {
   EXPECT_EQ(I.header().nonfinite_samples, 1u);
 }
 
+TEST(Kernel, StateArrayElementsStartAtTheInitialValue) {
+  Instance I(compile("io 1 -> 1;\nstate h[3] = [1, 2];\n"
+                     "process { out = h[0][0] + h[2][1] * 10 + h[1][0] * 100; h[in] = 0; }"));
+  ASSERT_TRUE(I);
+  EXPECT_EQ(I.run({2, 0, 1}, 3), (std::vector<float>{121, 101, 100}));
+  EXPECT_EQ(I.slot("h").count, 3u);
+  EXPECT_EQ(I.slot("h").width, 2u);
+}
+
 //===-- Delay lines ------------------------------------------------------------------===//
 
 TEST(Kernel, DelayTapReturnsTheSampleWrittenNFramesAgo) {
@@ -1016,6 +1025,41 @@ TEST(Emit, OptimizationPromotesLocalsToRegisters) {
   ASSERT_FALSE(Unopt.empty());
   ASSERT_FALSE(Opt.empty());
   EXPECT_LT(countOf(Opt, " alloca "), countOf(Unopt, " alloca "));
+}
+
+TEST(Emit, NothingIsReassociatedOrFused) {
+  // LANGUAGE.md section 11: "The compiler does not reassociate
+  // floating-point arithmetic": no fast-math flags in the IR, and no fused
+  // multiply-adds (which round once instead of twice) in the machine code.
+  std::vector<std::string> Paths;
+  for (const fs::path &P : examples())
+    Paths.push_back(P.string());
+  TempScript Busy(BusyScript);
+  Paths.push_back(Busy.path());
+  for (const std::string &Path : Paths) {
+    SCOPED_TRACE(Path);
+    Compiler C;
+    std::string Ir = C.emitFile(Path, EmitKind::LlvmOpt);
+    ASSERT_FALSE(Ir.empty()) << diagText(C);
+    for (const char *Flag : {" fast ", " reassoc ", " contract ", " nnan ", " ninf ", " nsz ",
+                             " arcp ", " afn "})
+      EXPECT_EQ(Ir.find(Flag), std::string::npos) << "fast-math flag" << Flag;
+    std::string Asm = C.emitFile(Path, EmitKind::Asm);
+    ASSERT_FALSE(Asm.empty()) << diagText(C);
+    for (const char *Fma : {"vfmadd", "vfmsub", "vfnmadd", "vfnmsub"})
+      EXPECT_EQ(Asm.find(Fma), std::string::npos) << Fma;
+  }
+}
+
+TEST(Compile, WithoutTheStandardLibrary) {
+  CompileOptions O;
+  O.useStdLib = false;
+  Compiler C(O);
+  EXPECT_TRUE(C.compileSource("plain.dsp", "io 1 -> 1;\nprocess { out = tanh(in); }"))
+      << diagText(C);
+  EXPECT_FALSE(C.compileSource("std.dsp", "io 1 -> 1;\nprocess { out = onepole(in, 100); }"));
+  ASSERT_TRUE(C.diagnostics().hasErrors());
+  EXPECT_NE(C.diagnostics().all()[0].Message.find("'onepole'"), std::string::npos);
 }
 
 //===-- Containment --------------------------------------------------------------------------===//
