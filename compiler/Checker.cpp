@@ -51,7 +51,7 @@ constexpr unsigned MaxUnrollCount = 4096;
 constexpr unsigned MaxArraySize = 1u << 24;
 constexpr unsigned MaxDelayFrames = 1u << 26;
 constexpr unsigned MaxInlineDepth = 64;
-constexpr size_t MaxProgramSize = 250000;
+constexpr size_t MaxProgramSize = 250000; // dsl/LANGUAGE.md, limits
 
 const std::set<std::string> ReservedNames = {"in", "out", "sr", "pi", "tau", "frames"};
 
@@ -88,7 +88,11 @@ double evalBuiltin(Builtin F, double A, double B, double C) {
   case Builtin::Round: return std::round(A);
   case Builtin::Min: return A < B ? A : B;
   case Builtin::Max: return A > B ? A : B;
-  case Builtin::Clamp: return std::min(std::max(A, B), C);
+  case Builtin::Clamp: {
+    // As CodeGen: max by compare-and-select, then min; NaN gives the lower bound.
+    double Lo = A > B ? A : B;
+    return Lo < C ? Lo : C;
+  }
   case Builtin::Fmod: return std::fmod(A, B);
   case Builtin::Sum: case Builtin::Mean: case Builtin::Iota: break;
   }
@@ -482,7 +486,7 @@ private:
         Width = V->size();
         continue;
       }
-      report(DiagId::WidthMismatch, E.Loc,
+      Diags.report(DiagId::WidthMismatch, E.Loc,
              {OpName, std::to_string(Width), std::to_string(V->size())}, E.Length);
       return false;
     }
@@ -493,7 +497,8 @@ private:
     return V.size() == 1 ? V[0] : V[I];
   }
 
-  /// Folds a node whose operands are all constants.
+  /// Folds a node whose operands are all constants. Its errors are reported
+  /// even in a dry run: between constants, they hold for every call.
   NodePtr fold(NodePtr N, const Expr &E) {
     for (const NodePtr &A : N->Args)
       if (!A->isConst())
@@ -538,12 +543,12 @@ private:
     case Node::Lane: {
       const auto &V = *Vals[0];
       if (Vals[1]->size() != 1) {
-        report(DiagId::IndexNotScalar, E.Loc, {std::to_string(Vals[1]->size())}, E.Length);
+        Diags.report(DiagId::IndexNotScalar, E.Loc, {std::to_string(Vals[1]->size())}, E.Length);
         return constNode(E, {0});
       }
       double L = (*Vals[1])[0];
       if (L < 0 || L >= double(V.size()) || L != std::floor(L)) {
-        report(DiagId::LaneOutOfRange, E.Loc, {fmtNum(L), std::to_string(V.size())},
+        Diags.report(DiagId::LaneOutOfRange, E.Loc, {fmtNum(L), std::to_string(V.size())},
                E.Length);
         return constNode(E, {0});
       }
@@ -554,7 +559,7 @@ private:
       for (const auto *V : Vals)
         Out.insert(Out.end(), V->begin(), V->end());
       if (Out.size() > MaxWidth) {
-        report(DiagId::VectorTooWide, E.Loc,
+        Diags.report(DiagId::VectorTooWide, E.Loc,
                {std::to_string(Out.size()), std::to_string(MaxWidth)}, E.Length);
         Out.resize(MaxWidth);
       }
@@ -810,8 +815,13 @@ private:
         auto N = scalarConst(Ctx, *E.Args[0], "the width given to 'iota'");
         if (!N)
           return constNode(E, {0});
-        if (*N < 1 || *N > MaxWidth) {
+        if (*N > MaxWidth) {
           report(DiagId::VectorTooWide, E.Loc, {fmtNum(*N), std::to_string(MaxWidth)},
+                 E.Length);
+          return constNode(E, {0});
+        }
+        if (*N < 1 || *N != std::floor(*N)) {
+          report(DiagId::IotaWidthRange, E.Loc, {fmtNum(*N), std::to_string(MaxWidth)},
                  E.Length);
           return constNode(E, {0});
         }
@@ -1040,6 +1050,10 @@ private:
     case Stmt::LocalDecl: {
       const Decl &D = *S.Local;
       std::string Path = (Ctx.Path.empty() ? "" : Ctx.Path + "/") + D.Name;
+      // Sibling blocks may each declare their own `state s`; hosts find
+      // slots by name, so the second one is `s#2`.
+      if (unsigned N = ++LocalSlotNames[Path]; N > 1)
+        Path += "#" + std::to_string(N);
       Binding B;
       B.K = Binding::SlotRef;
       B.Id = declareStorageIn(Ctx, D, Path);
@@ -1251,6 +1265,7 @@ private:
         B.K = Binding::ReadOnlyLocal;
         B.Id = newLocal(G.D->FnParams[I]);
         B.Loc = G.D->FnParamLocs[I];
+        P->Locals[size_t(B.Id)].UnknownWidth = true;
         bind(Ctx, G.D->FnParams[I], std::move(B), uint32_t(G.D->FnParams[I].size()));
       }
       ActiveFns.push_back(G.D);
@@ -1258,6 +1273,14 @@ private:
       elaborateBody(Ctx, G.D->Body, Scratch, false);
       ActiveFns.pop_back();
       Quiet = false;
+      // Its returns need an Inline around them to belong to.
+      auto Wrapper = std::make_unique<Op>(Op::Inline, G.D->Loc);
+      Wrapper->Id = newLocal(Name + " result");
+      Wrapper->Body = std::move(Scratch);
+      OpList Outer;
+      Outer.push_back(std::move(Wrapper));
+      if (!Aborted)
+        inferWidthsOf(*P, Outer, Diags);
       P->Slots.resize(NumSlots);
       P->Locals.resize(NumLocals);
       P->NumInlines = NumInlines;
@@ -1315,6 +1338,7 @@ private:
   std::vector<const Decl *> ActiveFns;
   std::set<const Decl *> UsedFns;
   std::set<ptrdiff_t> DelaysRead;
+  std::map<std::string, unsigned> LocalSlotNames;
   OpList *CurrentOut = nullptr;
   SourceLoc CurrentStmt;
   size_t Size = 0;

@@ -99,6 +99,9 @@ std::shared_ptr<JitEngine> JitEngine::get(std::string &Error) {
                .setJITTargetMachineBuilder(std::move(*JTMB))
                .setLinkProcessSymbolsByDefault(false)
                .setPlatformSetUp(setUpInactivePlatform)
+               // Hot reload compiles on background threads while other
+               // threads compile too: give each compile its own TargetMachine.
+               .setSupportConcurrentCompilation(true)
                .create();
   if (!J) {
     Error = toString(J.takeError());

@@ -83,13 +83,37 @@ static bool isIdentStart(char C) {
 }
 static bool isDigit(char C) { return C >= '0' && C <= '9'; }
 
-/// Length of the UTF-8 sequence starting at `P`, or 0 if it is invalid.
+/// Length of the UTF-8 sequence starting at `P`, or 0 if it is not valid
+/// UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF).
 static size_t utf8Length(std::string_view S, size_t P) {
   unsigned char C = (unsigned char)S[P];
-  size_t N = C < 0x80 ? 1 : (C >> 5) == 6 ? 2 : (C >> 4) == 14 ? 3 : (C >> 3) == 30 ? 4 : 0;
-  if (N == 0 || P + N > S.size())
+  if (C < 0x80)
+    return 1;
+  size_t N;
+  unsigned char Lo = 0x80, Hi = 0xBF; // the allowed range of the second byte
+  if (C >= 0xC2 && C <= 0xDF) {
+    N = 2;
+  } else if (C >= 0xE0 && C <= 0xEF) {
+    N = 3;
+    if (C == 0xE0)
+      Lo = 0xA0; // overlong below U+0800
+    if (C == 0xED)
+      Hi = 0x9F; // UTF-16 surrogates
+  } else if (C >= 0xF0 && C <= 0xF4) {
+    N = 4;
+    if (C == 0xF0)
+      Lo = 0x90; // overlong below U+10000
+    if (C == 0xF4)
+      Hi = 0x8F; // past U+10FFFF
+  } else {
+    return 0; // continuation byte, C0/C1 (overlong) or F5..FF
+  }
+  if (P + N > S.size())
     return 0;
-  for (size_t I = 1; I < N; ++I)
+  unsigned char Second = (unsigned char)S[P + 1];
+  if (Second < Lo || Second > Hi)
+    return 0;
+  for (size_t I = 2; I < N; ++I)
     if (((unsigned char)S[P + I] >> 6) != 2)
       return 0;
   return N;
@@ -229,8 +253,13 @@ private:
       return number();
     if (C == '"') {
       size_t Start = Pos++;
-      while (Pos < Src.size() && Src[Pos] != '"' && Src[Pos] != '\n')
-        ++Pos;
+      while (Pos < Src.size() && Src[Pos] != '"' && Src[Pos] != '\n') {
+        if (utf8Length(Src, Pos) == 0) {
+          badChar(); // reports it and steps over it
+          continue;
+        }
+        Pos += utf8Length(Src, Pos);
+      }
       if (Pos >= Src.size() || Src[Pos] != '"') {
         Diags.report(DiagId::UnterminatedString, loc(Start), {}, uint32_t(Pos - Start));
         return Tok::String; // reported; the parser takes it as it is

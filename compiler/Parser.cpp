@@ -122,10 +122,24 @@ private:
     }
   }
 
-  /// Skips to just after the next `;` or to the next `}` of this block.
-  void syncToStmt() {
+  static bool startsStmt(Tok K) {
+    switch (K) {
+    case Tok::KwLet: case Tok::KwIf: case Tok::KwFor: case Tok::KwUnroll:
+    case Tok::KwBreak: case Tok::KwReturn: case Tok::KwState: case Tok::KwDelay:
+      return true;
+    default:
+      return false;
+    }
+  }
+
+  /// Skips to just after the next `;`, to the next `}` of this block, or to a
+  /// keyword that starts a statement (a forgotten `;` shows up there), past
+  /// the failed statement's first token `Start`.
+  void syncToStmt(size_t Start) {
     int Depth = 0;
     while (!at(Tok::Eof)) {
+      if (Depth == 0 && Pos > Start && startsStmt(tok().Kind))
+        return;
       if (at(Tok::LBrace)) {
         ++Depth;
       } else if (at(Tok::RBrace)) {
@@ -369,13 +383,14 @@ private:
           return Out;
         }
       }
+      size_t Start = Pos;
       try {
         if (StmtPtr S = statement())
           Out.push_back(std::move(S));
       } catch (SyntaxError &) {
         if (TooDeep)
           throw;
-        syncToStmt();
+        syncToStmt(Start);
       }
     }
     expect(Tok::RBrace);
@@ -389,9 +404,19 @@ private:
       advance();
       auto S = std::make_unique<Stmt>(Stmt::Let, tok().Loc);
       S->Name = expectIdent("a name after 'let'");
-      expect(Tok::Assign);
-      S->Value = expr();
-      expect(Tok::Semi);
+      // Once the name is read, a broken value still declares it, so that
+      // its uses are not reported as unknown names too.
+      size_t Start = Pos;
+      try {
+        expect(Tok::Assign);
+        S->Value = expr();
+        expect(Tok::Semi);
+      } catch (SyntaxError &) {
+        if (TooDeep)
+          throw;
+        syncToStmt(Start);
+        S->Value = std::make_unique<Expr>(Expr::Number, S->Loc);
+      }
       return S;
     }
     case Tok::KwIf: return ifStmt();

@@ -24,6 +24,7 @@ struct Slot {
   std::string Name; // top-level name, or the call-site path of a local one
   SourceLoc Loc;
   unsigned Width = 0;        // 0 until inferred
+  bool UnknownWidth = false; // see Local::UnknownWidth
   unsigned Count = 1;        // array elements (`state x[N]`)
   bool IsArray = false;
   std::vector<double> Init;  // State: initial lanes (1 or Width of them)
@@ -40,6 +41,10 @@ struct Slot {
 struct Local {
   std::string Name;
   unsigned Width = 0; // 0 until inferred
+  /// Its width depends on arguments not known here (the parameters of a
+  /// function checked without a call); widths derived from it are not
+  /// checked.
+  bool UnknownWidth = false;
 };
 
 enum class Builtin {
@@ -82,6 +87,7 @@ struct Node {
   SourceLoc Loc;
   uint32_t Length = 1;
   unsigned Width = 0;        // set by width inference
+  bool UnknownWidth = false; // see Local::UnknownWidth
   std::vector<double> Value; // Const lanes
   int Id = -1;
   BinOp BOp = BinOp::Add;

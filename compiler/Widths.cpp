@@ -15,9 +15,38 @@ std::string fmtNum(double V) {
   return Buf;
 }
 
+bool isWholeIn(double V, unsigned Width) {
+  return V >= 0 && V < Width && V == std::floor(V);
+}
+
 class WidthInference {
 public:
   WidthInference(Program &P, DiagnosticEngine &Diags) : P(P), Diags(Diags) {}
+
+  /// Iterates to a fixed point (widths only grow, so it ends), then makes a
+  /// last pass that reports.
+  void run(const std::vector<OpList *> &Lists) {
+    for (unsigned Pass = 0; Pass < 16; ++Pass) {
+      Changed = false;
+      for (OpList *L : Lists)
+        inferOps(*L);
+      if (!Changed)
+        break;
+    }
+    Reporting = true;
+    for (OpList *L : Lists)
+      inferOps(*L);
+  }
+
+private:
+  void report(DiagId Id, const Node &N, std::initializer_list<std::string> Args) {
+    if (Reporting)
+      Diags.report(Id, N.Loc, Args, N.Length);
+  }
+  void report(DiagId Id, const Op &O, std::initializer_list<std::string> Args) {
+    if (Reporting)
+      Diags.report(Id, O.Loc, Args, O.Length);
+  }
 
   /// Merges the width of an assigned value into a variable's; a scalar
   /// variable widens to a vector. Returns false on a mismatch.
@@ -30,6 +59,7 @@ public:
     return Value == Var || Value == 1;
   }
 
+  /// The common width of N's operands (scalars broadcast).
   unsigned broadcast(Node &N, const char *OpName) {
     unsigned W = 1;
     for (const NodePtr &A : N.Args) {
@@ -40,30 +70,41 @@ public:
         W = AW;
         continue;
       }
-      if (Reporting)
-        report(DiagId::WidthMismatch, N.Loc,
-               {OpName, std::to_string(W), std::to_string(AW)}, N.Length);
+      if (!N.UnknownWidth)
+        report(DiagId::WidthMismatch, N, {OpName, std::to_string(W), std::to_string(AW)});
       return W;
     }
     return W;
   }
 
   void requireScalar(const Node &N) {
-    if (N.Width != 1 && Reporting)
-      report(DiagId::IndexNotScalar, N.Loc, {std::to_string(N.Width)}, N.Length);
+    if (N.Width != 1 && !N.UnknownWidth)
+      report(DiagId::IndexNotScalar, N, {std::to_string(N.Width)});
   }
 
   void width(Node &N) {
-    for (NodePtr &A : N.Args)
+    N.UnknownWidth = false;
+    for (NodePtr &A : N.Args) {
       width(*A);
+      N.UnknownWidth |= A->UnknownWidth;
+    }
     switch (N.K) {
     case Node::Const: N.Width = unsigned(N.Value.size()); return;
-    case Node::LoadLocal: N.Width = std::max(1u, P.Locals[size_t(N.Id)].Width); return;
-    case Node::LoadSlot: N.Width = std::max(1u, P.Slots[size_t(N.Id)].Width); return;
-    case Node::LoadElem:
-      requireScalar(*N.Args[0]);
-      N.Width = std::max(1u, P.Slots[size_t(N.Id)].Width);
+    case Node::LoadLocal: {
+      const Local &L = P.Locals[size_t(N.Id)];
+      N.Width = std::max(1u, L.Width);
+      N.UnknownWidth = L.UnknownWidth;
       return;
+    }
+    case Node::LoadSlot:
+    case Node::LoadElem: {
+      const Slot &S = P.Slots[size_t(N.Id)];
+      if (N.K == Node::LoadElem)
+        requireScalar(*N.Args[0]);
+      N.Width = std::max(1u, S.Width);
+      N.UnknownWidth = S.UnknownWidth;
+      return;
+    }
     case Node::Input: N.Width = std::max(1u, P.Inputs); return;
     case Node::LoadOut: N.Width = std::max(1u, P.Outputs); return;
     case Node::Frames: N.Width = 1; return;
@@ -73,19 +114,19 @@ public:
     case Node::Call:
       if (N.Fn == Builtin::Sum || N.Fn == Builtin::Mean) {
         N.Width = 1;
+        N.UnknownWidth = false; // a scalar, whatever it sums
         return;
       }
       N.Width = broadcast(N, "a call");
       return;
     case Node::Lane: {
       requireScalar(*N.Args[1]);
-      const Node &I = *N.Args[1];
-      unsigned W = N.Args[0]->Width;
-      if (I.isConst() && I.Value.size() == 1 && Reporting &&
-          (I.Value[0] < 0 || I.Value[0] >= W || I.Value[0] != std::floor(I.Value[0])))
-        report(DiagId::LaneOutOfRange, N.Loc, {fmtNum(I.Value[0]), std::to_string(W)},
-               N.Length);
+      const Node &Vec = *N.Args[0], &I = *N.Args[1];
+      if (I.isConst() && I.Value.size() == 1 && !Vec.UnknownWidth &&
+          !isWholeIn(I.Value[0], Vec.Width))
+        report(DiagId::LaneOutOfRange, N, {fmtNum(I.Value[0]), std::to_string(Vec.Width)});
       N.Width = 1;
+      N.UnknownWidth = false;
       return;
     }
     case Node::Concat: {
@@ -93,9 +134,8 @@ public:
       for (const NodePtr &A : N.Args)
         W += A->Width;
       if (W > MaxWidth) {
-        if (Reporting)
-          report(DiagId::VectorTooWide, N.Loc, {std::to_string(W), std::to_string(MaxWidth)},
-                 N.Length);
+        if (!N.UnknownWidth)
+          report(DiagId::VectorTooWide, N, {std::to_string(W), std::to_string(MaxWidth)});
         W = MaxWidth;
       }
       N.Width = W;
@@ -103,28 +143,35 @@ public:
     }
     case Node::Tap:
     case Node::Read: {
-      unsigned W = std::max(1u, P.Slots[size_t(N.Id)].Width);
+      const Slot &S = P.Slots[size_t(N.Id)];
+      unsigned W = std::max(1u, S.Width);
       unsigned AW = N.Args[0]->Width;
-      if (AW != 1 && AW != W && Reporting)
-        report(DiagId::WidthMismatch, N.Loc,
-               {N.K == Node::Tap ? "tap" : "read", std::to_string(W), std::to_string(AW)},
-               N.Length);
+      if (AW != 1 && AW != W && !N.UnknownWidth && !S.UnknownWidth)
+        report(DiagId::WidthMismatch, N,
+               {N.K == Node::Tap ? "tap" : "read", std::to_string(W), std::to_string(AW)});
       N.Width = W;
+      N.UnknownWidth = S.UnknownWidth;
       return;
     }
     }
   }
 
-  void assignWidth(unsigned &Var, const Node &V, const std::string &Name, const Op &O) {
+  /// An assignment of V to a variable of width Var (UnknownVar its taint).
+  void assignWidth(unsigned &Var, bool &UnknownVar, const Node &V, const std::string &Name,
+                   const Op &O) {
     if (V.Width > MaxWidth)
       return;
+    if (V.UnknownWidth && !UnknownVar) {
+      UnknownVar = true;
+      Changed = true;
+    }
     unsigned Before = Var;
-    if (!unify(Var, V.Width) && Reporting)
-      report(DiagId::AssignWidthMismatch, O.Loc,
-             {std::to_string(V.Width), Name, std::to_string(Before)}, O.Length);
+    if (!unify(Var, V.Width) && !UnknownVar)
+      report(DiagId::AssignWidthMismatch, O,
+             {std::to_string(V.Width), Name, std::to_string(Before)});
   }
 
-  void inferOps(OpList &Ops, std::vector<int> &Inlines) {
+  void inferOps(OpList &Ops) {
     for (OpPtr &OP : Ops) {
       Op &O = *OP;
       if (O.Value)
@@ -132,62 +179,64 @@ public:
       if (O.Index)
         width(*O.Index);
       switch (O.K) {
-      case Op::SetLocal:
-        assignWidth(P.Locals[size_t(O.Id)].Width, *O.Value, P.Locals[size_t(O.Id)].Name, O);
+      case Op::SetLocal: {
+        Local &L = P.Locals[size_t(O.Id)];
+        assignWidth(L.Width, L.UnknownWidth, *O.Value, L.Name, O);
         break;
+      }
       case Op::SetSlot:
       case Op::DelayWrite:
       case Op::SetElem: {
         Slot &S = P.Slots[size_t(O.Id)];
-        assignWidth(S.Width, *O.Value, S.Name, O);
+        assignWidth(S.Width, S.UnknownWidth, *O.Value, S.Name, O);
         if (O.Index)
           requireScalar(*O.Index);
         break;
       }
       case Op::SetLane: {
         requireScalar(*O.Index);
-        if (O.Value->Width != 1 && Reporting)
-          report(DiagId::AssignWidthMismatch, O.Loc,
-                 {std::to_string(O.Value->Width), "one lane", "1"}, O.Length);
-        unsigned W = O.Target == Op::OutTarget     ? P.Outputs
-                     : O.Target == Op::LocalTarget ? std::max(1u, P.Locals[size_t(O.Id)].Width)
-                                                   : std::max(1u, P.Slots[size_t(O.Id)].Width);
+        if (O.Value->Width != 1 && !O.Value->UnknownWidth)
+          report(DiagId::AssignWidthMismatch, O,
+                 {std::to_string(O.Value->Width), "one lane", "1"});
+        bool Unknown = false;
+        unsigned W = P.Outputs;
+        if (O.Target == Op::LocalTarget) {
+          W = std::max(1u, P.Locals[size_t(O.Id)].Width);
+          Unknown = P.Locals[size_t(O.Id)].UnknownWidth;
+        } else if (O.Target == Op::SlotTarget) {
+          W = std::max(1u, P.Slots[size_t(O.Id)].Width);
+          Unknown = P.Slots[size_t(O.Id)].UnknownWidth;
+        }
         const Node &I = *O.Index;
-        if (I.isConst() && I.Value.size() == 1 && Reporting &&
-            (I.Value[0] < 0 || I.Value[0] >= W || I.Value[0] != std::floor(I.Value[0])))
-          report(DiagId::LaneOutOfRange, O.Loc, {fmtNum(I.Value[0]), std::to_string(W)},
-                 O.Length);
+        if (I.isConst() && I.Value.size() == 1 && !Unknown && !isWholeIn(I.Value[0], W))
+          report(DiagId::LaneOutOfRange, O, {fmtNum(I.Value[0]), std::to_string(W)});
         break;
       }
       case Op::SetOut:
-        if (O.Value->Width != 1 && O.Value->Width != P.Outputs && Reporting)
-          report(DiagId::OutWidthMismatch, O.Loc,
+        if (O.Value->Width != 1 && O.Value->Width != P.Outputs && !O.Value->UnknownWidth)
+          report(DiagId::OutWidthMismatch, O,
                  {std::to_string(P.Outputs), std::to_string(P.Inputs),
-                  std::to_string(O.Value->Width)},
-                 O.Length);
+                  std::to_string(O.Value->Width)});
         break;
       case Op::If:
-        if (O.Value->Width != 1 && Reporting)
-          report(DiagId::ConditionNotScalar, O.Value->Loc, {std::to_string(O.Value->Width)},
-                 O.Value->Length);
-        inferOps(O.Body, Inlines);
-        inferOps(O.Else, Inlines);
+        if (O.Value->Width != 1 && !O.Value->UnknownWidth)
+          report(DiagId::ConditionNotScalar, *O.Value, {std::to_string(O.Value->Width)});
+        inferOps(O.Body);
+        inferOps(O.Else);
         break;
       case Op::Loop:
-        inferOps(O.Body, Inlines);
+        inferOps(O.Body);
         break;
       case Op::Inline:
-        Inlines.push_back(O.Id);
-        inferOps(O.Body, Inlines);
-        Inlines.pop_back();
+        Results.push_back(O.Id);
+        inferOps(O.Body);
+        Results.pop_back();
         break;
       case Op::Return: {
-        // The innermost Inline is the one this return belongs to.
-        int Result = Inlines.back();
-        assignWidth(P.Locals[size_t(Result)].Width, *O.Value,
-                    "the result of " + P.Locals[size_t(Result)].Name.substr(
-                                           0, P.Locals[size_t(Result)].Name.find(' ')),
-                    O);
+        // A return belongs to the innermost Inline around it.
+        Local &R = P.Locals[size_t(Results.back())];
+        assignWidth(R.Width, R.UnknownWidth, *O.Value,
+                    "the result of " + R.Name.substr(0, R.Name.find(' ')), O);
         break;
       }
       case Op::Break:
@@ -196,33 +245,20 @@ public:
     }
   }
 
-  void run() {
-    std::vector<int> Inlines;
-    for (unsigned Pass = 0; Pass < 16; ++Pass) {
-      Changed = false;
-      inferOps(P.Block, Inlines);
-      inferOps(P.Process, Inlines);
-      if (!Changed)
-        break;
-    }
-    Reporting = true;
-    inferOps(P.Block, Inlines);
-    inferOps(P.Process, Inlines);
-  }
-
-private:
-  void report(DiagId Id, SourceLoc Loc, std::initializer_list<std::string> Args,
-              uint32_t Length = 1) {
-    Diags.report(Id, Loc, Args, Length);
-  }
-
   Program &P;
   DiagnosticEngine &Diags;
+  std::vector<int> Results; // result locals of the Inline ops we are in
   bool Reporting = false, Changed = false;
 };
 
 } // namespace
 
-void inferWidths(Program &P, DiagnosticEngine &Diags) { WidthInference(P, Diags).run(); }
+void inferWidths(Program &P, DiagnosticEngine &Diags) {
+  WidthInference(P, Diags).run({&P.Block, &P.Process});
+}
+
+void inferWidthsOf(Program &P, OpList &Ops, DiagnosticEngine &Diags) {
+  WidthInference(P, Diags).run({&Ops});
+}
 
 } // namespace dspjit

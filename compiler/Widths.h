@@ -19,6 +19,11 @@ namespace dspjit {
 /// Sets the Width of every local, slot and node of `P`; reports mismatches.
 void inferWidths(Program &P, DiagnosticEngine &Diags);
 
+/// The same for a list of ops outside P's block and process: the body of a
+/// function that nothing calls, whose parameters are marked UnknownWidth.
+/// Only mismatches that hold whatever the arguments' widths are reported.
+void inferWidthsOf(Program &P, OpList &Ops, DiagnosticEngine &Diags);
+
 } // namespace dspjit
 
 #endif
