@@ -78,7 +78,7 @@ enum DspjitSlotKind {
 /* One entry of the slot table: where a named thing lives in the instance.
  * Offsets are in bytes from the start of the instance. */
 typedef struct DspjitSlot {
-  const char *name;      /* "feedback", or a call-site path "lp.z@12:9" */
+  const char *name;      /* "feedback", or a call-site path "process/lp#1/z" */
   uint32_t kind;         /* enum DspjitSlotKind */
   uint32_t width;        /* lanes per element */
   uint32_t count;        /* elements (1 unless `state x[N]`) */
