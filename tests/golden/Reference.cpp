@@ -285,6 +285,7 @@ void Processor::process(const float *In, float *Out, unsigned Frames) {
     if (P.Spec.SmoothSeconds <= 0)
       P.Value = P.Target;
   }
+  CallbackFrames = Frames;
   beginBlock();
   for (unsigned F = 0; F < Frames; ++F) {
     for (Param &P : Params)
@@ -627,6 +628,132 @@ private:
   float IsOpen = 0, HoldLeft = 0, GainNow = 0;
 };
 
+/// Hoffmann-Burchardi's diode ring modulator as De Pra and Fontana program
+/// it: forward Euler at 30 times the rate on zero-stuffed inputs, a 3rd-order
+/// Butterworth (scipy's butter(3, 2/30), bilinear with prewarping, split
+/// into a one-pole and a biquad) and every 30th sample kept, the first.
+class DiodeRingMod : public Processor {
+public:
+  explicit DiodeRingMod(double Sr) : Processor(2, 1, Sr) {
+    // Constants are computed in double and rounded once, as the compiler
+    // folds a script's constants.
+    const double T = 1 / (Over * Sr), C = 10e-9, Cp = 10e-9, L = 0.8;
+    TOverC = float(T / C);
+    TOverCp = float(T / Cp);
+    TOverL = float(T / L);
+    const double K = std::tan(3.14159265358979323846 / Over);
+    OnePoleB = float(K / (K + 1));
+    OnePoleA = float((K - 1) / (K + 1));
+    const double A0 = 1 + K + K * K;
+    Section.B0 = float(K * K / A0);
+    Section.B1 = float(2 * (K * K / A0));
+    Section.B2 = Section.B0;
+    Section.A1 = float(2 * (K * K - 1) / A0);
+    Section.A2 = float((1 - K + K * K) / A0);
+  }
+
+protected:
+  void frame(const float *In, float *Out) override {
+    const float Ra = 600, Ri = 50, Rm = 80, Scale = 0.4f;
+    auto Diode = [](float V) { return 0.17f * V * V * V * V; };
+    float Gain = db2lin(param(InputDb));
+    float Carrier = Gain * In[0], Modulator = Gain * In[1];
+    float Kept = 0;
+    for (int J = 0; J < Over; ++J) {
+      // Zero-stuffing, without gain compensation, as the authors' code.
+      float Vc = J == 0 ? Carrier : 0.0f, Vm = J == 0 ? Modulator : 0.0f;
+      float G4 = Diode(U4), G5 = Diode(U5), G6 = Diode(U6), G7 = Diode(U7);
+      U1 = U1 + TOverC * (I1 - G4 / 2 + G5 / 2 - G6 / 2 + G7 / 2 - (U1 - Scale * Vm) / Rm);
+      U2 = U2 + TOverC * (I2 + G4 / 2 - G5 / 2 - G6 / 2 + G7 / 2 - U2 / Ra);
+      U3 = U3 + TOverCp * (G4 + G5 - G6 - G7 - U3 / Ri);
+      U4 = U1 / 2 - U2 / 2 - U3 - Scale * Vc;
+      U5 = -U1 / 2 + U2 / 2 - U3 - Scale * Vc;
+      U6 = U1 / 2 + U2 / 2 + U3 + Scale * Vc;
+      U7 = -U1 / 2 - U2 / 2 + U3 + Scale * Vc;
+      I1 = I1 - TOverL * U1;
+      I2 = I2 - TOverL * U2;
+      float Low = OnePoleB * U2 + OnePoleB * X1 - OnePoleA * Y1;
+      X1 = U2;
+      Y1 = Low;
+      float Y = Butter.process(Low, Section);
+      if (J == 0)
+        Kept = Y;
+    }
+    Out[0] = db2lin(param(Level)) * Kept;
+  }
+
+private:
+  static constexpr int Over = 30;
+  int InputDb = addParam({"input", 0, -40, 0});
+  int Level = addParam({"level", 0, -24, 48});
+  float TOverC, TOverCp, TOverL, OnePoleB, OnePoleA;
+  BiquadCoefs Section;
+  float U1 = 0, U2 = 0, U3 = 0, U4 = 0, U5 = 0, U6 = 0, U7 = 0, I1 = 0, I2 = 0;
+  float X1 = 0, Y1 = 0;
+  Biquad Butter;
+};
+
+/// The EMS VCS3 filter of Fontana and Civolani: a trapezoidal diode ladder
+/// whose delay-free loop is solved by fixed-point iteration on vc4, written
+/// from the paper's equations as a while loop. It also counts the passes,
+/// and reports their average over each callback.
+class Vcs3Filter : public Processor {
+public:
+  explicit Vcs3Filter(double Sr) : Processor(1, 1, Sr) {
+    const double C = 0.01e-6, Eta = 1.836, Vt = 0.026, Gamma = Eta * Vt;
+    HalfT = float(1 / Sr / 2);
+    TwoVt = float(2 * Vt);
+    TwoGamma = float(2 * Gamma);
+    SixGamma = float(6 * Gamma);
+    PerMicroamp = float(1e-6 / (2 * C));
+  }
+
+protected:
+  void beginBlock() override { Passes = 0; }
+
+  void frame(const float *In, float *Out) override {
+    const float OutGain = float(5.175 + 0.5);
+    float X = db2lin(param(Drive)) * In[0];
+    float G = param(Current) * PerMicroamp; // I0 / (2 C)
+    float Vc4 = 0, Vc4Past = 1, Xc1 = 0, Xc2 = 0, Xc3 = 0, Xc4 = 0, Vc1 = 0;
+    int N = 0;
+    while (N < 100 && std::fabs(Vc4 - Vc4Past) > 1e-3f * std::fabs(Vc4Past)) {
+      Vc4Past = Vc4;
+      float U1 = std::tanh((X - Vout) / TwoVt);
+      Xc1 = G * (U1 + U2);
+      Vc1 = HalfT * Xc1 + S1;
+      U2 = std::tanh((Vc2 - Vc1) / TwoGamma);
+      Xc2 = G * (U3 - U2);
+      Vc2 = HalfT * Xc2 + S2;
+      U3 = std::tanh((Vc3 - Vc2) / TwoGamma);
+      Xc3 = G * (U4 - U3);
+      Vc3 = HalfT * Xc3 + S3;
+      U4 = std::tanh((Vc4 - Vc3) / TwoGamma);
+      Xc4 = G * (-U5 - U4);
+      Vc4 = HalfT * Xc4 + S4;
+      U5 = std::tanh(Vc4 / SixGamma);
+      Vout = OutGain * Vc4;
+      ++N;
+    }
+    Out[0] = Vout;
+    S1 = HalfT * Xc1 + Vc1;
+    S2 = HalfT * Xc2 + Vc2;
+    S3 = HalfT * Xc3 + Vc3;
+    S4 = HalfT * Xc4 + Vc4;
+    Passes += float(N);
+    meterLanes(Iterations)[0] = Passes / float(callbackFrames());
+  }
+
+private:
+  int Drive = addParam({"drive", 0, -40, 12});
+  int Current = addParam({"current", 30, 3, 40});
+  int Iterations = addMeter("iterations", 1);
+  float HalfT, TwoVt, TwoGamma, SixGamma, PerMicroamp;
+  float S1 = 0, S2 = 0, S3 = 0, S4 = 0, Vout = 0, Vc2 = 0, Vc3 = 0;
+  float U2 = 0, U3 = 0, U4 = 0, U5 = 0;
+  float Passes = 0;
+};
+
 using Factory = std::unique_ptr<Processor> (*)(double);
 
 template <class T> std::unique_ptr<Processor> make(double Sr) {
@@ -642,6 +769,7 @@ const std::map<std::string, Factory, std::less<>> &examples() {
       {"chorus", make<Chorus>},     {"ringmod", make<RingMod>},
       {"additive", make<Additive>}, {"meter", make<Meter>},
       {"gate", make<Gate>},
+      {"diode_ringmod", make<DiodeRingMod>}, {"vcs3_filter", make<Vcs3Filter>},
   };
   return Table;
 }

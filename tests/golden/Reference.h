@@ -217,6 +217,8 @@ protected:
   /// Declares a meter of Width lanes; returns its index.
   int addMeter(std::string Name, unsigned Width);
   std::vector<float> &meterLanes(int Index) { return Meters[Index].Lanes; }
+  /// The current callback's length in frames, which scripts read as `frames`.
+  unsigned callbackFrames() const { return CallbackFrames; }
 
   /// Runs once per callback, after targets are clamped (the `block`).
   virtual void beginBlock() {}
@@ -236,6 +238,7 @@ private:
   };
   unsigned Inputs, Outputs;
   double SampleRate;
+  unsigned CallbackFrames = 0;
   std::vector<Param> Params;
   std::vector<Meter> Meters;
   std::vector<float> FrameIn, FrameOut;
