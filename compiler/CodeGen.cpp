@@ -9,6 +9,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
 
@@ -630,6 +631,74 @@ private:
     return fromLanes(Lanes);
   }
 
+  /// The vector ISA of glibc's libmvec to call: 'd' (AVX2, 256-bit) or
+  /// 'b' (SSE4, 128-bit), from the host CPU the kernel is compiled for.
+  static char vectorIsa() {
+    static const char Isa = [] {
+      llvm::StringMap<bool> Features = sys::getHostCPUFeatures();
+      return Features.lookup("avx2") ? 'd' : 'b';
+    }();
+    return Isa;
+  }
+
+  /// Calls glibc's vector math (libmvec, accurate to 4 ulp) on a vector of
+  /// any width, in chunks of the ISA's lane count; the last chunk is padded
+  /// with zeros. One call per 8 floats instead of 8 libm calls.
+  Value *vectorMathCall(const char *Name, std::vector<Value *> Args, unsigned W) {
+    char Isa = vectorIsa();
+    unsigned Lanes = (Isa == 'd' ? 256u : 128u) / (P.DoublePrecision ? 64u : 32u);
+    std::string Sym = std::string("_ZGV") + Isa + "N" + std::to_string(Lanes) +
+                      std::string(Args.size(), 'v') + "_" + Name +
+                      (P.DoublePrecision ? "" : "f");
+    auto *ChunkTy = FixedVectorType::get(FT, Lanes);
+    std::vector<Type *> Params(Args.size(), ChunkTy);
+    FunctionCallee Fn = M->getOrInsertFunction(Sym, FunctionType::get(ChunkTy, Params, false));
+    if (auto *F = dyn_cast<Function>(Fn.getCallee())) {
+      F->setDoesNotThrow();
+      F->setDoesNotAccessMemory();
+      F->addFnAttr(Attribute::WillReturn);
+    }
+    std::vector<Value *> Results;
+    for (unsigned First = 0; First < W; First += Lanes) {
+      std::vector<Value *> ChunkArgs;
+      for (Value *A : Args) {
+        Value *Chunk = Constant::getNullValue(ChunkTy);
+        for (unsigned I = 0; I < Lanes && First + I < W; ++I)
+          Chunk = B.CreateInsertElement(Chunk, lane(A, First + I), B.getInt32(I));
+        ChunkArgs.push_back(Chunk);
+      }
+      CallInst *C = B.CreateCall(Fn, ChunkArgs);
+      C->setDoesNotAccessMemory();
+      C->setDoesNotThrow();
+      for (unsigned I = 0; I < Lanes && First + I < W; ++I)
+        Results.push_back(B.CreateExtractElement(C, B.getInt32(I)));
+    }
+    return fromLanes(Results);
+  }
+
+  /// The libm name of a transcendental built-in that libmvec also has.
+  static const char *vectorMathName(Builtin F) {
+    switch (F) {
+    case Builtin::Sin: return "sin";
+    case Builtin::Cos: return "cos";
+    case Builtin::Tan: return "tan";
+    case Builtin::Asin: return "asin";
+    case Builtin::Acos: return "acos";
+    case Builtin::Atan: return "atan";
+    case Builtin::Atan2: return "atan2";
+    case Builtin::Sinh: return "sinh";
+    case Builtin::Cosh: return "cosh";
+    case Builtin::Tanh: return "tanh";
+    case Builtin::Exp: return "exp";
+    case Builtin::Exp2: return "exp2";
+    case Builtin::Log: return "log";
+    case Builtin::Log2: return "log2";
+    case Builtin::Log10: return "log10";
+    case Builtin::Pow: return "pow";
+    default: return nullptr;
+    }
+  }
+
   Value *genCall(const Node &N) {
     unsigned W = N.Width;
     if (N.Fn == Builtin::Sum || N.Fn == Builtin::Mean) {
@@ -641,6 +710,12 @@ private:
     std::vector<Value *> Args;
     for (const NodePtr &A : N.Args)
       Args.push_back(genAt(*A, W));
+    // From 4 lanes up, vector math pays: one call per chunk of 8 floats. A
+    // stereo pair stays with scalar libm, exactly as a C++ program computes
+    // it (libmvec may differ from libm by a few ulp, and a modulated delay
+    // line, as in a chorus, magnifies that).
+    if (const char *Name = vectorMathName(N.Fn); Name && W >= 4)
+      return vectorMathCall(Name, Args, W);
     auto Unary = [&](Intrinsic::ID Id) { return B.CreateUnaryIntrinsic(Id, Args[0]); };
     switch (N.Fn) {
     case Builtin::Sin: return Unary(Intrinsic::sin);

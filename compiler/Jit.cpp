@@ -14,6 +14,75 @@
 using namespace llvm;
 using namespace llvm::orc;
 
+// glibc's vector math (libmvec). Only their addresses are taken here, so
+// they are declared without their vector types.
+extern "C" {
+void _ZGVbN4v_sinf();
+void _ZGVbN2v_sin();
+void _ZGVbN4v_cosf();
+void _ZGVbN2v_cos();
+void _ZGVbN4v_tanf();
+void _ZGVbN2v_tan();
+void _ZGVbN4v_asinf();
+void _ZGVbN2v_asin();
+void _ZGVbN4v_acosf();
+void _ZGVbN2v_acos();
+void _ZGVbN4v_atanf();
+void _ZGVbN2v_atan();
+void _ZGVbN4v_sinhf();
+void _ZGVbN2v_sinh();
+void _ZGVbN4v_coshf();
+void _ZGVbN2v_cosh();
+void _ZGVbN4v_tanhf();
+void _ZGVbN2v_tanh();
+void _ZGVbN4v_expf();
+void _ZGVbN2v_exp();
+void _ZGVbN4v_exp2f();
+void _ZGVbN2v_exp2();
+void _ZGVbN4v_logf();
+void _ZGVbN2v_log();
+void _ZGVbN4v_log2f();
+void _ZGVbN2v_log2();
+void _ZGVbN4v_log10f();
+void _ZGVbN2v_log10();
+void _ZGVbN4vv_atan2f();
+void _ZGVbN2vv_atan2();
+void _ZGVbN4vv_powf();
+void _ZGVbN2vv_pow();
+void _ZGVdN8v_sinf();
+void _ZGVdN4v_sin();
+void _ZGVdN8v_cosf();
+void _ZGVdN4v_cos();
+void _ZGVdN8v_tanf();
+void _ZGVdN4v_tan();
+void _ZGVdN8v_asinf();
+void _ZGVdN4v_asin();
+void _ZGVdN8v_acosf();
+void _ZGVdN4v_acos();
+void _ZGVdN8v_atanf();
+void _ZGVdN4v_atan();
+void _ZGVdN8v_sinhf();
+void _ZGVdN4v_sinh();
+void _ZGVdN8v_coshf();
+void _ZGVdN4v_cosh();
+void _ZGVdN8v_tanhf();
+void _ZGVdN4v_tanh();
+void _ZGVdN8v_expf();
+void _ZGVdN4v_exp();
+void _ZGVdN8v_exp2f();
+void _ZGVdN4v_exp2();
+void _ZGVdN8v_logf();
+void _ZGVdN4v_log();
+void _ZGVdN8v_log2f();
+void _ZGVdN4v_log2();
+void _ZGVdN8v_log10f();
+void _ZGVdN4v_log10();
+void _ZGVdN8vv_atan2f();
+void _ZGVdN4vv_atan2();
+void _ZGVdN8vv_powf();
+void _ZGVdN4vv_pow();
+}
+
 namespace dspjit {
 
 namespace {
@@ -61,6 +130,71 @@ const std::vector<MathSymbol> &mathSymbols() {
       {"ldexp", addr<double(double, int)>(::ldexp)},
       {"sincos", addr<void(double, double *, double *)>(::sincos)},
       {"memset", addr<void *(void *, int, size_t)>(::memset)},
+      // libmvec: SSE4 ('b', 128-bit) and AVX2 ('d', 256-bit) variants.
+      {"_ZGVbN4v_sinf", addr<void()>(_ZGVbN4v_sinf)},
+      {"_ZGVbN2v_sin", addr<void()>(_ZGVbN2v_sin)},
+      {"_ZGVbN4v_cosf", addr<void()>(_ZGVbN4v_cosf)},
+      {"_ZGVbN2v_cos", addr<void()>(_ZGVbN2v_cos)},
+      {"_ZGVbN4v_tanf", addr<void()>(_ZGVbN4v_tanf)},
+      {"_ZGVbN2v_tan", addr<void()>(_ZGVbN2v_tan)},
+      {"_ZGVbN4v_asinf", addr<void()>(_ZGVbN4v_asinf)},
+      {"_ZGVbN2v_asin", addr<void()>(_ZGVbN2v_asin)},
+      {"_ZGVbN4v_acosf", addr<void()>(_ZGVbN4v_acosf)},
+      {"_ZGVbN2v_acos", addr<void()>(_ZGVbN2v_acos)},
+      {"_ZGVbN4v_atanf", addr<void()>(_ZGVbN4v_atanf)},
+      {"_ZGVbN2v_atan", addr<void()>(_ZGVbN2v_atan)},
+      {"_ZGVbN4v_sinhf", addr<void()>(_ZGVbN4v_sinhf)},
+      {"_ZGVbN2v_sinh", addr<void()>(_ZGVbN2v_sinh)},
+      {"_ZGVbN4v_coshf", addr<void()>(_ZGVbN4v_coshf)},
+      {"_ZGVbN2v_cosh", addr<void()>(_ZGVbN2v_cosh)},
+      {"_ZGVbN4v_tanhf", addr<void()>(_ZGVbN4v_tanhf)},
+      {"_ZGVbN2v_tanh", addr<void()>(_ZGVbN2v_tanh)},
+      {"_ZGVbN4v_expf", addr<void()>(_ZGVbN4v_expf)},
+      {"_ZGVbN2v_exp", addr<void()>(_ZGVbN2v_exp)},
+      {"_ZGVbN4v_exp2f", addr<void()>(_ZGVbN4v_exp2f)},
+      {"_ZGVbN2v_exp2", addr<void()>(_ZGVbN2v_exp2)},
+      {"_ZGVbN4v_logf", addr<void()>(_ZGVbN4v_logf)},
+      {"_ZGVbN2v_log", addr<void()>(_ZGVbN2v_log)},
+      {"_ZGVbN4v_log2f", addr<void()>(_ZGVbN4v_log2f)},
+      {"_ZGVbN2v_log2", addr<void()>(_ZGVbN2v_log2)},
+      {"_ZGVbN4v_log10f", addr<void()>(_ZGVbN4v_log10f)},
+      {"_ZGVbN2v_log10", addr<void()>(_ZGVbN2v_log10)},
+      {"_ZGVbN4vv_atan2f", addr<void()>(_ZGVbN4vv_atan2f)},
+      {"_ZGVbN2vv_atan2", addr<void()>(_ZGVbN2vv_atan2)},
+      {"_ZGVbN4vv_powf", addr<void()>(_ZGVbN4vv_powf)},
+      {"_ZGVbN2vv_pow", addr<void()>(_ZGVbN2vv_pow)},
+      {"_ZGVdN8v_sinf", addr<void()>(_ZGVdN8v_sinf)},
+      {"_ZGVdN4v_sin", addr<void()>(_ZGVdN4v_sin)},
+      {"_ZGVdN8v_cosf", addr<void()>(_ZGVdN8v_cosf)},
+      {"_ZGVdN4v_cos", addr<void()>(_ZGVdN4v_cos)},
+      {"_ZGVdN8v_tanf", addr<void()>(_ZGVdN8v_tanf)},
+      {"_ZGVdN4v_tan", addr<void()>(_ZGVdN4v_tan)},
+      {"_ZGVdN8v_asinf", addr<void()>(_ZGVdN8v_asinf)},
+      {"_ZGVdN4v_asin", addr<void()>(_ZGVdN4v_asin)},
+      {"_ZGVdN8v_acosf", addr<void()>(_ZGVdN8v_acosf)},
+      {"_ZGVdN4v_acos", addr<void()>(_ZGVdN4v_acos)},
+      {"_ZGVdN8v_atanf", addr<void()>(_ZGVdN8v_atanf)},
+      {"_ZGVdN4v_atan", addr<void()>(_ZGVdN4v_atan)},
+      {"_ZGVdN8v_sinhf", addr<void()>(_ZGVdN8v_sinhf)},
+      {"_ZGVdN4v_sinh", addr<void()>(_ZGVdN4v_sinh)},
+      {"_ZGVdN8v_coshf", addr<void()>(_ZGVdN8v_coshf)},
+      {"_ZGVdN4v_cosh", addr<void()>(_ZGVdN4v_cosh)},
+      {"_ZGVdN8v_tanhf", addr<void()>(_ZGVdN8v_tanhf)},
+      {"_ZGVdN4v_tanh", addr<void()>(_ZGVdN4v_tanh)},
+      {"_ZGVdN8v_expf", addr<void()>(_ZGVdN8v_expf)},
+      {"_ZGVdN4v_exp", addr<void()>(_ZGVdN4v_exp)},
+      {"_ZGVdN8v_exp2f", addr<void()>(_ZGVdN8v_exp2f)},
+      {"_ZGVdN4v_exp2", addr<void()>(_ZGVdN4v_exp2)},
+      {"_ZGVdN8v_logf", addr<void()>(_ZGVdN8v_logf)},
+      {"_ZGVdN4v_log", addr<void()>(_ZGVdN4v_log)},
+      {"_ZGVdN8v_log2f", addr<void()>(_ZGVdN8v_log2f)},
+      {"_ZGVdN4v_log2", addr<void()>(_ZGVdN4v_log2)},
+      {"_ZGVdN8v_log10f", addr<void()>(_ZGVdN8v_log10f)},
+      {"_ZGVdN4v_log10", addr<void()>(_ZGVdN4v_log10)},
+      {"_ZGVdN8vv_atan2f", addr<void()>(_ZGVdN8vv_atan2f)},
+      {"_ZGVdN4vv_atan2", addr<void()>(_ZGVdN4vv_atan2)},
+      {"_ZGVdN8vv_powf", addr<void()>(_ZGVdN8vv_powf)},
+      {"_ZGVdN4vv_pow", addr<void()>(_ZGVdN4vv_pow)},
       {"memcpy", addr<void *(void *, const void *, size_t)>(::memcpy)},
       {"memmove", addr<void *(void *, const void *, size_t)>(::memmove)},
   };
