@@ -241,7 +241,12 @@ std::shared_ptr<JitEngine> JitEngine::get(std::string &Error) {
     Error = toString(J.takeError());
     return nullptr;
   }
-  std::shared_ptr<JitEngine> E(new JitEngine());
+  // The engine lives until the process ends and is never destroyed: an
+  // LLJIT torn down among static destructors races LLVM's own (seen as
+  // "JIT session error: Resource tracker ... became defunct" at exit).
+  // Kernels share it and free their own code; the OS reclaims the rest.
+  JitEngine *Leaked = new JitEngine();
+  std::shared_ptr<JitEngine> E(Leaked, [](JitEngine *) {});
   E->J = std::move(*J);
   ExecutionSession &ES = E->J->getExecutionSession();
   E->MathLib = &ES.createBareJITDylib("dspjit.math");
