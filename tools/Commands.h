@@ -8,6 +8,7 @@
 #define DSPJIT_TOOLS_COMMANDS_H
 
 #include "compiler/Compiler.h"
+#include "runtime/PortAudio.h"
 
 #include <CLI/CLI.hpp>
 #include <functional>
@@ -20,6 +21,9 @@ Command addCheck(CLI::App &App);
 Command addRender(CLI::App &App);
 Command addEmit(CLI::App &App);
 Command addInfo(CLI::App &App);
+Command addRun(CLI::App &App);
+Command addDevices(CLI::App &App);
+Command addBench(CLI::App &App);
 
 /// Options every compiling subcommand takes.
 struct CompileFlags {
@@ -29,6 +33,10 @@ struct CompileFlags {
   void add(CLI::App &Cmd, bool WithRate = true);
   CompileOptions options() const;
 };
+
+/// Opens PortAudio for `run` and `devices`: never auto-starts a JACK
+/// server, and hides libjack's chatter when none runs (tools/run.cpp).
+Result<PaSession> openAudio();
 
 /// Prints a compiler's diagnostics to stderr (in color on a terminal).
 void printDiagnostics(const Compiler &C);

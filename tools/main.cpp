@@ -44,6 +44,9 @@ int main(int argc, char **argv) {
   Register(addRender);
   Register(addEmit);
   Register(addInfo);
+  Register(addRun);
+  Register(addDevices);
+  Register(addBench);
   try {
     App.parse(argc, argv);
   } catch (const CLI::ParseError &E) {

@@ -1,0 +1,226 @@
+//===- runtime/Console.cpp - Commands typed while an effect runs ----------===//
+#include "runtime/Console.h"
+
+#include "runtime/Messages.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <sstream>
+#include <vector>
+
+namespace dspjit {
+
+const char *commandHelp() {
+  return "commands:\n"
+         "  set NAME VALUE   set a parameter (clamped into its range)\n"
+         "  get [NAME]       a parameter's target and smoothed value\n"
+         "  params           every parameter and its range\n"
+         "  meters           every meter's value\n"
+         "  stats            the timing summary so far\n"
+         "  reset            every parameter back to its default\n"
+         "  help             this list\n"
+         "  quit             stop";
+}
+
+static std::vector<std::string_view> words(std::string_view Line) {
+  std::vector<std::string_view> W;
+  size_t I = 0;
+  while (I < Line.size()) {
+    while (I < Line.size() && (Line[I] == ' ' || Line[I] == '\t'))
+      ++I;
+    size_t Start = I;
+    while (I < Line.size() && Line[I] != ' ' && Line[I] != '\t')
+      ++I;
+    if (I > Start)
+      W.push_back(Line.substr(Start, I - Start));
+  }
+  return W;
+}
+
+static std::string paramLine(const Instance &I, const DspjitSlot &P) {
+  std::ostringstream Out;
+  Out << P.name << " = " << formatNumber(*I.param(P.name));
+  float Smoothed = *I.smoothedParam(P.name);
+  if (Smoothed != *I.param(P.name))
+    Out << " (now " << formatNumber(Smoothed) << ")";
+  return Out.str();
+}
+
+CommandReply runCommand(Host &H, std::string_view Line) {
+  std::vector<std::string_view> W = words(Line);
+  if (W.empty())
+    return {};
+  const DspjitKernel &K = H.instance().kernel();
+  const std::string Cmd(W[0]);
+  auto Error = [](std::string Text) {
+    return CommandReply{std::move(Text), CommandReply::Error};
+  };
+  auto Arity = [&](size_t Min, size_t Max, const char *Usage) {
+    return W.size() - 1 >= Min && W.size() - 1 <= Max
+               ? std::string()
+               : std::string("usage: ") + Usage;
+  };
+
+  if (Cmd == "help" || Cmd == "?")
+    return {commandHelp()};
+  if (Cmd == "quit" || Cmd == "exit") {
+    H.requestStop();
+    return {"stopping"};
+  }
+  if (Cmd == "set") {
+    if (auto U = Arity(2, 2, "set NAME VALUE"); !U.empty())
+      return Error(U);
+    std::string Text(W[2]);
+    char *End = nullptr;
+    errno = 0;
+    float V = std::strtof(Text.c_str(), &End);
+    if (*End != '\0' || End == Text.c_str())
+      return Error("set " + std::string(W[1]) + ": '" + Text +
+                   "' is not a number");
+    ParamUpdate U = H.setParam(W[1], V);
+    if (!U.stored())
+      return Error(U.Message);
+    if (U.Status == ParamUpdate::Clamped)
+      return {U.Message, CommandReply::Warning};
+    return {std::string(W[1]) + " = " + formatNumber(U.Value)};
+  }
+  if (Cmd == "get") {
+    if (auto U = Arity(0, 1, "get [NAME]"); !U.empty())
+      return Error(U);
+    if (W.size() == 2) {
+      auto V = H.instance().param(W[1]);
+      if (!V)
+        return Error(V.error());
+      return {paramLine(H.instance(), *findSlot(K, W[1]))};
+    }
+    std::string Text;
+    for (uint32_t S = 0; S < K.num_slots; ++S)
+      if (K.slots[S].kind == DSPJIT_SLOT_PARAM)
+        Text += (Text.empty() ? "" : "\n") + paramLine(H.instance(), K.slots[S]);
+    return {Text.empty() ? "the script has no parameters" : Text};
+  }
+  if (Cmd == "params") {
+    std::string Text;
+    for (uint32_t S = 0; S < K.num_slots; ++S) {
+      const DspjitSlot &P = K.slots[S];
+      if (P.kind != DSPJIT_SLOT_PARAM)
+        continue;
+      Text += (Text.empty() ? "" : "\n") + std::string(P.name) + " = " +
+              formatNumber(*H.instance().param(P.name)) + " in [" +
+              formatNumber(P.min) + ", " + formatNumber(P.max) + "]" +
+              (P.unit[0] ? " " : "") + P.unit + ", default " +
+              formatNumber(P.def);
+    }
+    return {Text.empty() ? "the script has no parameters" : Text};
+  }
+  if (Cmd == "meters") {
+    std::string Text;
+    for (uint32_t S = 0; S < K.num_slots; ++S) {
+      const DspjitSlot &M = K.slots[S];
+      if (M.kind != DSPJIT_SLOT_METER)
+        continue;
+      Text += (Text.empty() ? "" : "\n") + std::string(M.name) + " =";
+      for (float V : *H.meter(M.name))
+        Text += " " + formatNumber(V);
+    }
+    return {Text.empty() ? "the script has no meters" : Text};
+  }
+  if (Cmd == "stats") {
+    std::string Text = H.summary().text();
+    if (!Text.empty() && Text.back() == '\n')
+      Text.pop_back();
+    return {Text};
+  }
+  if (Cmd == "reset") {
+    H.resetParams();
+    return {"every parameter back to its default"};
+  }
+  std::vector<std::string> Known = {"set",  "get",   "params", "meters",
+                                    "stats", "reset", "help",   "quit"};
+  std::string Message = "unknown command '" + Cmd + "'";
+  if (std::string Close = closestName(Cmd, Known); !Close.empty())
+    Message += "; did you mean '" + Close + "'?";
+  else
+    Message += "; type 'help' for the list";
+  return Error(Message);
+}
+
+std::unique_ptr<Console> Console::start(Host &H, int Fd, PrintFn Print) {
+  std::unique_ptr<Console> C(new Console(H, Fd, std::move(Print)));
+  Console *Self = C.get();
+  C->Reader = std::thread([Self] { Self->readLoop(); });
+  return C;
+}
+
+Console::~Console() {
+  Quit.store(true);
+  if (Reader.joinable())
+    Reader.join();
+}
+
+void Console::handleLine(std::string_view Line) {
+  if (!Line.empty() && Line.back() == '\r')
+    Line.remove_suffix(1);
+  for (unsigned char C : Line)
+    if ((C < 0x20 && C != '\t') || C == 0x7f) {
+      ++Errors;
+      Print({"ignoring a line with unreadable bytes (control characters); "
+             "type 'help' for the commands",
+             CommandReply::Error});
+      return;
+    }
+  CommandReply R = runCommand(H, Line);
+  if (R.Status == CommandReply::Error)
+    ++Errors;
+  if (!R.Text.empty())
+    Print(R);
+}
+
+void Console::readLoop() {
+  constexpr size_t MaxLine = 1024;
+  std::string Pending;
+  bool Discarding = false; // inside an over-long line
+  char Buffer[4096];
+  while (!Quit.load()) {
+    pollfd P = {Fd, POLLIN, 0};
+    int Ready = ::poll(&P, 1, 100);
+    if (Ready < 0 && errno != EINTR)
+      return;
+    if (Ready <= 0)
+      continue;
+    ssize_t Got = ::read(Fd, Buffer, sizeof Buffer);
+    if (Got < 0 && (errno == EINTR || errno == EAGAIN))
+      continue;
+    if (Got <= 0) { // end of input: the session goes on without commands
+      if (!Pending.empty() && !Discarding)
+        handleLine(Pending);
+      return;
+    }
+    for (ssize_t I = 0; I < Got; ++I) {
+      char C = Buffer[I];
+      if (C == '\n') {
+        if (!Discarding)
+          handleLine(Pending);
+        Pending.clear();
+        Discarding = false;
+        continue;
+      }
+      if (Discarding)
+        continue;
+      Pending += C;
+      if (Pending.size() > MaxLine) {
+        ++Errors;
+        Print({"ignoring a line longer than " + std::to_string(MaxLine) +
+                   " bytes",
+               CommandReply::Error});
+        Pending.clear();
+        Discarding = true;
+      }
+    }
+  }
+}
+
+} // namespace dspjit

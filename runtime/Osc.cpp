@@ -1,0 +1,150 @@
+//===- runtime/Osc.cpp - Parameters and meters over OSC on localhost ------===//
+#include "runtime/Osc.h"
+
+#include <lo/lo.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace dspjit {
+
+Result<std::unique_ptr<OscServer>> OscServer::open(Host &H, unsigned Port,
+                                                   LogFn Log) {
+  if (Port > 65535)
+    return fail("OSC port " + std::to_string(Port) + " is not a UDP port");
+  int S = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (S < 0)
+    return fail(std::string("cannot create the OSC socket: ") +
+                std::strerror(errno));
+  sockaddr_in Addr = {};
+  Addr.sin_family = AF_INET;
+  Addr.sin_port = htons(uint16_t(Port));
+  Addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(S, reinterpret_cast<sockaddr *>(&Addr), sizeof Addr) != 0) {
+    int E = errno;
+    ::close(S);
+    return fail("cannot listen for OSC on 127.0.0.1:" + std::to_string(Port) +
+                ": " + std::strerror(E));
+  }
+  socklen_t Len = sizeof Addr;
+  ::getsockname(S, reinterpret_cast<sockaddr *>(&Addr), &Len);
+  std::unique_ptr<OscServer> O(
+      new OscServer(H, S, ntohs(Addr.sin_port), std::move(Log)));
+  OscServer *Self = O.get();
+  O->Server = std::thread([Self] { Self->serve(); });
+  return O;
+}
+
+OscServer::~OscServer() {
+  Quit.store(true);
+  if (Server.joinable())
+    Server.join();
+  ::close(Socket);
+}
+
+void OscServer::serve() {
+  std::vector<char> Buffer(65536);
+  while (!Quit.load()) {
+    pollfd P = {Socket, POLLIN, 0};
+    if (::poll(&P, 1, 100) <= 0)
+      continue;
+    sockaddr_storage From = {};
+    socklen_t FromLen = sizeof From;
+    ssize_t Got = ::recvfrom(Socket, Buffer.data(), Buffer.size(), 0,
+                             reinterpret_cast<sockaddr *>(&From), &FromLen);
+    if (Got > 0)
+      handle(Buffer.data(), size_t(Got), &From, FromLen);
+  }
+}
+
+/// Sends `Path` with float arguments back to the sender.
+static void reply(int Socket, const char *Path, const std::vector<float> &Args,
+                  const void *To, unsigned ToLen) {
+  lo_message M = lo_message_new();
+  for (float V : Args)
+    lo_message_add_float(M, V);
+  size_t Size = 0;
+  void *Data = lo_message_serialise(M, Path, nullptr, &Size);
+  if (Data) {
+    ::sendto(Socket, Data, Size, 0, static_cast<const sockaddr *>(To), ToLen);
+    std::free(Data);
+  }
+  lo_message_free(M);
+}
+
+void OscServer::handle(const char *Data, size_t Size, const void *From,
+                       unsigned FromLen) {
+  auto Bad = [&](const std::string &Message) {
+    ++Errors;
+    if (Log)
+      Log("OSC: " + Message, true);
+  };
+  int Result = 0;
+  lo_message M = lo_message_deserialise(const_cast<char *>(Data), Size, &Result);
+  if (!M) {
+    Bad("ignoring a packet that is not an OSC message (bundles are not "
+        "supported)");
+    return;
+  }
+  std::string Path = lo_get_path(const_cast<char *>(Data), ssize_t(Size));
+  const char *Types = lo_message_get_types(M);
+  lo_arg **Argv = lo_message_get_argv(M);
+  int Argc = lo_message_get_argc(M);
+  const DspjitKernel &K = H.instance().kernel();
+
+  if (Path.rfind("/param/", 0) == 0) {
+    std::string Name = Path.substr(7);
+    if (Argc == 0) {
+      auto V = H.instance().param(Name);
+      if (!V)
+        Bad(V.error());
+      else
+        reply(Socket, Path.c_str(), {*V}, From, FromLen);
+    } else if (Argc == 1 && (Types[0] == 'f' || Types[0] == 'i' ||
+                             Types[0] == 'd')) {
+      float V = Types[0] == 'f'   ? Argv[0]->f
+                : Types[0] == 'i' ? float(Argv[0]->i)
+                                  : float(Argv[0]->d);
+      ParamUpdate U = H.setParam(Name, V);
+      if (!U.stored())
+        Bad(U.Message);
+      else {
+        ++Handled;
+        if (U.Status == ParamUpdate::Clamped && Log)
+          Log("OSC: " + U.Message, false);
+      }
+    } else {
+      Bad(Path + " takes one number (f, i or d), not '" + Types + "'");
+    }
+  } else if (Path == "/meters") {
+    for (uint32_t S = 0; S < K.num_slots; ++S)
+      if (K.slots[S].kind == DSPJIT_SLOT_METER)
+        reply(Socket, ("/meter/" + std::string(K.slots[S].name)).c_str(),
+              *H.meter(K.slots[S].name), From, FromLen);
+    ++Handled;
+  } else if (Path.rfind("/meter/", 0) == 0) {
+    auto V = H.meter(Path.substr(7));
+    if (!V)
+      Bad(V.error());
+    else {
+      reply(Socket, Path.c_str(), *V, From, FromLen);
+      ++Handled;
+    }
+  } else if (Path == "/quit") {
+    H.requestStop();
+    ++Handled;
+  } else {
+    Bad("unknown address '" + Path +
+        "' (expected /param/NAME, /meters, /meter/NAME or /quit)");
+  }
+  lo_message_free(M);
+}
+
+} // namespace dspjit
