@@ -1373,7 +1373,12 @@ void layoutInstance(Program &P) {
       break;
     }
   }
-  // Delay buffers last, each on its own cache line.
+  // Delay buffers last, each on its own cache line. Their sizes are powers
+  // of two and every line advances one frame at a time, so if they all
+  // started on the same 4 KiB boundary, each frame's reads and writes would
+  // fall in one L1 set and evict each other (Freeverb's 24 lines ran 1.7x
+  // slower for it). Each buffer starts a different number of lines in.
+  unsigned DelayIndex = 0;
   for (Slot &S : P.Slots) {
     if (S.K != Slot::Delay)
       continue;
@@ -1382,6 +1387,7 @@ void layoutInstance(Program &P) {
       Cap <<= 1;
     S.Capacity = uint32_t(Cap);
     Align(InstanceAlign);
+    Offset += (uint64_t(DelayIndex++) * 37 % 64) * InstanceAlign;
     S.Offset = uint32_t(std::min<uint64_t>(Offset, UINT32_MAX));
     Offset += Cap * S.Width * ElemSize;
   }

@@ -1,5 +1,6 @@
 //===- compiler/CodeGen.cpp - Checked program to LLVM IR ------------------===//
 #include "compiler/CodeGen.h"
+#include "compiler/Optimizer.h"
 #include "runtime/dspjit_abi.h"
 
 #include "llvm/IR/Constants.h"
@@ -122,7 +123,7 @@ private:
     F->addParamAttr(5, Attribute::NoAlias);
     F->addFnAttr(Attribute::NoUnwind);
     F->addFnAttr(Attribute::NoRecurse);
-    F->addFnAttr("target-cpu", sys::getHostCPUName());
+    F->addFnAttr("target-cpu", targetCpuName());
     InPtr = F->getArg(0);
     OutPtr = F->getArg(1);
     Value *Frames = F->getArg(2);
@@ -634,10 +635,7 @@ private:
   /// The vector ISA of glibc's libmvec to call: 'd' (AVX2, 256-bit) or
   /// 'b' (SSE4, 128-bit), from the host CPU the kernel is compiled for.
   static char vectorIsa() {
-    static const char Isa = [] {
-      llvm::StringMap<bool> Features = sys::getHostCPUFeatures();
-      return Features.lookup("avx2") ? 'd' : 'b';
-    }();
+    static const char Isa = targetHasAvx2() ? 'd' : 'b';
     return Isa;
   }
 

@@ -223,7 +223,7 @@ std::shared_ptr<JitEngine> JitEngine::get(std::string &Error) {
     Error = TMError;
     return nullptr;
   }
-  auto JTMB = JITTargetMachineBuilder::detectHost();
+  auto JTMB = targetMachineBuilder();
   if (!JTMB) {
     Error = toString(JTMB.takeError());
     return nullptr;

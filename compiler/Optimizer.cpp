@@ -6,12 +6,16 @@
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/PassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include <cstdlib>
 #include <mutex>
 
 using namespace llvm;
@@ -27,8 +31,30 @@ static CodeGenOptLevel codeGenLevel(unsigned OptLevel) {
   }
 }
 
-std::unique_ptr<TargetMachine> createHostTargetMachine(unsigned OptLevel,
-                                                       std::string &Error) {
+static const char *cpuOverride() {
+  const char *Cpu = std::getenv("DSPJIT_CPU");
+  return Cpu && *Cpu ? Cpu : nullptr;
+}
+
+std::string targetCpuName() {
+  const char *Cpu = cpuOverride();
+  return Cpu ? Cpu : sys::getHostCPUName().str();
+}
+
+bool targetHasAvx2() {
+  if (!cpuOverride())
+    return sys::getHostCPUFeatures().lookup("avx2");
+  InitializeNativeTarget();
+  std::string Error;
+  const Target *T = TargetRegistry::lookupTarget(sys::getProcessTriple(), Error);
+  if (!T)
+    return false;
+  std::unique_ptr<MCSubtargetInfo> STI(
+      T->createMCSubtargetInfo(sys::getProcessTriple(), cpuOverride(), ""));
+  return STI && STI->checkFeatures("+avx2");
+}
+
+Expected<orc::JITTargetMachineBuilder> targetMachineBuilder() {
   static std::once_flag Once;
   std::call_once(Once, [] {
     InitializeNativeTarget();
@@ -36,6 +62,16 @@ std::unique_ptr<TargetMachine> createHostTargetMachine(unsigned OptLevel,
     InitializeNativeTargetAsmParser();
   });
   auto JTMB = orc::JITTargetMachineBuilder::detectHost();
+  if (JTMB && cpuOverride()) {
+    JTMB->setCPU(cpuOverride());
+    JTMB->getFeatures() = SubtargetFeatures(); // the named CPU's own features
+  }
+  return JTMB;
+}
+
+std::unique_ptr<TargetMachine> createHostTargetMachine(unsigned OptLevel,
+                                                       std::string &Error) {
+  auto JTMB = targetMachineBuilder();
   if (!JTMB) {
     Error = toString(JTMB.takeError());
     return nullptr;

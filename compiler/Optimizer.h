@@ -13,12 +13,26 @@
 namespace llvm {
 class Module;
 class TargetMachine;
+template <typename T> class Expected;
+namespace orc {
+class JITTargetMachineBuilder;
+}
 } // namespace llvm
 
 namespace dspjit {
 
-/// A TargetMachine for the CPU this process runs on, or null (with a message
-/// in `Error`) when LLVM has no target for it.
+/// The CPU kernels are compiled for: the host's, or the one named by the
+/// environment variable DSPJIT_CPU (e.g. `x86-64-v3` for AVX2 only, so that
+/// valgrind, which cannot run AVX-512, can count the instructions).
+std::string targetCpuName();
+/// Whether the target CPU has AVX2.
+bool targetHasAvx2();
+
+/// Builds a JITTargetMachineBuilder for targetCpuName().
+llvm::Expected<llvm::orc::JITTargetMachineBuilder> targetMachineBuilder();
+
+/// A TargetMachine for targetCpuName(), or null (with a message in `Error`)
+/// when LLVM has no target for it.
 std::unique_ptr<llvm::TargetMachine> createHostTargetMachine(unsigned OptLevel,
                                                              std::string &Error);
 
