@@ -123,7 +123,8 @@ CommandReply runCommand(Host &H, std::string_view Line) {
       if (M.kind != DSPJIT_SLOT_METER)
         continue;
       Text += (Text.empty() ? "" : "\n") + std::string(M.name) + " =";
-      for (float V : *H.meter(M.name))
+      auto Lanes = H.meter(M.name); // kept: *H.meter() in the for would dangle
+      for (float V : *Lanes)
         Text += " " + formatNumber(V);
     }
     return {Text.empty() ? "the script has no meters" : Text};

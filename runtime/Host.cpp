@@ -585,6 +585,7 @@ int Host::callback(const void *Input, void *Output, unsigned long Frames,
 
   for (unsigned long Done = 0; Done < Frames;) {
     const unsigned long N = std::min(Frames - Done, H.MaxChunk);
+    unsigned long RecordFrames = N;
     const float *KIn = nullptr;
     if (H.KernelIn) {
       float *Scratch = H.InScratch.data();
@@ -594,8 +595,14 @@ int Host::callback(const void *Input, void *Output, unsigned long Frames,
         size_t Got = F.PlayRing->pop(Scratch, Want);
         if (Got < Want) {
           std::fill(Scratch + Got, Scratch + Want, 0.0f);
-          if (Eof)
+          if (Eof) {
+            // The recording ends with the file's last frame.
+            if (!H.PlayFinished.load(std::memory_order_relaxed))
+              RecordFrames = Got / H.KernelIn;
+            else
+              RecordFrames = 0;
             H.PlayFinished.store(true, std::memory_order_relaxed);
+          }
           else
             H.PlayUnderruns.store(
                 H.PlayUnderruns.load(std::memory_order_relaxed) +
@@ -633,8 +640,8 @@ int Host::callback(const void *Input, void *Output, unsigned long Frames,
         for (unsigned C = 0; C < H.KernelOut; ++C)
           Dst[Fr * H.DeviceOut + H.OutMap[C]] = KOut[Fr * H.KernelOut + C];
     }
-    if (Recording) {
-      const size_t Want = size_t(N) * H.KernelOut;
+    if (Recording && RecordFrames) {
+      const size_t Want = size_t(RecordFrames) * H.KernelOut;
       // Whole frames only, so that channels never slip.
       size_t Room = F.RecordRing->space() / H.KernelOut * H.KernelOut;
       size_t Put = F.RecordRing->push(KOut, std::min(Want, Room));
