@@ -13,6 +13,10 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+namespace dspjit {
+class Instance;
+}
+
 namespace dspjit::tools {
 
 using Command = std::function<int()>;
@@ -40,6 +44,14 @@ Result<PaSession> openAudio();
 
 /// Prints a compiler's diagnostics to stderr (in color on a terminal).
 void printDiagnostics(const Compiler &C);
+
+/// Applies `--set name=value` options before processing starts, without
+/// smoothing. Warns about clamped values; on an error prints it as
+/// "dspjit COMMAND: error: ..." and returns false.
+bool applySets(Instance &I, const std::vector<std::string> &Sets, const char *Command);
+
+/// The per-phase median of several compiles' times.
+PhaseTimes medianTimes(const std::vector<PhaseTimes> &Times);
 
 } // namespace dspjit::tools
 

@@ -56,13 +56,6 @@ struct Series {
   }
 };
 
-double median(std::vector<double> V) {
-  if (V.empty())
-    return 0;
-  std::nth_element(V.begin(), V.begin() + V.size() / 2, V.end());
-  return V[V.size() / 2];
-}
-
 class Bench {
 public:
   Bench(const BenchOpts &O, const DspjitKernel &K) : O(O), K(K) {}
@@ -119,18 +112,7 @@ int run(const BenchOpts &O) {
     K = C.compileFile(O.File);
     Warm.push_back(C.times());
   }
-  auto MedianOf = [&](double PhaseTimes::*F) {
-    std::vector<double> V;
-    for (const PhaseTimes &T : Warm)
-      V.push_back(T.*F);
-    return median(V);
-  };
-  PhaseTimes Med;
-  Med.parse = MedianOf(&PhaseTimes::parse);
-  Med.check = MedianOf(&PhaseTimes::check);
-  Med.ir = MedianOf(&PhaseTimes::ir);
-  Med.optimize = MedianOf(&PhaseTimes::optimize);
-  Med.machineCode = MedianOf(&PhaseTimes::machineCode);
+  PhaseTimes Med = medianTimes(Warm);
 
   const DspjitKernel &Info = K->info();
   auto MakeInstance = [&]() -> std::optional<Instance> {
@@ -139,17 +121,8 @@ int run(const BenchOpts &O) {
       fail(I.error());
       return std::nullopt;
     }
-    for (const std::string &S : O.Sets) {
-      size_t Eq = S.find('=');
-      ParamUpdate U = Eq == std::string::npos
-                          ? ParamUpdate{ParamUpdate::UnknownName, 0, "--set takes name=value"}
-                          : I->setParamImmediate(S.substr(0, Eq),
-                                                 std::strtof(S.c_str() + Eq + 1, nullptr));
-      if (!U.stored()) {
-        fail("--set " + S + ": " + U.Message);
-        return std::nullopt;
-      }
-    }
+    if (!applySets(*I, O.Sets, "bench"))
+      return std::nullopt;
     return std::move(*I);
   };
 

@@ -56,19 +56,7 @@ Command addCheck(CLI::App &App) {
     }
     // The first compile also pays for LLVM's one-time set-up; report it apart.
     Print("first compile:  ", First);
-    auto Median = [&](double PhaseTimes::*Field) {
-      std::vector<double> V;
-      for (const PhaseTimes &T : Warm)
-        V.push_back(T.*Field);
-      std::nth_element(V.begin(), V.begin() + V.size() / 2, V.end());
-      return V[V.size() / 2];
-    };
-    PhaseTimes M;
-    M.parse = Median(&PhaseTimes::parse);
-    M.check = Median(&PhaseTimes::check);
-    M.ir = Median(&PhaseTimes::ir);
-    M.optimize = Median(&PhaseTimes::optimize);
-    M.machineCode = Median(&PhaseTimes::machineCode);
+    PhaseTimes M = medianTimes(Warm);
     char Label[64];
     std::snprintf(Label, sizeof Label, "median of %zu:  ", Warm.size());
     Print(Label, M);

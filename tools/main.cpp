@@ -1,6 +1,10 @@
 //===- tools/main.cpp - The dspjit command line ---------------------------===//
 #include "tools/Commands.h"
 
+#include "runtime/Instance.h"
+
+#include <algorithm>
+
 #include <iostream>
 #include <unistd.h>
 
@@ -24,6 +28,48 @@ CompileOptions CompileFlags::options() const {
 
 void printDiagnostics(const Compiler &C) {
   C.diagnostics().print(std::cerr, isatty(STDERR_FILENO));
+}
+
+bool applySets(Instance &I, const std::vector<std::string> &Sets, const char *Command) {
+  for (const std::string &S : Sets) {
+    size_t Eq = S.find('=');
+    std::string Text = Eq == std::string::npos ? "" : S.substr(Eq + 1);
+    char *End = nullptr;
+    float V = std::strtof(Text.c_str(), &End);
+    if (Eq == std::string::npos || Eq == 0 || Text.empty() || *End != '\0') {
+      std::cerr << "dspjit " << Command << ": error: --set takes name=number, not '" << S
+                << "'\n";
+      return false;
+    }
+    ParamUpdate U = I.setParamImmediate(S.substr(0, Eq), V);
+    if (!U.stored()) {
+      std::cerr << "dspjit " << Command << ": error: --set " << S.substr(0, Eq) << ": "
+                << U.Message << "\n";
+      return false;
+    }
+    if (U.Status == ParamUpdate::Clamped)
+      std::cerr << "dspjit " << Command << ": warning: " << U.Message << "\n";
+  }
+  return true;
+}
+
+PhaseTimes medianTimes(const std::vector<PhaseTimes> &Times) {
+  auto Median = [&](double PhaseTimes::*Field) {
+    std::vector<double> V;
+    for (const PhaseTimes &T : Times)
+      V.push_back(T.*Field);
+    if (V.empty())
+      return 0.0;
+    std::nth_element(V.begin(), V.begin() + V.size() / 2, V.end());
+    return V[V.size() / 2];
+  };
+  PhaseTimes M;
+  M.parse = Median(&PhaseTimes::parse);
+  M.check = Median(&PhaseTimes::check);
+  M.ir = Median(&PhaseTimes::ir);
+  M.optimize = Median(&PhaseTimes::optimize);
+  M.machineCode = Median(&PhaseTimes::machineCode);
+  return M;
 }
 
 } // namespace dspjit::tools

@@ -35,32 +35,6 @@ int fail(const std::string &Message) {
   return 1;
 }
 
-/// Applies `--set name=value` before the first block, without smoothing.
-bool applySets(Instance &I, const std::vector<std::string> &Sets) {
-  for (const std::string &S : Sets) {
-    size_t Eq = S.find('=');
-    if (Eq == std::string::npos || Eq == 0) {
-      fail("--set takes name=value, not '" + S + "'");
-      return false;
-    }
-    std::string Name = S.substr(0, Eq), Text = S.substr(Eq + 1);
-    char *End = nullptr;
-    float V = std::strtof(Text.c_str(), &End);
-    if (Text.empty() || *End != '\0') {
-      fail("--set " + Name + ": '" + Text + "' is not a number");
-      return false;
-    }
-    ParamUpdate U = I.setParamImmediate(Name, V);
-    if (!U.stored()) {
-      fail("--set " + Name + ": " + U.Message);
-      return false;
-    }
-    if (U.Status == ParamUpdate::Clamped)
-      std::cerr << "dspjit render: warning: " << U.Message << "\n";
-  }
-  return true;
-}
-
 void progressBar(uint64_t Done, uint64_t Total) {
   const int Width = 40;
   int Filled = Total ? int(double(Done) / double(Total) * Width) : Width;
@@ -104,7 +78,7 @@ int run(const RenderOpts &O) {
   auto Inst = Instance::create(Info, Rate);
   if (!Inst)
     return fail(Inst.error());
-  if (!applySets(*Inst, O.Sets))
+  if (!applySets(*Inst, O.Sets, "render"))
     return 1;
 
   RenderInput Input;

@@ -271,19 +271,8 @@ static int runSession(const RunOpts &O) {
   if (!Opened)
     return reportError(Opened.error());
   Host &H = **Opened;
-  for (const std::string &S : O.Sets) {
-    size_t Eq = S.find('=');
-    char *End = nullptr;
-    std::string Text = Eq == std::string::npos ? "" : S.substr(Eq + 1);
-    float V = std::strtof(Text.c_str(), &End);
-    if (Eq == std::string::npos || Eq == 0 || Text.empty() || *End != '\0')
-      return reportError("--set takes name=number, not '" + S + "'");
-    ParamUpdate U = H.instance().setParamImmediate(S.substr(0, Eq), V);
-    if (!U.stored())
-      return reportError("--set: " + U.Message);
-    if (U.Status == ParamUpdate::Clamped)
-      std::cerr << "dspjit run: warning: " << U.Message << "\n";
-  }
+  if (!applySets(H.instance(), O.Sets, "run"))
+    return 1;
 
   const bool Terminal = isatty(STDERR_FILENO) && !O.NoStatus;
   auto Print = [](const CommandReply &R) {
