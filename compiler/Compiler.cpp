@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -205,9 +206,16 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
 
   std::string Error;
   auto Engine = JitEngine::get(Error);
-  std::unique_ptr<llvm::TargetMachine> TM;
-  if (Engine)
-    TM = createHostTargetMachine(Options.optLevel, Error);
+  // One TargetMachine per thread and level: creating one costs as much as
+  // optimizing a small kernel, and the optimizer caches its pipeline by it.
+  thread_local std::map<unsigned, std::unique_ptr<llvm::TargetMachine>> Machines;
+  llvm::TargetMachine *TM = nullptr;
+  if (Engine) {
+    auto &Slot = Machines[Options.optLevel];
+    if (!Slot)
+      Slot = createHostTargetMachine(Options.optLevel, Error);
+    TM = Slot.get();
+  }
   if (!Engine || !TM) {
     Diags.report(DiagId::InternalError, {}, {"the LLVM target for this CPU", Error});
     return nullptr;
