@@ -8,6 +8,7 @@
 // runs it: the standard library (dsl/std.dsp) first, then the script.
 //
 //===----------------------------------------------------------------------===//
+#include "tests/unit/DiagnosticsView.h"
 #include "compiler/Checker.h"
 #include "compiler/Parser.h"
 #include "runtime/dspjit_abi.h"
@@ -46,19 +47,8 @@ struct Checked {
   std::vector<std::unique_ptr<ParsedFile>> Files;
   std::unique_ptr<Program> P;
 
-  std::vector<DiagId> errors() const {
-    std::vector<DiagId> Ids;
-    for (const Diagnostic &D : Diags.all())
-      if (D.Sev == Severity::Error)
-        Ids.push_back(D.Id);
-    return Ids;
-  }
-  std::vector<std::string> messages() const {
-    std::vector<std::string> M;
-    for (const Diagnostic &D : Diags.all())
-      M.push_back(Diags.shortForm(D));
-    return M;
-  }
+  std::vector<DiagId> errors() const { return testutil::errorIds(Diags); }
+  std::vector<std::string> messages() const { return testutil::shortMessages(Diags); }
   const Slot *slot(const std::string &Name) const {
     for (const Slot &S : P->Slots)
       if (S.Name == Name)

@@ -6,6 +6,7 @@
 // input is reported once while lexing goes on to the end of the file.
 //
 //===----------------------------------------------------------------------===//
+#include "tests/unit/DiagnosticsView.h"
 #include "compiler/Lexer.h"
 
 #include <gtest/gtest.h>
@@ -44,12 +45,7 @@ struct Lexed {
         S.emplace_back(T.Text);
     return S;
   }
-  std::vector<DiagId> errors() const {
-    std::vector<DiagId> Ids;
-    for (const Diagnostic &D : Diags.all())
-      Ids.push_back(D.Id);
-    return Ids;
-  }
+  std::vector<DiagId> errors() const { return testutil::errorIds(Diags); }
   std::pair<unsigned, unsigned> where(size_t TokenIndex) const {
     return Diags.sources().lineColumn(Toks[TokenIndex].Loc);
   }

@@ -7,6 +7,7 @@
 // Structure is compared through dumpAst, the `--emit=ast` rendering.
 //
 //===----------------------------------------------------------------------===//
+#include "tests/unit/DiagnosticsView.h"
 #include "compiler/Parser.h"
 
 #include <gtest/gtest.h>
@@ -33,19 +34,9 @@ struct Parsed {
   ParsedFile Tree;
 
   std::string dump() const { return dumpAst(Tree); }
-  std::vector<DiagId> errors() const {
-    std::vector<DiagId> Ids;
-    for (const Diagnostic &D : Diags.all())
-      Ids.push_back(D.Id);
-    return Ids;
-  }
+  std::vector<DiagId> errors() const { return testutil::errorIds(Diags); }
   /// Every diagnostic as `line:col: message`.
-  std::vector<std::string> messages() const {
-    std::vector<std::string> M;
-    for (const Diagnostic &D : Diags.all())
-      M.push_back(Diags.shortForm(D));
-    return M;
-  }
+  std::vector<std::string> messages() const { return testutil::shortMessages(Diags); }
 };
 
 std::unique_ptr<Parsed> parseText(const std::string &Text) {
