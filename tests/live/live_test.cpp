@@ -36,11 +36,16 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstring>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
+#include <vector>
 
 using namespace dspjit;
 using namespace dspjit::test;
@@ -564,6 +569,56 @@ TEST_F(LiveTest, AStreamAtAnotherRateIsRefusedWithAdvice) {
   EXPECT_EQ(S.error(), "JACK Audio Connection Kit device 'system' cannot run "
                        "at 44100 Hz (its default rate is 48000 Hz); compile "
                        "the kernel for that rate");
+}
+
+/// JACK's registry of servers holds 8 entries and frees an entry left by a
+/// killed jackd only when a server of the same name starts again. A CI run
+/// once failed every live test with "Too many servers already active"
+/// because earlier runs had filled it with dead servers of unique names.
+/// The harness must start a server anyway. Skipped while any JACK server
+/// runs: the registry is then not stale, and not ours to fill.
+TEST(JackHarness, StartsAServerWhenTheRegistryIsFullOfDeadServers) {
+  const char *Path = "/dev/shm/jack-shm-registry";
+  {
+    auto S = JackServer::start({uint32_t(Rate), Period}); // creates the file
+    ASSERT_TRUE(S) << S.error();
+  }
+  std::fstream Registry(Path, std::ios::in | std::ios::out | std::ios::binary);
+  ASSERT_TRUE(Registry) << Path;
+  constexpr size_t HeaderSize = 24, EntrySize = 264;
+  std::vector<char> Bytes(HeaderSize + 8 * EntrySize);
+  ASSERT_TRUE(Registry.read(Bytes.data(), std::streamsize(Bytes.size())));
+  for (unsigned I = 0; I < 8; ++I) {
+    char *Entry = Bytes.data() + HeaderSize + I * EntrySize;
+    int32_t Pid;
+    std::memcpy(&Pid, Entry, sizeof Pid);
+    if (Pid != 0 && kill(Pid, 0) == 0)
+      GTEST_SKIP() << "a JACK server runs (pid " << Pid << ")";
+  }
+  // Fill every entry with a server that does not exist: pids above the
+  // kernel's pid_max, names no harness uses.
+  for (unsigned I = 0; I < 8; ++I) {
+    char *Entry = Bytes.data() + HeaderSize + I * EntrySize;
+    int32_t Pid = 0x7ffffff0 + int32_t(I);
+    std::memcpy(Entry, &Pid, sizeof Pid);
+    std::string Name = "jack-" + std::to_string(getuid()) + ":dead-" +
+                       std::to_string(I) + ":";
+    std::memset(Entry + 4, 0, EntrySize - 4);
+    std::memcpy(Entry + 4, Name.data(), Name.size());
+  }
+  Registry.seekp(0);
+  ASSERT_TRUE(Registry.write(Bytes.data(), std::streamsize(Bytes.size())));
+  Registry.close();
+
+  auto S = JackServer::start({uint32_t(Rate), Period});
+  ASSERT_TRUE(S) << S.error();
+  jack_status_t Status;
+  jack_client_t *Client = jack_client_open(
+      "dspjit-registry-probe",
+      static_cast<jack_options_t>(JackNoStartServer | JackServerName), &Status,
+      (*S)->name().c_str());
+  ASSERT_NE(Client, nullptr) << "status " << Status;
+  jack_client_close(Client);
 }
 
 } // namespace

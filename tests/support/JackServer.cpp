@@ -20,6 +20,7 @@
 #include <fstream>
 #include <sstream>
 #include <sys/file.h>
+#include <sys/sem.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
@@ -88,6 +89,108 @@ bool waitForExit(pid_t Pid, std::chrono::milliseconds Timeout, int &Status) {
   }
 }
 
+/// JACK2's registry of servers is a shared-memory file laid out as jack2's
+/// shm.h says: a 24-byte header (magic "JACK" read as a little-endian
+/// word, protocol, type, size, header length, entry length), then
+/// MAX_SERVERS = 8 entries of {pid_t pid; char name[257];}, 264 bytes each.
+/// Writers hold a System V semaphore (shm.c's JACK_SEMAPHORE_KEY).
+constexpr const char *RegistryPath = "/dev/shm/jack-shm-registry";
+constexpr unsigned MaxServers = 8;
+constexpr size_t RegistryHeaderSize = 24, RegistryEntrySize = 264;
+constexpr key_t RegistrySemaphoreKey = 0x282929;
+
+struct RegisteredServer {
+  pid_t Pid = 0;
+  std::string Name; ///< As jackd registers it: "jack-UID:NAME:".
+};
+
+bool processIsAlive(pid_t Pid) { return kill(Pid, 0) == 0 || errno == EPERM; }
+
+/// Takes (Delta -1) or gives back (+1) JACK's registry lock; SEM_UNDO
+/// gives it back if this process dies holding it. False when there is no
+/// such semaphore (no JACK client or server has run yet) or on a timeout.
+bool adjustRegistryLock(int Semaphore, short Delta) {
+  sembuf Op{0, Delta, SEM_UNDO};
+  timespec Timeout{2, 0};
+  while (semtimedop(Semaphore, &Op, 1, &Timeout) != 0)
+    if (errno != EINTR)
+      return false;
+  return true;
+}
+
+/// Clears the registry entries of servers that no longer run, in place,
+/// under JACK's own lock, exactly as jackd does when a server of the same
+/// name starts (shm.c, jack_register_server), and returns the entries of
+/// those that do. jackd reclaims a dead entry only under its own name, and
+/// there are just 8: a jackd killed with SIGKILL (for example one stuck in
+/// its shutdown after a client vanished mid-close) would otherwise hold its
+/// entry for good, and after a few such runs no server could start ("Too
+/// many servers already active"). The file is never removed: clients that
+/// already mapped it would no longer see new servers. A file without the
+/// expected layout (another JACK version) is left alone.
+std::vector<RegisteredServer> clearDeadRegistryEntries() {
+  std::vector<RegisteredServer> Alive;
+  int Semaphore = semget(RegistrySemaphoreKey, 0, 0);
+  int Fd = open(RegistryPath, O_RDWR | O_CLOEXEC);
+  if (Semaphore < 0 || Fd < 0) {
+    if (Fd >= 0)
+      close(Fd);
+    return Alive;
+  }
+  if (!adjustRegistryLock(Semaphore, -1)) {
+    close(Fd);
+    return Alive;
+  }
+  std::vector<char> Bytes(RegistryHeaderSize + MaxServers * RegistryEntrySize);
+  uint32_t Magic = 0, HeaderLength = 0;
+  if (pread(Fd, Bytes.data(), Bytes.size(), 0) == ssize_t(Bytes.size())) {
+    std::memcpy(&Magic, Bytes.data(), sizeof Magic);
+    std::memcpy(&HeaderLength, Bytes.data() + 16, sizeof HeaderLength);
+  }
+  if (Magic == 0x4a41434bu && HeaderLength == Bytes.size()) {
+    for (unsigned I = 0; I < MaxServers; ++I) {
+      size_t Offset = RegistryHeaderSize + I * RegistryEntrySize;
+      char *Entry = Bytes.data() + Offset;
+      int32_t Pid;
+      std::memcpy(&Pid, Entry, sizeof Pid);
+      if (Pid == 0)
+        continue;
+      if (processIsAlive(Pid)) {
+        Alive.push_back({Pid, std::string(Entry + 4, strnlen(Entry + 4, 257))});
+        continue;
+      }
+      std::memset(Entry, 0, RegistryEntrySize);
+      (void)!pwrite(Fd, Entry, RegistryEntrySize, off_t(Offset));
+    }
+  }
+  adjustRegistryLock(Semaphore, +1);
+  close(Fd);
+  return Alive;
+}
+
+/// Picks a server name that no running server has, from a small fixed pool
+/// (dspjit-test-0 to -7), so that whatever a killed server leaves behind
+/// (its registry entry, its sockets in /dev/shm) is reused by the next
+/// server of that name rather than piling up. Called under the setup lock.
+Result<std::string> chooseServerName() {
+  std::vector<RegisteredServer> Alive = clearDeadRegistryEntries();
+  std::string Prefix = "jack-" + std::to_string(getuid()) + ":";
+  if (Alive.size() < MaxServers)
+    for (unsigned K = 0; K < MaxServers; ++K) {
+      std::string Name = "dspjit-test-" + std::to_string(K);
+      bool Taken = false;
+      for (const RegisteredServer &S : Alive)
+        Taken |= S.Name == Prefix + Name + ":";
+      if (!Taken)
+        return Name;
+    }
+  std::string List;
+  for (const RegisteredServer &S : Alive)
+    List += "\n  pid " + std::to_string(S.Pid) + ": " + S.Name;
+  return fail(std::string("JACK's registry of servers (") + RegistryPath +
+              ") is full: 8 servers are running; stop some of them:" + List);
+}
+
 } // namespace
 
 std::string JackServer::log() const {
@@ -99,10 +202,17 @@ std::string JackServer::log() const {
 
 Result<std::unique_ptr<JackServer>>
 JackServer::start(const JackServerOptions &Options) {
-  std::string Name = "dspjit-" + std::to_string(getpid()) + "-" +
-                     std::to_string(ServerCounter++);
-  std::string LogPath =
-      (std::filesystem::temp_directory_path() / (Name + ".jackd.log")).string();
+  int Lock = acquireSetupLock();
+  auto Chosen = chooseServerName();
+  if (!Chosen) {
+    releaseSetupLock(Lock);
+    return fail(Chosen.error());
+  }
+  std::string Name = *Chosen;
+  std::string LogPath = (std::filesystem::temp_directory_path() /
+                         (Name + "." + std::to_string(getpid()) + "-" +
+                          std::to_string(ServerCounter++) + ".jackd.log"))
+                            .string();
 
   // Point this process (and jackd itself) at the new server. Clients must
   // never start a default server behind our back.
@@ -129,7 +239,6 @@ JackServer::start(const JackServerOptions &Options) {
     Argv.push_back(Arg.data());
   Argv.push_back(nullptr);
 
-  int Lock = acquireSetupLock();
   int Log = open(LogPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (Log < 0) {
     releaseSetupLock(Lock);
@@ -222,7 +331,7 @@ JackServer::~JackServer() {
   if (Pid > 0) {
     int Status = 0;
     kill(Pid, SIGTERM);
-    bool Clean = waitForExit(Pid, std::chrono::seconds(5), Status);
+    bool Clean = waitForExit(Pid, std::chrono::seconds(3), Status);
     if (!Clean) {
       kill(Pid, SIGKILL);
       waitpid(Pid, &Status, 0);

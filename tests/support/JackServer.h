@@ -2,7 +2,8 @@
 //
 // Live tests need a real audio server whose clock runs in real time, on
 // machines without sound cards (CI, VMs). jackd's dummy driver is exactly
-// that. Each test process starts its own server under a unique name, so
+// that. Each test process starts its own server under a name no running
+// server has (dspjit-test-0 to -7, see chooseServerName in the .cpp), so
 // tests can run in parallel without sharing (or disturbing) a user's JACK.
 //
 // Starting a server points this process at it: JACK_DEFAULT_SERVER is set,
