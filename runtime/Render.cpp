@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/Render.h"
 
+#include "runtime/HotSwap.h"
 #include "runtime/Messages.h"
 
 #include <algorithm>
@@ -30,9 +31,9 @@ static std::string ioText(const DspjitKernel &K) {
 }
 
 /// Checks that the input fits the kernel and settles the frame count.
-static Result<uint64_t> planRender(const Instance &I, const RenderInput &Input,
+static Result<uint64_t> planRender(const DspjitKernel &K, double Rate,
+                                   const RenderInput &Input,
                                    const RenderOptions &Options) {
-  const DspjitKernel &K = I.kernel();
   const std::string &Kernel = Options.KernelName;
   if (Options.BlockSize == 0)
     return fail("the block size must be at least 1 frame");
@@ -47,10 +48,10 @@ static Result<uint64_t> planRender(const Instance &I, const RenderInput &Input,
       return fail(Buffer->Name + " has " + channels(Buffer->Channels) +
                   " but " + Kernel + " expects " + std::to_string(K.inputs) +
                   " " + ioText(K));
-    if (Buffer->SampleRate != 0 && Buffer->SampleRate != I.sampleRate())
+    if (Buffer->SampleRate != 0 && Buffer->SampleRate != Rate)
       return fail(Buffer->Name + " is at " + formatNumber(Buffer->SampleRate) +
                   " Hz but " + Kernel + " was compiled for " +
-                  formatNumber(I.sampleRate()) + " Hz; compile it for " +
+                  formatNumber(Rate) + " Hz; compile it for " +
                   formatNumber(Buffer->SampleRate) + " Hz");
     return Options.Frames.value_or(Buffer->Frames);
   }
@@ -69,14 +70,23 @@ static Result<uint64_t> planRender(const Instance &I, const RenderInput &Input,
   return *Options.Frames;
 }
 
-Result<RenderResult> render(Instance &I, const RenderInput &Input,
-                            const RenderOptions &Options) {
-  auto Planned = planRender(I, Input, Options);
+/// The block loop, for anything with a stream callback's `process`.
+template <class Processor>
+static Result<RenderResult> renderWith(const DspjitKernel &K, double Rate,
+                                       Processor &&Process,
+                                       const RenderInput &Input,
+                                       const RenderOptions &Options) {
+  auto Planned = planRender(K, Rate, Input, Options);
   if (!Planned)
     return fail(Planned.error());
   const uint64_t Total = *Planned;
-  const DspjitKernel &K = I.kernel();
   const unsigned Block = Options.BlockSize;
+  std::vector<const RenderEvent *> Events;
+  for (const RenderEvent &E : Options.Events)
+    Events.push_back(&E);
+  std::stable_sort(Events.begin(), Events.end(),
+                   [](auto *A, auto *B) { return A->AtFrame < B->AtFrame; });
+  size_t NextEvent = 0;
 
   RenderResult R;
   R.Channels = K.outputs;
@@ -88,7 +98,7 @@ Result<RenderResult> render(Instance &I, const RenderInput &Input,
   const auto *Buffer = std::get_if<BufferInput>(&Input);
   std::optional<SignalGenerator> Generator;
   if (const auto *Signal = std::get_if<SignalSpec>(&Input))
-    Generator.emplace(*Signal, I.sampleRate(), K.inputs);
+    Generator.emplace(*Signal, Rate, K.inputs);
 
   const uint64_t ProgressStep = std::max<uint64_t>(1, Total / 100);
   uint64_t NextProgress = ProgressStep;
@@ -96,8 +106,13 @@ Result<RenderResult> render(Instance &I, const RenderInput &Input,
 
   uint64_t Done = 0;
   while (Done < Total) {
+    while (NextEvent < Events.size() && Events[NextEvent]->AtFrame <= Done)
+      Events[NextEvent++]->Run();
+    uint64_t Until = Total;
+    if (NextEvent < Events.size())
+      Until = std::min(Until, Events[NextEvent]->AtFrame);
     const unsigned long N =
-        static_cast<unsigned long>(std::min<uint64_t>(Block, Total - Done));
+        static_cast<unsigned long>(std::min<uint64_t>(Block, Until - Done));
 
     const float *In = nullptr;
     if (Buffer) {
@@ -120,10 +135,10 @@ Result<RenderResult> render(Instance &I, const RenderInput &Input,
     if (K.outputs)
       Out = Options.Sink ? OutBlock.data() : R.Output.data() + Done * K.outputs;
 
-    double Now = static_cast<double>(Done) / I.sampleRate();
+    double Now = static_cast<double>(Done) / Rate;
     DspjitTimeInfo Time = {Now, Now, Now};
     auto Start = std::chrono::steady_clock::now();
-    int Status = I.process(In, Out, N, &Time);
+    int Status = Process(In, Out, N, &Time);
     InProcess += std::chrono::steady_clock::now() - Start;
     ++R.Callbacks;
     Done += N;
@@ -143,8 +158,30 @@ Result<RenderResult> render(Instance &I, const RenderInput &Input,
   if (!Options.Sink)
     R.Output.resize(Done * K.outputs);
   R.ProcessSeconds = std::chrono::duration<double>(InProcess).count();
-  R.AudioSeconds = static_cast<double>(Done) / I.sampleRate();
+  R.AudioSeconds = static_cast<double>(Done) / Rate;
   return R;
+}
+
+Result<RenderResult> render(Instance &I, const RenderInput &Input,
+                            const RenderOptions &Options) {
+  auto Process = [&](const float *In, float *Out, unsigned long N,
+                     const DspjitTimeInfo *Time) {
+    return I.process(In, Out, N, Time);
+  };
+  return renderWith(I.kernel(), I.sampleRate(), Process, Input, Options);
+}
+
+Result<RenderResult> render(HotSwap &Swap, const RenderInput &Input,
+                            const RenderOptions &Options) {
+  auto Process = [&](const float *In, float *Out, unsigned long N,
+                     const DspjitTimeInfo *Time) {
+    return Swap.process(In, Out, N, Time, 0);
+  };
+  // The io and rate are fixed for a HotSwap's life; keep this version's
+  // descriptor alive for the whole render, whatever the events retire.
+  std::shared_ptr<KernelVersion> First = Swap.newest();
+  return renderWith(First->I.kernel(), Swap.sampleRate(), Process, Input,
+                    Options);
 }
 
 } // namespace dspjit

@@ -52,6 +52,13 @@ struct BufferInput {
 /// buffer, or a generated signal with as many channels as the kernel takes.
 using RenderInput = std::variant<std::monostate, BufferInput, SignalSpec>;
 
+/// Something to do at an exact frame of a render, before the block that
+/// starts there (e.g. publish a new version to a HotSwap: `render --swap`).
+struct RenderEvent {
+  uint64_t AtFrame = 0;
+  std::function<void()> Run;
+};
+
 struct RenderOptions {
   /// Frames per process() call, like a stream's frames per buffer.
   unsigned BlockSize = 64;
@@ -69,6 +76,9 @@ struct RenderOptions {
   /// failure stops the render and is returned. Unused for kernels without
   /// outputs.
   std::function<Result<void>(const float *Out, uint64_t Frames)> Sink;
+  /// Run in AtFrame order; blocks are split so that each runs exactly at
+  /// its frame. Events past the end never run.
+  std::vector<RenderEvent> Events;
 };
 
 struct RenderResult {
@@ -93,6 +103,12 @@ struct RenderResult {
 /// input does not fit the kernel, e.g.
 ///   "in.wav has 1 channel but echo.dsp expects 2 (io 2 -> 2)".
 Result<RenderResult> render(Instance &I, const RenderInput &Input,
+                            const RenderOptions &Options = {});
+
+class HotSwap;
+/// Renders through a HotSwap: whatever version it runs at each block, with
+/// the crossfades and take-overs of a live session (runtime/HotSwap.h).
+Result<RenderResult> render(HotSwap &Swap, const RenderInput &Input,
                             const RenderOptions &Options = {});
 
 } // namespace dspjit

@@ -1,0 +1,314 @@
+//===- runtime/HotSwap.cpp - Replacing a running kernel without a click ---===//
+//
+// See HotSwap.h. Three parts: planning a take-over (control thread),
+// parameters (any thread), and the audio thread's pick-up and crossfade.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/HotSwap.h"
+
+#include "runtime/Messages.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numbers>
+#include <string_view>
+
+namespace dspjit {
+
+//===-- Reports -----------------------------------------------------------===//
+
+static std::string joined(const std::vector<std::string> &Names,
+                          size_t Max = 4) {
+  std::string Text;
+  for (size_t I = 0; I < Names.size() && I < Max; ++I)
+    Text += (I ? ", " : "") + Names[I];
+  if (Names.size() > Max)
+    Text += ", +" + std::to_string(Names.size() - Max) + " more";
+  return Text;
+}
+
+std::string SwapReport::text() const {
+  std::string Text;
+  auto Add = [&](const std::string &Label, const std::vector<std::string> &N) {
+    if (N.empty())
+      return;
+    Text += (Text.empty() ? "" : "; ") + Label + " " + std::to_string(N.size()) +
+            " (" + joined(N) + ")";
+  };
+  Add("kept", Kept);
+  Add("reset", Reset);
+  Add("new", Added);
+  Add("gone", Removed);
+  if (!UserParams.empty())
+    Text += (Text.empty() ? "" : "; ") + std::string("your values ") +
+            joined(UserParams, 8);
+  if (!NewDefaults.empty())
+    Text += (Text.empty() ? "" : "; ") + std::string("new defaults ") +
+            joined(NewDefaults, 8);
+  return Text.empty() ? "nothing to carry over" : Text;
+}
+
+//===-- Planning (control thread) -----------------------------------------===//
+
+HotSwap::HotSwap(std::shared_ptr<const void> Code, Instance First,
+                 unsigned long MaxFrames)
+    : Inputs(First.kernel().inputs), Outputs(First.kernel().outputs),
+      Rate(First.sampleRate()), MaxFrames(MaxFrames) {
+  auto V = std::make_shared<KernelVersion>(std::move(Code), std::move(First));
+  V->Number = 1;
+  Current = V.get();
+  Owned.push_back(std::move(V));
+  FadeOut.assign(size_t(MaxFrames) * std::max(1u, Outputs), 0.0f);
+}
+
+HotSwap::~HotSwap() = default;
+
+/// Bytes of one state or delay slot's data.
+static uint64_t dataBytes(const DspjitSlot &S) {
+  uint64_t Lanes = uint64_t(S.width) * S.count * S.elem_size;
+  return S.kind == DSPJIT_SLOT_DELAY ? Lanes * S.capacity : Lanes;
+}
+
+static bool sameShape(const DspjitSlot &A, const DspjitSlot &B) {
+  if (A.kind != B.kind || A.width != B.width || A.count != B.count ||
+      A.elem_size != B.elem_size)
+    return false;
+  return A.kind != DSPJIT_SLOT_DELAY || A.capacity == B.capacity;
+}
+
+static std::string ioText(const DspjitKernel &K) {
+  return "io " + std::to_string(K.inputs) + " -> " + std::to_string(K.outputs);
+}
+
+Result<std::shared_ptr<KernelVersion>>
+HotSwap::prepare(std::shared_ptr<const void> Code, const DspjitKernel &Kernel,
+                 const SwapOptions &Options, SwapReport *Report) {
+  if (Kernel.inputs != Inputs || Kernel.outputs != Outputs)
+    return fail("the new version has " + ioText(Kernel) +
+                " but the running one has io " + std::to_string(Inputs) +
+                " -> " + std::to_string(Outputs) +
+                ", and an open stream cannot change its channels; the last "
+                "good version keeps playing. Restore the io line, or stop "
+                "and start again to use the new one");
+  auto Inst = Instance::create(Kernel, Rate);
+  if (!Inst)
+    return fail(Inst.error());
+  auto V = std::make_shared<KernelVersion>(std::move(Code), std::move(*Inst));
+  V->FadeFrames = Options.FadeFrames;
+
+  SwapReport Local;
+  SwapReport &R = Report ? *Report : Local;
+  R = {};
+  std::lock_guard<std::mutex> Guard(Lock);
+  const KernelVersion &Old = *Owned.back();
+  const DspjitKernel &OldK = Old.I.kernel();
+  V->Number = Old.Number + 1;
+  V->Replaces = Old.Number;
+
+  for (uint32_t S = 0; S < Kernel.num_slots; ++S) {
+    const DspjitSlot &New = Kernel.slots[S];
+    const DspjitSlot *Prev = findSlot(OldK, New.name);
+    if (New.kind == DSPJIT_SLOT_PARAM) {
+      if (!Prev || Prev->kind != DSPJIT_SLOT_PARAM) {
+        R.Added.push_back(New.name);
+        continue;
+      }
+      // The smoothed value continues; the target is the user's value, or
+      // the new default for a parameter the user never touched.
+      V->Values.push_back({Prev->value_offset, New.value_offset, New.min, New.max});
+      auto User = UserValues.find(std::string_view(New.name));
+      if (User != UserValues.end()) {
+        V->I.setParamTarget(New, User->second);
+        R.UserParams.push_back(std::string(New.name) + "=" +
+                               formatNumber(clampParam(New, User->second)));
+      } else if (New.def != Prev->def) {
+        R.NewDefaults.push_back(std::string(New.name) + "=" + formatNumber(New.def));
+      }
+      continue;
+    }
+    if (New.kind != DSPJIT_SLOT_STATE && New.kind != DSPJIT_SLOT_DELAY)
+      continue;
+    if (!Prev || (Prev->kind != DSPJIT_SLOT_STATE && Prev->kind != DSPJIT_SLOT_DELAY)) {
+      R.Added.push_back(New.name);
+      continue;
+    }
+    if (!Options.CarryState || !sameShape(New, *Prev)) {
+      R.Reset.push_back(New.name);
+      continue;
+    }
+    V->Copies.push_back({Prev->offset, New.offset, uint32_t(dataBytes(New))});
+    if (New.kind == DSPJIT_SLOT_DELAY)
+      V->Copies.push_back({Prev->value_offset, New.value_offset, 4});
+    R.Kept.push_back(New.name);
+    R.CopiedBytes += dataBytes(New);
+  }
+  for (uint32_t S = 0; S < OldK.num_slots; ++S) {
+    const DspjitSlot &Prev = OldK.slots[S];
+    if (Prev.kind != DSPJIT_SLOT_METER && !findSlot(Kernel, Prev.name))
+      R.Removed.push_back(Prev.name);
+  }
+  // Adjacent ranges become one memcpy.
+  std::vector<KernelVersion::Copy> Merged;
+  for (const KernelVersion::Copy &C : V->Copies) {
+    if (!Merged.empty() && Merged.back().From + Merged.back().Bytes == C.From &&
+        Merged.back().To + Merged.back().Bytes == C.To)
+      Merged.back().Bytes += C.Bytes;
+    else
+      Merged.push_back(C);
+  }
+  V->Copies = std::move(Merged);
+  return V;
+}
+
+bool HotSwap::publish(std::shared_ptr<KernelVersion> V) {
+  std::lock_guard<std::mutex> Guard(Lock);
+  if (Pending.load(std::memory_order_acquire) ||
+      V->Replaces != Owned.back()->Number)
+    return false;
+  // Values the user set since prepare().
+  for (const auto &[Name, Value] : UserValues)
+    if (const DspjitSlot *S = findSlot(V->I.kernel(), Name);
+        S && S->kind == DSPJIT_SLOT_PARAM)
+      V->I.setParamTarget(*S, Value);
+  KernelVersion *Raw = V.get();
+  Owned.push_back(std::move(V));
+  Pending.store(Raw, std::memory_order_release);
+  return true;
+}
+
+void HotSwap::collect() {
+  std::vector<std::shared_ptr<KernelVersion>> Dropped; // freed unlocked
+  {
+    std::lock_guard<std::mutex> Guard(Lock);
+    uint64_t From = InUseFrom.load(std::memory_order_acquire);
+    auto Keep = std::find_if(Owned.begin(), Owned.end(),
+                             [&](const auto &V) { return V->Number >= From; });
+    for (auto It = Owned.begin(); It != Keep; ++It)
+      RetiredNonfinite += (*It)->I.nonfiniteSamples();
+    Dropped.assign(Owned.begin(), Keep);
+    Owned.erase(Owned.begin(), Keep);
+  }
+}
+
+std::shared_ptr<KernelVersion> HotSwap::newest() const {
+  std::lock_guard<std::mutex> Guard(Lock);
+  return Owned.back();
+}
+
+std::shared_ptr<KernelVersion> HotSwap::active() const {
+  std::lock_guard<std::mutex> Guard(Lock);
+  uint64_t N = ActiveNumber.load(std::memory_order_acquire);
+  for (auto It = Owned.rbegin(); It != Owned.rend(); ++It)
+    if ((*It)->Number <= N)
+      return *It;
+  return Owned.front();
+}
+
+uint64_t HotSwap::nonfiniteSamples() const {
+  std::lock_guard<std::mutex> Guard(Lock);
+  uint64_t N = RetiredNonfinite;
+  for (const auto &V : Owned)
+    N += V->I.nonfiniteSamples();
+  return N;
+}
+
+//===-- Parameters (any thread) -------------------------------------------===//
+
+ParamUpdate HotSwap::setParam(std::string_view Name, float Value) {
+  std::lock_guard<std::mutex> Guard(Lock);
+  // The newest version decides the message (its names and range); every
+  // version that may still run gets the value.
+  ParamUpdate U = Owned.back()->I.setParam(Name, Value);
+  if (!U.stored())
+    return U;
+  for (const auto &V : Owned)
+    if (const DspjitSlot *S = findSlot(V->I.kernel(), Name);
+        S && S->kind == DSPJIT_SLOT_PARAM)
+      V->I.setParamTarget(*S, Value);
+  UserValues.insert_or_assign(std::string(Name), Value);
+  return U;
+}
+
+ParamUpdate HotSwap::setParamImmediate(std::string_view Name, float Value) {
+  std::lock_guard<std::mutex> Guard(Lock);
+  ParamUpdate U = Owned.back()->I.setParamImmediate(Name, Value);
+  if (U.stored())
+    UserValues.insert_or_assign(std::string(Name), Value);
+  return U;
+}
+
+void HotSwap::resetParams() {
+  std::lock_guard<std::mutex> Guard(Lock);
+  UserValues.clear();
+  for (const auto &V : Owned) {
+    const DspjitKernel &K = V->I.kernel();
+    for (uint32_t S = 0; S < K.num_slots; ++S)
+      if (K.slots[S].kind == DSPJIT_SLOT_PARAM)
+        V->I.setParamTarget(K.slots[S], K.slots[S].def);
+  }
+}
+
+//===-- The audio thread --------------------------------------------------===//
+
+void HotSwap::pickUp(KernelVersion &V) {
+  if (Current && V.Replaces == Current->Number) {
+    auto *From = static_cast<const std::byte *>(Current->I.data());
+    auto *To = static_cast<std::byte *>(V.I.data());
+    for (const KernelVersion::Copy &C : V.Copies)
+      std::memcpy(To + C.To, From + C.From, C.Bytes);
+    for (const KernelVersion::ParamValue &P : V.Values) {
+      float Value;
+      std::memcpy(&Value, From + P.From, sizeof Value);
+      Value = std::isnan(Value) ? P.Min : std::clamp(Value, P.Min, P.Max);
+      std::memcpy(To + P.To, &Value, sizeof Value);
+    }
+  }
+  V.LiveAtNs.store(monotonicNanoseconds(), std::memory_order_release);
+  if (V.FadeFrames && Current && Outputs) {
+    Fading = Current;
+    FadePos = 0;
+  } else {
+    InUseFrom.store(V.Number, std::memory_order_release);
+  }
+  Current = &V;
+  ActiveNumber.store(V.Number, std::memory_order_release);
+}
+
+int HotSwap::process(const float *In, float *Out, unsigned long Frames,
+                     const DspjitTimeInfo *Time, unsigned long Flags) {
+  if (!Fading)
+    if (KernelVersion *V = Pending.exchange(nullptr, std::memory_order_acq_rel))
+      pickUp(*V);
+
+  const DspjitKernel &K = Current->I.kernel();
+  K.process(In, Out, Frames, Time, Flags, Current->I.data());
+  if (!Fading)
+    return 0;
+
+  // Equal power: new * sin(pi/2 t) + old * cos(pi/2 t), t from 0 to 1 over
+  // FadeFrames frames, evaluated per frame.
+  const DspjitKernel &OldK = Fading->I.kernel();
+  OldK.process(In, FadeOut.data(), Frames, Time, Flags, Fading->I.data());
+  const uint32_t Length = Current->FadeFrames;
+  const double Step = std::numbers::pi / 2 / Length;
+  for (unsigned long F = 0; F < Frames; ++F) {
+    uint32_t Pos = FadePos + uint32_t(F);
+    if (Pos >= Length)
+      break;
+    float New = float(std::sin(Step * (Pos + 0.5)));
+    float Old = float(std::cos(Step * (Pos + 0.5)));
+    for (unsigned C = 0; C < Outputs; ++C) {
+      float &O = Out[F * Outputs + C];
+      O = New * O + Old * FadeOut[F * Outputs + C];
+    }
+  }
+  FadePos += uint32_t(std::min<unsigned long>(Frames, Length));
+  if (FadePos >= Length) {
+    Fading = nullptr;
+    InUseFrom.store(Current->Number, std::memory_order_release);
+  }
+  return 0;
+}
+
+} // namespace dspjit
