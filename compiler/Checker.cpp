@@ -629,6 +629,10 @@ private:
     if (E.Name == "in") {
       if (IoDecl && P->Inputs == 0)
         report(DiagId::NoInputs, E.Loc, {std::to_string(P->Outputs)}, E.Length);
+      // `block` runs before the frames: there is no input frame to read
+      // (and code generation has none to give).
+      else if (Ctx.Path == "block" || Ctx.Path.rfind("block/", 0) == 0)
+        report(DiagId::InputInBlock, E.Loc, {}, E.Length);
       return node(Node::Input, E);
     }
     if (E.Name == "out") {
