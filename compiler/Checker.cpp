@@ -1084,6 +1084,10 @@ private:
     if (Unroll) {
       std::string SavedPath = Ctx.Path;
       for (unsigned I = 0; I < unsigned(Count) && !Aborted; ++I) {
+        // Every copy counts towards the program's size, even one that
+        // generates nothing: nested unrolls of empty bodies once ran for
+        // minutes (4096^3 copies) without reaching the limit.
+        countSize();
         double V = Start + I;
         Ctx.Path = (SavedPath.empty() ? "" : SavedPath + "/") + S.Name + "=" + fmtNum(V);
         Ctx.Scopes.emplace_back();

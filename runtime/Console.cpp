@@ -53,7 +53,9 @@ CommandReply runCommand(Host &H, std::string_view Line) {
   std::vector<std::string_view> W = words(Line);
   if (W.empty())
     return {};
-  const DspjitKernel &K = H.instance().kernel();
+  // One version for the whole command, kept alive across a reload.
+  std::shared_ptr<Instance> Inst = H.instance();
+  const DspjitKernel &K = Inst->kernel();
   const std::string Cmd(W[0]);
   auto Error = [](std::string Text) {
     return CommandReply{std::move(Text), CommandReply::Error};
@@ -91,15 +93,15 @@ CommandReply runCommand(Host &H, std::string_view Line) {
     if (auto U = Arity(0, 1, "get [NAME]"); !U.empty())
       return Error(U);
     if (W.size() == 2) {
-      auto V = H.instance().param(W[1]);
+      auto V = Inst->param(W[1]);
       if (!V)
         return Error(V.error());
-      return {paramLine(H.instance(), *findSlot(K, W[1]))};
+      return {paramLine(*Inst, *findSlot(K, W[1]))};
     }
     std::string Text;
     for (uint32_t S = 0; S < K.num_slots; ++S)
       if (K.slots[S].kind == DSPJIT_SLOT_PARAM)
-        Text += (Text.empty() ? "" : "\n") + paramLine(H.instance(), K.slots[S]);
+        Text += (Text.empty() ? "" : "\n") + paramLine(*Inst, K.slots[S]);
     return {Text.empty() ? "the script has no parameters" : Text};
   }
   if (Cmd == "params") {
@@ -109,7 +111,7 @@ CommandReply runCommand(Host &H, std::string_view Line) {
       if (P.kind != DSPJIT_SLOT_PARAM)
         continue;
       Text += (Text.empty() ? "" : "\n") + std::string(P.name) + " = " +
-              formatNumber(*H.instance().param(P.name)) + " in [" +
+              formatNumber(*Inst->param(P.name)) + " in [" +
               formatNumber(P.min) + ", " + formatNumber(P.max) + "]" +
               (P.unit[0] ? " " : "") + P.unit + ", default " +
               formatNumber(P.def);
@@ -123,7 +125,7 @@ CommandReply runCommand(Host &H, std::string_view Line) {
       if (M.kind != DSPJIT_SLOT_METER)
         continue;
       Text += (Text.empty() ? "" : "\n") + std::string(M.name) + " =";
-      auto Lanes = H.meter(M.name); // kept: *H.meter() in the for would dangle
+      auto Lanes = Inst->meter(M.name); // kept: *meter() in the for would dangle
       for (float V : *Lanes)
         Text += " " + formatNumber(V);
     }

@@ -351,9 +351,8 @@ Result<std::unique_ptr<Host>> Host::open(const DspjitKernel &Kernel,
   auto Inst = Instance::create(Kernel, Kernel.sample_rate);
   if (!Inst)
     return fail(Inst.error());
-  std::unique_ptr<Host> H(new Host(std::move(*Inst), O));
-  H->KeepAlive = std::move(Keep);
   const double Rate = Kernel.sample_rate;
+  std::unique_ptr<Host> H(new Host(Rate, O));
   const std::string Script =
       "the script (io " + std::to_string(Kernel.inputs) + " -> " +
       std::to_string(Kernel.outputs) + ")";
@@ -369,8 +368,6 @@ Result<std::unique_ptr<Host>> Host::open(const DspjitKernel &Kernel,
     return fail("--record needs a script with outputs; " + Script +
                 " only analyzes its input");
 
-  H->Process = Kernel.process;
-  H->Data = H->I.data();
   H->KernelIn = Kernel.inputs;
   H->KernelOut = Kernel.outputs;
   bool Play = !O.PlayPath.empty();
@@ -482,6 +479,8 @@ Result<std::unique_ptr<Host>> Host::open(const DspjitKernel &Kernel,
   H->MaxChunk = std::max<unsigned long>(4096, O.FramesPerBuffer);
   H->InScratch.assign(H->MaxChunk * std::max(1u, H->KernelIn), 0.0f);
   H->OutScratch.assign(H->MaxChunk * std::max(1u, H->KernelOut), 0.0f);
+  H->Swap = std::make_unique<HotSwap>(std::move(Keep), std::move(*Inst),
+                                      H->MaxChunk);
 
   // Files, before the stream exists: their errors are the user's.
   H->IO = std::make_unique<Files>();
@@ -511,7 +510,7 @@ Result<std::unique_ptr<Host>> Host::open(const DspjitKernel &Kernel,
   if (O.Direct) {
     // Sound by runtime/PortAudio.cpp's static_asserts on the signatures.
     Callback = reinterpret_cast<PaStreamCallback *>(Kernel.process);
-    UserData = H->Data;
+    UserData = H->Swap->newest()->I.data();
   }
   PaError Error = Pa_OpenStream(
       &H->Stream, InP, OutP, Rate,
@@ -629,8 +628,8 @@ int Host::callback(const void *Input, void *Output, unsigned long Frames,
       KOut = Direct ? DevOut + size_t(Done) * H.KernelOut : H.OutScratch.data();
 
     const uint64_t Before = monotonicNanoseconds();
-    H.Process(KIn, KOut, N, reinterpret_cast<const DspjitTimeInfo *>(Time),
-              Flags, H.Data);
+    H.Swap->process(KIn, KOut, N, reinterpret_cast<const DspjitTimeInfo *>(Time),
+                    Flags);
     KernelNs += monotonicNanoseconds() - Before;
 
     if (DevOut && !Direct) {
@@ -661,8 +660,8 @@ int Host::callback(const void *Input, void *Output, unsigned long Frames,
 
 //===-- Running -----------------------------------------------------------===//
 
-Host::Host(Instance Inst, const HostOptions &Options)
-    : I(std::move(Inst)), Options(Options), Stats(I.sampleRate()) {}
+Host::Host(double Rate, const HostOptions &Options)
+    : Rate(Rate), Options(Options), Stats(Rate) {}
 
 Host::~Host() { (void)stop(); }
 
@@ -716,11 +715,43 @@ void Host::finalizeRecordingNow() {
   IO->closeWriter();
 }
 
-void Host::resetParams() {
-  const DspjitKernel &K = I.kernel();
-  for (uint32_t S = 0; S < K.num_slots; ++S)
-    if (K.slots[S].kind == DSPJIT_SLOT_PARAM)
-      I.setParamTarget(K.slots[S], K.slots[S].def);
+ParamUpdate Host::setParam(std::string_view Name, float Value) {
+  return Swap->setParam(Name, Value);
+}
+
+ParamUpdate Host::setParamImmediate(std::string_view Name, float Value) {
+  return Swap->setParamImmediate(Name, Value);
+}
+
+void Host::resetParams() { Swap->resetParams(); }
+
+std::shared_ptr<Instance> Host::instance() const {
+  std::shared_ptr<KernelVersion> V = Swap->active();
+  return std::shared_ptr<Instance>(V, &V->I);
+}
+
+Result<std::shared_ptr<KernelVersion>>
+Host::reload(std::shared_ptr<const void> Code, const DspjitKernel &Kernel,
+             const SwapOptions &SO, SwapReport *Report) {
+  if (Options.Direct)
+    return fail("--direct hands the first kernel to PortAudio unwrapped, so "
+                "it cannot be replaced while it runs; run without --direct "
+                "to reload");
+  Swap->collect();
+  // A previous version still waiting for the audio thread (at most a block
+  // and a crossfade away while the stream runs).
+  for (int Ms = 0; Swap->pending(); ++Ms) {
+    if (Ms > 1000 || !Started || Stopped)
+      return fail("the audio thread has not taken the previous version yet "
+                  "(is the stream running?)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  auto V = Swap->prepare(std::move(Code), Kernel, SO, Report);
+  if (!V)
+    return fail(V.error());
+  if (!Swap->publish(*V))
+    return fail("another version was published meanwhile; try again");
+  return *V;
 }
 
 StopReason Host::stopReason() const {
@@ -765,10 +796,11 @@ TimingSummary Host::summary() const {
   TimingSummary S = Stats.summary();
   S.PlayUnderrunFrames = PlayUnderruns.load(std::memory_order_relaxed);
   S.RecordDroppedFrames = RecordDropped.load(std::memory_order_relaxed);
-  S.NonfiniteSamples = I.nonfiniteSamples();
-  if (Options.Direct) {
-    S.Callbacks = I.callbacks();
-    S.Frames = I.framesProcessed();
+  S.NonfiniteSamples = Swap ? Swap->nonfiniteSamples() : 0;
+  if (Options.Direct && Swap) {
+    const Instance &First = Swap->newest()->I;
+    S.Callbacks = First.callbacks();
+    S.Frames = First.framesProcessed();
   }
   return S;
 }

@@ -17,6 +17,8 @@
 //   (*H)->start();
 //   (*H)->setParam("feedback", 0.6);                     // any thread
 //   auto Level = (*H)->meter("rms");                     // any thread
+//   std::shared_ptr<Kernel> K2 = C.compileFile("echo.dsp"); // edited
+//   (*H)->reload(K2, K2->info(), {.FadeFrames = 960});   // control thread
 //   (*H)->stop();                                        // control thread
 //   std::cout << (*H)->summary().text();
 //
@@ -46,8 +48,9 @@
 // thread. A recording's header is finalized on every way out: stop(), the
 // destructor, and finalizeRecordingNow() (for a second Ctrl-C).
 //
-// Ownership and order: a PaSession must be open for the Host's lifetime;
-// the kernel (its code) must outlive the Host (pass its owner as KeepAlive).
+// Ownership and order: a PaSession must be open for the Host's lifetime.
+// The Host holds each kernel's owner (KeepAlive, reload's Code) for as long
+// as the audio thread may run that kernel.
 // stop() and the destructor stop the stream before anything it uses is
 // freed.
 //
@@ -60,7 +63,9 @@
 #define DSPJIT_RUNTIME_HOST_H
 
 #include "runtime/AudioFile.h"
+#include "runtime/HotSwap.h"
 #include "runtime/Instance.h"
+#include "runtime/Realtime.h"
 #include "runtime/Result.h"
 #include "runtime/Stats.h"
 
@@ -167,21 +172,41 @@ public:
   void finalizeRecordingNow();
 
   /// Sets a parameter's target (relaxed atomic store; clamped, with a
-  /// message). Thread: any.
-  ParamUpdate setParam(std::string_view Name, float Value) {
-    return I.setParam(Name, Value);
-  }
-  /// Every parameter back to its default target. Thread: any.
+  /// message) on every version that runs, and keeps it as the user's value
+  /// across reloads. Thread: any.
+  ParamUpdate setParam(std::string_view Name, float Value);
+  /// Like setParam, and the smoothed value too, before start() (`--set`).
+  /// Thread: control thread, before start().
+  ParamUpdate setParamImmediate(std::string_view Name, float Value);
+  /// Every parameter back to its default target; the user's values are
+  /// forgotten. Thread: any.
   void resetParams();
-  /// Reads a meter's lanes. Thread: any.
+  /// Reads a meter's lanes from the version playing. Thread: any.
   Result<std::vector<float>> meter(std::string_view Name) const {
-    return I.meter(Name);
+    return instance()->meter(Name);
   }
 
-  /// The instance (for its parameters, meters and counters). Thread: any,
-  /// within Instance's own contracts.
-  Instance &instance() { return I; }
-  const Instance &instance() const { return I; }
+  /// The instance of the version playing, for its parameters, meters and
+  /// counters; holding the pointer keeps it alive across reloads.
+  /// Thread: any, within Instance's own contracts.
+  std::shared_ptr<Instance> instance() const;
+
+  /// Hot reload: replaces the running kernel by `Kernel` (kept alive by
+  /// `Code`) at the audio thread's next block boundary, with the state
+  /// take-over and crossfade of runtime/HotSwap.h. Waits (up to a second)
+  /// while a previous reload is still being picked up. Returns the new
+  /// version, whose LiveAtNs tells when it first ran; on failure (another
+  /// io, a direct stream) the running version is untouched.
+  /// Thread: control thread (allocates).
+  Result<std::shared_ptr<KernelVersion>>
+  reload(std::shared_ptr<const void> Code, const DspjitKernel &Kernel,
+         const SwapOptions &Options, SwapReport *Report = nullptr);
+  /// Frees versions the audio thread has let go of. reload() does it too;
+  /// call it now and then. Thread: control thread.
+  void collect() {
+    if (Swap)
+      Swap->collect();
+  }
 
   /// Timing so far, with the file and non-finite counters. Thread: any.
   TimingSummary summary() const;
@@ -190,7 +215,7 @@ public:
 
   /// What was opened, for the user. Thread: any.
   const std::string &description() const { return Description; }
-  double sampleRate() const { return I.sampleRate(); }
+  double sampleRate() const { return Rate; }
   unsigned long framesPerBuffer() const { return Options.FramesPerBuffer; }
   /// Reported stream latencies in seconds.
   double inputLatency() const { return InputLatency; }
@@ -200,23 +225,22 @@ public:
   /// offline to measure the trampoline.
   static int callback(const void *Input, void *Output, unsigned long Frames,
                       const PaStreamCallbackTimeInfo *Time,
-                      PaStreamCallbackFlags Flags, void *Self);
+                      PaStreamCallbackFlags Flags, void *Self) DSPJIT_REALTIME;
 
 private:
-  Host(Instance I, const HostOptions &Options);
+  Host(double Rate, const HostOptions &Options);
   struct Files;
 
-  Instance I;
+  double Rate;
+  /// The versions of the kernel; the first is the one open() was given.
+  std::unique_ptr<HotSwap> Swap;
   HostOptions Options;
-  std::shared_ptr<const void> KeepAlive;
   PaStream *Stream = nullptr;
   bool Started = false, Stopped = false;
   std::string Description;
   double InputLatency = 0, OutputLatency = 0;
 
   // What the trampoline needs, all sized in open().
-  DspjitProcessFn Process = nullptr;
-  void *Data = nullptr;
   unsigned KernelIn = 0, KernelOut = 0, DeviceIn = 0, DeviceOut = 0;
   std::vector<unsigned> InMap, OutMap; ///< 0-based device channels
   bool MapInput = false, MapOutput = false;

@@ -97,12 +97,14 @@ void OscServer::handle(const char *Data, size_t Size, const void *From,
   const char *Types = lo_message_get_types(M);
   lo_arg **Argv = lo_message_get_argv(M);
   int Argc = lo_message_get_argc(M);
-  const DspjitKernel &K = H.instance().kernel();
+  // One version for the whole message, kept alive across a reload.
+  std::shared_ptr<Instance> Inst = H.instance();
+  const DspjitKernel &K = Inst->kernel();
 
   if (Path.rfind("/param/", 0) == 0) {
     std::string Name = Path.substr(7);
     if (Argc == 0) {
-      auto V = H.instance().param(Name);
+      auto V = Inst->param(Name);
       if (!V)
         Bad(V.error());
       else
@@ -127,7 +129,7 @@ void OscServer::handle(const char *Data, size_t Size, const void *From,
     for (uint32_t S = 0; S < K.num_slots; ++S)
       if (K.slots[S].kind == DSPJIT_SLOT_METER)
         reply(Socket, ("/meter/" + std::string(K.slots[S].name)).c_str(),
-              *H.meter(K.slots[S].name), From, FromLen);
+              *Inst->meter(K.slots[S].name), From, FromLen);
     ++Handled;
   } else if (Path.rfind("/meter/", 0) == 0) {
     auto V = H.meter(Path.substr(7));

@@ -13,9 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
-namespace dspjit {
-class Instance;
-}
+#include "runtime/Instance.h"
 
 namespace dspjit::tools {
 
@@ -49,6 +47,10 @@ void printDiagnostics(const Compiler &C);
 /// smoothing. Warns about clamped values; on an error prints it as
 /// "dspjit COMMAND: error: ..." and returns false.
 bool applySets(Instance &I, const std::vector<std::string> &Sets, const char *Command);
+/// The same through any setter (e.g. a Host's, which also remembers the
+/// values as the user's across reloads).
+bool applySets(const std::function<ParamUpdate(std::string_view, float)> &Set,
+               const std::vector<std::string> &Sets, const char *Command);
 
 /// The per-phase median of several compiles' times.
 PhaseTimes medianTimes(const std::vector<PhaseTimes> &Times);

@@ -31,6 +31,13 @@ void printDiagnostics(const Compiler &C) {
 }
 
 bool applySets(Instance &I, const std::vector<std::string> &Sets, const char *Command) {
+  return applySets(
+      [&](std::string_view Name, float V) { return I.setParamImmediate(Name, V); },
+      Sets, Command);
+}
+
+bool applySets(const std::function<ParamUpdate(std::string_view, float)> &Set,
+               const std::vector<std::string> &Sets, const char *Command) {
   for (const std::string &S : Sets) {
     size_t Eq = S.find('=');
     std::string Text = Eq == std::string::npos ? "" : S.substr(Eq + 1);
@@ -41,7 +48,7 @@ bool applySets(Instance &I, const std::vector<std::string> &Sets, const char *Co
                 << "'\n";
       return false;
     }
-    ParamUpdate U = I.setParamImmediate(S.substr(0, Eq), V);
+    ParamUpdate U = Set(S.substr(0, Eq), V);
     if (!U.stored()) {
       std::cerr << "dspjit " << Command << ": error: --set " << S.substr(0, Eq) << ": "
                 << U.Message << "\n";

@@ -85,12 +85,13 @@ std::string bar(float Value) {
 }
 
 void showStatus(const Host &H) {
-  const DspjitKernel &K = H.instance().kernel();
+  std::shared_ptr<Instance> Inst = H.instance(); // alive across a reload
+  const DspjitKernel &K = Inst->kernel();
   std::string Line;
   for (uint32_t S = 0; S < K.num_slots; ++S) {
     if (K.slots[S].kind != DSPJIT_SLOT_METER)
       continue;
-    auto Lanes = H.meter(K.slots[S].name);
+    auto Lanes = Inst->meter(K.slots[S].name);
     Line += std::string(K.slots[S].name) + " ";
     for (size_t L = 0; L < Lanes->size() && L < 2; ++L)
       Line += "[" + bar((*Lanes)[L]) + "]";
@@ -271,7 +272,8 @@ static int runSession(const RunOpts &O) {
   if (!Opened)
     return reportError(Opened.error());
   Host &H = **Opened;
-  if (!applySets(H.instance(), O.Sets, "run"))
+  if (!applySets([&](std::string_view N, float V) { return H.setParamImmediate(N, V); },
+                 O.Sets, "run"))
     return 1;
 
   const bool Terminal = isatty(STDERR_FILENO) && !O.NoStatus;
