@@ -1084,10 +1084,6 @@ private:
     if (Unroll) {
       std::string SavedPath = Ctx.Path;
       for (unsigned I = 0; I < unsigned(Count) && !Aborted; ++I) {
-        // Every copy counts towards the program's size, even one that
-        // generates nothing: nested unrolls of empty bodies once ran for
-        // minutes (4096^3 copies) without reaching the limit.
-        countSize();
         double V = Start + I;
         Ctx.Path = (SavedPath.empty() ? "" : SavedPath + "/") + S.Name + "=" + fmtNum(V);
         Ctx.Scopes.emplace_back();
@@ -1096,7 +1092,14 @@ private:
         B.Value = {V};
         B.Loc = S.Loc;
         bind(Ctx, S.Name, std::move(B), uint32_t(S.Name.size()));
+        size_t SizeBefore = Size;
         elaborateBody(Ctx, S.Body, *CurrentOut, true);
+        // A copy that generates nothing still costs time to elaborate, so
+        // it counts as one operation: nested unrolls of empty (or
+        // erroneous) bodies once ran for minutes without reaching the size
+        // limit (4096^3 copies).
+        if (Size == SizeBefore)
+          countSize();
         Ctx.Scopes.pop_back();
       }
       Ctx.Path = SavedPath;
