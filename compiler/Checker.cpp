@@ -206,7 +206,8 @@ private:
     if (Quiet && (Id == DiagId::NotConstant || Id == DiagId::NotScalarConstant ||
                   Id == DiagId::LaneOutOfRange || Id == DiagId::WidthMismatch ||
                   Id == DiagId::DelayLengthRange || Id == DiagId::ArraySizeRange ||
-                  Id == DiagId::LoopCountRange || Id == DiagId::NonFiniteConstant ||
+                  Id == DiagId::LoopCountRange || Id == DiagId::NestedLoopCount ||
+                  Id == DiagId::NonFiniteConstant ||
                   Id == DiagId::VectorTooWide))
       return;
     Diags.report(Id, Loc, Args, Length);
@@ -1080,6 +1081,22 @@ private:
       Count = 1;
     }
     double Start = From ? *From : 0;
+    // A `for` inside a `for` runs its body the product of their counts
+    // each frame: each loop within its limit is not enough.
+    double SavedIterations = LoopIterations;
+    if (!Unroll) {
+      if (LoopIterations * Count > MaxLoopCount) {
+        // Both factors are at most MaxLoopCount: the product is exact.
+        report(DiagId::NestedLoopCount, S.From->Loc,
+               {std::to_string(uint64_t(LoopIterations * Count)),
+                std::to_string(MaxLoopCount)}, 1);
+        // Loops inside this one are counted from here, so that one error
+        // is reported per nest.
+        Count = 1;
+        LoopIterations = 1;
+      }
+      LoopIterations *= Count;
+    }
     Ctx.Loops.push_back(Unroll);
     if (Unroll) {
       std::string SavedPath = Ctx.Path;
@@ -1120,6 +1137,7 @@ private:
       CurrentOut->push_back(std::move(O));
     }
     Ctx.Loops.pop_back();
+    LoopIterations = SavedIterations;
   }
 
   void assign(Context &Ctx, const Stmt &S) {
@@ -1353,6 +1371,9 @@ private:
   OpList *CurrentOut = nullptr;
   SourceLoc CurrentStmt;
   size_t Size = 0;
+  /// How many times the body being elaborated runs per frame (or per
+  /// callback in `block`): the product of the enclosing `for` counts.
+  double LoopIterations = 1;
   bool Aborted = false, Quiet = false;
 };
 

@@ -53,6 +53,8 @@ static Result<uint64_t> planRender(const DspjitKernel &K, double Rate,
                   " Hz but " + Kernel + " was compiled for " +
                   formatNumber(Rate) + " Hz; compile it for " +
                   formatNumber(Buffer->SampleRate) + " Hz");
+    if (Buffer->Frames == 0 && !Options.Frames)
+      return fail(Buffer->Name + " holds no audio (0 frames)");
     return Options.Frames.value_or(Buffer->Frames);
   }
 

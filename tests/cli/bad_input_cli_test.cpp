@@ -1,0 +1,390 @@
+//===- tests/cli/bad_input_cli_test.cpp - dspjit on bad input, offline ----===//
+//
+// The rows of tests/BAD_INPUT.md that need no audio device: bad scripts,
+// bad sound files, bad --set values and a disk that fills up, given to the
+// real `dspjit` binary in a child process. Each test reads what a user
+// reads: the exit status (non-zero, and never a crash), the message on
+// standard error, and the files left behind (a render stopped by a full
+// disk leaves a valid sound file holding what was written before).
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/AudioFile.h"
+#include "tests/support/ChildProcess.h"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace dspjit;
+using namespace dspjit::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string Dspjit = DSPJIT_BINARY;
+const std::string Examples = DSPJIT_SOURCE_DIR "/examples/";
+
+class BadInputCli : public ::testing::Test {
+protected:
+  void SetUp() override {
+    Dir = fs::temp_directory_path() /
+          ("dspjit-cli-test-" + std::to_string(getpid()));
+    fs::create_directories(Dir);
+  }
+  void TearDown() override { fs::remove_all(Dir); }
+
+  std::string path(const std::string &Name) const {
+    return (Dir / Name).string();
+  }
+
+  std::string writeFile(const std::string &Name, const std::string &Bytes) {
+    std::ofstream(path(Name), std::ios::binary) << Bytes;
+    return path(Name);
+  }
+
+  /// Runs dspjit and expects it to refuse: a non-zero exit that is not a
+  /// crash, and `Message` on standard error.
+  ChildResult expectRefused(const std::vector<std::string> &Args,
+                            const std::string &Message,
+                            const ChildOptions &Options = {}) {
+    ChildResult C = runChild(Dspjit, Args, Options);
+    EXPECT_FALSE(C.TimedOut) << C.describe();
+    EXPECT_NE(C.Status, 0) << C.describe();
+    EXPECT_FALSE(C.crashed()) << C.describe();
+    EXPECT_NE(C.Err.find(Message), std::string::npos)
+        << "expected: " << Message << "\n" << C.describe();
+    return C;
+  }
+
+  /// `dspjit check` refuses the script with `Message`; so do render (which
+  /// then writes no file) and info, which read scripts the same way.
+  void expectScriptRefused(const std::string &Script,
+                           const std::string &Message) {
+    expectRefused({"check", Script}, Message);
+    expectRefused({"render", Script, path("never.wav"), "--duration", "10ms"},
+                  Message);
+    EXPECT_FALSE(fs::exists(path("never.wav")));
+    expectRefused({"info", Script}, Message);
+  }
+
+  /// A stereo float WAV of `Frames` frames of a quiet ramp.
+  std::string writeWav(const std::string &Name, uint64_t Frames,
+                       unsigned Channels = 2, double Rate = 48000) {
+    std::vector<float> S(Frames * Channels);
+    for (size_t K = 0; K < S.size(); ++K)
+      S[K] = float(K % 1000) / 2000.0f;
+    auto W = writeAudioFile(path(Name), S.data(), Frames, Channels, Rate);
+    EXPECT_TRUE(W) << W.error();
+    return path(Name);
+  }
+
+  fs::path Dir;
+};
+
+std::string repeat(const std::string &S, size_t N) {
+  std::string R;
+  R.reserve(S.size() * N);
+  for (size_t I = 0; I < N; ++I)
+    R += S;
+  return R;
+}
+
+//===-- Scripts -----------------------------------------------------------===//
+
+TEST_F(BadInputCli, AMissingScriptIsNamed) {
+  expectScriptRefused(path("nowhere.dsp"),
+                      "cannot read '" + path("nowhere.dsp") + "': no such file");
+}
+
+TEST_F(BadInputCli, ADirectoryIsNotAScript) {
+  fs::create_directories(path("dir.dsp"));
+  expectScriptRefused(path("dir.dsp"), "cannot read '" + path("dir.dsp") +
+                                           "': it is a directory, not a file");
+}
+
+TEST_F(BadInputCli, AnEmptyScriptSaysWhatIsMissing) {
+  std::string Script = writeFile("empty.dsp", "");
+  expectScriptRefused(Script, "the script has no 'io' declaration");
+  expectRefused({"check", Script}, "the script has no 'process' block");
+}
+
+TEST_F(BadInputCli, ABinaryFileGivesAtMostAHundredErrors) {
+  // Every byte value, NULs and invalid UTF-8 included, in a pseudo-random
+  // order: the lexer reports, the parser recovers, and the compiler stops
+  // counting at its limit instead of printing thousands of lines.
+  std::string Bytes;
+  uint32_t X = 1;
+  for (int I = 0; I < 200000; ++I) {
+    X = X * 1664525u + 1013904223u;
+    Bytes.push_back(char(X >> 24));
+  }
+  std::string Script = writeFile("binary.dsp", Bytes);
+  ChildResult C = expectRefused({"check", Script}, "error: ");
+  EXPECT_NE(C.Err.find("stopped after 100 errors"), std::string::npos)
+      << C.Err.substr(0, 2000);
+  EXPECT_LT(C.Err.size(), 100000u);
+  // A real program's bytes too.
+  expectRefused({"check", "/bin/true"}, "invalid UTF-8 byte");
+}
+
+TEST_F(BadInputCli, InvalidUtf8IsReportedByteByByte) {
+  std::string Script =
+      writeFile("latin1.dsp", "io 1 -> 1;\n// caf\xe9\nprocess { out = in; }\n");
+  ChildResult C = expectRefused({"check", Script}, "latin1.dsp:2:7: error: "
+                                                   "invalid UTF-8 byte 0xE9 in source");
+}
+
+TEST_F(BadInputCli, DeepNestingIsOneErrorNotACrash) {
+  std::string Script =
+      writeFile("deep.dsp", "io 1 -> 1;\nprocess { out = " + repeat("(", 200000) +
+                                "in" + repeat(")", 200000) + "; }\n");
+  expectScriptRefused(Script, "nesting is too deep (the limit is 128 levels)");
+  std::string Blocks = writeFile(
+      "blocks.dsp", "io 1 -> 1;\nprocess { " + repeat("if in > 0 { ", 50000) +
+                        repeat("}", 50000) + " out = in; }\n");
+  expectRefused({"check", Blocks}, "nesting is too deep");
+}
+
+TEST_F(BadInputCli, HugeLiteralsAreOutOfRange) {
+  std::string Script = writeFile(
+      "huge.dsp", "io 1 -> 1;\nconst a = 1e39;\nconst b = " + repeat("9", 5000) +
+                      ";\nconst c = 1e-99999;\nprocess { out = in * a * b * c; }\n");
+  ChildResult C = expectRefused({"check", Script},
+                                "number '1e39' is out of range for a 32-bit float");
+  EXPECT_NE(C.Err.find("huge.dsp:3:11: error: number '999"), std::string::npos)
+      << C.Err.substr(0, 3000);
+}
+
+TEST_F(BadInputCli, ASourceOverOneMebibyteIsRefusedBeforeLexing) {
+  std::string Script = writeFile(
+      "big.dsp", "io 1 -> 1;\nprocess { out = in; }\n" + repeat("// padding\n", 100000));
+  expectScriptRefused(Script, "source file is too large (1100033 bytes; the "
+                              "limit is 1048576)");
+}
+
+TEST_F(BadInputCli, EnormousLoopsAreRefused) {
+  std::string One = writeFile(
+      "loop.dsp", "io 1 -> 1;\nprocess { for i in 0..1e9 { out += in; } }\n");
+  expectScriptRefused(One, "loop count 1e+09 is out of range (1 to 65536)");
+  std::string Unroll = writeFile(
+      "unroll.dsp", "io 1 -> 1;\nprocess { unroll i in 0..100000 { out += in; } }\n");
+  expectRefused({"check", Unroll}, "loop count 100000 is out of range (1 to 4096)");
+  // Each loop within its limit, but nested they would run 2^48 times a frame.
+  std::string Nested = writeFile(
+      "nested.dsp", "io 1 -> 1;\nstate s = 0;\nprocess {\n"
+                    "  for i in 0..65536 { for j in 0..65536 { for k in 0..65536 "
+                    "{ s = sin(s + in); } } }\n  out = s;\n}\n");
+  expectScriptRefused(Nested, "nested.dsp:4:32: error: nested loops run their "
+                              "body 4294967296 times, more than the limit of "
+                              "65536");
+  expectRefused({"check", Nested}, "nested.dsp: 1 error");
+}
+
+TEST_F(BadInputCli, InstancesOverTheMemoryLimitAreRefused) {
+  const std::string Limit = "more than the limit of 268435456";
+  std::string Delay = writeFile(
+      "delay.dsp", "io 2 -> 2;\ndelay d[600 s];\n"
+                   "process { d.write(in); out = d.tap(1); }\n");
+  // 600 s at 48 kHz is within the length limit, but its ring of 2^25
+  // stereo frames takes the whole 256 MiB.
+  expectScriptRefused(Delay, "delay.dsp:2:7: error: the script needs 268435584 "
+                             "bytes of memory, more than the limit of 268435456");
+  std::string Longer = writeFile(
+      "longer.dsp", "io 1 -> 1;\ndelay d[2000 s];\n"
+                    "process { d.write(in); out = d.tap(1); }\n");
+  expectScriptRefused(Longer, "is out of range (1 to 67108864)");
+  std::string Wide = writeFile(
+      "wide.dsp", "io 1 -> 1;\ndelay d[1048576];\n"
+                  "process { d.write(iota(256) * in); out = sum(d.tap(1)); }\n");
+  expectScriptRefused(Wide, "wide.dsp:2:7: error: the script needs");
+  expectRefused({"check", Wide}, Limit);
+  std::string Array = writeFile(
+      "array.dsp", "io 1 -> 1;\nstate a[16777216] = iota(8);\n"
+                   "process { a[in] = a[in] + 1; out = sum(a[0]); }\n");
+  expectScriptRefused(Array, "array.dsp:2:7: error: the script needs");
+  expectRefused({"check", Array}, Limit);
+}
+
+TEST_F(BadInputCli, CallsOutsideTheWhitelistAreRefused) {
+  for (const char *Fn : {"malloc", "system", "printf", "fopen", "dlopen"}) {
+    std::string Script = writeFile(
+        "evil.dsp", std::string("io 1 -> 1;\nprocess { out = ") + Fn + "(in); }\n");
+    expectScriptRefused(Script, std::string("unknown function '") + Fn + "'");
+  }
+}
+
+//===-- Sound files -------------------------------------------------------===//
+
+TEST_F(BadInputCli, AMissingInputFileIsNamed) {
+  expectRefused({"render", Examples + "wire.dsp", path("missing.wav"), path("out.wav")},
+                "cannot open '" + path("missing.wav") + "'");
+  EXPECT_FALSE(fs::exists(path("out.wav")));
+}
+
+TEST_F(BadInputCli, EmptyAndCorruptInputFilesAreRefused) {
+  std::string Empty = writeFile("empty.wav", "");
+  expectRefused({"render", Examples + "wire.dsp", Empty, path("out.wav")},
+                "cannot open '" + Empty + "'");
+  std::string Text = writeFile("text.wav", "this is not a sound file at all\n");
+  expectRefused({"render", Examples + "wire.dsp", Text, path("out.wav")},
+                "cannot open '" + Text + "'");
+  // A real header followed by garbage where the format chunk should be.
+  std::string Wav = writeWav("good.wav", 4800);
+  std::ifstream In(Wav, std::ios::binary);
+  std::string Bytes((std::istreambuf_iterator<char>(In)), {});
+  for (size_t K = 12; K < 40; ++K)
+    Bytes[K] = char(0xA5);
+  std::string Corrupt = writeFile("corrupt.wav", Bytes);
+  expectRefused({"render", Examples + "wire.dsp", Corrupt, path("out.wav")},
+                "cannot open '" + Corrupt + "'");
+  EXPECT_FALSE(fs::exists(path("out.wav")));
+}
+
+TEST_F(BadInputCli, ATruncatedInputFileRendersWhatItHolds) {
+  // A header that promises 48000 frames over 1000 frames of data: what is
+  // there is rendered, with a warning, and nothing is invented.
+  std::string Wav = writeWav("full.wav", 48000);
+  std::ifstream In(Wav, std::ios::binary);
+  std::string Bytes((std::istreambuf_iterator<char>(In)), {});
+  const size_t Header = Bytes.size() - 48000 * 2 * 4;
+  std::string Truncated = writeFile("truncated.wav", Bytes.substr(0, Header + 1000 * 8));
+  ChildResult C = runChild(Dspjit, {"render", Examples + "wire.dsp", Truncated,
+                                    path("out.wav")});
+  ASSERT_EQ(C.Status, 0) << C.describe();
+  auto Out = readAudioFile(path("out.wav"));
+  ASSERT_TRUE(Out) << Out.error();
+  EXPECT_EQ(Out->frames(), 1000u);
+  // A header with no data at all.
+  std::string Hollow = writeFile("hollow.wav", Bytes.substr(0, Header));
+  expectRefused({"render", Examples + "wire.dsp", Hollow, path("out2.wav")},
+                Hollow + " holds no audio (0 frames)");
+}
+
+TEST_F(BadInputCli, WrongChannelCountsAreRefused) {
+  std::string Mono = writeWav("mono.wav", 480, 1);
+  expectRefused({"render", Examples + "wire.dsp", Mono, path("out.wav")},
+                Mono + " has 1 channel but " + Examples + "wire.dsp expects 2 (io 2 -> 2)");
+  std::string Six = writeWav("six.wav", 480, 6);
+  expectRefused({"render", Examples + "wire.dsp", Six, path("out.wav")},
+                Six + " has 6 channels but " + Examples + "wire.dsp expects 2 (io 2 -> 2)");
+}
+
+// Disabled until tools/render.cpp checks the input against the kernel (as
+// render() does in planRender) before AudioFileWriter::create: today the
+// output file is created, or an existing one emptied, and then the render
+// is refused, so a mistyped command destroys the previous render.
+TEST_F(BadInputCli, DISABLED_ARefusedRenderLeavesAnExistingOutputAlone) {
+  std::string Previous = writeWav("out.wav", 480);
+  auto Before = readAudioFile(Previous);
+  ASSERT_TRUE(Before) << Before.error();
+  std::string Mono = writeWav("mono.wav", 480, 1);
+  expectRefused({"render", Examples + "wire.dsp", Mono, Previous}, "has 1 channel");
+  auto After = readAudioFile(Previous);
+  ASSERT_TRUE(After) << After.error();
+  EXPECT_EQ(After->Samples, Before->Samples);
+}
+
+TEST_F(BadInputCli, UnsupportedRatesAreRefused) {
+  expectRefused({"render", Examples + "wire.dsp", path("out.wav"), "--rate", "100"},
+                "--rate: Value 100 not in range");
+  expectRefused({"render", Examples + "wire.dsp", path("out.wav"), "--rate", "fast"},
+                "--rate");
+  std::string Wav = writeWav("at44.wav", 441, 2, 44100);
+  expectRefused({"render", Examples + "wire.dsp", Wav, path("out.wav"), "--rate", "48000"},
+                "dspjit does not resample");
+}
+
+TEST_F(BadInputCli, UnwritableOutputsAreRefused) {
+  expectRefused({"render", Examples + "wire.dsp", path("no/such/dir/out.wav")},
+                "cannot create '" + path("no/such/dir/out.wav") + "'");
+  fs::create_directories(path("adir.wav"));
+  expectRefused({"render", Examples + "wire.dsp", path("adir.wav")},
+                "cannot create '" + path("adir.wav") + "'");
+  expectRefused({"render", Examples + "wire.dsp", path("out.mp3")},
+                "use the extension .wav");
+}
+
+//===-- A disk that fills up ----------------------------------------------===//
+
+TEST_F(BadInputCli, ADiskThatFillsUpStopsTheRenderAndKeepsWhatWasWritten) {
+  // The child may write files of at most 1 MiB: the render of 10 s of
+  // stereo float (3.84 MB) fails part-way with EFBIG, as a full disk would.
+  ChildOptions O;
+  O.FileSizeLimit = 1 << 20;
+  ChildResult C = expectRefused({"render", Examples + "additive.dsp", path("out.wav"),
+                                 "--duration", "10s"},
+                                "cannot write '" + path("out.wav") + "'", O);
+  EXPECT_NE(C.Err.find("File too large"), std::string::npos) << C.Err;
+  // The file is a valid WAV holding the frames written before the fault.
+  auto Out = readAudioFile(path("out.wav"));
+  ASSERT_TRUE(Out) << Out.error();
+  EXPECT_EQ(Out->Channels, 2u);
+  EXPECT_GT(Out->frames(), 48000u);
+  EXPECT_LE(Out->frames(), uint64_t(1 << 20) / 8);
+  EXPECT_LE(fs::file_size(path("out.wav")), uint64_t(1 << 20));
+  // Those frames are the render's own first frames.
+  ChildResult Ref = runChild(Dspjit, {"render", Examples + "additive.dsp",
+                                      path("ref.wav"), "--duration", "2s"});
+  ASSERT_EQ(Ref.Status, 0) << Ref.describe();
+  auto R = readAudioFile(path("ref.wav"));
+  ASSERT_TRUE(R) << R.error();
+  for (size_t K = 0; K < std::min(Out->Samples.size(), R->Samples.size()); ++K)
+    ASSERT_EQ(Out->Samples[K], R->Samples[K]) << "sample " << K;
+}
+
+TEST_F(BadInputCli, ADiskThatIsFullFromTheStartIsRefused) {
+  // A .wav name for /dev/full, where every write fails with ENOSPC.
+  fs::create_symlink("/dev/full", path("full.wav"));
+  expectRefused({"render", Examples + "wire.dsp", path("full.wav"), "--duration",
+                 "10ms"},
+                "cannot create '" + path("full.wav") + "': No space left on device");
+}
+
+//===-- Parameter values from --set ---------------------------------------===//
+
+TEST_F(BadInputCli, BadSetValuesAreRefusedAndOutOfRangeOnesClamped) {
+  const std::string Gain = Examples + "gain.dsp";
+  auto Render = [&](const std::string &Set) {
+    return std::vector<std::string>{"render", Gain, path("out.wav"), "--duration",
+                                    "10ms", "--set", Set};
+  };
+  expectRefused(Render("gain=loud"), "--set takes name=number, not 'gain=loud'");
+  expectRefused(Render("gain="), "--set takes name=number, not 'gain='");
+  expectRefused(Render("=3"), "--set takes name=number, not '=3'");
+  expectRefused(Render("gain"), "--set takes name=number, not 'gain'");
+  expectRefused(Render("gain=3dB"), "--set takes name=number, not 'gain=3dB'");
+  expectRefused(Render("gian=3"), "unknown parameter 'gian'; did you mean 'gain'?");
+  expectRefused(Render("gain=nan"), "cannot set 'gain' to nan: not a finite number");
+  expectRefused(Render("gain=inf"), "cannot set 'gain' to inf: not a finite number");
+  expectRefused(Render("gain=-1e999"), "not a finite number");
+  ChildResult C = runChild(Dspjit, Render("gain=1e30"));
+  EXPECT_EQ(C.Status, 0) << C.describe();
+  EXPECT_NE(C.Err.find("warning: 'gain' = 1e+30 is outside ["), std::string::npos)
+      << C.Err;
+}
+
+//===-- Non-finite output -------------------------------------------------===//
+
+TEST_F(BadInputCli, NonFiniteOutputIsSilencedAndCountedByRender) {
+  std::string Script =
+      writeFile("nan.dsp", "io 1 -> 1;\nprocess { out = in / (in - in); }\n");
+  ChildResult C = runChild(Dspjit, {"render", Script, path("out.wav"), "--input",
+                                    "sine:440", "--duration", "100ms"});
+  ASSERT_EQ(C.Status, 0) << C.describe();
+  EXPECT_NE(C.Err.find("warning: 4800 non-finite output samples (NaN or infinity) "
+                       "were replaced by silence"),
+            std::string::npos)
+      << C.Err;
+  auto Out = readAudioFile(path("out.wav"));
+  ASSERT_TRUE(Out) << Out.error();
+  for (float S : Out->Samples)
+    ASSERT_EQ(S, 0.0f);
+}
+
+} // namespace
