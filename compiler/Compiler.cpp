@@ -1,5 +1,7 @@
 //===- compiler/Compiler.cpp - The phases, in order, with their timings ---===//
 #include "compiler/Compiler.h"
+
+#include "compiler/ObjectCache.h"
 #include "compiler/Checker.h"
 #include "compiler/CodeGen.h"
 #include "compiler/Jit.h"
@@ -11,6 +13,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 
@@ -19,6 +22,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -81,6 +85,8 @@ struct Compiler::Pipeline {
   std::vector<Token> MainTokens;
   const ParsedFile *Main = nullptr;
   std::unique_ptr<Program> Prog;
+  /// Imports by path, read or not (a missing one may appear later).
+  std::vector<std::string> Imports;
 
   /// Lexes and parses one file and, recursively, what it imports.
   void load(uint32_t FileId, bool IsStd, DiagnosticEngine &Diags,
@@ -105,6 +111,8 @@ struct Compiler::Pipeline {
       std::string Key = EC ? Target.string() : Canon.string();
       if (!Seen.insert(Key).second)
         continue; // imported already (or an import cycle): once is enough
+      if (!IsStd)
+        Imports.push_back(Target.string());
       std::string Text;
       if (!readSource(Target.string(), Text, Diags, D->Loc, uint32_t(D->Path.size() + 2),
                       D->Path))
@@ -174,16 +182,19 @@ uint32_t loadMain(const std::string &Path, DiagnosticEngine &Diags) {
 bool Compiler::checkFile(const std::string &Path) {
   Diags.clear();
   Times = {};
+  Files = {Path};
   uint32_t Id = loadMain(Path, Diags);
   if (!Id)
     return false;
-  frontEnd(Id, Options, Diags, Times, true);
+  auto P = frontEnd(Id, Options, Diags, Times, true);
+  Files.insert(Files.end(), P->Imports.begin(), P->Imports.end());
   return !Diags.hasErrors();
 }
 
 std::unique_ptr<Kernel> Compiler::compileFile(const std::string &Path) {
   Diags.clear();
   Times = {};
+  Files = {Path};
   std::string Text;
   if (!readSource(Path, Text, Diags, {}, 0))
     return nullptr;
@@ -194,6 +205,7 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
                                                 const std::string &Text) {
   Diags.clear();
   Times = {};
+  Files = {Name};
   if (Text.size() > MaxSourceBytes) {
     Diags.report(DiagId::SourceTooLarge, {},
                  {std::to_string(Text.size()), std::to_string(MaxSourceBytes)});
@@ -201,6 +213,7 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
   }
   uint32_t Id = Diags.sources().add(Name, Text);
   auto P = frontEnd(Id, Options, Diags, Times, true);
+  Files.insert(Files.end(), P->Imports.begin(), P->Imports.end());
   if (Diags.hasErrors())
     return nullptr;
 
@@ -220,22 +233,45 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
     Diags.report(DiagId::InternalError, {}, {"the LLVM target for this CPU", Error});
     return nullptr;
   }
-  auto Ctx = std::make_unique<llvm::LLVMContext>();
-  std::unique_ptr<llvm::Module> M;
-  {
-    Stopwatch W(Times.ir);
-    M = generateIR(*P->Prog, *Ctx);
-  }
-  {
-    Stopwatch W(Times.optimize);
-    optimizeModule(*M, *TM, Options.optLevel);
-  }
   auto K = std::unique_ptr<Kernel>(new Kernel());
-  {
+  llvm::orc::JITDylib *Dylib = nullptr;
+
+  // Compiled before? Then link the object from the disk cache.
+  std::optional<ObjectCache> Cache;
+  std::string Key;
+  if (!Options.cacheDir.empty()) {
+    Cache.emplace(Options.cacheDir);
+    std::vector<std::string> Sources;
+    for (uint32_t F = 1; F <= Diags.sources().size(); ++F)
+      Sources.emplace_back(Diags.sources().text(F));
+    Key = ObjectCache::key(Sources, Options, *TM);
     Stopwatch W(Times.machineCode);
-    llvm::orc::JITDylib *Dylib = nullptr;
-    K->Info = Engine->add(std::move(M), std::move(Ctx), Dylib, Error);
+    if (auto Object = Cache->load(Key)) {
+      K->Info = Engine->addObject(std::move(Object), Dylib, Error);
+      K->Dylib = Dylib;
+      Times.cached = K->Info != nullptr;
+      // A damaged cache file is compiled afresh below.
+    }
+  }
+
+  if (!K->Info) {
+    llvm::LLVMContext Ctx;
+    std::unique_ptr<llvm::Module> M;
+    {
+      Stopwatch W(Times.ir);
+      M = generateIR(*P->Prog, Ctx);
+    }
+    {
+      Stopwatch W(Times.optimize);
+      optimizeModule(*M, *TM, Options.optLevel);
+    }
+    Stopwatch W(Times.machineCode);
+    std::string Object;
+    K->Info = Engine->add(std::move(M), *TM, Dylib, Error,
+                          Cache ? &Object : nullptr);
     K->Dylib = Dylib;
+    if (K->Info && Cache)
+      Cache->store(Key, Object);
   }
   if (!K->Info) {
     // Only a bug in dspjit gets here: checked programs always compile.

@@ -31,11 +31,18 @@ struct CompileOptions {
   unsigned optLevel = 3;
   /// Implicitly import the standard library (dsl/std.dsp).
   bool useStdLib = true;
+  /// Keep compiled objects in this directory and reuse them when the same
+  /// sources are compiled again with the same options by the same compiler
+  /// (compiler/ObjectCache.h). Empty: no cache.
+  std::string cacheDir;
 };
 
 /// Wall-clock seconds spent in each phase of the last compile.
 struct PhaseTimes {
   double parse = 0, check = 0, ir = 0, optimize = 0, machineCode = 0;
+  /// The machine code came from the disk cache: `machineCode` is the time
+  /// to load and link it, and IR and optimize did not run.
+  bool cached = false;
   double total() const { return parse + check + ir + optimize + machineCode; }
 };
 
@@ -86,6 +93,10 @@ public:
   /// string with diagnostics on error.
   std::string emitFile(const std::string &Path, EmitKind Kind);
 
+  /// Every file the last compile read or tried to read: the script first,
+  /// then its imports (what hot reload watches). Not the standard library.
+  const std::vector<std::string> &sourceFiles() const { return Files; }
+
   const DiagnosticEngine &diagnostics() const { return Diags; }
   DiagnosticEngine &diagnostics() { return Diags; }
   const PhaseTimes &times() const { return Times; }
@@ -98,6 +109,7 @@ private:
   CompileOptions Options;
   DiagnosticEngine Diags;
   PhaseTimes Times;
+  std::vector<std::string> Files;
 };
 
 /// The compiler's version string, part of what determines machine code.

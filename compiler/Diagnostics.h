@@ -41,6 +41,8 @@ public:
   uint32_t add(std::string Path, std::string Text);
   const SourceFile &file(uint32_t Id) const { return *Files[Id - 1]; }
   std::string_view text(uint32_t Id) const { return file(Id).Text; }
+  /// Files added so far; ids run from 1 to size().
+  uint32_t size() const { return uint32_t(Files.size()); }
   /// 1-based line and column (in bytes) of a location.
   std::pair<unsigned, unsigned> lineColumn(SourceLoc Loc) const;
   /// The text of the line holding a location, without its newline.

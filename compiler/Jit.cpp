@@ -2,10 +2,13 @@
 #include "compiler/Jit.h"
 #include "compiler/Optimizer.h"
 
+#include "llvm/ExecutionEngine/Orc/CompileUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/ExecutionEngine/Orc/ThreadSafeModule.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Target/TargetMachine.h"
 
 #include <cmath>
 #include <cstring>
@@ -264,23 +267,35 @@ std::shared_ptr<JitEngine> JitEngine::get(std::string &Error) {
 
 JitEngine::~JitEngine() = default;
 
-const DspjitKernel *JitEngine::add(std::unique_ptr<Module> M,
-                                   std::unique_ptr<LLVMContext> Ctx, JITDylib *&Dylib,
-                                   std::string &Error) {
+const DspjitKernel *JitEngine::add(std::unique_ptr<Module> M, TargetMachine &TM,
+                                   JITDylib *&Dylib, std::string &Error,
+                                   std::string *Object) {
+  M->setDataLayout(J->getDataLayout());
+  auto Compiled = SimpleCompiler(TM)(*M);
+  if (!Compiled) {
+    Error = toString(Compiled.takeError());
+    return nullptr;
+  }
+  if (Object)
+    *Object = (*Compiled)->getBuffer().str();
+  return addObject(std::move(*Compiled), Dylib, Error);
+}
+
+const DspjitKernel *JitEngine::addObject(std::unique_ptr<MemoryBuffer> Object,
+                                         JITDylib *&Dylib, std::string &Error) {
   ExecutionSession &ES = J->getExecutionSession();
   JITDylib *JD = nullptr;
   ES.runSessionLocked([&] {
     JD = &ES.createBareJITDylib("kernel." + std::to_string(NextId++));
   });
   JD->setLinkOrder({{MathLib, JITDylibLookupFlags::MatchExportedSymbolsOnly}}, false);
-  M->setDataLayout(J->getDataLayout());
-  if (auto Err = J->addIRModule(*JD, ThreadSafeModule(std::move(M), std::move(Ctx)))) {
+  if (auto Err = J->addObjectFile(*JD, std::move(Object))) {
     Error = toString(std::move(Err));
     remove(JD);
     return nullptr;
   }
-  // Looking the descriptor up compiles the module to machine code now,
-  // not on the audio thread's first call.
+  // Looking the descriptor up links the object now, not on the audio
+  // thread's first call.
   auto Addr = J->lookup(*JD, DSPJIT_KERNEL_SYMBOL);
   if (!Addr) {
     Error = toString(Addr.takeError());

@@ -21,7 +21,9 @@
 
 namespace llvm {
 class LLVMContext;
+class MemoryBuffer;
 class Module;
+class TargetMachine;
 namespace orc {
 class LLJIT;
 class JITDylib;
@@ -37,11 +39,16 @@ public:
   static std::shared_ptr<JitEngine> get(std::string &Error);
   ~JitEngine();
 
-  /// Compiles `M` to machine code in a new JITDylib and returns its
-  /// descriptor. On failure returns null with a message in `Error`.
+  /// Compiles `M` to an object with `TM` (the caller's, one per thread and
+  /// optimization level), links it into a new JITDylib and returns its
+  /// descriptor. The object is also returned in `Object` when asked (for
+  /// the disk cache). On failure returns null with a message in `Error`.
   const DspjitKernel *add(std::unique_ptr<llvm::Module> M,
-                          std::unique_ptr<llvm::LLVMContext> Ctx,
-                          llvm::orc::JITDylib *&Dylib, std::string &Error);
+                          llvm::TargetMachine &TM, llvm::orc::JITDylib *&Dylib,
+                          std::string &Error, std::string *Object = nullptr);
+  /// Links an object compiled before (by add) into a new JITDylib.
+  const DspjitKernel *addObject(std::unique_ptr<llvm::MemoryBuffer> Object,
+                                llvm::orc::JITDylib *&Dylib, std::string &Error);
   /// Frees a kernel's code. No thread may still be running it.
   void remove(llvm::orc::JITDylib *Dylib);
 
