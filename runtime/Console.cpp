@@ -21,6 +21,7 @@ const char *commandHelp() {
          "  meters           every meter's value\n"
          "  stats            the timing summary so far\n"
          "  reset            every parameter back to its default\n"
+         "  reset state      state and delays from scratch (e.g. after NaNs)\n"
          "  help             this list\n"
          "  quit             stop";
 }
@@ -138,6 +139,17 @@ CommandReply runCommand(Host &H, std::string_view Line) {
     return {Text};
   }
   if (Cmd == "reset") {
+    if (auto U = Arity(0, 1, "reset [state]"); !U.empty())
+      return Error(U);
+    if (W.size() == 2 && W[1] != "state")
+      return Error("usage: reset (parameters) or reset state (state and "
+                   "delays), not 'reset " + std::string(W[1]) + "'");
+    if (W.size() == 2) {
+      if (auto R = H.resetState(); !R)
+        return Error(R.error());
+      return {"state and delays start again from their initial values "
+              "(crossfaded); parameters kept"};
+    }
     H.resetParams();
     return {"every parameter back to its default"};
   }

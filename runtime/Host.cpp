@@ -754,6 +754,19 @@ Host::reload(std::shared_ptr<const void> Code, const DspjitKernel &Kernel,
   return *V;
 }
 
+Result<void> Host::resetState() {
+  std::shared_ptr<KernelVersion> Now = Swap->newest();
+  auto V = reload(Now->Code, Now->I.kernel(),
+                  {.FadeFrames = crossfadeFrames(), .CarryState = false});
+  if (!V)
+    return fail(V.error());
+  return {};
+}
+
+uint32_t Host::crossfadeFrames() const {
+  return uint32_t(std::lround(std::max(0.0, Options.CrossfadeSeconds) * Rate));
+}
+
 StopReason Host::stopReason() const {
   if (Requested.load(std::memory_order_relaxed))
     return StopReason::Requested;

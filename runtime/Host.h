@@ -106,6 +106,8 @@ struct HostOptions {
   /// Hand kernel.process to PortAudio unwrapped: no statistics beyond the
   /// instance's counters, and no files or mapping.
   bool Direct = false;
+  /// Crossfade of reloads and of resetState(), in seconds (`--xfade`).
+  double CrossfadeSeconds = 0.02;
 };
 
 /// Why a running Host wants to stop (or stopped).
@@ -201,6 +203,14 @@ public:
   Result<std::shared_ptr<KernelVersion>>
   reload(std::shared_ptr<const void> Code, const DspjitKernel &Kernel,
          const SwapOptions &Options, SwapReport *Report = nullptr);
+  /// Replaces the playing version by a fresh instance of the same kernel
+  /// (state and delays from their initial values, the user's parameter
+  /// values kept), crossfaded: e.g. after state went non-finite.
+  /// Thread: control thread.
+  Result<void> resetState();
+  /// Frames of crossfade for reloads (HostOptions::CrossfadeSeconds).
+  uint32_t crossfadeFrames() const;
+
   /// Frees versions the audio thread has let go of. reload() does it too;
   /// call it now and then. Thread: control thread.
   void collect() {

@@ -12,6 +12,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tools/Commands.h"
+#include "tools/LiveReload.h"
+
+#include "compiler/ObjectCache.h"
 
 #include "runtime/Console.h"
 #include "runtime/Host.h"
@@ -54,6 +57,8 @@ struct RunOpts {
   unsigned long Block = 0;
   std::string Play, Record, Format = "float", StatsJson;
   bool Loop = false, FatalXruns = false, Direct = false, NoStatus = false;
+  bool NoWatch = false, NoCache = false;
+  std::string Xfade = "20ms";
   std::vector<std::string> Sets;
   int OscPort = -1;
   CompileFlags Flags;
@@ -260,8 +265,17 @@ static int runSession(const RunOpts &O) {
     DurationFrames = *D;
   }
 
+  {
+    auto X = parseDuration(O.Xfade);
+    if (!X)
+      return reportError("--xfade: " + X.error());
+    HO.CrossfadeSeconds = double(X->frames(Rate)) / Rate;
+  }
+
   CompileOptions CO = O.Flags.options();
   CO.sampleRate = Rate;
+  if (!O.NoCache)
+    CO.cacheDir = ObjectCache::defaultDirectory();
   Compiler C(CO);
   std::shared_ptr<Kernel> K = C.compileFile(O.Script);
   printDiagnostics(C);
@@ -309,6 +323,28 @@ static int runSession(const RunOpts &O) {
   if (auto Started = H.start(); !Started)
     return reportError(Started.error());
 
+  // Hot reload: watch the script and its imports from now on.
+  std::unique_ptr<LiveReload> Reload;
+  if (!O.NoWatch && !O.Direct) {
+    LiveReloadOptions LO;
+    LO.Script = O.Script;
+    LO.Compile = CO;
+    LO.Print = printLine;
+    LO.PrintDiagnostics = [](const Compiler &C) {
+      std::lock_guard<std::mutex> Guard(TerminalLock);
+      if (StatusShown) {
+        std::fputs("\r\033[K", stderr);
+        StatusShown = false;
+      }
+      printDiagnostics(C);
+    };
+    auto R = LiveReload::start(H, std::move(LO), C.sourceFiles());
+    if (!R)
+      printLine("dspjit run: warning: " + R.error() + "; saves will not reload");
+    else
+      Reload = std::move(*R);
+  }
+
   using Clock = std::chrono::steady_clock;
   auto T0 = Clock::now(), LastStatus = T0;
   for (;;) {
@@ -353,6 +389,11 @@ static int runSession(const RunOpts &O) {
     }
   });
   unsigned CommandErrors = Console->errors() + (Osc ? Osc->errors() : 0);
+  std::optional<ReloadStats> Reloads;
+  if (Reload) {
+    Reloads = Reload->stats();
+    Reload.reset();
+  }
   Console.reset();
   Osc.reset();
   Result<void> Stopped = H.stop();
@@ -367,6 +408,8 @@ static int runSession(const RunOpts &O) {
                  "there is no per-callback timing\n";
   else
     std::cout << S.text();
+  if (Reloads && (Reloads->Reloads || Reloads->Failed))
+    std::cout << Reloads->text() << "\n";
   std::cout.flush();
   int Status = 0;
   if (!Stopped)
@@ -429,6 +472,13 @@ Command addRun(CLI::App &App) {
                   "Take OSC on this UDP port of 127.0.0.1 (0: any free port)")
       ->check(CLI::Range(0, 65535));
   Cmd->add_flag("--no-status", O->NoStatus, "No status line on a terminal");
+  Cmd->add_flag("--no-watch", O->NoWatch,
+                "Do not reload the script when it is saved");
+  Cmd->add_option("--xfade", O->Xfade,
+                  "Crossfade of a reload: 20ms (default), 0, 50ms, 960samples");
+  Cmd->add_flag("--no-cache", O->NoCache,
+                "Neither use nor fill the cache of compiled kernels "
+                "(~/.cache/dspjit)");
   Cmd->add_flag("--direct", O->Direct,
                 "Hand kernel.process to PortAudio unwrapped (no timing, files "
                 "or --map)");
