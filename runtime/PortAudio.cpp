@@ -322,6 +322,17 @@ Result<Stream> Stream::openWithCallback(unsigned Inputs, unsigned Outputs,
 
 Result<Stream> Stream::open(Instance &I, const StreamOptions &Options) {
   const DspjitKernel &K = I.kernel();
+  if constexpr (RealtimeChecked) {
+    // A bare kernel leaves no frame of ours on the audio thread to mark as
+    // real-time, so RTSan builds run it inside one (runtime/Realtime.h).
+    auto Frame = std::make_unique<RealtimeFrame>(RealtimeFrame{K.process, I.data()});
+    auto *Callback = reinterpret_cast<PaStreamCallback *>(&RealtimeFrame::callback);
+    auto S = openWithCallback(K.inputs, K.outputs, I.sampleRate(), Callback,
+                              Frame.get(), Options);
+    if (S)
+      S->Frame = std::move(Frame);
+    return S;
+  }
   // Sound by the static_asserts at the top of this file: the two function
   // types differ only in the name of a layout-identical struct.
   auto *Callback = reinterpret_cast<PaStreamCallback *>(K.process);
@@ -331,13 +342,14 @@ Result<Stream> Stream::open(Instance &I, const StreamOptions &Options) {
 
 Stream::Stream(Stream &&Other) noexcept
     : Handle(std::exchange(Other.Handle, nullptr)),
-      Info(std::move(Other.Info)) {}
+      Info(std::move(Other.Info)), Frame(std::move(Other.Frame)) {}
 
 Stream &Stream::operator=(Stream &&Other) noexcept {
   if (this != &Other) {
     (void)close();
     Handle = std::exchange(Other.Handle, nullptr);
     Info = std::move(Other.Info);
+    Frame = std::move(Other.Frame);
   }
   return *this;
 }

@@ -4,7 +4,9 @@
 // PortAudio callback: no wrapper, no trampoline, no copy. Stream::open hands
 // kernel.process to Pa_OpenStream as the PaStreamCallback and the instance
 // as its userData. PortAudio.cpp checks at compile time that the ABI's
-// DspjitProcessFn has exactly PaStreamCallback's signature.
+// DspjitProcessFn has exactly PaStreamCallback's signature. (The one
+// exception is the RealtimeSanitizer build, which must put a frame marked
+// real-time around the kernel to check it: runtime/Realtime.h.)
 //
 // Around that: RAII for Pa_Initialize/Pa_Terminate and for streams, choosing
 // host APIs and devices by name ("jack" finds "JACK Audio Connection Kit"),
@@ -23,10 +25,12 @@
 #define DSPJIT_RUNTIME_PORTAUDIO_H
 
 #include "runtime/Instance.h"
+#include "runtime/Realtime.h"
 #include "runtime/Result.h"
 
 #include <portaudio.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -101,6 +105,8 @@ public:
   /// `I.data()` as userData: duplex for effects, output-only for generators
   /// (no inputs), input-only for analyzers (no outputs). The stream runs at
   /// the instance's rate; a device that cannot is an error that says so.
+  /// RealtimeSanitizer builds (DSPJIT_RTSAN) put a RealtimeFrame around the
+  /// kernel instead, so that RTSan checks it (runtime/Realtime.h).
   static Result<Stream> open(Instance &I, const StreamOptions &Options = {});
 
   /// The same with any callback: for tools that must observe each block
@@ -136,6 +142,9 @@ private:
 
   PaStream *Handle = nullptr;
   StreamInfo Info;
+  /// RTSan builds: the frame the callback runs the kernel in. Freed after
+  /// the stream is closed.
+  std::unique_ptr<RealtimeFrame> Frame;
 };
 
 } // namespace dspjit

@@ -1,0 +1,209 @@
+//===- tests/realtime/realtime_test.cpp - RealtimeSanitizer sees the audio path ===//
+//
+// An RTSan build is only worth something if it would catch a violation, so
+// the first tests plant one and expect RTSan to stop the process:
+//   - a DSPJIT_REALTIME function that allocates (the pointer escapes into a
+//     volatile global, so the optimizer cannot remove the allocation and
+//     make the test pass without checking anything), and one that locks a
+//     mutex;
+//   - JIT-compiled code that calls malloc, run through RealtimeFrame exactly
+//     as Stream::open runs a kernel in RTSan builds: RTSan intercepts libc
+//     for the whole thread, so the frame's mark covers code it never saw
+//     compiled. (dspjit's own kernels cannot name malloc: compiler/Jit.cpp
+//     links them only against the math whitelist. This module is built with
+//     plain ORC, outside that whitelist, to have a kernel that violates.)
+// Then every example, compiled at -O0 and -O3, runs two seconds of audio
+// through a RealtimeFrame with parameters moving, and must draw no report.
+//
+// Without RTSan the death tests skip; the examples still run.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Compiler.h"
+#include "runtime/Instance.h"
+#include "runtime/Realtime.h"
+
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <vector>
+
+namespace dspjit {
+namespace {
+
+#define SKIP_WITHOUT_RTSAN()                                                   \
+  if (!RealtimeChecked)                                                        \
+  GTEST_SKIP() << "not an RTSan build (configure with -DDSPJIT_RTSAN=ON)"
+
+// Where planted allocations escape to.
+void *volatile Escaped = nullptr;
+
+int plantedAllocation(int Bytes) DSPJIT_REALTIME {
+  Escaped = std::malloc(std::size_t(Bytes));
+  return Escaped != nullptr;
+}
+
+std::mutex Lock;
+int plantedLock() DSPJIT_REALTIME {
+  std::lock_guard<std::mutex> Guard(Lock);
+  return 1;
+}
+
+int allowedAllocation(int Bytes) DSPJIT_REALTIME {
+  RealtimeUnchecked Allowed; // a test of the escape hatch itself
+  Escaped = std::malloc(std::size_t(Bytes));
+  std::free(Escaped);
+  return 1;
+}
+
+TEST(RealtimeSanitizer, CatchesAnAllocationInARealtimeFunction) {
+  SKIP_WITHOUT_RTSAN();
+  EXPECT_DEATH(plantedAllocation(64),
+               "RealtimeSanitizer: unsafe-library-call.*malloc");
+}
+
+TEST(RealtimeSanitizer, CatchesALockInARealtimeFunction) {
+  SKIP_WITHOUT_RTSAN();
+  EXPECT_DEATH(plantedLock(), "RealtimeSanitizer: unsafe-library-call");
+}
+
+TEST(RealtimeSanitizer, UncheckedScopeIsNotReported) {
+  EXPECT_EQ(allowedAllocation(64), 1);
+}
+
+/// A module with one function of DspjitProcessFn's signature that mallocs
+/// and stores the pointer through its userData, so that it escapes.
+std::unique_ptr<llvm::orc::LLJIT> jitMallocKernel(DspjitProcessFn &Fn) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  auto J = llvm::orc::LLJITBuilder().create();
+  if (!J) {
+    ADD_FAILURE() << llvm::toString(J.takeError());
+    return nullptr;
+  }
+  auto Gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*J)->getDataLayout().getGlobalPrefix());
+  if (!Gen) {
+    ADD_FAILURE() << llvm::toString(Gen.takeError());
+    return nullptr;
+  }
+  (*J)->getMainJITDylib().addGenerator(std::move(*Gen));
+
+  auto Ctx = std::make_unique<llvm::LLVMContext>();
+  auto M = std::make_unique<llvm::Module>("violating_kernel", *Ctx);
+  M->setDataLayout((*J)->getDataLayout());
+  llvm::Type *Ptr = llvm::PointerType::getUnqual(*Ctx);
+  llvm::Type *I64 = llvm::Type::getInt64Ty(*Ctx);
+  llvm::Type *I32 = llvm::Type::getInt32Ty(*Ctx);
+  auto *Malloc = llvm::Function::Create(llvm::FunctionType::get(Ptr, {I64}, false),
+                                        llvm::Function::ExternalLinkage, "malloc", *M);
+  auto *Process = llvm::Function::Create(
+      llvm::FunctionType::get(I32, {Ptr, Ptr, I64, Ptr, I64, Ptr}, false),
+      llvm::Function::ExternalLinkage, "process", *M);
+  llvm::IRBuilder<> B(llvm::BasicBlock::Create(*Ctx, "entry", Process));
+  llvm::Value *Block = B.CreateCall(Malloc, {B.getInt64(64)});
+  B.CreateStore(Block, Process->getArg(5), /*isVolatile=*/true);
+  B.CreateRet(B.getInt32(0));
+
+  if (auto Err = (*J)->addIRModule(
+          llvm::orc::ThreadSafeModule(std::move(M), std::move(Ctx)))) {
+    ADD_FAILURE() << llvm::toString(std::move(Err));
+    return nullptr;
+  }
+  auto Sym = (*J)->lookup("process");
+  if (!Sym) {
+    ADD_FAILURE() << llvm::toString(Sym.takeError());
+    return nullptr;
+  }
+  Fn = Sym->toPtr<DspjitProcessFn>();
+  return std::move(*J);
+}
+
+TEST(RealtimeSanitizer, CatchesAnAllocationInJitCompiledCode) {
+  SKIP_WITHOUT_RTSAN();
+  DspjitProcessFn Fn = nullptr;
+  auto J = jitMallocKernel(Fn);
+  ASSERT_TRUE(J && Fn);
+  void *Slot = nullptr;
+  RealtimeFrame Frame{Fn, &Slot};
+  // Outside a real-time frame the same code runs and is not reported.
+  EXPECT_EQ(Fn(nullptr, nullptr, 0, nullptr, 0, &Slot), 0);
+  EXPECT_NE(Slot, nullptr);
+  std::free(Slot);
+  EXPECT_DEATH(RealtimeFrame::callback(nullptr, nullptr, 0, nullptr, 0, &Frame),
+               "RealtimeSanitizer: unsafe-library-call.*malloc");
+}
+
+/// Runs `Seconds` of noise through K in 64-frame blocks via a RealtimeFrame,
+/// moving every parameter between its minimum and maximum each block.
+void runInRealtimeFrame(const Kernel &K, double Rate, double Seconds) {
+  auto I = Instance::create(K.info(), Rate);
+  ASSERT_TRUE(bool(I)) << I.error();
+  const DspjitKernel &D = K.info();
+  constexpr unsigned Block = 64;
+  std::vector<float> In(std::size_t(Block) * D.inputs), Out(std::size_t(Block) * D.outputs);
+  uint32_t Seed = 1;
+  RealtimeFrame Frame{D.process, I->data()};
+  DspjitTimeInfo Time = {};
+  unsigned Blocks = unsigned(Seconds * Rate / Block);
+  for (unsigned N = 0; N < Blocks; ++N) {
+    for (float &S : In) {
+      Seed = Seed * 1664525u + 1013904223u;
+      S = float(int32_t(Seed)) / 2147483648.0f * 0.5f;
+    }
+    for (uint32_t S = 0; S < D.num_slots; ++S)
+      if (D.slots[S].kind == DSPJIT_SLOT_PARAM)
+        I->setParamTarget(D.slots[S], N % 2 ? D.slots[S].max : D.slots[S].min);
+    ASSERT_EQ(RealtimeFrame::callback(D.inputs ? In.data() : nullptr,
+                                      D.outputs ? Out.data() : nullptr, Block, &Time, 0,
+                                      &Frame),
+              0);
+    for (float S : Out)
+      ASSERT_TRUE(std::isfinite(S));
+  }
+  EXPECT_EQ(I->callbacks(), Blocks);
+}
+
+class Examples : public testing::TestWithParam<std::string> {};
+
+TEST_P(Examples, RunCleanInARealtimeFrame) {
+  const std::string Path = std::string(DSPJIT_SOURCE_DIR) + "/examples/" + GetParam() + ".dsp";
+  // The circuit models are tuned for 44.1 kHz, as in the paper.
+  const double Rate = GetParam() == "diode_ringmod" || GetParam() == "vcs3_filter" ? 44100 : 48000;
+  for (unsigned Level : {0u, 3u}) {
+    SCOPED_TRACE("optLevel " + std::to_string(Level));
+    CompileOptions O;
+    O.sampleRate = Rate;
+    O.optLevel = Level;
+    Compiler C(O);
+    auto K = C.compileFile(Path);
+    ASSERT_TRUE(K) << "cannot compile " << Path;
+    runInRealtimeFrame(*K, Rate, 2.0);
+  }
+}
+
+std::vector<std::string> exampleNames() {
+  std::vector<std::string> Names;
+  for (const auto &E :
+       std::filesystem::directory_iterator(std::string(DSPJIT_SOURCE_DIR) + "/examples"))
+    if (E.path().extension() == ".dsp")
+      Names.push_back(E.path().stem().string());
+  std::sort(Names.begin(), Names.end());
+  return Names;
+}
+
+INSTANTIATE_TEST_SUITE_P(All, Examples, testing::ValuesIn(exampleNames()),
+                         [](const auto &Info) { return Info.param; });
+
+} // namespace
+} // namespace dspjit
