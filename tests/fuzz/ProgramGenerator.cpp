@@ -257,9 +257,8 @@ private:
       for (Var &L : S)
         if (L.Assignable && L.Width <= MaxWidth)
           V.push_back(&L);
-    if (!InFunction || true)
-      for (Var &S : States)
-        V.push_back(&S);
+    for (Var &S : States)
+      V.push_back(&S);
     return V;
   }
 
@@ -368,7 +367,7 @@ private:
       return;
     }
     case 10: { // a call for its effect
-      if (FunctionsVisible == 0)
+      if (FunctionsVisible == 0 || InBlock)
         break;
       indent(Depth);
       Out += call(FunctionsVisible) + ";\n";
@@ -435,7 +434,7 @@ private:
         return Consts[C.pick(unsigned(Consts.size()))];
       return "sr";
     case 3:
-      if (Inputs > 0)
+      if (Inputs > 0 && !InBlock) // `block` has no input frame
         return "in[" + std::to_string(C.pick(Inputs)) + "]";
       return "pi";
     case 4:
@@ -478,7 +477,7 @@ private:
         V.push_back(&S);
     switch (C.pick(4)) {
     case 0:
-      if (Inputs == W)
+      if (Inputs == W && !InBlock)
         return "in";
       [[fallthrough]];
     case 1:
@@ -567,7 +566,7 @@ private:
       }
       return W == 1 ? scalarLeaf() : vectorLeaf(W, Depth);
     case 13:
-      if (FunctionsVisible > 0 && W == 1)
+      if (FunctionsVisible > 0 && W == 1 && !InBlock) // functions may read `in`
         return call(FunctionsVisible);
       return "(" + Sub(W) + " * " + number() + ")";
     default:
