@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 #include <vector>
@@ -83,6 +84,9 @@ CommandReply runCommand(Host &H, std::string_view Line) {
     if (*End != '\0' || End == Text.c_str())
       return Error("set " + std::string(W[1]) + ": '" + Text +
                    "' is not a number");
+    if (errno == ERANGE && std::isinf(V)) // "1e999", not "inf"
+      return Error("set " + std::string(W[1]) + ": '" + Text +
+                   "' is out of range for a 32-bit float");
     ParamUpdate U = H.setParam(W[1], V);
     if (!U.stored())
       return Error(U.Message);

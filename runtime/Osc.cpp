@@ -1,6 +1,8 @@
 //===- runtime/Osc.cpp - Parameters and meters over OSC on localhost ------===//
 #include "runtime/Osc.h"
 
+#include "runtime/Messages.h"
+
 #include <lo/lo.h>
 
 #include <arpa/inet.h>
@@ -10,7 +12,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 namespace dspjit {
@@ -111,11 +115,15 @@ void OscServer::handle(const char *Data, size_t Size, const void *From,
         reply(Socket, Path.c_str(), {*V}, From, FromLen);
     } else if (Argc == 1 && (Types[0] == 'f' || Types[0] == 'i' ||
                              Types[0] == 'd')) {
-      float V = Types[0] == 'f'   ? Argv[0]->f
-                : Types[0] == 'i' ? float(Argv[0]->i)
-                                  : float(Argv[0]->d);
-      ParamUpdate U = H.setParam(Name, V);
-      if (!U.stored())
+      double V = Types[0] == 'f'   ? double(Argv[0]->f)
+                 : Types[0] == 'i' ? double(Argv[0]->i)
+                                   : Argv[0]->d;
+      ParamUpdate U;
+      // A finite double beyond float's range has no float value (the
+      // conversion would be undefined), so it is not clamped either.
+      if (std::isfinite(V) && std::fabs(V) > std::numeric_limits<float>::max())
+        Bad(Path + ": " + formatNumber(V) + " is out of range for a 32-bit float");
+      else if (U = H.setParam(Name, float(V)); !U.stored())
         Bad(U.Message);
       else {
         ++Handled;
