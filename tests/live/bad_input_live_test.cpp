@@ -138,6 +138,37 @@ TEST_F(BadInputLive, BadSetValuesStopBeforeTheStreamStarts) {
   expectHas(C, "warning: 'gain' = 1000 is outside [-60, 12]; using 12");
 }
 
+//===-- Scripts and files -------------------------------------------------===//
+
+TEST_F(BadInputLive, BadScriptsAndFilesStopBeforeTheStreamStarts) {
+  fs::create_directories(path("dir.dsp"));
+  std::string Empty = writeFile("empty.dsp", "");
+  std::string Binary = writeFile("binary.dsp", std::string("\x7f" "ELF\x02\x01\x01\0\xff\xfe", 10));
+  std::string At44 = path("at44.wav");
+  std::vector<float> Silence(2 * 4410);
+  ASSERT_TRUE(writeAudioFile(At44, Silence.data(), 4410, 2, 44100));
+  for (auto [Args, Message] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{path("missing.dsp")}, "cannot read '" + path("missing.dsp") + "': no such file"},
+           {{path("dir.dsp")}, "it is a directory, not a file"},
+           {{Empty}, "the script has no 'io' declaration"},
+           {{Binary}, "invalid UTF-8 byte 0xFF in source"},
+           {{Examples + "wire.dsp", "--play", At44},
+            "'" + At44 + "' is at 44100 Hz but the stream runs at 48000 Hz; run "
+            "with --rate 44100 or resample the file"},
+           {{Examples + "wire.dsp", "--record", path("no/such/dir/out.wav")},
+            "cannot create '" + path("no/such/dir/out.wav") + "'"},
+           {{Examples + "wire.dsp", "--record", path("out.mp3")},
+            "use the extension .wav"},
+       }) {
+    Args.insert(Args.begin(), "run");
+    ChildResult C = runChild(Dspjit, Args);
+    expectFailed(C);
+    expectHas(C, Message);
+    EXPECT_EQ(C.Err.find(Running), std::string::npos) << "the stream started";
+  }
+}
+
 //===-- The console -------------------------------------------------------===//
 
 TEST_F(BadInputLive, ConsoleValuesThatAreNotFiniteNumbersNeverReachTheAudio) {
