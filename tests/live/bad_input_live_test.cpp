@@ -331,6 +331,29 @@ TEST_F(BadInputLive, OscValuesAndPacketsThatAreWrongNeverReachTheAudio) {
   expectUntouched(path("out.wav"), Frames);
 }
 
+TEST_F(BadInputLive, OscValuesOutOfRangeAreClampedWithAWarning) {
+  const unsigned Port = freeUdpPort();
+  const std::string Gain = oscString("/param/gain");
+  ChildOptions O;
+  O.Actions.push_back({0.2, "", 0,
+                       [&] {
+                         OscClient Client(Port);
+                         Client.send(Gain + oscString(",i") +
+                                     std::string("\0\0\x03\xe8", 4)); // 1000
+                         Client.send(Gain + oscString(","));
+                         auto R = Client.reply();
+                         ASSERT_TRUE(R) << "no reply to /param/gain";
+                         EXPECT_EQ(*R, Gain + oscString(",f") + oscFloat(12));
+                       },
+                       Running});
+  O.Actions.push_back({0.3, "quit\n"});
+  ChildResult C = runChild(Dspjit, {"run", Examples + "gain.dsp", "--osc",
+                                    std::to_string(Port)},
+                           O);
+  EXPECT_EQ(C.Status, 0) << C.describe();
+  expectHas(C, "warning: OSC: 'gain' = 1000 is outside [-60, 12]; using 12");
+}
+
 //===-- Files -------------------------------------------------------------===//
 
 TEST_F(BadInputLive, EmptyAndTruncatedPlayFiles) {
