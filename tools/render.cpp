@@ -8,8 +8,10 @@
 #include "tools/Commands.h"
 
 #include "runtime/AudioFile.h"
+#include "runtime/HotSwap.h"
 #include "runtime/Instance.h"
 #include "runtime/Render.h"
+#include "runtime/Messages.h"
 #include "runtime/Signals.h"
 
 #include <cstdio>
@@ -26,6 +28,8 @@ struct RenderOpts {
   double Rate = 0;
   unsigned Block = 64;
   std::string Duration, Input, Format;
+  std::vector<std::string> Swaps; // TIME:FILE
+  std::string Xfade = "20ms";
   bool Quiet = false;
   CompileFlags Flags;
 };
@@ -43,6 +47,28 @@ void progressBar(uint64_t Done, uint64_t Total) {
                Total ? int(100.0 * double(Done) / double(Total)) : 100);
   if (Done == Total)
     std::fputc('\n', stderr);
+}
+
+/// One --swap, parsed and compiled.
+struct PlannedSwap {
+  std::string Spec, Script;
+  uint64_t AtFrame = 0;
+  uint32_t Fade = 0;
+  std::shared_ptr<Kernel> Code;
+};
+
+/// "2s:v2.dsp", "1:30:v2.dsp": the time is the longest prefix before a
+/// colon that reads as a duration.
+Result<PlannedSwap> parseSwap(const std::string &Spec, double Rate) {
+  for (size_t Colon = Spec.rfind(':'); Colon != std::string::npos && Colon > 0;
+       Colon = Spec.rfind(':', Colon - 1)) {
+    auto D = parseDuration(Spec.substr(0, Colon));
+    if (D && Colon + 1 < Spec.size())
+      return PlannedSwap{Spec, Spec.substr(Colon + 1), D->frames(Rate), 0, nullptr};
+    if (Colon == 0)
+      break;
+  }
+  return dspjit::fail("'" + Spec + "' is not TIME:FILE (e.g. 2s:echo_v2.dsp)");
 }
 
 int run(const RenderOpts &O) {
@@ -69,7 +95,7 @@ int run(const RenderOpts &O) {
   CompileOptions CO = O.Flags.options();
   CO.sampleRate = Rate;
   Compiler C(CO);
-  auto K = C.compileFile(O.Script);
+  std::shared_ptr<Kernel> K = C.compileFile(O.Script);
   printDiagnostics(C);
   if (!K)
     return 1;
@@ -78,8 +104,43 @@ int run(const RenderOpts &O) {
   auto Inst = Instance::create(Info, Rate);
   if (!Inst)
     return fail(Inst.error());
-  if (!applySets(*Inst, O.Sets, "render"))
+
+  // --swap: the versions to swap in, compiled before rendering, through the
+  // same HotSwap a live session uses.
+  std::unique_ptr<HotSwap> Swap;
+  std::vector<PlannedSwap> Planned;
+  unsigned SwapFailures = 0;
+  if (!O.Swaps.empty()) {
+    auto X = parseDuration(O.Xfade);
+    if (!X)
+      return fail("--xfade: " + X.error());
+    uint32_t Fade = uint32_t(X->frames(Rate));
+    for (const std::string &Spec : O.Swaps) {
+      auto P = parseSwap(Spec, Rate);
+      if (!P)
+        return fail("--swap: " + P.error());
+      Compiler SC(CO);
+      P->Code = SC.compileFile(P->Script);
+      printDiagnostics(SC);
+      if (!P->Code) {
+        std::cerr << "dspjit render: error: --swap " << Spec << ": "
+                  << P->Script << " does not compile; the version before it "
+                  << "keeps running\n";
+        ++SwapFailures;
+        continue;
+      }
+      P->Fade = Fade;
+      Planned.push_back(std::move(*P));
+    }
+    std::stable_sort(Planned.begin(), Planned.end(),
+                     [](const auto &A, const auto &B) { return A.AtFrame < B.AtFrame; });
+    Swap = std::make_unique<HotSwap>(K, std::move(*Inst), O.Block);
+    if (!applySets([&](std::string_view N, float V) { return Swap->setParamImmediate(N, V); },
+                   O.Sets, "render"))
+      return 1;
+  } else if (!applySets(*Inst, O.Sets, "render")) {
     return 1;
+  }
 
   RenderInput Input;
   RenderOptions RO;
@@ -120,8 +181,22 @@ int run(const RenderOpts &O) {
   RO.Sink = [&](const float *Out, uint64_t Frames) { return Writer->write(Out, Frames); };
   if (!O.Quiet && isatty(STDERR_FILENO))
     RO.Progress = progressBar;
+  for (const PlannedSwap &P : Planned)
+    RO.Events.push_back({P.AtFrame, [&] {
+      SwapReport Report;
+      auto V = Swap->prepare(P.Code, P.Code->info(), {.FadeFrames = P.Fade}, &Report);
+      if (!V || !Swap->publish(*V)) {
+        std::cerr << "dspjit render: error: --swap " << P.Spec << ": "
+                  << (V ? "could not publish" : V.error()) << "\n";
+        ++SwapFailures;
+        return;
+      }
+      if (!O.Quiet)
+        std::cerr << "dspjit render: at " << formatNumber(double(P.AtFrame) / Rate)
+                  << " s, " << P.Script << ": " << Report.text() << "\n";
+    }});
 
-  auto R = render(*Inst, Input, RO);
+  auto R = Swap ? render(*Swap, Input, RO) : render(*Inst, Input, RO);
   if (!R)
     return fail(R.error());
   if (auto Closed = Writer->close(); !Closed)
@@ -131,9 +206,18 @@ int run(const RenderOpts &O) {
                 "real time\n",
                 OutPath.c_str(), Info.outputs, Info.outputs == 1 ? "" : "s", Rate,
                 R->AudioSeconds, sampleFormatName(Format), R->realTimeFactor());
-  if (uint64_t Bad = Inst->nonfiniteSamples())
+  if (uint64_t Bad = Swap ? Swap->nonfiniteSamples() : Inst->nonfiniteSamples())
     std::cerr << "dspjit render: warning: " << Bad
               << " non-finite output samples (NaN or infinity) were replaced by silence\n";
+  for (const PlannedSwap &P : Planned)
+    if (P.AtFrame >= R->Frames)
+      std::cerr << "dspjit render: warning: --swap " << P.Spec
+                << " comes after the end of the render ("
+                << formatNumber(double(R->Frames) / Rate) << " s); it did not run\n";
+  if (SwapFailures)
+    return fail(std::to_string(SwapFailures) + " of " +
+                std::to_string(O.Swaps.size()) + " --swap versions were not "
+                "swapped in (see above); " + OutPath + " holds the render without them");
   return 0;
 }
 } // namespace
@@ -155,6 +239,11 @@ Command addRender(CLI::App &App) {
                   "Generated input: impulse, noise, sine:440 or silence (default: impulse)");
   Cmd->add_option("--format", O->Format,
                   "Output sample format: float, 16 or 24 (default: the input's, or float)");
+  Cmd->add_option("--swap", O->Swaps,
+                  "Swap in another version at a time, as a live reload would: "
+                  "TIME:FILE (2s:echo_v2.dsp); repeatable");
+  Cmd->add_option("--xfade", O->Xfade,
+                  "Crossfade of each --swap: 20ms (default), 0, 960samples");
   Cmd->add_flag("-q,--quiet", O->Quiet, "Print nothing but errors");
   O->Flags.add(*Cmd, /*WithRate=*/false);
   return [O] { return run(*O); };
