@@ -18,6 +18,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,8 @@ namespace {
 
 const std::string Dspjit = DSPJIT_BINARY;
 const std::string Examples = DSPJIT_SOURCE_DIR "/examples/";
+
+float NaN() { return std::numeric_limits<float>::quiet_NaN(); }
 
 class BadInputCli : public ::testing::Test {
 protected:
@@ -385,6 +388,21 @@ TEST_F(BadInputCli, NonFiniteOutputIsSilencedAndCountedByRender) {
   ASSERT_TRUE(Out) << Out.error();
   for (float S : Out->Samples)
     ASSERT_EQ(S, 0.0f);
+}
+
+TEST_F(BadInputCli, NonFiniteSamplesInAnInputFileAreSilencedAndCounted) {
+  // A float WAV can hold NaN and infinities; none reaches the output file.
+  std::vector<float> S = {0.25f, NaN(), INFINITY, -0.5f, -INFINITY, 0.125f};
+  auto W = writeAudioFile(path("nan.wav"), S.data(), 3, 2, 48000);
+  ASSERT_TRUE(W) << W.error();
+  ChildResult C = runChild(Dspjit, {"render", Examples + "wire.dsp", path("nan.wav"),
+                                    path("out.wav")});
+  ASSERT_EQ(C.Status, 0) << C.describe();
+  EXPECT_NE(C.Err.find("warning: 3 non-finite output samples"), std::string::npos)
+      << C.Err;
+  auto Out = readAudioFile(path("out.wav"));
+  ASSERT_TRUE(Out) << Out.error();
+  EXPECT_EQ(Out->Samples, (std::vector<float>{0.25f, 0, 0, -0.5f, 0, 0.125f}));
 }
 
 } // namespace
