@@ -1319,7 +1319,10 @@ private:
   void finalChecks() {
     for (Slot &S : P->Slots) {
       if (S.Width == 0) {
-        if (S.K == Slot::Delay && DelaysRead.count(&S - P->Slots.data()))
+        // After a syntax error the write may be in the statement that
+        // failed to parse: say nothing rather than something false.
+        if (S.K == Slot::Delay && DelaysRead.count(&S - P->Slots.data()) &&
+            !Options.AfterSyntaxErrors)
           report(DiagId::DelayNeverWritten, S.Loc, {S.Name}, 1);
         S.Width = 1;
       }
