@@ -66,12 +66,19 @@ bool readSource(const std::string &Path, std::string &Text, DiagnosticEngine &Di
   if (!In)
     return Report(std::filesystem::exists(Path, EC) ? std::strerror(errno)
                                                     : "no such file");
-  std::ostringstream SS;
-  SS << In.rdbuf();
-  Text = SS.str();
+  // One byte past the limit and no more: a device or a pipe that never
+  // ends (/dev/zero, /dev/urandom) must not fill the memory.
+  Text.assign(MaxSourceBytes + 1, '\0');
+  In.read(Text.data(), std::streamsize(Text.size()));
+  Text.resize(size_t(In.gcount()));
+  if (In.bad())
+    return Report(std::strerror(errno));
   if (Text.size() > MaxSourceBytes) {
-    Diags.report(DiagId::SourceTooLarge, From,
-                 {std::to_string(Text.size()), std::to_string(MaxSourceBytes)});
+    std::string Size = "more than " + std::to_string(MaxSourceBytes);
+    if (std::filesystem::is_regular_file(Path, EC))
+      if (auto Bytes = std::filesystem::file_size(Path, EC); !EC)
+        Size = std::to_string(Bytes);
+    Diags.report(DiagId::SourceTooLarge, From, {Size, std::to_string(MaxSourceBytes)});
     return false;
   }
   return true;

@@ -210,6 +210,11 @@ Result<Duration> parseDuration(std::string_view Text) {
   }
   if (!Seconds || *Seconds < 0)
     return Invalid();
+  // Longer would not fit in a frame count at every rate (and no render or
+  // session lasts 30 years).
+  if (*Seconds > MaxDurationSeconds)
+    return fail("duration '" + std::string(Text) +
+                "' is longer than the limit of 1000000000 s (about 31 years)");
   D.Seconds = *Seconds;
   return D;
 }

@@ -97,8 +97,12 @@ struct Duration {
   std::string str() const;
 };
 
+/// The longest duration in time units: 1e9 s, about 31 years.
+constexpr double MaxDurationSeconds = 1e9;
+
 /// Parses a duration (see the file comment). Negative, infinite and empty
-/// durations are errors; zero is allowed.
+/// durations are errors, and so are durations over MaxDurationSeconds;
+/// zero is allowed.
 Result<Duration> parseDuration(std::string_view Text);
 
 } // namespace dspjit

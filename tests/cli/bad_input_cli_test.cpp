@@ -154,6 +154,14 @@ TEST_F(BadInputCli, DeepNestingIsOneErrorNotACrash) {
   expectRefused({"check", Blocks}, "nesting is too deep");
 }
 
+TEST_F(BadInputCli, ADeviceThatNeverEndsIsTooLargeNotAnEndlessRead) {
+  // Read until memory ran out (std::bad_alloc, abort) before the fix.
+  for (const char *Device : {"/dev/zero", "/dev/urandom"})
+    expectRefused({"check", Device}, std::string("source file is too large (more "
+                                                 "than 1048576 bytes; the limit "
+                                                 "is 1048576)"));
+}
+
 TEST_F(BadInputCli, HugeLiteralsAreOutOfRange) {
   std::string Script = writeFile(
       "huge.dsp", "io 1 -> 1;\nconst a = 1e39;\nconst b = " + repeat("9", 5000) +
@@ -301,6 +309,14 @@ TEST_F(BadInputCli, UnsupportedRatesAreRefused) {
   std::string Wav = writeWav("at44.wav", 441, 2, 44100);
   expectRefused({"render", Examples + "wire.dsp", Wav, path("out.wav"), "--rate", "48000"},
                 "dspjit does not resample");
+}
+
+TEST_F(BadInputCli, DurationsThatCannotBeCountedAreRefused) {
+  for (const char *D : {"1e30", "99999999:00", "-1", "nan", "inf", "forever"})
+    expectRefused({"render", Examples + "wire.dsp", path("out.wav"), "--duration", D},
+                  std::string("--duration: "));
+  expectRefused({"render", Examples + "wire.dsp", path("out.wav"), "--duration", "1e30"},
+                "duration '1e30' is longer than the limit of 1000000000 s");
 }
 
 TEST_F(BadInputCli, UnwritableOutputsAreRefused) {

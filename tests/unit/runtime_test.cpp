@@ -288,6 +288,18 @@ TEST(Durations, RejectsWhatIsNotADuration) {
   }
 }
 
+TEST(Durations, RefusesDurationsTooLongForAFrameCount) {
+  // 1e30 s is 4.8e34 frames, past uint64: refused, not rounded to garbage.
+  for (const char *Long : {"1e30", "1e12s", "99999999:00", "1e15ms"}) {
+    auto D = parseDuration(Long);
+    ASSERT_FALSE(D) << "'" << Long << "' parsed";
+    EXPECT_NE(D.error().find("is longer than the limit of 1000000000 s"),
+              std::string::npos)
+        << D.error();
+  }
+  EXPECT_EQ(parseDuration("1e9")->frames(768000), uint64_t(768000) * 1000000000);
+}
+
 //===-- Audio files -------------------------------------------------------===//
 
 std::vector<float> ramp(size_t N) {
