@@ -155,6 +155,10 @@ private:
     B.CreateStore(B.getInt64(0), NonFinite);
     HasInput = P.Inputs ? B.CreateICmpNE(InPtr, ConstantPointerNull::get(cast<PointerType>(PtrTy))) : nullptr;
 
+    // `out` reads 0 in `block`, as at the start of every frame; left
+    // unset, a read of it there was undefined (and -O3 made it NaN).
+    if (OutVar)
+      B.CreateStore(Constant::getNullValue(vecTy(P.Outputs)), OutVar);
     genOps(P.Block);
 
     // The frame loop.

@@ -63,10 +63,12 @@ int verbosity() {
 }
 } // namespace
 
-extern "C" int dspjitFuzzPrograms(const uint8_t *Data, size_t Size) {
-  const std::string Source = generateProgram(Data, Size);
+/// Compiles `Source` at -O0 and -O3 and checks that both run and agree.
+/// The bytes are a script (for regressions kept as source text).
+extern "C" int dspjitFuzzLevelsAgree(const uint8_t *Data, size_t Size) {
+  const std::string Source(reinterpret_cast<const char *>(Data), Size);
   if (verbosity() >= 2)
-    std::fprintf(stderr, "--- generated script:\n%s", Source.c_str());
+    std::fprintf(stderr, "--- script:\n%s", Source.c_str());
   CompileOptions O0, O3;
   O0.optLevel = 0;
   O3.optLevel = 3;
@@ -75,7 +77,7 @@ extern "C" int dspjitFuzzPrograms(const uint8_t *Data, size_t Size) {
   auto K3 = C3.compileSource("generated.dsp", Source);
   if (!K0 && !K3) {
     if (verbosity() >= 1)
-      std::fprintf(stderr, "--- generated script refused:\n%s--- %s\n", Source.c_str(),
+      std::fprintf(stderr, "--- script refused:\n%s--- %s\n", Source.c_str(),
                    diagnosticsText(C0).c_str());
     return 0;
   }
@@ -102,6 +104,12 @@ extern "C" int dspjitFuzzPrograms(const uint8_t *Data, size_t Size) {
   }
   runThroughInstance(K3->info());
   return 0;
+}
+
+extern "C" int dspjitFuzzPrograms(const uint8_t *Data, size_t Size) {
+  const std::string Source = generateProgram(Data, Size);
+  return dspjitFuzzLevelsAgree(reinterpret_cast<const uint8_t *>(Source.data()),
+                               Source.size());
 }
 
 #ifdef DSPJIT_LIBFUZZER

@@ -10,6 +10,9 @@
 //   dspjit_fuzz_replay programs --random N [--seed S]
 //                                                N random byte strings
 //   dspjit_fuzz_replay programs --print FILE     the script FILE generates
+//   dspjit_fuzz_replay agree FILE|DIR...         scripts that -O0 and -O3
+//                                                must run alike (what
+//                                                `programs` checks, on source)
 //
 // Directories are read recursively, in name order. A failure aborts with
 // the harness's message (and the file's name, printed first).
@@ -31,6 +34,7 @@
 
 extern "C" int dspjitFuzzCompile(const uint8_t *Data, size_t Size);
 extern "C" int dspjitFuzzPrograms(const uint8_t *Data, size_t Size);
+extern "C" int dspjitFuzzLevelsAgree(const uint8_t *Data, size_t Size);
 
 namespace {
 using Entry = int (*)(const uint8_t *, size_t);
@@ -41,7 +45,7 @@ std::vector<uint8_t> readBytes(const std::filesystem::path &P) {
 }
 
 int usage() {
-  std::cerr << "usage: dspjit_fuzz_replay compile|programs FILE|DIR...\n"
+  std::cerr << "usage: dspjit_fuzz_replay compile|programs|agree FILE|DIR...\n"
                "       dspjit_fuzz_replay programs --random N [--seed S]\n"
                "       dspjit_fuzz_replay programs --print FILE\n";
   return 2;
@@ -54,6 +58,7 @@ int main(int Argc, char **Argv) {
   std::string Target = Argv[1];
   Entry Run = Target == "compile"    ? dspjitFuzzCompile
               : Target == "programs" ? dspjitFuzzPrograms
+              : Target == "agree"    ? dspjitFuzzLevelsAgree
                                      : nullptr;
   if (!Run)
     return usage();
