@@ -169,6 +169,42 @@ TEST_F(BadInputLive, BadScriptsAndFilesStopBeforeTheStreamStarts) {
   }
 }
 
+TEST_F(BadInputLive, BadOptionsAreRefusedBeforeTheStreamStarts) {
+  // A UDP port that is taken for the whole test.
+  int Taken = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in A = {};
+  A.sin_family = AF_INET;
+  A.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(Taken, reinterpret_cast<sockaddr *>(&A), sizeof A), 0);
+  socklen_t L = sizeof A;
+  getsockname(Taken, reinterpret_cast<sockaddr *>(&A), &L);
+  const std::string Port = std::to_string(ntohs(A.sin_port));
+  for (auto [Args, Message] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--osc", Port},
+            "cannot listen for OSC on 127.0.0.1:" + Port + ": Address already in use"},
+           {{"--osc", "70000"}, "--osc: Value 70000 not in range 0 to 65535"},
+           {{"--map", "3,4"},
+            "has 2 input channels but the script (io 2 -> 2) with --map needs 4; "
+            "choose another device or route channels with --map"},
+           {{"--map", "0,1"}, "--map takes device channels counted from 1"},
+           {{"--device", "99999999999"}, "no device has index 99999999999"},
+           {{"--host-api", "nosuch"}, "no host API matches 'nosuch' (available: "},
+           {{"--latency", "-1"}, "--latency takes low, high or seconds"},
+           {{"--format", "8"}, "invalid sample format '8'; expected float, 16 or 24"},
+           {{"--block", "99999"}, "--block: Value 99999 not in range 0 to 16384"},
+           {{"--loop"}, "--loop loops the file of --play; give --play FILE"},
+           {{"--duration", "1e30"}, "is longer than the limit of 1000000000 s"},
+       }) {
+    Args.insert(Args.begin(), {"run", Examples + "wire.dsp"});
+    ChildResult C = runChild(Dspjit, Args);
+    expectFailed(C);
+    expectHas(C, Message);
+    EXPECT_EQ(C.Err.find(Running), std::string::npos) << "the stream started";
+  }
+  close(Taken);
+}
+
 //===-- The console -------------------------------------------------------===//
 
 TEST_F(BadInputLive, ConsoleValuesThatAreNotFiniteNumbersNeverReachTheAudio) {
