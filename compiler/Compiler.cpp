@@ -254,6 +254,8 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
     Key = ObjectCache::key(Sources, Options, *TM);
     Stopwatch W(Times.machineCode);
     if (auto Object = Cache->load(Key)) {
+      K->CodeHash = std::hash<std::string_view>{}(
+          std::string_view(Object->getBufferStart(), Object->getBufferSize()));
       K->Info = Engine->addObject(std::move(Object), Dylib, Error);
       K->Dylib = Dylib;
       Times.cached = K->Info != nullptr;
@@ -274,9 +276,9 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
     }
     Stopwatch W(Times.machineCode);
     std::string Object;
-    K->Info = Engine->add(std::move(M), *TM, Dylib, Error,
-                          Cache ? &Object : nullptr);
+    K->Info = Engine->add(std::move(M), *TM, Dylib, Error, &Object);
     K->Dylib = Dylib;
+    K->CodeHash = std::hash<std::string>{}(Object);
     if (K->Info && Cache)
       Cache->store(Key, Object);
   }

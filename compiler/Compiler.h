@@ -64,6 +64,9 @@ public:
   const DspjitSlot *findSlot(const std::string &Name) const;
   /// The parameter of this name, or null.
   const DspjitSlot *findParam(const std::string &Name) const;
+  /// A hash of the machine code (the object file): two kernels with the
+  /// same hash compute the same thing, e.g. after an edit of a comment.
+  uint64_t codeHash() const { return CodeHash; }
 
 private:
   friend class Compiler;
@@ -71,6 +74,7 @@ private:
   std::shared_ptr<JitEngine> Engine;
   void *Dylib = nullptr; // llvm::orc::JITDylib*, removed on destruction
   const DspjitKernel *Info = nullptr;
+  uint64_t CodeHash = 0;
 };
 
 class Compiler {

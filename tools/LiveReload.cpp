@@ -76,8 +76,9 @@ std::string ReloadStats::text() const {
 
 Result<std::unique_ptr<LiveReload>>
 LiveReload::start(Host &H, LiveReloadOptions Options,
-                  const std::vector<std::string> &Files) {
+                  const std::vector<std::string> &Files, uint64_t CodeHash) {
   std::unique_ptr<LiveReload> R(new LiveReload(H, std::move(Options)));
+  R->FullHash = CodeHash;
   auto W = FileWatcher::open();
   if (!W)
     return fail(W.error());
@@ -102,6 +103,14 @@ ReloadStats LiveReload::stats() const {
 }
 
 void LiveReload::loop() {
+  // The quick tier's code of the running source, to recognize a save that
+  // changes nothing that is compiled (a comment, spacing).
+  if (O.Tiered && O.Compile.optLevel > 0) {
+    double Ms;
+    bool Cached;
+    if (auto K = compile(0, Ms, Cached, /*Quiet=*/true))
+      QuickHash = K->codeHash();
+  }
   while (!Quit.load()) {
     if (uint64_t Saved = Watcher->wait(50))
       reload(Saved);
@@ -110,7 +119,7 @@ void LiveReload::loop() {
 }
 
 std::shared_ptr<Kernel> LiveReload::compile(unsigned OptLevel, double &Ms,
-                                            bool &Cached) {
+                                            bool &Cached, bool Quiet) {
   CompileOptions CO = O.Compile;
   CO.optLevel = OptLevel;
   Compiler C(CO);
@@ -121,7 +130,7 @@ std::shared_ptr<Kernel> LiveReload::compile(unsigned OptLevel, double &Ms,
   // Watch what this version reads: an import may have come or gone.
   Files = C.sourceFiles();
   (void)Watcher->watch(Files);
-  if (!C.diagnostics().all().empty())
+  if (!Quiet && !C.diagnostics().all().empty())
     O.PrintDiagnostics(C);
   return K;
 }
@@ -168,10 +177,18 @@ void LiveReload::reload(uint64_t SavedAtNs) {
   };
   if (!K)
     return Failed(O.Script + " does not compile (see above)");
+  if (K->codeHash() == (Tiered ? QuickHash : FullHash)) {
+    O.Print(Tag + "the same machine code as the version playing (a comment "
+            "or spacing changed): nothing to swap");
+    std::lock_guard<std::mutex> Guard(StatsLock);
+    ++Stats.Unchanged;
+    return;
+  }
   SwapReport Report;
   auto V = H.reload(K, K->info(), {.FadeFrames = H.crossfadeFrames()}, &Report);
   if (!V)
     return Failed(V.error());
+  (Tiered ? QuickHash : FullHash) = K->codeHash();
   uint64_t Live = waitLive(H, **V);
   if (!Live)
     return; // the session is ending
@@ -196,6 +213,7 @@ void LiveReload::reload(uint64_t SavedAtNs) {
   auto V2 = H.reload(Opt, Opt->info(), {.FadeFrames = 0});
   if (!V2)
     return Failed("the optimized version: " + V2.error());
+  FullHash = Opt->codeHash();
   if (!waitLive(H, **V2))
     return;
   O.Print(Tag + "optimized (-O" + std::to_string(Full) + ") live " +

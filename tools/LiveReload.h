@@ -18,7 +18,9 @@
 // Each reload prints one line: the latency from the save to the first block
 // processed by the new code, the compile time, and what carried over. A
 // save that does not compile prints its diagnostics and leaves the last
-// good version playing.
+// good version playing. A save whose text changed but whose machine code
+// did not (a comment) swaps nothing: a crossfade between two identical
+// signals would only swell by 3 dB.
 //
 // Thread contract: construct and destroy on the control thread; the reload
 // thread runs in between; stats() from any thread.
@@ -68,9 +70,11 @@ struct ReloadStats {
 class LiveReload {
 public:
   /// Starts watching `Files`, what the running version was compiled from
-  /// (Compiler::sourceFiles), as they are now.
+  /// (Compiler::sourceFiles), as they are now; `CodeHash` is its
+  /// Kernel::codeHash().
   static Result<std::unique_ptr<LiveReload>>
-  start(Host &H, LiveReloadOptions Options, const std::vector<std::string> &Files);
+  start(Host &H, LiveReloadOptions Options, const std::vector<std::string> &Files,
+        uint64_t CodeHash);
   /// Stops and joins the reload thread.
   ~LiveReload();
 
@@ -82,7 +86,8 @@ private:
   /// Handles one save; returns when its versions are live (or failed).
   void reload(uint64_t SavedAtNs);
   /// Compiles at `OptLevel`; null (diagnostics printed) on error.
-  std::shared_ptr<Kernel> compile(unsigned OptLevel, double &Ms, bool &Cached);
+  std::shared_ptr<Kernel> compile(unsigned OptLevel, double &Ms, bool &Cached,
+                                  bool Quiet = false);
 
   Host &H;
   LiveReloadOptions O;
@@ -90,6 +95,9 @@ private:
   std::vector<std::string> Files; ///< the script and its imports
   std::string LastHash; ///< of the sources last compiled, good or not
   bool Gone = false;    ///< the script was missing at the last save
+  /// Kernel::codeHash() of the playing source at -O0 and at the session's
+  /// level: a save that compiles to the same code swaps nothing.
+  uint64_t QuickHash = 0, FullHash = 0;
   std::atomic<bool> Quit{false};
   mutable std::mutex StatsLock;
   ReloadStats Stats;

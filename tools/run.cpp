@@ -338,7 +338,7 @@ static int runSession(const RunOpts &O) {
       }
       printDiagnostics(C);
     };
-    auto R = LiveReload::start(H, std::move(LO), C.sourceFiles());
+    auto R = LiveReload::start(H, std::move(LO), C.sourceFiles(), K->codeHash());
     if (!R)
       printLine("dspjit run: warning: " + R.error() + "; saves will not reload");
     else
