@@ -450,6 +450,24 @@ TEST_F(BadInputLive, ADiskThatFillsUpWhileRecordingStopsWithAValidFile) {
     ASSERT_EQ(Live->Samples[K], Ref->Samples[K]) << "sample " << K;
 }
 
+// Disabled until tools/run.cpp reports a failed recording once: today the
+// same "cannot write ..." is printed three times (as the reason the session
+// stopped, as the error of Host::stop, and again from the stop reason),
+// and nothing says how much of the recording was kept.
+TEST_F(BadInputLive, DISABLED_AFailedRecordingIsReportedOnceWithWhatItKept) {
+  ChildOptions O;
+  O.FileSizeLimit = 1 << 20;
+  O.TimeoutSeconds = 20;
+  ChildResult C = runChild(Dspjit, {"run", Examples + "additive.dsp", "--duration",
+                                    "10", "--record", path("out.wav")},
+                           O);
+  expectFailed(C);
+  size_t First = C.Err.find("File too large");
+  ASSERT_NE(First, std::string::npos) << C.describe();
+  EXPECT_EQ(C.Err.find("File too large", First + 1), std::string::npos) << C.describe();
+  expectHas(C, "'" + path("out.wav") + "' keeps the first ");
+}
+
 TEST_F(BadInputLive, ARecordingOnAFullDiskIsRefusedBeforeTheStreamStarts) {
   fs::create_symlink("/dev/full", path("full.wav"));
   ChildResult C = runChild(Dspjit, {"run", Examples + "additive.dsp", "--duration",
