@@ -113,6 +113,8 @@ void showStatus(const Host &H) {
                 S.MaxShare * 100, (unsigned long long)S.totalXruns(),
                 H.sampleRate() > 0 ? double(S.Frames) / H.sampleRate() : 0.0);
   Line += Tail;
+  if (S.NonfiniteSamples)
+    Line += "  NaN/inf " + std::to_string(S.NonfiniteSamples) + " (reset state?)";
   std::lock_guard<std::mutex> Guard(TerminalLock);
   std::fprintf(stderr, "\r\033[K%s", Line.c_str());
   std::fflush(stderr);
@@ -325,6 +327,9 @@ static int runSession(const RunOpts &O) {
 
   // Hot reload: watch the script and its imports from now on.
   std::unique_ptr<LiveReload> Reload;
+  if (!O.NoWatch && O.Direct)
+    printLine("dspjit run: --direct hands the kernel to PortAudio unwrapped: "
+              "saves of the script are not reloaded");
   if (!O.NoWatch && !O.Direct) {
     LiveReloadOptions LO;
     LO.Script = O.Script;
