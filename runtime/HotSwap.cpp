@@ -268,6 +268,7 @@ void HotSwap::pickUp(KernelVersion &V) {
   if (V.FadeFrames && Current && Outputs) {
     Fading = Current;
     FadePos = 0;
+    FadeCross = FadeNewPower = FadeOldPower = 0;
   } else {
     InUseFrom.store(V.Number, std::memory_order_release);
   }
@@ -287,20 +288,36 @@ int HotSwap::process(const float *In, float *Out, unsigned long Frames,
     return 0;
 
   // Equal power: new * sin(pi/2 t) + old * cos(pi/2 t), t from 0 to 1 over
-  // FadeFrames frames, evaluated per frame.
+  // FadeFrames frames, evaluated per frame. Those gains keep the power of
+  // two uncorrelated signals; two versions that carry the same state are
+  // often nearly identical, and would swell by up to 3 dB in the middle.
+  // So the gains are divided by sqrt(1 + 2 r sin cos), with r the
+  // correlation of old and new measured since the fade began (clamped to
+  // [0, 1]): the output keeps the power of either input whatever r is, and
+  // r = 0 is the plain equal-power fade.
   const DspjitKernel &OldK = Fading->I.kernel();
   OldK.process(In, FadeOut.data(), Frames, Time, Flags, Fading->I.data());
   const uint32_t Length = Current->FadeFrames;
+  const size_t Samples = size_t(Frames) * Outputs;
+  for (size_t I = 0; I < Samples; ++I) {
+    FadeCross += double(Out[I]) * FadeOut[I];
+    FadeNewPower += double(Out[I]) * Out[I];
+    FadeOldPower += double(FadeOut[I]) * FadeOut[I];
+  }
+  double R = 0;
+  if (FadeNewPower > 1e-20 && FadeOldPower > 1e-20)
+    R = std::clamp(FadeCross / std::sqrt(FadeNewPower * FadeOldPower), 0.0, 1.0);
   const double Step = std::numbers::pi / 2 / Length;
   for (unsigned long F = 0; F < Frames; ++F) {
     uint32_t Pos = FadePos + uint32_t(F);
     if (Pos >= Length)
       break;
-    float New = float(std::sin(Step * (Pos + 0.5)));
-    float Old = float(std::cos(Step * (Pos + 0.5)));
-    for (unsigned C = 0; C < Outputs; ++C) {
-      float &O = Out[F * Outputs + C];
-      O = New * O + Old * FadeOut[F * Outputs + C];
+    double S = std::sin(Step * (Pos + 0.5)), C = std::cos(Step * (Pos + 0.5));
+    double Norm = 1 / std::sqrt(1 + 2 * R * S * C);
+    float New = float(S * Norm), Old = float(C * Norm);
+    for (unsigned Ch = 0; Ch < Outputs; ++Ch) {
+      float &O = Out[F * Outputs + Ch];
+      O = New * O + Old * FadeOut[F * Outputs + Ch];
     }
   }
   FadePos += uint32_t(std::min<unsigned long>(Frames, Length));

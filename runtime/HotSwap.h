@@ -13,7 +13,9 @@
 //     so editing `param mix = 0.8` means "now 0.8"; the smoothed value
 //     carries over, so nothing jumps;
 //   - an equal-power crossfade from old to new, counted in frames (the same
-//     at every block size), while both run side by side on the same input.
+//     at every block size), while both run side by side on the same input;
+//     corrected for the correlation of the two, so that two nearly equal
+//     versions do not swell by 3 dB in the middle of the fade.
 //
 // The same code serves `dspjit run` (runtime/Host.cpp calls process() in its
 // callback) and `dspjit render --swap` (runtime/Render.cpp), so offline
@@ -213,6 +215,7 @@ private:
   KernelVersion *Current = nullptr;
   KernelVersion *Fading = nullptr;
   uint32_t FadePos = 0;
+  double FadeCross = 0, FadeNewPower = 0, FadeOldPower = 0; ///< since the fade began
   std::vector<float> FadeOut; ///< the fading version's output block
 };
 

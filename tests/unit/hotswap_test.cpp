@@ -140,6 +140,21 @@ TEST(HotSwap, TheCrossfadeIsEqualPowerAndCountedInFrames) {
   }
 }
 
+TEST(HotSwap, TwoNearlyEqualVersionsCrossfadeWithoutSwelling) {
+  // Old and new differ by 1%: plain equal-power gains (sin + cos, 1.41 in
+  // the middle) would swell by 3 dB; the correlation-corrected fade keeps
+  // the level of either.
+  auto V1 = compile("io 0 -> 1; process { out = 0.5 * sine(440); }");
+  auto V2 = compile("io 0 -> 1; process { out = 0.505 * sine(440); }");
+  auto S = start(V1);
+  auto Out = renderFrames(*S, 9600, {swapAt(*S, 4800, V2, {.FadeFrames = 2400})});
+  float Peak = 0;
+  for (size_t I = 4800; I < 4800 + 2400; ++I)
+    Peak = std::max(Peak, std::abs(Out[I]));
+  EXPECT_LT(Peak, 0.51f);
+  EXPECT_GT(Peak, 0.49f);
+}
+
 namespace {
 const char *Echo = R"(io 1 -> 1;
 param time = 0.1 in [0.01, 1] s;
