@@ -37,8 +37,12 @@ struct ChildResult {
   std::string describe() const;
 };
 
-/// Something to do to a running child `AfterSeconds` after it started, or
-/// after its standard error first showed `WaitFor`.
+/// Something to do to a running child. Without `WaitFor`, it is due
+/// `AfterSeconds` after the child started. With it, it is due
+/// `AfterSeconds` after `WaitFor` is found on the child's standard error,
+/// looked for once the previous action is done: when the text is already
+/// there, that is `AfterSeconds` after the previous action. Actions run in
+/// order.
 struct ChildAction {
   double AfterSeconds = 0;
   std::string StdinText = {}; ///< written to its standard input
