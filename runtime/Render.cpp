@@ -72,6 +72,12 @@ static Result<uint64_t> planRender(const DspjitKernel &K, double Rate,
   return *Options.Frames;
 }
 
+Result<uint64_t> renderLength(const DspjitKernel &Kernel, double Rate,
+                              const RenderInput &Input,
+                              const RenderOptions &Options) {
+  return planRender(Kernel, Rate, Input, Options);
+}
+
 /// The block loop, for anything with a stream callback's `process`.
 template <class Processor>
 static Result<RenderResult> renderWith(const DspjitKernel &K, double Rate,

@@ -99,6 +99,13 @@ struct RenderResult {
   double realTimeFactor() const;
 };
 
+/// Checks that `Input` fits a kernel and returns how many frames a render
+/// would run, exactly as render() does before running anything (so that a
+/// caller can refuse before it creates the output file).
+Result<uint64_t> renderLength(const DspjitKernel &Kernel, double Rate,
+                              const RenderInput &Input,
+                              const RenderOptions &Options);
+
 /// Renders `Input` through `I`. Fails before running anything when the
 /// input does not fit the kernel, e.g.
 ///   "in.wav has 1 channel but echo.dsp expects 2 (io 2 -> 2)".

@@ -175,6 +175,10 @@ int run(const RenderOpts &O) {
       return fail("--format: " + F.error());
     Format = *F;
   }
+  // Everything that can refuse the render does so before the output file
+  // is created: a mistyped command must not destroy the previous render.
+  if (auto Length = renderLength(Info, Rate, Input, RO); !Length)
+    return fail(Length.error());
   auto Writer = AudioFileWriter::create(OutPath, Info.outputs, Rate, Format);
   if (!Writer)
     return fail(Writer.error());

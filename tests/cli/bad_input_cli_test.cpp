@@ -286,11 +286,10 @@ TEST_F(BadInputCli, WrongChannelCountsAreRefused) {
                 Six + " has 6 channels but " + Examples + "wire.dsp expects 2 (io 2 -> 2)");
 }
 
-// Disabled until tools/render.cpp checks the input against the kernel (as
-// render() does in planRender) before AudioFileWriter::create: today the
-// output file is created, or an existing one emptied, and then the render
-// is refused, so a mistyped command destroys the previous render.
-TEST_F(BadInputCli, DISABLED_ARefusedRenderLeavesAnExistingOutputAlone) {
+// tools/render.cpp checks the input against the kernel (renderLength)
+// before it creates the output file, so a mistyped command does not empty
+// the previous render.
+TEST_F(BadInputCli, ARefusedRenderLeavesAnExistingOutputAlone) {
   std::string Previous = writeWav("out.wav", 480);
   auto Before = readAudioFile(Previous);
   ASSERT_TRUE(Before) << Before.error();
