@@ -450,11 +450,8 @@ TEST_F(BadInputLive, ADiskThatFillsUpWhileRecordingStopsWithAValidFile) {
     ASSERT_EQ(Live->Samples[K], Ref->Samples[K]) << "sample " << K;
 }
 
-// Disabled until tools/run.cpp reports a failed recording once: today the
-// same "cannot write ..." is printed three times (as the reason the session
-// stopped, as the error of Host::stop, and again from the stop reason),
-// and nothing says how much of the recording was kept.
-TEST_F(BadInputLive, DISABLED_AFailedRecordingIsReportedOnceWithWhatItKept) {
+// A failed recording is reported once, with how much of it was kept.
+TEST_F(BadInputLive, AFailedRecordingIsReportedOnceWithWhatItKept) {
   ChildOptions O;
   O.FileSizeLimit = 1 << 20;
   O.TimeoutSeconds = 20;
@@ -500,6 +497,18 @@ TEST_F(BadInputLive, NonFiniteOutputIsSilencedAndCountedInTheStatistics) {
   // Every sample of every callback, recorded or not.
   EXPECT_GE(Count, 2 * Out->frames()) << Text;
   EXPECT_EQ(Count % 2, 0u) << Text;
+}
+
+TEST_F(BadInputLive, TheStatusLineCountsNonFiniteSamples) {
+  std::string Script = writeFile("nan.dsp", "io 0 -> 2;\nstate n = 0;\n"
+                                            "process { n += 1; out = n / (n - n); }\n");
+  ChildOptions O;
+  O.StderrIsATerminal = true; // the status line is drawn on terminals only
+  ChildResult C = runChild(Dspjit, {"run", Script, "--duration", "1.5"}, O);
+  ASSERT_EQ(C.Status, 0) << C.describe();
+  expectHas(C, "xruns ");     // a status line was drawn
+  expectHas(C, "NaN/inf ");   // with the count
+  expectHas(C, "(reset state?)");
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 #include "tests/support/ChildProcess.h"
 
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -24,6 +25,16 @@ ChildResult runChild(const std::string &Program,
   if (pipe(In) != 0 || pipe(Out) != 0 || pipe(Err) != 0) {
     C.Err = "pipe failed";
     return C;
+  }
+  if (Options.StderrIsATerminal) {
+    // The child's stderr is the terminal's slave side; we read the master.
+    close(Err[0]);
+    close(Err[1]);
+    winsize Size = {24, 120, 0, 0};
+    if (openpty(&Err[0], &Err[1], nullptr, nullptr, &Size) != 0) {
+      C.Err = "openpty failed";
+      return C;
+    }
   }
   auto Start = std::chrono::steady_clock::now();
   pid_t Pid = fork();
@@ -98,7 +109,8 @@ ChildResult runChild(const std::string &Program,
     pollfd P[2] = {{Out[0], POLLIN, 0}, {Err[0], POLLIN, 0}};
     poll(P, 2, 20);
     for (int I = 0; I < 2; ++I) {
-      if (P[I].fd < 0 || !(P[I].revents & (POLLIN | POLLHUP)))
+      // A terminal's master reads EIO (POLLERR) once the child is gone.
+      if (P[I].fd < 0 || !(P[I].revents & (POLLIN | POLLHUP | POLLERR)))
         continue;
       char Buffer[4096];
       ssize_t N = read(P[I].fd, Buffer, sizeof Buffer);

@@ -60,6 +60,9 @@ struct ChildOptions {
   /// When non-zero, the largest file the child may write (RLIMIT_FSIZE),
   /// with SIGXFSZ ignored: a write past it fails with EFBIG.
   uint64_t FileSizeLimit = 0;
+  /// Give the child a pseudo-terminal as its standard error, so that it
+  /// behaves as on a user's terminal (dspjit run's status line).
+  bool StderrIsATerminal = false;
 };
 
 /// Runs `Program` with `Args`, performs the actions in order and waits.
