@@ -708,6 +708,13 @@ Result<void> Host::stop() {
   return {};
 }
 
+uint64_t Host::recordedFrames() const {
+  if (!IO || !IO->Writer)
+    return 0;
+  std::lock_guard<std::mutex> Guard(IO->CloseLock);
+  return IO->Writer->framesWritten();
+}
+
 void Host::finalizeRecordingNow() {
   if (!IO || !IO->Writer)
     return;

@@ -169,6 +169,9 @@ public:
   /// Describes stopReason() for the user ("end of in.wav").
   std::string stopMessage() const;
 
+  /// Frames written to the --record file so far. Thread: control thread.
+  uint64_t recordedFrames() const;
+
   /// Closes the recording now with what it has, even while stop() waits
   /// elsewhere for something else; for a second Ctrl-C. Thread: any.
   void finalizeRecordingNow();

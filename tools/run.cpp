@@ -405,7 +405,12 @@ static int runSession(const RunOpts &O) {
   ShutdownDone.store(true);
   Watchdog.join();
 
-  printLine("dspjit run: " + Why);
+  const StopReason Reason = H.stopReason();
+  const bool Failed = Reason == StopReason::FatalXrun ||
+                      Reason == StopReason::StreamEnded ||
+                      Reason == StopReason::RecordFailed;
+  if (!Failed || Interrupts.load() > 0) // failures are reported below, once
+    printLine("dspjit run: " + Why);
   TimingSummary S = H.summary();
   if (O.Direct)
     std::cout << "direct: " << S.Callbacks << " callbacks, " << S.Frames
@@ -417,7 +422,7 @@ static int runSession(const RunOpts &O) {
     std::cout << Reloads->text() << "\n";
   std::cout.flush();
   int Status = 0;
-  if (!Stopped)
+  if (!Stopped && Reason != StopReason::RecordFailed) // that one is below
     Status = reportError(Stopped.error());
   if (!O.Record.empty() && Stopped)
     std::cerr << "dspjit run: recorded '" << O.Record << "'\n";
@@ -431,12 +436,18 @@ static int runSession(const RunOpts &O) {
     Status = reportError(std::to_string(CommandErrors) + " command" +
                   (CommandErrors == 1 ? "" : "s") + " on standard input or "
                   "OSC failed");
-  switch (H.stopReason()) {
+  switch (Reason) {
   case StopReason::FatalXrun:
   case StopReason::StreamEnded:
-  case StopReason::RecordFailed:
     Status = reportError(H.stopMessage());
     break;
+  case StopReason::RecordFailed: {
+    uint64_t Kept = H.recordedFrames();
+    Status = reportError(H.stopMessage() + "; '" + O.Record + "' keeps the first " +
+                         formatNumber(std::round(double(Kept) / Rate * 1000) / 1000) +
+                         " s (" + std::to_string(Kept) + " frames), a valid file");
+    break;
+  }
   default:
     break;
   }
