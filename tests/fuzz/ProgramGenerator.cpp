@@ -448,6 +448,9 @@ private:
         const Delay &D = Delays[C.pick(unsigned(Delays.size()))];
         return D.Name + (C.chance(50) ? ".tap(" : ".read(") + runtimeIndex() + ")";
       }
+      // `out` reads what the frame assigned so far (0 in `block`).
+      if (!InFunction && C.chance(50))
+        return Width == 1 ? "out" : "out[" + std::to_string(C.pick(Width)) + "]";
       return "tau";
     default: {
       std::vector<const Var *> V;
