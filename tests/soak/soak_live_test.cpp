@@ -16,6 +16,9 @@
 //     so the change is heard), saved in place or by rename in turn, with a
 //     private compile cache: every reload really compiles, -O0 then -O3.
 //
+// DSPJIT_SOAK_LOAD=0 leaves out the busy loop and the copy (not the
+// reloads): a baseline of the same machine, written to soak-<s>s-noload.json.
+//
 // It prints the figures of Table 3 of De Pra and Fontana (callbacks,
 // callbacks over the deadline, xruns by kind, processing time min, mean,
 // p50, p99, max), the reloads and their latencies, the load achieved and
@@ -305,10 +308,17 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
   const double Seconds = envNumber("DSPJIT_SOAK_SECONDS", 75);
   const double ReloadEvery = envNumber("DSPJIT_SOAK_RELOAD_EVERY", 3);
   const double CopyMb = envNumber("DSPJIT_SOAK_COPY_MB", 256);
+  // DSPJIT_SOAK_LOAD=0: no busy loop and no copy (the reloads remain), for
+  // a baseline of the same machine.
+  const char *LoadEnv = std::getenv("DSPJIT_SOAK_LOAD");
+  const bool Loaded = !LoadEnv || std::string(LoadEnv) != "0";
   const double WarmUp = std::max(15.0, 0.2 * Seconds);
-  // A leak of a few kB per reload or per second shows over a run; LLVM and
-  // malloc settle within the warm-up (measured: see the figures printed).
-  const long RssBoundKb = long(envNumber("DSPJIT_SOAK_RSS_BOUND_KB", 8192));
+  // After the warm-up VmRSS moved by 4 to 64 kB in the runs measured (75 s
+  // and 600 s, 24 and 199 reloads). 2 MiB is 30 times that, and less than
+  // ten leaked instances of Freeverb (198 kB each, `dspjit info`): a
+  // reload that leaked its old instance, or its compiled code, fails even
+  // the short run.
+  const long RssBoundKb = long(envNumber("DSPJIT_SOAK_RSS_BOUND_KB", 2048));
   const double P99Bound = 0.5;
   ASSERT_GE(Seconds, 20) << "DSPJIT_SOAK_SECONDS: at least 20";
 
@@ -351,7 +361,7 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
   std::ofstream(Script) << Text;
 
   // The copy's source: pseudo-random, so nothing below compresses it.
-  {
+  if (Loaded) {
     std::vector<uint32_t> Chunk(1 << 18);
     uint32_t X = 12345;
     std::ofstream Big(path("copy-from.bin"), std::ios::binary);
@@ -365,8 +375,10 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
 
   Load L;
   const int Cpu = otherCpu();
-  L.startBusyLoop(Cpu);
-  L.startCopy(path("copy-from.bin"), path("copy-to.bin"));
+  if (Loaded) {
+    L.startBusyLoop(Cpu);
+    L.startCopy(path("copy-from.bin"), path("copy-to.bin"));
+  }
 
   // The actions: find the child, sample its VmRSS every second until it
   // ends (on a loaded machine the dummy driver may run slower than real
@@ -491,11 +503,15 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
   T << "[ soak ] examples/freeverb.dsp live for " << Seconds
     << " s on a private JACK dummy server, 64 frames at 48 kHz (deadline "
     << fmt("%.1f", J("", "deadline_us")) << " us), under load:\n"
-    << "  load: busy loop "
-    << (Cpu >= 0 ? "pinned to CPU " + std::to_string(Cpu) : std::string("unpinned"))
-    << fmt(", %.1f s of CPU", L.BusyCpu) << "; file copy of " << CopyMb << " MiB x "
-    << L.Copies << fmt(" (%.2f GiB", double(L.Bytes) / (1 << 30))
-    << fmt(", %.0f MB/s)", double(L.Bytes) / 1e6 / std::max(1.0, C.Seconds))
+    << "  load: "
+    << (!Loaded ? std::string("none (DSPJIT_SOAK_LOAD=0)")
+                : "busy loop " +
+                      (Cpu >= 0 ? "pinned to CPU " + std::to_string(Cpu)
+                                : std::string("unpinned")) +
+                      fmt(", %.1f s of CPU", L.BusyCpu) + "; file copy of " +
+                      fmt("%.0f", CopyMb) + " MiB x " + std::to_string(L.Copies) +
+                      fmt(" (%.2f GiB", double(L.Bytes) / (1 << 30)) +
+                      fmt(", %.0f MB/s)", double(L.Bytes) / 1e6 / std::max(1.0, C.Seconds)))
     << "; a save every " << ReloadEvery << " s; load average now "
     << [] {
          std::ifstream A("/proc/loadavg");
@@ -538,7 +554,8 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
     << fmt(" kB at the end (%.0f s): ", RssEndAt) << (RssEnd - RssWarm)
     << " kB since the warm-up\n";
   const std::string OutJson =
-      std::string(DSPJIT_SOAK_OUT_DIR) + "/soak-" + fmt("%.0f", Seconds) + "s.json";
+      std::string(DSPJIT_SOAK_OUT_DIR) + "/soak-" + fmt("%.0f", Seconds) + "s" +
+                             (Loaded ? "" : "-noload") + ".json";
   T << "  figures: " << OutJson << "\n";
   std::cout << T.str() << "dspjit's summary:\n" << C.Out << std::flush;
   {
@@ -548,7 +565,7 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
     std::ofstream F(OutJson);
     F << "{\n  \"script\": \"examples/freeverb.dsp\",\n  \"seconds\": " << Seconds
       << ",\n  \"wall_seconds\": " << C.Seconds << ",\n  \"exit_status\": " << C.Status
-      << ",\n  \"load\": {\"busy_cpu\": " << Cpu << ", \"busy_cpu_seconds\": " << L.BusyCpu
+      << ",\n  \"load\": {\"loaded\": " << (Loaded ? "true" : "false") << ", \"busy_cpu\": " << Cpu << ", \"busy_cpu_seconds\": " << L.BusyCpu
       << ", \"copy_mib\": " << CopyMb << ", \"copies\": " << L.Copies
       << ", \"copied_bytes\": " << L.Bytes << ", \"reload_every_s\": " << ReloadEvery
       << "},\n  \"dspjit_stats\": "
@@ -569,9 +586,11 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
   // What can honestly be asserted.
   ASSERT_EQ(C.Status, 0) << C.describe();
   ASSERT_FALSE(Json.empty()) << "no " << StatsJson;
-  EXPECT_TRUE(CopyRan) << "the file copy stopped: the load was not what it says";
-  EXPECT_GT(L.Copies, 0u);
-  EXPECT_GT(L.BusyCpu, 0.5 * Seconds) << "the busy loop did not spin";
+  if (Loaded) { // the load was what the figures say
+    EXPECT_TRUE(CopyRan) << "the file copy stopped";
+    EXPECT_GT(L.Copies, 0u);
+    EXPECT_GT(L.BusyCpu, 0.1 * C.Seconds) << "the busy loop hardly ran";
+  }
   // Every save went live, compiled for real, and nothing failed.
   EXPECT_GT(Saves, 0);
   EXPECT_EQ(Reloads, Saves) << C.describe();
@@ -585,7 +604,12 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
   EXPECT_EQ(RecNonfinite, 0u);
   // The stream ran to the end of --duration (dspjit stops by the wall clock
   // if the server runs slower than half real time), a block or a few over.
-  EXPECT_GE(J("", "frames"), Seconds * Rate) << C.describe();
+  EXPECT_GE(J("", "frames"), Seconds * Rate)
+      << fmt("the server ran at %.2f x real time", J("", "frames") / Rate / C.Seconds)
+      << (C.Err.find("stalled") != std::string::npos
+              ? ", under half: dspjit stopped by its wall-clock guard\n"
+              : "\n")
+      << C.describe();
   EXPECT_LT(J("", "frames"), (Seconds + 1) * Rate);
   EXPECT_EQ(double(RecFrames), J("", "frames") - J("", "record_dropped_frames"));
   EXPECT_GT(RecRms, 1e-3);
