@@ -93,8 +93,13 @@ void OscServer::handle(const char *Data, size_t Size, const void *From,
   int Result = 0;
   lo_message M = lo_message_deserialise(const_cast<char *>(Data), Size, &Result);
   if (!M) {
-    Bad("ignoring a packet that is not an OSC message (bundles are not "
-        "supported)");
+    if (Size >= 8 && std::memcmp(Data, "#bundle", 8) == 0)
+      Bad("ignoring an OSC bundle: bundles are not supported; send each "
+          "message in a packet of its own");
+    else
+      Bad("ignoring a packet of " + std::to_string(Size) +
+          " bytes that is not an OSC message (a path such as /param/NAME, a "
+          "type tag such as ,f and the arguments it announces)");
     return;
   }
   std::string Path = lo_get_path(const_cast<char *>(Data), ssize_t(Size));

@@ -360,7 +360,13 @@ TEST_F(BadInputLive, OscValuesAndPacketsThatAreWrongNeverReachTheAudio) {
   expectHas(C, "error: OSC: unknown parameter 'nosuch'");
   expectHas(C, "error: OSC: unknown address '/frobnicate'");
   expectHas(C, "error: OSC: unknown meter 'nosuch'");
-  expectHas(C, "error: OSC: ignoring a packet that is not an OSC message");
+  expectHas(C, "error: OSC: ignoring a packet of 16 bytes that is not an OSC "
+               "message (a path such as /param/NAME, a type tag such as ,f and "
+               "the arguments it announces)");
+  expectHas(C, "error: OSC: ignoring an OSC bundle: bundles are not supported; "
+               "send each message in a packet of its own");
+  expectHas(C, "error: OSC: ignoring a packet of 18 bytes");     // garbage
+  expectHas(C, "error: OSC: ignoring a packet of 60000 bytes");
   expectHas(C, std::to_string(Bad.size()) +
                    " commands on standard input or OSC failed");
   expectHas(C, "end of '" + In + "'");
