@@ -502,7 +502,7 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
   std::ostringstream T;
   T << "[ soak ] examples/freeverb.dsp live for " << Seconds
     << " s on a private JACK dummy server, 64 frames at 48 kHz (deadline "
-    << fmt("%.1f", J("", "deadline_us")) << " us), under load:\n"
+    << fmt("%.1f", J("", "deadline_us")) << " us)" << (Loaded ? ", under load" : ", without load") << ":\n"
     << "  load: "
     << (!Loaded ? std::string("none (DSPJIT_SOAK_LOAD=0)")
                 : "busy loop " +
