@@ -383,8 +383,9 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
   // The actions: find the child, sample its VmRSS every second until it
   // ends (on a loaded machine the dummy driver may run slower than real
   // time, so the run can outlast Seconds), save the script every
-  // ReloadEvery seconds (leaving 3 s at the end for the last to go live and
-  // be optimized). Times are wall-clock seconds since dspjit started.
+  // ReloadEvery seconds until the last 3 s of audio (for the last save to go
+  // live and be optimized). Times are wall-clock seconds since dspjit
+  // started.
   pid_t Pid = 0;
   auto T0 = std::chrono::steady_clock::now();
   auto Now = [&] {
@@ -406,8 +407,19 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
                          if (long K = vmRssKb(Pid))
                            Rss.push_back({Now(), K});
                      }});
-  for (int I = 0; ReloadEvery * (I + 1) <= Seconds - 3; ++I)
-    Timed.push_back({ReloadEvery * (I + 1) + 0.5, [&, I] {
+  // Saves go on while the recording (float, 2 channels: 8 bytes a frame)
+  // holds less than Seconds - 3 of audio, however slowly the server runs.
+  const std::string Out = path("out.wav"), StatsJson = path("stats.json");
+  auto AudioSoFar = [&] {
+    std::error_code E;
+    uintmax_t Bytes = fs::file_size(Out, E);
+    return E ? 0.0 : double(Bytes) / 8 / Rate;
+  };
+  for (int K = 1; ReloadEvery * K < Timeout; ++K)
+    Timed.push_back({ReloadEvery * K + 0.5, [&] {
+                       if (AudioSoFar() > Seconds - 3)
+                         return;
+                       const int I = Saves;
                        std::string V = version(I);
                        if (I % 2) { // as editors do: a temporary renamed over it
                          std::ofstream(Script + ".tmp~") << V;
@@ -422,7 +434,6 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
   for (auto &[T, F] : Timed)
     Actions.push_back({T, "", 0, F});
 
-  const std::string Out = path("out.wav"), StatsJson = path("stats.json");
   ChildOptions O;
   O.Actions = std::move(Actions);
   O.TimeoutSeconds = Timeout;
