@@ -352,6 +352,7 @@ static int runSession(const RunOpts &O) {
 
   using Clock = std::chrono::steady_clock;
   auto T0 = Clock::now(), LastStatus = T0;
+  std::optional<uint64_t> StalledAt; // frames done when the guard fired
   for (;;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     if (Interrupts.load() > 0)
@@ -364,8 +365,7 @@ static int runSession(const RunOpts &O) {
     if (DurationFrames &&
         std::chrono::duration<double>(Clock::now() - T0).count() >
             2.0 * double(*DurationFrames) / Rate + 5) {
-      printLine("dspjit run: warning: the stream stalled; stopping by the "
-                "wall clock");
+      StalledAt = H.summary().Frames;
       break;
     }
     if (Terminal && Clock::now() - LastStatus > std::chrono::milliseconds(250)) {
@@ -378,17 +378,36 @@ static int runSession(const RunOpts &O) {
                         : H.stopMessage();
   if (Interrupts.load() > 0)
     Why = "interrupted";
+  else if (StalledAt)
+    Why = "the stream stalled: after " +
+          formatNumber(2.0 * double(*DurationFrames) / Rate + 5) +
+          " s of wall-clock time only " + std::to_string(*StalledAt) + " of " +
+          std::to_string(*DurationFrames) + " frames were processed (is the "
+          "audio server running in real time?)";
 
   // Shutdown. A second Ctrl-C from here on finalizes the recording at once
   // and exits.
   std::atomic<bool> ShutdownDone{false};
   int BaseInterrupts = Interrupts.load();
+  // An audio server that no longer answers (frozen, or gone mid-call)
+  // can block stopping the stream forever: after 5 s the watchdog closes
+  // the recording and exits.
+  const auto ShutdownStart = Clock::now();
   std::thread Watchdog([&] {
     while (!ShutdownDone.load()) {
       if (Interrupts.load() > BaseInterrupts && BaseInterrupts > 0) {
         H.finalizeRecordingNow();
         printLine("dspjit run: second Ctrl-C: recording closed, exiting now");
         std::_Exit(130);
+      }
+      if (Clock::now() - ShutdownStart > std::chrono::seconds(5)) {
+        H.finalizeRecordingNow();
+        printLine("dspjit run: error: " + Why + "; stopping the stream did not "
+                  "finish within 5 s (the audio server does not answer)" +
+                  (O.Record.empty() ? std::string()
+                                    : "; '" + O.Record + "' is closed and valid") +
+                  "; exiting");
+        std::_Exit(1);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -408,7 +427,8 @@ static int runSession(const RunOpts &O) {
   const StopReason Reason = H.stopReason();
   const bool Failed = Reason == StopReason::FatalXrun ||
                       Reason == StopReason::StreamEnded ||
-                      Reason == StopReason::RecordFailed;
+                      Reason == StopReason::RecordFailed ||
+                      (StalledAt && !Interrupts.load());
   if (!Failed || Interrupts.load() > 0) // failures are reported below, once
     printLine("dspjit run: " + Why);
   TimingSummary S = H.summary();
@@ -436,6 +456,8 @@ static int runSession(const RunOpts &O) {
     Status = reportError(std::to_string(CommandErrors) + " command" +
                   (CommandErrors == 1 ? "" : "s") + " on standard input or "
                   "OSC failed");
+  if (StalledAt && !Interrupts.load())
+    Status = reportError(Why);
   switch (Reason) {
   case StopReason::FatalXrun:
   case StopReason::StreamEnded:

@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -518,3 +519,34 @@ TEST_F(BadInputLive, TheStatusLineCountsNonFiniteSamples) {
 }
 
 } // namespace
+
+//===-- An audio server that stops -----------------------------------------===//
+
+TEST_F(BadInputLive, AStalledServerEndsTheSessionWithAnErrorAndAValidRecording) {
+  // Freeze jackd (SIGSTOP) half a second in: no more callbacks. After twice
+  // the duration plus 5 s of wall-clock time, run gives up, says why, and
+  // exits non-zero; the recording of what was processed stays valid.
+  pid_t Jackd = 0;
+  for (const auto &E : fs::directory_iterator("/proc")) {
+    std::ifstream Cmd(E.path() / "cmdline", std::ios::binary);
+    std::string Args((std::istreambuf_iterator<char>(Cmd)), {});
+    if (Args.find("jackd") != std::string::npos &&
+        Args.find(std::string("\0-n\0", 4) + Server->name() + '\0') != std::string::npos)
+      Jackd = pid_t(std::atol(E.path().filename().c_str()));
+  }
+  ASSERT_GT(Jackd, 0) << "jackd of " << Server->name() << " not found";
+  ChildOptions O;
+  O.Actions = {{0.5, "", 0, [&] { kill(Jackd, SIGSTOP); }, Running}};
+  O.TimeoutSeconds = 30;
+  ChildResult C = runChild(Dspjit, {"run", Examples + "additive.dsp", "--duration", "1",
+                                    "--record", path("out.wav"), "--no-status"},
+                           O);
+  kill(Jackd, SIGCONT);
+  expectFailed(C);
+  expectHas(C, "the stream stalled");
+  expectHas(C, "is the audio server running in real time?");
+  auto Out = readAudioFile(path("out.wav"));
+  ASSERT_TRUE(Out) << Out.error();
+  EXPECT_GT(Out->frames(), 0u);
+  EXPECT_LT(Out->frames(), uint64_t(Rate));
+}
