@@ -159,7 +159,18 @@ private:
     OutVar = P.Outputs ? createAlloca(vecTy(P.Outputs), "out") : nullptr;
     NonFinite = createAlloca(I64, "nonfinite");
     B.CreateStore(B.getInt64(0), NonFinite);
-    HasInput = P.Inputs ? B.CreateICmpNE(InPtr, ConstantPointerNull::get(cast<PointerType>(PtrTy))) : nullptr;
+    if (P.Inputs) {
+      // Without input (a null pointer) every frame reads the same frame of
+      // zeros: no branch in the frame loop, and no copy of the loop for
+      // the optimizer to unswitch it into (which doubled code generation).
+      Type *InTy = FixedVectorOrScalar(F32, P.Inputs);
+      AllocaInst *Zeros = createAlloca(InTy, "in.zeros");
+      B.CreateStore(Constant::getNullValue(InTy), Zeros);
+      Value *HasInput =
+          B.CreateICmpNE(InPtr, ConstantPointerNull::get(cast<PointerType>(PtrTy)));
+      InBase = B.CreateSelect(HasInput, InPtr, Zeros, "in.base");
+      InStride = B.CreateSelect(HasInput, B.getInt64(P.Inputs), B.getInt64(0), "in.stride");
+    }
 
     // `out` reads 0 in `block`, as at the start of every frame; left
     // unset, a read of it there was undefined (and -O3 made it NaN).
@@ -310,19 +321,8 @@ private:
       return;
     }
     Type *InTy = FixedVectorOrScalar(F32, P.Inputs);
-    BasicBlock *Load = BasicBlock::Create(Ctx, "in.load", B.GetInsertBlock()->getParent());
-    BasicBlock *Join = BasicBlock::Create(Ctx, "in.join", B.GetInsertBlock()->getParent());
-    BasicBlock *From = B.GetInsertBlock();
-    B.CreateCondBr(HasInput, Load, Join);
-    B.SetInsertPoint(Load);
-    Value *Ptr = B.CreateInBoundsGEP(F32, InPtr, B.CreateMul(Frame, B.getInt64(P.Inputs)));
-    Value *Loaded = convert(B.CreateAlignedLoad(InTy, Ptr, Align(4), "in"), vecTy(P.Inputs));
-    B.CreateBr(Join);
-    B.SetInsertPoint(Join);
-    PHINode *Phi = B.CreatePHI(vecTy(P.Inputs), 2, "in");
-    Phi->addIncoming(Loaded, Load);
-    Phi->addIncoming(Constant::getNullValue(vecTy(P.Inputs)), From);
-    InputVec = Phi;
+    Value *Ptr = B.CreateInBoundsGEP(F32, InBase, B.CreateMul(Frame, InStride));
+    InputVec = convert(B.CreateAlignedLoad(InTy, Ptr, Align(4), "in"), vecTy(P.Inputs));
   }
 
   /// Stores the frame's output; NaN and infinity become silence, counted.
@@ -856,7 +856,7 @@ private:
   Type *FT, *F32, *I32, *I64, *PtrTy;
   uint64_t ElemSize;
   Value *InPtr = nullptr, *OutPtr = nullptr, *Inst = nullptr, *FramesF = nullptr;
-  Value *InputVec = nullptr, *HasInput = nullptr;
+  Value *InputVec = nullptr, *InBase = nullptr, *InStride = nullptr;
   AllocaInst *OutVar = nullptr, *NonFinite = nullptr;
   std::vector<AllocaInst *> LocalSlots, SlotVars;
   std::vector<Value *> ParamTargets;

@@ -3,19 +3,52 @@
 
 #include "llvm/Analysis/CGSCCPassManager.h"
 #include "llvm/Analysis/LoopAnalysisManager.h"
+#include "llvm/Analysis/TargetTransformInfo.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/PassManager.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
-#include "llvm/TargetParser/Host.h"
-#include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Transforms/InstCombine/InstCombine.h"
+#include "llvm/Transforms/Scalar/ADCE.h"
+#include "llvm/Transforms/Scalar/BDCE.h"
+#include "llvm/Transforms/Scalar/CorrelatedValuePropagation.h"
+#include "llvm/Transforms/Scalar/DeadStoreElimination.h"
+#include "llvm/Transforms/Scalar/DivRemPairs.h"
+#include "llvm/Transforms/Scalar/EarlyCSE.h"
+#include "llvm/Transforms/Scalar/Float2Int.h"
+#include "llvm/Transforms/Scalar/GVN.h"
+#include "llvm/Transforms/Scalar/IndVarSimplify.h"
+#include "llvm/Transforms/Scalar/InferAlignment.h"
+#include "llvm/Transforms/Scalar/InstSimplifyPass.h"
+#include "llvm/Transforms/Scalar/JumpThreading.h"
+#include "llvm/Transforms/Scalar/LICM.h"
+#include "llvm/Transforms/Scalar/LoopDeletion.h"
+#include "llvm/Transforms/Scalar/LoopIdiomRecognize.h"
+#include "llvm/Transforms/Scalar/LoopInstSimplify.h"
+#include "llvm/Transforms/Scalar/LoopLoadElimination.h"
+#include "llvm/Transforms/Scalar/LoopPassManager.h"
+#include "llvm/Transforms/Scalar/LoopRotation.h"
+#include "llvm/Transforms/Scalar/LoopSimplifyCFG.h"
+#include "llvm/Transforms/Scalar/LoopUnrollPass.h"
+#include "llvm/Transforms/Scalar/MemCpyOptimizer.h"
+#include "llvm/Transforms/Scalar/Reassociate.h"
+#include "llvm/Transforms/Scalar/SCCP.h"
+#include "llvm/Transforms/Scalar/SROA.h"
+#include "llvm/Transforms/Scalar/SimpleLoopUnswitch.h"
+#include "llvm/Transforms/Scalar/SimplifyCFG.h"
+#include "llvm/Transforms/Vectorize/LoopVectorize.h"
+#include "llvm/Transforms/Vectorize/SLPVectorizer.h"
+#include "llvm/Transforms/Vectorize/VectorCombine.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 using namespace llvm;
@@ -85,16 +118,120 @@ std::unique_ptr<TargetMachine> createHostTargetMachine(unsigned OptLevel,
   return std::move(*TM);
 }
 
-void optimizeModule(Module &M, TargetMachine &TM, unsigned OptLevel) {
-  M.setDataLayout(TM.createDataLayout());
-  M.setTargetTriple(TM.getTargetTriple().str());
-  for (Function &F : M) {
-    if (F.isDeclaration())
-      continue;
-    F.addFnAttr("target-cpu", TM.getTargetCPU());
-    F.addFnAttr("target-features", TM.getTargetFeatureString());
+namespace {
+
+/// The TargetMachine of the compile running on this thread. The cached
+/// pipeline's TargetIRAnalysis asks it for the target's costs, so that the
+/// pipeline does not hold on to a TargetMachine (emit creates its own).
+thread_local TargetMachine *CurrentTM = nullptr;
+
+LICMPass licm(bool AllowSpeculation) {
+  PipelineTuningOptions PTO;
+  return LICMPass(PTO.LicmMssaOptCap, PTO.LicmMssaNoAccForPromotionCap, AllowSpeculation);
+}
+
+/// The function pipeline for O2 and O3. The checker has inlined every call
+/// and unrolled every `unroll`, so a kernel is one function with a frame
+/// loop (and `dspjit_init`): no inliner, no interprocedural passes. These
+/// are the passes of LLVM's O3 pipeline, in its order, that change the
+/// machine code of any example (each of the others was removed and the
+/// assembly of all examples compared: identical); GVN runs without memory
+/// dependence analysis, which cost most of its time and found nothing
+/// (state lives in registers during the frame loop).
+FunctionPassManager buildDspPipeline() {
+  FunctionPassManager FPM;
+  // Locals, state and smoothed parameters live in allocas: into SSA.
+  FPM.addPass(SimplifyCFGPass(SimplifyCFGOptions()));
+  FPM.addPass(SROAPass(SROAOptions::ModifyCFG));
+  FPM.addPass(EarlyCSEPass(/*UseMemorySSA=*/true));
+  FPM.addPass(InstCombinePass());
+  FPM.addPass(ReassociatePass());
+  {
+    // Block-invariant work leaves the frame loop; loop-invariant
+    // conditions are unswitched out of it.
+    LoopPassManager LPM;
+    LPM.addPass(LoopSimplifyCFGPass());
+    LPM.addPass(LoopRotatePass(/*EnableHeaderDuplication=*/true, /*PrepareForLTO=*/false));
+    LPM.addPass(licm(/*AllowSpeculation=*/true));
+    LPM.addPass(SimpleLoopUnswitchPass(/*NonTrivial=*/true));
+    FPM.addPass(createFunctionToLoopPassAdaptor(std::move(LPM), /*UseMemorySSA=*/true,
+                                                /*UseBlockFrequencyInfo=*/true));
+  }
+  FPM.addPass(InstCombinePass());
+  {
+    // `for` loops with constant counts are unrolled completely.
+    LoopPassManager LPM;
+    LPM.addPass(LoopIdiomRecognizePass());
+    LPM.addPass(IndVarSimplifyPass());
+    LPM.addPass(LoopFullUnrollPass(/*OptLevel=*/3));
+    FPM.addPass(createFunctionToLoopPassAdaptor(std::move(LPM), /*UseMemorySSA=*/false,
+                                                /*UseBlockFrequencyInfo=*/false));
+  }
+  FPM.addPass(GVNPass(GVNOptions().setMemDep(false)));
+  FPM.addPass(createFunctionToLoopPassAdaptor(licm(/*AllowSpeculation=*/true),
+                                              /*UseMemorySSA=*/true,
+                                              /*UseBlockFrequencyInfo=*/false));
+  FPM.addPass(createFunctionToLoopPassAdaptor(
+      LoopRotatePass(/*EnableHeaderDuplication=*/true, /*PrepareForLTO=*/false),
+      /*UseMemorySSA=*/false, /*UseBlockFrequencyInfo=*/false));
+  FPM.addPass(InstCombinePass());
+  FPM.addPass(SimplifyCFGPass(SimplifyCFGOptions()
+                                  .forwardSwitchCondToPhi(true)
+                                  .convertSwitchRangeToICmp(true)
+                                  .convertSwitchToLookupTable(true)
+                                  .needCanonicalLoops(false)
+                                  .hoistCommonInsts(true)
+                                  .sinkCommonInsts(true)));
+  // Vectors across unrolled copies and channels.
+  FPM.addPass(SLPVectorizerPass());
+  FPM.addPass(LoopUnrollPass(LoopUnrollOptions(/*OptLevel=*/3)));
+  FPM.addPass(InstCombinePass());
+  return FPM;
+}
+
+/// What a thread keeps between compiles: analysis managers with every
+/// analysis registered, and the pipeline, both built once. Building them
+/// cost more than running them on a small kernel. (LLVM's default module
+/// pipeline cannot be kept: its inliner moves its inner pipeline out on
+/// its first run. Function passes keep no state between functions.)
+struct CachedPipeline {
+  LoopAnalysisManager LAM;
+  FunctionAnalysisManager FAM;
+  CGSCCAnalysisManager CGAM;
+  ModuleAnalysisManager MAM;
+  FunctionPassManager FPM;
+
+  CachedPipeline() {
+    // Registered first, so PassBuilder's own registration (which would
+    // capture a TargetMachine) is skipped.
+    FAM.registerPass([] {
+      return TargetIRAnalysis(
+          [](const Function &F) { return CurrentTM->getTargetTransformInfo(F); });
+    });
+    PassBuilder PB;
+    PB.registerModuleAnalyses(MAM);
+    PB.registerCGSCCAnalyses(CGAM);
+    PB.registerFunctionAnalyses(FAM);
+    PB.registerLoopAnalyses(LAM);
+    PB.crossRegisterProxies(LAM, FAM, CGAM, MAM);
+    FPM = buildDspPipeline();
   }
 
+  void run(Module &M) {
+    for (Function &F : M)
+      if (!F.isDeclaration())
+        FPM.run(F, FAM);
+    // The module dies after code generation: forget everything about it.
+    LAM.clear();
+    FAM.clear();
+    CGAM.clear();
+    MAM.clear();
+  }
+};
+
+/// LLVM's default pipeline, built afresh (O1, and DSPJIT_PIPELINE=llvm
+/// for comparing against ours).
+void runDefaultPipeline(Module &M, TargetMachine &TM, unsigned OptLevel) {
   LoopAnalysisManager LAM;
   FunctionAnalysisManager FAM;
   CGSCCAnalysisManager CGAM;
@@ -116,6 +253,37 @@ void optimizeModule(Module &M, TargetMachine &TM, unsigned OptLevel) {
   ModulePassManager MPM = OptLevel == 0 ? PB.buildO0DefaultPipeline(Level)
                                         : PB.buildPerModuleDefaultPipeline(Level);
   MPM.run(M, MAM);
+}
+
+bool useLlvmPipeline() {
+  static const bool Llvm = [] {
+    const char *P = std::getenv("DSPJIT_PIPELINE");
+    return P && std::strcmp(P, "llvm") == 0;
+  }();
+  return Llvm;
+}
+
+} // namespace
+
+void optimizeModule(Module &M, TargetMachine &TM, unsigned OptLevel) {
+  M.setDataLayout(TM.createDataLayout());
+  M.setTargetTriple(TM.getTargetTriple().str());
+  for (Function &F : M) {
+    if (F.isDeclaration())
+      continue;
+    F.addFnAttr("target-cpu", TM.getTargetCPU());
+    F.addFnAttr("target-features", TM.getTargetFeatureString());
+  }
+  if (OptLevel < 2 || useLlvmPipeline()) {
+    runDefaultPipeline(M, TM, OptLevel);
+    return;
+  }
+  thread_local std::unique_ptr<CachedPipeline> Cached;
+  if (!Cached)
+    Cached = std::make_unique<CachedPipeline>();
+  CurrentTM = &TM;
+  Cached->run(M);
+  CurrentTM = nullptr;
 }
 
 } // namespace dspjit
