@@ -511,6 +511,13 @@ Result<std::unique_ptr<Host>> Host::open(const DspjitKernel &Kernel,
     // Sound by runtime/PortAudio.cpp's static_asserts on the signatures.
     Callback = reinterpret_cast<PaStreamCallback *>(Kernel.process);
     UserData = H->Swap->newest()->I.data();
+    if (RealtimeChecked) {
+      // RealtimeSanitizer builds only: a marked frame around the kernel,
+      // so that RTSan checks --direct streams too (runtime/Realtime.h).
+      H->DirectFrame = {Kernel.process, UserData};
+      Callback = reinterpret_cast<PaStreamCallback *>(&RealtimeFrame::callback);
+      UserData = &H->DirectFrame;
+    }
   }
   PaError Error = Pa_OpenStream(
       &H->Stream, InP, OutP, Rate,

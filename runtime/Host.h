@@ -261,6 +261,7 @@ private:
   std::vector<float> InScratch, OutScratch;
   std::unique_ptr<Files> IO;
   CallbackStats Stats;
+  RealtimeFrame DirectFrame; ///< --direct in RealtimeSanitizer builds
 
   std::atomic<bool> Requested{false};
   std::atomic<bool> PlayFinished{false};
