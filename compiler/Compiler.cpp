@@ -17,6 +17,7 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -67,10 +68,14 @@ bool readSource(const std::string &Path, std::string &Text, DiagnosticEngine &Di
     return Report(std::filesystem::exists(Path, EC) ? std::strerror(errno)
                                                     : "no such file");
   // One byte past the limit and no more: a device or a pipe that never
-  // ends (/dev/zero, /dev/urandom) must not fill the memory.
-  Text.assign(MaxSourceBytes + 1, '\0');
-  In.read(Text.data(), std::streamsize(Text.size()));
-  Text.resize(size_t(In.gcount()));
+  // ends (/dev/zero, /dev/urandom) must not fill the memory. In chunks, so
+  // that a small script costs what it holds, not the limit.
+  Text.clear();
+  char Chunk[16384];
+  while (Text.size() <= MaxSourceBytes && In) {
+    In.read(Chunk, std::streamsize(std::min(sizeof Chunk, MaxSourceBytes + 1 - Text.size())));
+    Text.append(Chunk, size_t(In.gcount()));
+  }
   if (In.bad())
     return Report(std::strerror(errno));
   if (Text.size() > MaxSourceBytes) {
