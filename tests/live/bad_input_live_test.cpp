@@ -330,7 +330,7 @@ TEST_F(BadInputLive, OscValuesAndPacketsThatAreWrongNeverReachTheAudio) {
       oscString("param") + oscString(",f") + oscFloat(1),
       oscString("#bundle") + std::string(8, '\0'),
       std::string("/param/gain"),
-      std::string("\x00\x01\x02\xff\xfe garbage \x80\x81", 18),
+      std::string("\x00\x01\x02\xff\xfe garbage \x80\x81", 16),
       std::string(60000, '\xAB'),
   };
   ChildOptions O;
@@ -366,7 +366,7 @@ TEST_F(BadInputLive, OscValuesAndPacketsThatAreWrongNeverReachTheAudio) {
                "the arguments it announces)");
   expectHas(C, "error: OSC: ignoring an OSC bundle: bundles are not supported; "
                "send each message in a packet of its own");
-  expectHas(C, "error: OSC: ignoring a packet of 18 bytes");     // garbage
+  expectHas(C, "error: OSC: ignoring a packet of 16 bytes");     // garbage
   expectHas(C, "error: OSC: ignoring a packet of 60000 bytes");
   expectHas(C, std::to_string(Bad.size()) +
                    " commands on standard input or OSC failed");

@@ -15,6 +15,7 @@
 #include "runtime/AudioFile.h"
 #include "tests/support/ChildProcess.h"
 #include "tests/support/JackServer.h"
+#include "tests/support/Sanitizers.h"
 
 #include <gtest/gtest.h>
 
@@ -278,11 +279,13 @@ TEST_F(LiveReloadTest, TwoHundredReloadsInTwentySeconds) {
   EXPECT_LE(Reloads, 200) << C.describe();
   EXPECT_EQ(C.Out.find("failed"), std::string::npos) << C.Out;
   EXPECT_EQ(count(C.Err, "live in"), size_t(Reloads)) << C.Err;
-  // Memory: what the first 20 reloads settled at, give or take 4 MiB.
+  // Memory: what the first 20 reloads settled at, give or take 4 MiB
+  // (recorded only under ASan, whose quarantine grows VmRSS without a leak).
   EXPECT_GT(RssAfterWarmUp, 0);
-  EXPECT_LT(RssAtEnd - RssAfterWarmUp, 4096) << "VmRSS after 20 reloads "
-                                             << RssAfterWarmUp << " kB, at the end "
-                                             << RssAtEnd << " kB";
+  if (!UnderAsan)
+    EXPECT_LT(RssAtEnd - RssAfterWarmUp, 4096) << "VmRSS after 20 reloads "
+                                               << RssAfterWarmUp << " kB, at the end "
+                                               << RssAtEnd << " kB";
   std::cout << "[ reloads ] " << Reloads << "; VmRSS " << RssAfterWarmUp
             << " kB after 20, " << RssAtEnd << " kB after 200; "
             << C.Out.substr(C.Out.find("reloads:")) << std::flush;

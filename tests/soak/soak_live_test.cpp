@@ -39,6 +39,7 @@
 #include "runtime/AudioFile.h"
 #include "tests/support/ChildProcess.h"
 #include "tests/support/JackServer.h"
+#include "tests/support/Sanitizers.h"
 
 #include <gtest/gtest.h>
 
@@ -74,21 +75,6 @@ constexpr unsigned Period = 64;
 const std::string Dspjit = DSPJIT_BINARY;
 const std::string SourceDir = DSPJIT_SOURCE_DIR;
 const std::string Running = "Ctrl-C or 'quit' stops";
-
-// Under AddressSanitizer freed memory waits in a quarantine (256 MiB by
-// default) before it is reused, so VmRSS grows without a leak: there the
-// figure is recorded, not asserted (LeakSanitizer checks the child at exit).
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool UnderAsan = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool UnderAsan = true;
-#else
-constexpr bool UnderAsan = false;
-#endif
-#else
-constexpr bool UnderAsan = false;
-#endif
 
 double envNumber(const char *Name, double Default) {
   const char *V = std::getenv(Name);
