@@ -17,6 +17,7 @@
 #include "runtime/AudioFile.h"
 #include "tests/support/ChildProcess.h"
 #include "tests/support/JackServer.h"
+#include "tests/support/Noise.h"
 
 #include <gtest/gtest.h>
 
@@ -45,17 +46,6 @@ const std::string Dspjit = DSPJIT_BINARY;
 const std::string Examples = DSPJIT_SOURCE_DIR "/examples/";
 /// What `dspjit run` prints just before it starts the stream.
 const std::string Running = "Ctrl-C or 'quit' stops";
-
-/// Noise in [-0.5, 0.5), different on each channel, exact in float.
-std::vector<float> noise(uint64_t Frames, unsigned Channels, uint32_t Seed) {
-  std::vector<float> S(Frames * Channels);
-  uint32_t X = Seed;
-  for (float &V : S) {
-    X = X * 1664525u + 1013904223u;
-    V = float(int(X >> 16) - 32768) / 65536.0f;
-  }
-  return S;
-}
 
 class BadInputLive : public ::testing::Test {
 protected:

@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/AudioFile.h"
 #include "tests/support/JackServer.h"
+#include "tests/support/Noise.h"
 
 #include <gtest/gtest.h>
 
@@ -168,17 +169,6 @@ Child runDspjit(const std::vector<std::string> &Args,
 std::string describe(const Child &C) {
   return "exit " + std::to_string(C.Status) + "\nstdout:\n" + C.Out +
          "\nstderr:\n" + C.Err;
-}
-
-/// Noise in [-0.5, 0.5), different on each channel, exact in float.
-std::vector<float> noise(uint64_t Frames, unsigned Channels, uint32_t Seed) {
-  std::vector<float> S(Frames * Channels);
-  uint32_t X = Seed;
-  for (float &V : S) {
-    X = X * 1664525u + 1013904223u;
-    V = float(int(X >> 16) - 32768) / 65536.0f;
-  }
-  return S;
 }
 
 class RunTest : public ::testing::Test {
