@@ -18,6 +18,7 @@
 #include "tests/support/ChildProcess.h"
 #include "tests/support/JackServer.h"
 #include "tests/support/Noise.h"
+#include "tests/support/Udp.h"
 
 #include <gtest/gtest.h>
 
@@ -282,18 +283,6 @@ private:
   int Socket;
   sockaddr_in To = {};
 };
-
-unsigned freeUdpPort() {
-  int S = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in A = {};
-  A.sin_family = AF_INET;
-  A.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(S, reinterpret_cast<sockaddr *>(&A), sizeof A);
-  socklen_t L = sizeof A;
-  getsockname(S, reinterpret_cast<sockaddr *>(&A), &L);
-  close(S);
-  return ntohs(A.sin_port);
-}
 
 TEST_F(BadInputLive, OscValuesAndPacketsThatAreWrongNeverReachTheAudio) {
   const uint64_t Frames = uint64_t(0.9 * Rate);

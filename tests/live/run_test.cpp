@@ -19,6 +19,7 @@
 #include "runtime/AudioFile.h"
 #include "tests/support/JackServer.h"
 #include "tests/support/Noise.h"
+#include "tests/support/Udp.h"
 
 #include <gtest/gtest.h>
 
@@ -348,18 +349,6 @@ std::string oscMessage(const std::string &Path, std::optional<float> Value) {
     M.append(reinterpret_cast<const char *>(&Bits), 4);
   }
   return M;
-}
-
-unsigned freeUdpPort() {
-  int S = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in A = {};
-  A.sin_family = AF_INET;
-  A.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(S, reinterpret_cast<sockaddr *>(&A), sizeof A);
-  socklen_t L = sizeof A;
-  getsockname(S, reinterpret_cast<sockaddr *>(&A), &L);
-  close(S);
-  return ntohs(A.sin_port);
 }
 
 TEST_F(RunTest, AnOscMessageReachesTheRecording) {
