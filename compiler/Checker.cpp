@@ -53,6 +53,21 @@ constexpr unsigned MaxDelayFrames = 1u << 26;
 constexpr unsigned MaxInlineDepth = 64;
 constexpr size_t MaxProgramSize = 250000; // dsl/LANGUAGE.md, limits
 
+/// sum(v) of constants, in the order the generated code adds lanes
+/// (CodeGen's sumLanes): a halving tree.
+double sumLanes(std::vector<double> L) {
+  size_t N = L.size();
+  while (N > 1) {
+    size_t H = 1;
+    while (H * 2 < N)
+      H *= 2;
+    for (size_t I = 0; I + H < N; ++I)
+      L[I] += L[I + H];
+    N = H;
+  }
+  return L.empty() ? 0 : L[0];
+}
+
 const std::set<std::string> ReservedNames = {"in", "out", "sr", "pi", "tau", "frames"};
 
 const BuiltinInfo *findBuiltin(const std::string &Name) {
@@ -528,9 +543,7 @@ private:
       break;
     case Node::Call:
       if (N->Fn == Builtin::Sum || N->Fn == Builtin::Mean) {
-        double S = 0;
-        for (double V : *Vals[0])
-          S += V;
+        double S = sumLanes(*Vals[0]);
         Out.push_back(N->Fn == Builtin::Mean ? S / double(Vals[0]->size()) : S);
         break;
       }

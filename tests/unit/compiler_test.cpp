@@ -476,6 +476,26 @@ TEST(Kernel, ClampOfNaNAgreesWhenFoldedAndAtRunTime) {
   EXPECT_EQ(Out[0], Out[1]) << "the folded clamp(NaN, 2, 3) differs from the run-time one";
 }
 
+TEST(Kernel, SumAddsLanesAsAHalvingTreeAtEveryLevel) {
+  // dsl/LANGUAGE.md: lanes [H, N) are added to lanes [0, N - H), H the
+  // largest power of two below N, then the first H lanes alike. 1e8 + 1 is
+  // 1e8 in float, so adding left to right would give 1, 0 and 1 here; the
+  // folded sum (in double, where 1e17 + 1 is 1e17) likewise 1.
+  const char *Src = "io 1 -> 4;\n"
+                    "process {\n"
+                    "  let big = 1e8 * in;\n"
+                    "  out = [sum([big, in, -big, in]), sum([big, in, -big]),\n"
+                    "         sum([in, big, in, -big, in]), sum([1e17, 1, -1e17, 1])];\n"
+                    "}\n";
+  for (unsigned Level : {0u, 3u}) {
+    CompileOptions O;
+    O.optLevel = Level;
+    Instance I(compile(Src, O));
+    ASSERT_TRUE(I);
+    EXPECT_EQ(I.run({1}, 1), (std::vector<float>{2, 1, 3, 2})) << "-O" << Level;
+  }
+}
+
 //===-- Non-finite samples and denormals -----------------------------------------------===//
 
 TEST(Kernel, NaNAndInfinityBecomeSilenceAndAreCounted) {
