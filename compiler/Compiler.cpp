@@ -203,6 +203,16 @@ bool Compiler::checkFile(const std::string &Path) {
   return !Diags.hasErrors();
 }
 
+/// LLVM is initialized, with the options of $DSPJIT_LLVM_ARGS if they are
+/// valid; otherwise says why not.
+static bool llvmReady(DiagnosticEngine &Diags) {
+  const std::string &Error = initializeLlvm();
+  if (Error.empty())
+    return true;
+  Diags.report(DiagId::BadLlvmOptions, {}, {llvmOptionsKey(), Error});
+  return false;
+}
+
 std::unique_ptr<Kernel> Compiler::compileFile(const std::string &Path) {
   Diags.clear();
   Times = {};
@@ -229,6 +239,8 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
   if (Diags.hasErrors())
     return nullptr;
 
+  if (!llvmReady(Diags))
+    return nullptr;
   std::string Error;
   auto Engine = JitEngine::get(Error);
   // One TargetMachine per thread and level: creating one costs as much as
@@ -311,6 +323,8 @@ std::string Compiler::emitFile(const std::string &Path, EmitKind Kind) {
   if (Kind == EmitKind::Ast)
     return dumpAst(*P->Main);
 
+  if (!llvmReady(Diags))
+    return "";
   std::string Error;
   auto TM = createHostTargetMachine(Options.optLevel, Error);
   if (!TM) {

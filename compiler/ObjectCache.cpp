@@ -6,6 +6,7 @@
 #include "compiler/ObjectCache.h"
 
 #include "compiler/Compiler.h"
+#include "compiler/Optimizer.h"
 
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/Format.h"
@@ -124,6 +125,7 @@ std::string ObjectCache::key(const std::vector<std::string> &Sources,
      << " double=" << O.doublePrecision << " O=" << O.optLevel
      << " std=" << O.useStdLib;
   Add(OS.str());
+  Add(llvmOptionsKey());
   for (const std::string &S : Sources)
     Add(S);
   auto Result = Hash.final();

@@ -10,6 +10,9 @@
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/Allocator.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/StringSaver.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
@@ -87,13 +90,70 @@ bool targetHasAvx2() {
   return STI && STI->checkFeatures("+avx2");
 }
 
-Expected<orc::JITTargetMachineBuilder> targetMachineBuilder() {
-  static std::once_flag Once;
-  std::call_once(Once, [] {
+namespace {
+
+/// Two of LLVM's defaults, changed. Each cost compile time and bought no
+/// speed in any example (tests/bench: instructions per warm compile under
+/// callgrind, and the bench suite's ratios, with and without):
+///   - SLP's search for horizontal reductions: 11% of Freeverb's compile
+///     and 12% of diode_ringmod's. A script's lanes are vectors already,
+///     and a sum of unrolled scalars is not reassociable anyway; the one
+///     example it changed (diode_ringmod) ran faster without it (0.89x
+///     native instead of 0.96x).
+///   - The pre-RA machine scheduler: 14% of Freeverb's machine code time,
+///     5 to 8% of the others'. Out-of-order x86 cores reorder anyway: no
+///     example ran slower, and Freeverb and diode_ringmod execute 7% and
+///     2% fewer instructions without it (fewer spills).
+/// LLVM keeps these as process-wide options; they are set the way its own
+/// tools set them, once, before the first compile.
+const char *const DefaultLlvmArgs[] = {"-slp-vectorize-hor=false", "-enable-misched=false"};
+
+/// Sets DefaultLlvmArgs, then $DSPJIT_LLVM_ARGS; returns what LLVM said
+/// about the latter, or nothing.
+std::string setLlvmOptions() {
+  static BumpPtrAllocator Alloc;
+  static StringSaver Saver(Alloc);
+  SmallVector<const char *, 16> User;
+  if (const char *Env = std::getenv("DSPJIT_LLVM_ARGS"))
+    cl::TokenizeGNUCommandLine(Env, Saver, User);
+  auto nameOf = [](StringRef Arg) { return Arg.ltrim('-').split('=').first; };
+  SmallVector<const char *, 16> Argv = {"dspjit"};
+  for (const char *D : DefaultLlvmArgs)
+    if (llvm::none_of(User, [&](const char *U) { return nameOf(U) == nameOf(D); }))
+      Argv.push_back(D);
+  Argv.append(User.begin(), User.end());
+  std::string Said;
+  raw_string_ostream OS(Said);
+  if (cl::ParseCommandLineOptions(int(Argv.size()), Argv.data(), "", &OS))
+    return "";
+  // "dspjit: Unknown command line argument '-x'.  Try: 'dspjit --help'":
+  // keep what is wrong, not the advice, which is LLVM's and not ours.
+  StringRef First = StringRef(OS.str()).split('\n').first;
+  First.consume_front("dspjit: ");
+  First = First.split(".  Try:").first;
+  return First.empty() ? "LLVM refused them" : First.str();
+}
+
+} // namespace
+
+const std::string &initializeLlvm() {
+  static const std::string Error = [] {
     InitializeNativeTarget();
     InitializeNativeTargetAsmPrinter();
     InitializeNativeTargetAsmParser();
-  });
+    return setLlvmOptions();
+  }();
+  return Error;
+}
+
+std::string llvmOptionsKey() {
+  const char *Env = std::getenv("DSPJIT_LLVM_ARGS");
+  return Env ? Env : "";
+}
+
+Expected<orc::JITTargetMachineBuilder> targetMachineBuilder() {
+  if (const std::string &Error = initializeLlvm(); !Error.empty())
+    return make_error<StringError>("DSPJIT_LLVM_ARGS: " + Error, inconvertibleErrorCode());
   auto JTMB = orc::JITTargetMachineBuilder::detectHost();
   if (JTMB && cpuOverride()) {
     JTMB->setCPU(cpuOverride());

@@ -1,7 +1,8 @@
 //===- compiler/Optimizer.h - LLVM IR to optimized LLVM IR ----------------===//
 //
-// Runs LLVM's standard pipeline (new pass manager) tuned for the host CPU, so
-// that what `dspjit emit --emit=llvm-opt` shows is exactly what gets JITed.
+// Runs dspjit's function pipeline (LLVM's O3 passes that matter for kernels,
+// Optimizer.cpp) tuned for the host CPU, so that what `dspjit emit
+// --emit=llvm-opt` shows is exactly what gets JITed.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSPJIT_COMPILER_OPTIMIZER_H
@@ -28,8 +29,18 @@ std::string targetCpuName();
 /// Whether the target CPU has AVX2.
 bool targetHasAvx2();
 
+/// Initializes LLVM's native target and sets its process-wide options,
+/// once: dspjit's defaults (Optimizer.cpp), then those of the environment
+/// variable DSPJIT_LLVM_ARGS (LLVM's own syntax, for experiments, e.g.
+/// `-enable-misched`). Returns what is wrong with the latter, or "".
+const std::string &initializeLlvm();
+
 /// Builds a JITTargetMachineBuilder for targetCpuName().
 llvm::Expected<llvm::orc::JITTargetMachineBuilder> targetMachineBuilder();
+
+/// $DSPJIT_LLVM_ARGS, which changes machine code: part of the object
+/// cache's key.
+std::string llvmOptionsKey();
 
 /// A TargetMachine for targetCpuName(), or null (with a message in `Error`)
 /// when LLVM has no target for it.

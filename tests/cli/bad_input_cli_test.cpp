@@ -105,6 +105,21 @@ TEST_F(BadInputCli, AMissingScriptIsNamed) {
                       "cannot read '" + path("nowhere.dsp") + "': no such file");
 }
 
+TEST_F(BadInputCli, BadLlvmOptionsInTheEnvironmentAreNamed) {
+  ChildResult C = runChild("/usr/bin/env", {"DSPJIT_LLVM_ARGS=-no-such-option", Dspjit,
+                                            "check", Examples + "wire.dsp"});
+  EXPECT_EQ(C.Status, 1) << C.describe();
+  EXPECT_NE(C.Err.find("DSPJIT_LLVM_ARGS='-no-such-option' is not valid: Unknown command "
+                       "line argument '-no-such-option'"),
+            std::string::npos)
+      << C.describe();
+  EXPECT_EQ(C.Err.find("internal error"), std::string::npos) << C.describe();
+  // Valid ones are taken, one of dspjit's defaults replaced included.
+  C = runChild("/usr/bin/env", {"DSPJIT_LLVM_ARGS=-enable-misched -slp-threshold=0", Dspjit,
+                                "check", Examples + "wire.dsp"});
+  EXPECT_EQ(C.Status, 0) << C.describe();
+}
+
 TEST_F(BadInputCli, ADirectoryIsNotAScript) {
   fs::create_directories(path("dir.dsp"));
   expectScriptRefused(path("dir.dsp"), "cannot read '" + path("dir.dsp") +
