@@ -713,6 +713,48 @@ private:
     return fromLanes(Results);
   }
 
+  /// tanh at float precision, inline: the rational approximation of Eigen
+  /// and XLA (an odd polynomial of degree 13 over an even one of degree 6,
+  /// in x^2 by Horner's rule). Each Horner step is one fused multiply-add
+  /// on CPUs that have it (half the latency of a multiply and an add: the
+  /// VCS3 filter's 5 tanh a pass are a chain), else a multiply and an add;
+  /// either way every width and optimization level computes the same bits.
+  /// Over every float its error is at most 7 ulp of the correctly rounded
+  /// tanh (5 with FMA), a relative error below 4.2e-7 (-127 dB): checked
+  /// exhaustively by tests/unit (compiler_test, FastTanh*). |tanh| <= 1;
+  /// tanh(NaN) is NaN, tanh(+-inf) is +-1, and |x| < 0.0004 gives x itself
+  /// (the sign of zero kept). About 5 times faster than libm's tanhf, and
+  /// it vectorizes: the VCS3 filter calls it 55 times a sample.
+  Value *fastTanh(Value *X) {
+    Type *T = X->getType();
+    auto C = [&](double V) { return ConstantFP::get(T, V); };
+    Value *X2 = B.CreateFMul(X, X);
+    auto horner = [&](std::initializer_list<double> Coefs) {
+      Value *Acc = nullptr;
+      static const bool Fma = targetHasFma();
+      for (double K : Coefs)
+        Acc = !Acc ? C(K)
+              : Fma ? B.CreateIntrinsic(Intrinsic::fma, {T}, {X2, Acc, C(K)})
+                    : B.CreateFAdd(B.CreateFMul(X2, Acc), C(K));
+      return Acc;
+    };
+    Value *Num = B.CreateFMul(
+        X, horner({-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
+                   5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04,
+                   4.89352455891786e-03}));
+    Value *Den = horner({1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03,
+                         4.89352518554385e-03});
+    // Beyond +-7.905 the quotient is no longer tanh (it was 1 there): the
+    // result is +-1. Chosen after the division rather than clamping x
+    // before it, which would put a min and a max on the critical path of
+    // every tanh. NaN compares false and stays NaN.
+    Value *AbsX = B.CreateUnaryIntrinsic(Intrinsic::fabs, X);
+    Value *R = B.CreateSelect(B.CreateFCmpOGT(AbsX, C(7.90531110763549805)),
+                              B.CreateBinaryIntrinsic(Intrinsic::copysign, C(1), X),
+                              B.CreateFDiv(Num, Den));
+    return B.CreateSelect(B.CreateFCmpOLT(AbsX, C(0.0004)), X, R);
+  }
+
   /// The libm name of a transcendental built-in that libmvec also has.
   static const char *vectorMathName(Builtin F) {
     switch (F) {
@@ -747,6 +789,8 @@ private:
     std::vector<Value *> Args;
     for (const NodePtr &A : N.Args)
       Args.push_back(genAt(*A, W));
+    if (N.Fn == Builtin::Tanh && !P.DoublePrecision)
+      return fastTanh(Args[0]);
     // From 4 lanes up, vector math pays: one call per chunk of 8 floats. A
     // stereo pair stays with scalar libm, exactly as a C++ program computes
     // it (libmvec may differ from libm by a few ulp, and a modulated delay

@@ -77,9 +77,10 @@ std::string targetCpuName() {
   return Cpu ? Cpu : sys::getHostCPUName().str();
 }
 
-bool targetHasAvx2() {
+/// Whether the target CPU has a feature ("avx2", "fma").
+static bool targetHas(const char *Feature) {
   if (!cpuOverride())
-    return sys::getHostCPUFeatures().lookup("avx2");
+    return sys::getHostCPUFeatures().lookup(Feature);
   InitializeNativeTarget();
   std::string Error;
   const Target *T = TargetRegistry::lookupTarget(sys::getProcessTriple(), Error);
@@ -87,8 +88,11 @@ bool targetHasAvx2() {
     return false;
   std::unique_ptr<MCSubtargetInfo> STI(
       T->createMCSubtargetInfo(sys::getProcessTriple(), cpuOverride(), ""));
-  return STI && STI->checkFeatures("+avx2");
+  return STI && STI->checkFeatures(std::string("+") + Feature);
 }
+
+bool targetHasAvx2() { return targetHas("avx2"); }
+bool targetHasFma() { return targetHas("fma"); }
 
 namespace {
 

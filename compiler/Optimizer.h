@@ -28,6 +28,8 @@ namespace dspjit {
 std::string targetCpuName();
 /// Whether the target CPU has AVX2.
 bool targetHasAvx2();
+/// Whether the target CPU has fused multiply-add (x86: FMA3).
+bool targetHasFma();
 
 /// Initializes LLVM's native target and sets its process-wide options,
 /// once: dspjit's defaults (Optimizer.cpp), then those of the environment

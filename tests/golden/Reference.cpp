@@ -24,6 +24,29 @@ float smoothCoef(float TimeS, float SampleRate) {
 
 float db2lin(float Db) { return std::pow(10.0f, Db / 20.0f); }
 
+bool Fused = false;
+
+float dspTanh(float X) {
+  float X2 = X * X;
+  auto step = [X2](float Acc, float K) {
+    if (Fused)
+      return std::fma(X2, Acc, K);
+    float Product = X2 * Acc;
+    return Product + K;
+  };
+  float P = -2.76076847742355e-16f;
+  for (float A : {2.00018790482477e-13f, -8.60467152213735e-11f, 5.12229709037114e-08f,
+                  1.48572235717979e-05f, 6.37261928875436e-04f, 4.89352455891786e-03f})
+    P = step(P, A);
+  P = X * P;
+  float Q = 1.19825839466702e-06f;
+  for (float B : {1.18534705686654e-04f, 2.26843463243900e-03f, 4.89352518554385e-03f})
+    Q = step(Q, B);
+  if (std::fabs(X) < 0.0004f)
+    return X;
+  return std::fabs(X) > 7.90531110763549805f ? std::copysign(1.0f, X) : P / Q;
+}
+
 float lin2db(float X) {
   return 20.0f * std::log10(std::max(std::fabs(X), 1e-10f));
 }
@@ -425,7 +448,7 @@ protected:
   void frame(const float *In, float *Out) override {
     float Drive = db2lin(param(DriveDb)), Level = db2lin(param(LevelDb));
     for (int C = 0; C < 2; ++C) {
-      float Shaped = std::tanh(In[C] * Drive);
+      float Shaped = dspTanh(In[C] * Drive);
       Out[C] = Level * Tone[C].process(Shaped, param(ToneHz), Rate);
     }
   }
@@ -719,19 +742,19 @@ protected:
     int N = 0;
     while (N < 100 && std::fabs(Vc4 - Vc4Past) > 1e-3f * std::fabs(Vc4Past)) {
       Vc4Past = Vc4;
-      float U1 = std::tanh((X - Vout) / TwoVt);
+      float U1 = dspTanh((X - Vout) / TwoVt);
       Xc1 = G * (U1 + U2);
       Vc1 = HalfT * Xc1 + S1;
-      U2 = std::tanh((Vc2 - Vc1) / TwoGamma);
+      U2 = dspTanh((Vc2 - Vc1) / TwoGamma);
       Xc2 = G * (U3 - U2);
       Vc2 = HalfT * Xc2 + S2;
-      U3 = std::tanh((Vc3 - Vc2) / TwoGamma);
+      U3 = dspTanh((Vc3 - Vc2) / TwoGamma);
       Xc3 = G * (U4 - U3);
       Vc3 = HalfT * Xc3 + S3;
-      U4 = std::tanh((Vc4 - Vc3) / TwoGamma);
+      U4 = dspTanh((Vc4 - Vc3) / TwoGamma);
       Xc4 = G * (-U5 - U4);
       Vc4 = HalfT * Xc4 + S4;
-      U5 = std::tanh(Vc4 / SixGamma);
+      U5 = dspTanh(Vc4 / SixGamma);
       Vout = OutGain * Vc4;
       ++N;
     }

@@ -38,6 +38,13 @@ float fract(float X);
 /// The coefficient of a one-pole that covers 99% of a step in TimeS seconds.
 float smoothCoef(float TimeS, float SampleRate);
 float db2lin(float Db);
+/// tanh as a script computes it at float precision (dsl/LANGUAGE.md, "Math
+/// built-ins"): the rational approximation of Eigen and XLA, written here
+/// from its published coefficients; each Horner step a fused multiply-add
+/// when `Fused` is set, as the JIT does on CPUs with FMA (the tests set it
+/// from dspjit::targetHasFma()), else a multiply and an add.
+float dspTanh(float X);
+extern bool Fused;
 /// 20 log10 |x|, floored at -200 dB.
 float lin2db(float X);
 /// The cubic soft clipper 1.5 (x - x^3 / 3) on [-1, 1], +-1 beyond.

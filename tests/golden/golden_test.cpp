@@ -31,6 +31,7 @@
 #include "Reference.h"
 
 #include "compiler/Compiler.h"
+#include "compiler/Optimizer.h"
 #include "runtime/Instance.h"
 #include "runtime/Signals.h"
 
@@ -48,6 +49,9 @@
 
 namespace dspjit::golden {
 namespace {
+
+// The models' tanh fuses as the JIT's does on this CPU (Reference.h).
+const bool FusedAsTheJit = (Fused = targetHasFma(), true);
 
 constexpr double SampleRate = 48000;
 constexpr float Sr = 48000;
