@@ -28,20 +28,23 @@ bool Fused = false;
 
 float dspTanh(float X) {
   float X2 = X * X;
+  // One Horner step: fused, or a multiply and an add, each rounded.
   auto step = [X2](float Acc, float K) {
     if (Fused)
       return std::fma(X2, Acc, K);
     float Product = X2 * Acc;
     return Product + K;
   };
-  float P = -2.76076847742355e-16f;
-  for (float A : {2.00018790482477e-13f, -8.60467152213735e-11f, 5.12229709037114e-08f,
-                  1.48572235717979e-05f, 6.37261928875436e-04f, 4.89352455891786e-03f})
-    P = step(P, A);
+  float P = step(-2.76076847742355e-16f, 2.00018790482477e-13f);
+  P = step(P, -8.60467152213735e-11f);
+  P = step(P, 5.12229709037114e-08f);
+  P = step(P, 1.48572235717979e-05f);
+  P = step(P, 6.37261928875436e-04f);
+  P = step(P, 4.89352455891786e-03f);
   P = X * P;
-  float Q = 1.19825839466702e-06f;
-  for (float B : {1.18534705686654e-04f, 2.26843463243900e-03f, 4.89352518554385e-03f})
-    Q = step(Q, B);
+  float Q = step(1.19825839466702e-06f, 1.18534705686654e-04f);
+  Q = step(Q, 2.26843463243900e-03f);
+  Q = step(Q, 4.89352518554385e-03f);
   if (std::fabs(X) < 0.0004f)
     return X;
   return std::fabs(X) > 7.90531110763549805f ? std::copysign(1.0f, X) : P / Q;
