@@ -322,6 +322,8 @@ std::string Compiler::emitFile(const std::string &Path, EmitKind Kind) {
     return dumpTokens(P->MainTokens, Diags.sources());
   if (Kind == EmitKind::Ast)
     return dumpAst(*P->Main);
+  if (Kind == EmitKind::Checked)
+    return dumpProgram(*P->Prog);
 
   if (!llvmReady(Diags))
     return "";

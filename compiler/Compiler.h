@@ -46,8 +46,10 @@ struct PhaseTimes {
   double total() const { return parse + check + ir + optimize + machineCode; }
 };
 
-/// What `dspjit emit` can show.
-enum class EmitKind { Tokens, Ast, Llvm, LlvmOpt, Asm };
+/// What `dspjit emit` can show: the tokens, the syntax tree, the checked
+/// program (inlined, folded, with its instance layout), the LLVM IR before
+/// and after optimization, and the machine code.
+enum class EmitKind { Tokens, Ast, Checked, Llvm, LlvmOpt, Asm };
 
 class JitEngine;
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdio>
 #include <ostream>
 
 namespace dspjit {
@@ -22,6 +23,12 @@ const CatalogEntry Catalog[] = {
 #undef DIAG
 };
 } // namespace
+
+std::string fmtNum(double V) {
+  char Buf[32];
+  std::snprintf(Buf, sizeof Buf, "%g", V == 0 ? 0.0 : V);
+  return Buf;
+}
 
 const char *diagName(DiagId Id) { return Catalog[size_t(Id)].Name; }
 const char *diagFormat(DiagId Id) { return Catalog[size_t(Id)].Format; }

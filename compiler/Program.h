@@ -10,6 +10,7 @@
 #define DSPJIT_COMPILER_PROGRAM_H
 
 #include "compiler/AST.h"
+#include "compiler/InstanceLayout.h"
 
 #include <memory>
 #include <string>
@@ -145,13 +146,10 @@ struct Program {
 /// The widest vector a script may use.
 constexpr unsigned MaxWidth = 256;
 
-/// The instance's alignment (a cache line).
-constexpr uint64_t InstanceAlign = 64;
-/// The most memory one instance may use.
-constexpr uint64_t MaxInstanceBytes = uint64_t(256) << 20;
-
-/// Assigns every slot its place in the instance and sets InstanceSize.
-void layoutInstance(Program &P);
+/// Renders the checked program for `dspjit emit --emit=checked`
+/// (ProgramDump.cpp): slots with their instance layout, locals, and the
+/// inlined, folded block and process.
+std::string dumpProgram(const Program &P);
 
 } // namespace dspjit
 

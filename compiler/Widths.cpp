@@ -9,12 +9,6 @@ namespace dspjit {
 
 namespace {
 
-std::string fmtNum(double V) {
-  char Buf[32];
-  std::snprintf(Buf, sizeof Buf, "%g", V == 0 ? 0.0 : V);
-  return Buf;
-}
-
 bool isWholeIn(double V, unsigned Width) {
   return V >= 0 && V < Width && V == std::floor(V);
 }

@@ -21,16 +21,18 @@ Command addEmit(CLI::App &App) {
   Cmd->add_option("FILE", O->File, "The .dsp script")->required();
   std::map<std::string, EmitKind> Kinds = {{"tokens", EmitKind::Tokens},
                                            {"ast", EmitKind::Ast},
+                                           {"checked", EmitKind::Checked},
                                            {"llvm", EmitKind::Llvm},
                                            {"llvm-opt", EmitKind::LlvmOpt},
                                            {"asm", EmitKind::Asm}};
-  Cmd->add_option("--emit", O->Kind, "tokens, ast, llvm, llvm-opt (default) or asm");
+  Cmd->add_option("--emit", O->Kind, "tokens, ast, checked (the checked program: inlined, folded, "
+                  "with its instance layout), llvm, llvm-opt (default) or asm");
   O->Flags.add(*Cmd);
   return [O, Kinds] {
     auto It = Kinds.find(O->Kind);
     if (It == Kinds.end()) {
       std::cerr << "dspjit emit: error: --emit=" << O->Kind
-                << " is not a phase; use tokens, ast, llvm, llvm-opt or asm\n";
+                << " is not a phase; use tokens, ast, checked, llvm, llvm-opt or asm\n";
       return 1;
     }
     Compiler C(O->Flags.options());

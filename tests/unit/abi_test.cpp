@@ -20,7 +20,9 @@
 #include <portaudio.h>
 
 #include <cstddef>
+#include <string>
 #include <type_traits>
+#include <vector>
 
 using namespace dspjit;
 
@@ -49,6 +51,75 @@ TEST(Abi, SlotLayoutMatchesTheHeader) {
   ASSERT_EQ(slotStructType(Ctx)->getNumElements(), std::size(Offsets));
   for (unsigned I = 0; I < std::size(Offsets); ++I)
     EXPECT_EQ(L->getElementOffset(I), Offsets[I]) << "field " << I;
+}
+
+// The fields' types, as the header declares them: what the generated code
+// writes must be read back as the same type, not only at the same offset.
+static_assert(std::is_same_v<decltype(DspjitSlot::name), const char *>);
+static_assert(std::is_same_v<decltype(DspjitSlot::kind), uint32_t>);
+static_assert(std::is_same_v<decltype(DspjitSlot::width), uint32_t>);
+static_assert(std::is_same_v<decltype(DspjitSlot::count), uint32_t>);
+static_assert(std::is_same_v<decltype(DspjitSlot::elem_size), uint32_t>);
+static_assert(std::is_same_v<decltype(DspjitSlot::offset), uint32_t>);
+static_assert(std::is_same_v<decltype(DspjitSlot::value_offset), uint32_t>);
+static_assert(std::is_same_v<decltype(DspjitSlot::capacity), uint32_t>);
+static_assert(std::is_same_v<decltype(DspjitSlot::length), uint32_t>);
+static_assert(std::is_same_v<decltype(DspjitSlot::def), float>);
+static_assert(std::is_same_v<decltype(DspjitSlot::min), float>);
+static_assert(std::is_same_v<decltype(DspjitSlot::max), float>);
+static_assert(std::is_same_v<decltype(DspjitSlot::smooth_seconds), float>);
+static_assert(std::is_same_v<decltype(DspjitSlot::unit), const char *>);
+static_assert(std::is_same_v<decltype(DspjitKernel::abi_version), uint32_t>);
+static_assert(std::is_same_v<decltype(DspjitKernel::inputs), uint32_t>);
+static_assert(std::is_same_v<decltype(DspjitKernel::outputs), uint32_t>);
+static_assert(std::is_same_v<decltype(DspjitKernel::num_slots), uint32_t>);
+static_assert(std::is_same_v<decltype(DspjitKernel::instance_size), uint64_t>);
+static_assert(std::is_same_v<decltype(DspjitKernel::instance_align), uint64_t>);
+static_assert(std::is_same_v<decltype(DspjitKernel::sample_rate), double>);
+static_assert(std::is_same_v<decltype(DspjitKernel::slots), const DspjitSlot *>);
+static_assert(std::is_same_v<decltype(DspjitKernel::process), DspjitProcessFn>);
+static_assert(std::is_same_v<decltype(DspjitKernel::init), DspjitInitFn>);
+static_assert(std::is_same_v<decltype(DspjitInstanceHeader::frames_processed), uint64_t>);
+static_assert(std::is_same_v<decltype(DspjitInstanceHeader::callbacks), uint64_t>);
+static_assert(std::is_same_v<decltype(DspjitInstanceHeader::nonfinite_samples), uint64_t>);
+
+/// The IR type of a field, spelled as the header's C type: "u32", "u64",
+/// "float", "double" or "ptr".
+std::string irTypeName(llvm::Type *T) {
+  if (T->isIntegerTy(32))
+    return "u32";
+  if (T->isIntegerTy(64))
+    return "u64";
+  if (T->isFloatTy())
+    return "float";
+  if (T->isDoubleTy())
+    return "double";
+  if (T->isPointerTy())
+    return "ptr";
+  return "other";
+}
+
+std::vector<std::string> irFieldTypes(llvm::StructType *S) {
+  std::vector<std::string> Names;
+  for (llvm::Type *T : S->elements())
+    Names.push_back(irTypeName(T));
+  return Names;
+}
+
+TEST(Abi, SlotFieldTypesMatchTheHeader) {
+  // The order of DspjitSlot's fields, each with the type the static_asserts
+  // above pin down.
+  llvm::LLVMContext Ctx;
+  EXPECT_EQ(irFieldTypes(slotStructType(Ctx)),
+            (std::vector<std::string>{"ptr", "u32", "u32", "u32", "u32", "u32", "u32", "u32",
+                                      "u32", "float", "float", "float", "float", "ptr"}));
+}
+
+TEST(Abi, KernelFieldTypesMatchTheHeader) {
+  llvm::LLVMContext Ctx;
+  EXPECT_EQ(irFieldTypes(kernelStructType(Ctx)),
+            (std::vector<std::string>{"u32", "u32", "u32", "u32", "u64", "u64", "double", "ptr",
+                                      "ptr", "ptr"}));
 }
 
 // The kernel keeps its first slot on the second cache line.

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Compiler.h"
+#include "compiler/ConstantFolder.h"
 #include "compiler/Jit.h"
 #include "compiler/Optimizer.h"
 #include "runtime/dspjit_abi.h"
@@ -23,6 +24,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <set>
@@ -477,6 +479,55 @@ TEST(Kernel, ClampOfNaNAgreesWhenFoldedAndAtRunTime) {
   EXPECT_EQ(Out[0], Out[1]) << "the folded clamp(NaN, 2, 3) differs from the run-time one";
 }
 
+TEST(Kernel, ConstantFolderAgreesWithTheRunTime) {
+  // compiler/ConstantFolder mirrors CodeGen. For these operations the
+  // float result is exact (or, for + - * /, rounded once either way: double
+  // has more than twice float's precision), so the folder's value, rounded
+  // to float, must be the run-time result bit for bit, the sign of zero
+  // included. The kernel outputs silence for a non-finite sample.
+  const std::vector<std::pair<std::string, std::function<double(double, double)>>> Ops = {
+      {"min(a, b)", [](double A, double B) { return evalBuiltin(Builtin::Min, A, B, 0); }},
+      {"max(a, b)", [](double A, double B) { return evalBuiltin(Builtin::Max, A, B, 0); }},
+      {"clamp(a, b, 1)", [](double A, double B) { return evalBuiltin(Builtin::Clamp, A, B, 1); }},
+      {"floor(a)", [](double A, double) { return evalBuiltin(Builtin::Floor, A, 0, 0); }},
+      {"ceil(a)", [](double A, double) { return evalBuiltin(Builtin::Ceil, A, 0, 0); }},
+      {"round(a)", [](double A, double) { return evalBuiltin(Builtin::Round, A, 0, 0); }},
+      {"abs(a)", [](double A, double) { return evalBuiltin(Builtin::Abs, A, 0, 0); }},
+      {"fmod(a, b)", [](double A, double B) { return evalBuiltin(Builtin::Fmod, A, B, 0); }},
+      {"a + b", [](double A, double B) { return evalBinary(BinOp::Add, A, B); }},
+      {"a - b", [](double A, double B) { return evalBinary(BinOp::Sub, A, B); }},
+      {"a * b", [](double A, double B) { return evalBinary(BinOp::Mul, A, B); }},
+      {"a / b", [](double A, double B) { return evalBinary(BinOp::Div, A, B); }},
+      {"a % b", [](double A, double B) { return evalBinary(BinOp::Mod, A, B); }},
+      {"a == b", [](double A, double B) { return evalBinary(BinOp::Eq, A, B); }},
+      {"a != b", [](double A, double B) { return evalBinary(BinOp::Ne, A, B); }},
+      {"a < b", [](double A, double B) { return evalBinary(BinOp::Lt, A, B); }},
+      {"a >= b", [](double A, double B) { return evalBinary(BinOp::Ge, A, B); }},
+      {"a && b", [](double A, double B) { return evalBinary(BinOp::And, A, B); }},
+      {"a || b", [](double A, double B) { return evalBinary(BinOp::Or, A, B); }},
+  };
+  const float Inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> Values = {-2.5f, -0.0f, 0.0f, 0.75f, 3.0f, Inf, -Inf, std::nanf("")};
+  std::vector<float> In;
+  for (float A : Values)
+    for (float B : Values)
+      In.insert(In.end(), {A, B});
+  for (const auto &[Source, Fold] : Ops) {
+    Instance I(compile("io 2 -> 1;\nprocess { let a = in[0]; let b = in[1]; out = " + Source +
+                       "; }"));
+    ASSERT_TRUE(I) << Source;
+    std::vector<float> Out = I.run(In, In.size() / 2);
+    for (size_t K = 0; K < Out.size(); ++K) {
+      float Folded = float(Fold(In[2 * K], In[2 * K + 1]));
+      if (!std::isfinite(Folded))
+        Folded = 0;
+      EXPECT_TRUE(Out[K] == Folded && std::signbit(Out[K]) == std::signbit(Folded))
+          << Source << " with a = " << In[2 * K] << ", b = " << In[2 * K + 1]
+          << ": folded " << Folded << ", run time " << Out[K];
+    }
+  }
+}
+
 TEST(Kernel, SumAddsLanesAsAHalvingTreeAtEveryLevel) {
   // dsl/LANGUAGE.md: lanes [H, N) are added to lanes [0, N - H), H the
   // largest power of two below N, then the first H lanes alike. 1e8 + 1 is
@@ -563,8 +614,9 @@ TEST(Kernel, FastTanhIsOddExactForSpecialValuesAndTheSameAtEveryWidthAndLevel) {
       Lanes.push_back(Out[0]);
       EXPECT_EQ(Out[2], -Out[0]) << "tanh(-x) = -tanh(x), x = " << X;
       EXPECT_EQ(Out[3], 0.0f) << X;
-      if (X == 0)
+      if (X == 0) {
         EXPECT_EQ(Out[1], std::signbit(X) ? -1.0f : 1.0f) << "the sign of zero is kept";
+      }
       EXPECT_LE(std::fabs(Out[0]), 1.0f) << X;
     }
     EXPECT_EQ(Lanes[14], 1.0f);
@@ -1106,6 +1158,46 @@ TEST(Emit, EveryPhaseGivesItsDump) {
       << "no SSE/AVX multiply in the assembly";
   EXPECT_NE(Asm.find("ldmxcsr"), std::string::npos); // the denormal guard
 #endif
+  EXPECT_FALSE(C.diagnostics().hasErrors());
+}
+
+TEST(Emit, CheckedShowsTheInlinedFoldedProgramAndItsLayout) {
+  // Each call inlined with its state named by the call-site path, the
+  // unrolled counter and `1 + 2` folded, widths known, every slot placed.
+  TempScript F("io 1 -> 2;\nparam g = 0.5 in [0, 1];\ndelay d[4];\n"
+               "fn acc(x, k) { state y = 0; y += x * k; return y; }\n"
+               "process {\n  let s = 0;\n  unroll i in 0..2 { s += acc(in, i + 1); }\n"
+               "  d.write(in * g);\n  out = [s, d.tap(1 + 2)];\n}\n");
+  CompileOptions O;
+  O.useStdLib = false;
+  Compiler C(O);
+  EXPECT_EQ(C.emitFile(F.path(), EmitKind::Checked),
+            "(program inputs=1 outputs=2 rate=48000 precision=float instance=192)\n"
+            "(slot 0 param @g width=1 default=0.5 min=0 max=1 smooth=0.01 offset=64 "
+            "value-offset=68)\n"
+            "(slot 1 delay @d width=1 length=4 capacity=8 position-offset=72 offset=128)\n"
+            "(slot 2 state @process/i=0/acc#1/y width=1 init=0 offset=76)\n"
+            "(slot 3 state @process/i=1/acc#2/y width=1 init=0 offset=80)\n"
+            "(local %0 \"s\" width=1)\n"
+            "(local %1 \"acc result\" width=1)\n"
+            "(local %2 \"x\" width=1)\n"
+            "(local %3 \"acc result\" width=1)\n"
+            "(local %4 \"x\" width=1)\n"
+            "(block)\n"
+            "(process\n"
+            "  (set %0 0)\n"
+            "  (set %2 in)\n"
+            "  (inline #0 result=%1\n"
+            "    (set @process/i=0/acc#1/y (+ @process/i=0/acc#1/y (* %2 1)))\n"
+            "    (return #0 @process/i=0/acc#1/y))\n"
+            "  (set %0 (+ %0 %1))\n"
+            "  (set %4 in)\n"
+            "  (inline #1 result=%3\n"
+            "    (set @process/i=1/acc#2/y (+ @process/i=1/acc#2/y (* %4 2)))\n"
+            "    (return #1 @process/i=1/acc#2/y))\n"
+            "  (set %0 (+ %0 %3))\n"
+            "  (write @d (* in @g))\n"
+            "  (set out (vector %0 (tap @d 3)):2))\n");
   EXPECT_FALSE(C.diagnostics().hasErrors());
 }
 

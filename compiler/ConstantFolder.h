@@ -1,0 +1,43 @@
+//===- compiler/ConstantFolder.h - Operations on constants, at compile time ===//
+//
+// Why this pass exists: kernels are specialized to their sample rate and to
+// every constant argument of every call site, so most coefficients are known
+// while checking (`time * sr`, `tan(pi * f / sr)`). Folding them here lets
+// the checker use them where only constants may go (array sizes, delay
+// lengths, loop bounds, lanes) and report errors between constants (a lane
+// out of range) at the expression that has them.
+//
+// A folded result must be the value the generated code would compute at run
+// time, bit for bit: this is a mirror of CodeGen (the order of sum()'s
+// additions, clamp() of NaN). tests/unit/compiler_test.cpp compiles the same
+// operations once folded and once at run time and compares.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSPJIT_COMPILER_CONSTANTFOLDER_H
+#define DSPJIT_COMPILER_CONSTANTFOLDER_H
+
+#include "compiler/Program.h"
+
+#include <optional>
+
+namespace dspjit {
+
+/// The lanes of a Unary, Binary, Select, Call, Lane or Concat node whose
+/// operands are all constants, or nullopt when it cannot be folded (an
+/// operand is not constant, or the node is of another kind). Reports width
+/// mismatches and lanes out of range at the node, whatever the arguments of
+/// the function it is in: between constants they hold for every call. After
+/// an error the result is {0}.
+std::optional<std::vector<double>> foldConstants(const Node &N, DiagnosticEngine &Diags);
+
+/// sum(v) of constants, in the order the generated code adds lanes
+/// (CodeGen's sumLanes): a halving tree.
+double sumLanes(std::vector<double> Lanes);
+/// A built-in on one lane of constants, as the generated code computes it.
+double evalBuiltin(Builtin F, double A, double B, double C);
+/// A binary operator on one lane of constants; comparisons give 0 or 1.
+double evalBinary(BinOp Op, double A, double B);
+
+} // namespace dspjit
+
+#endif
