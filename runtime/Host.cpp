@@ -6,8 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/Host.h"
 
-#include "runtime/Messages.h"
-#include "runtime/PortAudio.h"
+#include "runtime/MessageCatalog.h"
 #include "runtime/SpscRing.h"
 
 #include <sndfile.h>
@@ -26,170 +25,6 @@
 #include <thread>
 
 namespace dspjit {
-
-//===-- Choosing devices --------------------------------------------------===//
-
-static std::string lowered(std::string_view Text) {
-  std::string Lower(Text);
-  for (char &C : Lower)
-    C = char(std::tolower(static_cast<unsigned char>(C)));
-  return Lower;
-}
-
-static const char *dirName(Direction Dir) {
-  return Dir == Direction::Input ? "input" : "output";
-}
-
-static int channelsOf(PaDeviceIndex Index, Direction Dir) {
-  const PaDeviceInfo *D = Pa_GetDeviceInfo(Index);
-  if (!D)
-    return 0;
-  return Dir == Direction::Input ? D->maxInputChannels : D->maxOutputChannels;
-}
-
-static std::string deviceLabel(PaDeviceIndex Index) {
-  const PaDeviceInfo *D = Pa_GetDeviceInfo(Index);
-  return "[" + std::to_string(Index) + "] '" + D->name + "' (" +
-         Pa_GetHostApiInfo(D->hostApi)->name + ")";
-}
-
-std::string noDeviceAdvice() {
-  return "no audio device: PortAudio finds no sound card and no running JACK "
-         "server. On a machine without a sound card, start JACK with its "
-         "dummy driver and run again:\n"
-         "  jackd --no-realtime -d dummy -r 48000 -p 64 &\n"
-         "(`scripts/dev demo` does this by itself)";
-}
-
-/// The host API to use: the one named, else JACK when its server runs
-/// (PortAudio lists JACK devices only then), else PortAudio's default.
-static Result<PaHostApiIndex> chooseHostApi(const HostOptions &O) {
-  if (Pa_GetDeviceCount() <= 0)
-    return fail(noDeviceAdvice());
-  if (!O.HostApi.empty())
-    return findHostApi(O.HostApi);
-  PaHostApiIndex Jack = Pa_HostApiTypeIdToHostApiIndex(paJACK);
-  if (Jack >= 0 && Pa_GetHostApiInfo(Jack)->deviceCount > 0)
-    return Jack;
-  PaHostApiIndex Default = Pa_GetDefaultHostApi();
-  if (Default < 0)
-    return fail(noDeviceAdvice());
-  return Default;
-}
-
-/// A device by global index or name. Names are looked up in `Api` when the
-/// user named a host API, else across all of them.
-static Result<PaDeviceIndex> chooseDevice(const HostOptions &O,
-                                          PaHostApiIndex Api,
-                                          const std::string &Spec,
-                                          Direction Dir) {
-  if (Spec.empty()) {
-    const PaHostApiInfo *Info = Pa_GetHostApiInfo(Api);
-    PaDeviceIndex D = Dir == Direction::Input ? Info->defaultInputDevice
-                                              : Info->defaultOutputDevice;
-    if (D == paNoDevice)
-      return fail(std::string(Info->name) + " has no default " + dirName(Dir) +
-                  " device; choose one with --" + dirName(Dir) +
-                  "-device (see `dspjit devices`)");
-    return D;
-  }
-  if (std::all_of(Spec.begin(), Spec.end(),
-                  [](unsigned char C) { return std::isdigit(C); })) {
-    long Index = Spec.size() < 6 ? std::stol(Spec) : -1;
-    if (Index < 0 || Index >= Pa_GetDeviceCount())
-      return fail("no device has index " + Spec + " (there are " +
-                  std::to_string(Pa_GetDeviceCount()) +
-                  "; see `dspjit devices`)");
-    if (channelsOf(PaDeviceIndex(Index), Dir) <= 0)
-      return fail("device " + deviceLabel(PaDeviceIndex(Index)) + " has no " +
-                  dirName(Dir) + " channels");
-    return PaDeviceIndex(Index);
-  }
-  std::string Want = lowered(Spec);
-  std::vector<PaDeviceIndex> Exact, Partial, Candidates;
-  for (PaDeviceIndex D = 0, N = Pa_GetDeviceCount(); D < N; ++D) {
-    const PaDeviceInfo *Info = Pa_GetDeviceInfo(D);
-    if (channelsOf(D, Dir) <= 0)
-      continue;
-    if (!O.HostApi.empty() && Info->hostApi != Api)
-      continue;
-    Candidates.push_back(D);
-    std::string Name = lowered(Info->name);
-    if (Name == Want)
-      Exact.push_back(D);
-    else if (Name.find(Want) != std::string::npos)
-      Partial.push_back(D);
-  }
-  std::vector<PaDeviceIndex> &Matches = Exact.empty() ? Partial : Exact;
-  if (Matches.size() == 1)
-    return Matches[0];
-  auto List = [](const std::vector<PaDeviceIndex> &Ds) {
-    std::string Text;
-    for (PaDeviceIndex D : Ds)
-      Text += "\n  " + deviceLabel(D);
-    return Text;
-  };
-  if (Matches.size() > 1)
-    return fail(std::string(dirName(Dir)) + " device '" + Spec +
-                "' is ambiguous; it matches:" + List(Matches) +
-                "\nname one exactly, by more of its name or by its index");
-  if (Candidates.empty())
-    return fail("no " + std::string(dirName(Dir)) + " device matches '" +
-                Spec + "': there are no " + dirName(Dir) + " devices");
-  return fail("no " + std::string(dirName(Dir)) + " device matches '" + Spec +
-              "'; the " + dirName(Dir) + " devices are:" + List(Candidates));
-}
-
-Result<double> defaultSampleRate(const HostOptions &O) {
-  auto Api = chooseHostApi(O);
-  if (!Api)
-    return fail(Api.error());
-  std::string OutSpec = !O.OutputDevice.empty() ? O.OutputDevice : O.InputDevice;
-  auto Out = chooseDevice(O, *Api, OutSpec, Direction::Output);
-  if (Out)
-    return Pa_GetDeviceInfo(*Out)->defaultSampleRate;
-  auto In = chooseDevice(O, *Api, O.InputDevice, Direction::Input);
-  if (In)
-    return Pa_GetDeviceInfo(*In)->defaultSampleRate;
-  return fail(Out.error());
-}
-
-std::string listDevices() {
-  if (Pa_GetDeviceCount() <= 0)
-    return noDeviceAdvice() + "\n";
-  std::string Text;
-  char Line[512];
-  PaDeviceIndex DefIn = Pa_GetDefaultInputDevice();
-  PaDeviceIndex DefOut = Pa_GetDefaultOutputDevice();
-  for (PaHostApiIndex Api = 0, N = Pa_GetHostApiCount(); Api < N; ++Api) {
-    const PaHostApiInfo *A = Pa_GetHostApiInfo(Api);
-    Text += std::string(A->name) + (Api == Pa_GetDefaultHostApi() ? " (default host API)" : "") +
-            ": " + std::to_string(A->deviceCount) + " device" +
-            (A->deviceCount == 1 ? "" : "s") + "\n";
-  }
-  Text += "\n";
-  for (PaDeviceIndex D = 0, N = Pa_GetDeviceCount(); D < N; ++D) {
-    const PaDeviceInfo *Info = Pa_GetDeviceInfo(D);
-    const PaHostApiInfo *A = Pa_GetHostApiInfo(Info->hostApi);
-    // Marks as sounddevice's query_devices(): '>' default input, '<'
-    // default output, '*' both; the host API's own defaults count too.
-    bool In = D == DefIn || D == A->defaultInputDevice;
-    bool Out = D == DefOut || D == A->defaultOutputDevice;
-    char Mark = In && Out ? '*' : In ? '>' : Out ? '<' : ' ';
-    std::snprintf(Line, sizeof Line,
-                  "%c %3d %s, %s (%d in, %d out), %s Hz, latency in %.1f/%.1f "
-                  "ms, out %.1f/%.1f ms (low/high)\n",
-                  Mark, D, Info->name, A->name, Info->maxInputChannels,
-                  Info->maxOutputChannels,
-                  formatNumber(Info->defaultSampleRate).c_str(),
-                  Info->defaultLowInputLatency * 1e3,
-                  Info->defaultHighInputLatency * 1e3,
-                  Info->defaultLowOutputLatency * 1e3,
-                  Info->defaultHighOutputLatency * 1e3);
-    Text += Line;
-  }
-  return Text;
-}
 
 //===-- Files -------------------------------------------------------------===//
 
@@ -314,35 +149,161 @@ static Result<SNDFILE *> openPlayFile(const std::string &Path,
   SF_INFO Info = {};
   SNDFILE *F = sf_open(Path.c_str(), SFM_READ, &Info);
   if (!F)
-    return fail("cannot open '" + Path + "': " + sf_strerror(nullptr));
+    return fail(message<Msg::CannotOpenPlayFile>(Path, sf_strerror(nullptr)));
   auto Refuse = [&](std::string Message) {
     sf_close(F);
     return fail(std::move(Message));
   };
   if (unsigned(Info.channels) != Channels)
-    return Refuse("'" + Path + "' has " + std::to_string(Info.channels) +
-                  " channel" + (Info.channels == 1 ? "" : "s") + " but " +
-                  Script + " takes " + std::to_string(Channels));
+    return Refuse(message<Msg::PlayFileChannels>(
+        Path, Info.channels, Info.channels == 1 ? "" : "s", Script, Channels));
   if (double(Info.samplerate) != Rate)
-    return Refuse("'" + Path + "' is at " + std::to_string(Info.samplerate) +
-                  " Hz but the stream runs at " + formatNumber(Rate) +
-                  " Hz; run with --rate " + std::to_string(Info.samplerate) +
-                  " or resample the file");
+    return Refuse(message<Msg::PlayFileRate>(Path, Info.samplerate, Rate));
   if (Info.frames <= 0)
-    return Refuse("'" + Path + "' holds no audio");
+    return Refuse(message<Msg::PlayFileEmpty>(Path));
   return F;
 }
 
-/// Rates a device pair can run at, from the usual ones, for a message.
-static std::string supportedRates(const PaStreamParameters *In,
-                                  const PaStreamParameters *Out) {
-  static const double Rates[] = {8000,  11025, 16000, 22050,  32000, 44100,
-                                 48000, 88200, 96000, 176400, 192000};
-  std::vector<std::string> Ok;
-  for (double R : Rates)
-    if (Pa_IsFormatSupported(In, Out, R) == paFormatIsSupported)
-      Ok.push_back(formatNumber(R));
-  return Ok.empty() ? "none of the usual rates" : joinNames(Ok) + " Hz";
+/// What cannot be combined, before anything is opened.
+static Result<void> checkOptions(const DspjitKernel &Kernel,
+                                 const HostOptions &O,
+                                 const std::string &Script) {
+  if (O.Direct && (!O.PlayPath.empty() || !O.RecordPath.empty() ||
+                   !O.Map.empty()))
+    return fail(message<Msg::DirectExcludesFiles>());
+  if (!O.PlayPath.empty() && Kernel.inputs == 0)
+    return fail(message<Msg::PlayNeedsInputs>(Script));
+  if (!O.RecordPath.empty() && Kernel.outputs == 0)
+    return fail(message<Msg::RecordNeedsOutputs>(Script));
+  for (unsigned M : O.Map)
+    if (M == 0)
+      return fail(message<Msg::MapCountsFromOne>());
+  return {};
+}
+
+/// The device channels of `Channels` script channels (0-based in `Map`):
+/// as many as the script's without a map, else up to the highest mapped.
+static Result<unsigned> mapChannels(const HostOptions &O, unsigned Channels,
+                                    const std::string &Script,
+                                    std::vector<unsigned> &Map,
+                                    bool &IsMapped) {
+  if (Channels == 0)
+    return 0u;
+  if (O.Map.empty()) {
+    for (unsigned C = 0; C < Channels; ++C)
+      Map.push_back(C);
+    return Channels;
+  }
+  if (O.Map.size() < Channels)
+    return fail(message<Msg::MapTooShort>(O.Map.size(), Script, Channels));
+  unsigned Max = 0;
+  for (unsigned C = 0; C < Channels; ++C) {
+    Map.push_back(O.Map[C] - 1);
+    Max = std::max(Max, O.Map[C]);
+  }
+  IsMapped = true;
+  return Max;
+}
+
+Result<void> Host::openFiles(const DspjitKernel &Kernel,
+                             const std::string &Script) {
+  IO = std::make_unique<Files>();
+  Files &F = *IO;
+  if (!Options.PlayPath.empty()) {
+    auto File = openPlayFile(Options.PlayPath, Kernel.inputs, Rate, Script);
+    if (!File)
+      return fail(File.error());
+    F.PlayFile = *File;
+    F.PlayName = Options.PlayPath;
+    F.Loop = Options.Loop;
+    F.PlayRing = std::make_unique<SpscRing<float>>(size_t(Rate) * Kernel.inputs);
+  }
+  if (!Options.RecordPath.empty()) {
+    auto W = AudioFileWriter::create(Options.RecordPath, Kernel.outputs, Rate,
+                                     Options.RecordFormat);
+    if (!W)
+      return fail(W.error());
+    F.Writer.emplace(std::move(*W));
+    F.RecordChannels = Kernel.outputs;
+    F.RecordRing =
+        std::make_unique<SpscRing<float>>(size_t(2 * Rate) * Kernel.outputs);
+  }
+  return {};
+}
+
+Result<void> Host::openStream(const DspjitKernel &Kernel,
+                              const std::string &Script) {
+  PaStreamCallback *Callback = &Host::callback;
+  void *UserData = this;
+  if (Options.Direct) {
+    // Sound by runtime/PortAudio.cpp's static_asserts on the signatures.
+    Callback = reinterpret_cast<PaStreamCallback *>(Kernel.process);
+    UserData = Swap->newest()->I.data();
+    if (RealtimeChecked) {
+      // RealtimeSanitizer builds only: a marked frame around the kernel,
+      // so that RTSan checks --direct streams too (runtime/Realtime.h).
+      DirectFrame = {Kernel.process, UserData};
+      Callback = reinterpret_cast<PaStreamCallback *>(&RealtimeFrame::callback);
+      UserData = &DirectFrame;
+    }
+  }
+  StreamOptions SO = Options.Devices;
+  SO.FramesPerBuffer = Options.FramesPerBuffer;
+  SO.Need = Script;
+  SO.Mapped = !Options.Map.empty();
+  auto S = Stream::openWithCallback(DeviceIn, DeviceOut, Rate, Callback,
+                                    UserData, SO);
+  if (!S)
+    return fail(S.error());
+  Audio.emplace(std::move(*S));
+  return {};
+}
+
+/// "JACK Audio Connection Kit: in 'system' (2 ch) -> out 'system' (2 ch),
+/// 48000 Hz, 64 frames per buffer, latency in 1.3 ms, out 2.7 ms".
+std::string Host::describe(const DspjitKernel &Kernel) const {
+  const StreamInfo &S = Audio->info();
+  std::string D = S.HostApi + ": ";
+  if (!Options.PlayPath.empty())
+    D += "'" + Options.PlayPath + "'" + (Options.Loop ? " (looped)" : "");
+  else if (DeviceIn)
+    D += "in '" + S.InputDevice + "' (" + std::to_string(DeviceIn) + " ch)";
+  else
+    D += "no input";
+  D += " -> ";
+  if (Kernel.outputs)
+    D += "out '" + S.OutputDevice + "' (" + std::to_string(DeviceOut) + " ch)";
+  else
+    D += "meters only";
+  if (!Options.RecordPath.empty())
+    D += " + '" + Options.RecordPath + "'";
+  D += ", " + formatNumber(Rate) + " Hz, " +
+       (Options.FramesPerBuffer ? std::to_string(Options.FramesPerBuffer)
+                                : std::string("host-chosen")) +
+       " frames per buffer, latency in " +
+       formatNumber(std::round(S.InputLatency * 1e4) / 10) + " ms, out " +
+       formatNumber(std::round(S.OutputLatency * 1e4) / 10) + " ms" +
+       (Options.Direct ? message<Msg::DirectDescription>() : std::string());
+  return D;
+}
+
+void Host::startFiles(unsigned Inputs) {
+  Files &F = *IO;
+  if (F.PlayRing) {
+    Files *FP = IO.get();
+    F.Reader = std::thread([FP, Inputs] { FP->readLoop(Inputs); });
+    // Start with a full ring (or the whole file when it is shorter).
+    for (int Ms = 0; Ms < 3000; Ms += 2) {
+      if (F.PlayEof.load() || F.PlayRing->space() < 4096 * Inputs)
+        break;
+      napMs(2);
+    }
+  }
+  if (F.Writer) {
+    F.Recording.store(true);
+    Files *FP = IO.get();
+    F.WriterThread = std::thread([FP] { FP->writeLoop(); });
+  }
 }
 
 Result<std::unique_ptr<Host>> Host::open(const DspjitKernel &Kernel,
@@ -351,56 +312,18 @@ Result<std::unique_ptr<Host>> Host::open(const DspjitKernel &Kernel,
   auto Inst = Instance::create(Kernel, Kernel.sample_rate);
   if (!Inst)
     return fail(Inst.error());
-  const double Rate = Kernel.sample_rate;
-  std::unique_ptr<Host> H(new Host(Rate, O));
   const std::string Script =
-      "the script (io " + std::to_string(Kernel.inputs) + " -> " +
-      std::to_string(Kernel.outputs) + ")";
-
-  if (O.Direct && (!O.PlayPath.empty() || !O.RecordPath.empty() ||
-                   !O.Map.empty()))
-    return fail("--direct hands the kernel to PortAudio unwrapped: it cannot "
-                "be combined with --play, --record or --map");
-  if (!O.PlayPath.empty() && Kernel.inputs == 0)
-    return fail("--play needs a script with inputs; " + Script +
-                " is a generator");
-  if (!O.RecordPath.empty() && Kernel.outputs == 0)
-    return fail("--record needs a script with outputs; " + Script +
-                " only analyzes its input");
-
+      message<Msg::ScriptChannels>(Kernel.inputs, Kernel.outputs);
+  if (auto Ok = checkOptions(Kernel, O, Script); !Ok)
+    return fail(Ok.error());
+  std::unique_ptr<Host> H(new Host(Kernel.sample_rate, O));
   H->KernelIn = Kernel.inputs;
   H->KernelOut = Kernel.outputs;
-  bool Play = !O.PlayPath.empty();
-  unsigned WantIn = Play ? 0 : Kernel.inputs;
-  unsigned WantOut = Kernel.outputs;
-  for (unsigned M : O.Map)
-    if (M == 0)
-      return fail("--map counts device channels from 1");
-  auto Mapped = [&](unsigned Channels, std::vector<unsigned> &Map,
-                    bool &IsMapped) -> Result<unsigned> {
-    if (Channels == 0)
-      return 0u;
-    if (O.Map.empty()) {
-      for (unsigned C = 0; C < Channels; ++C)
-        Map.push_back(C);
-      return Channels;
-    }
-    if (O.Map.size() < Channels)
-      return fail("--map lists " + std::to_string(O.Map.size()) +
-                  " channels but " + Script + " has " +
-                  std::to_string(Channels));
-    unsigned Max = 0;
-    for (unsigned C = 0; C < Channels; ++C) {
-      Map.push_back(O.Map[C] - 1);
-      Max = std::max(Max, O.Map[C]);
-    }
-    IsMapped = true;
-    return Max;
-  };
-  auto DevIn = Mapped(WantIn, H->InMap, H->MapInput);
+  const unsigned WantIn = O.PlayPath.empty() ? Kernel.inputs : 0;
+  auto DevIn = mapChannels(O, WantIn, Script, H->InMap, H->MapInput);
   if (!DevIn)
     return fail(DevIn.error());
-  auto DevOut = Mapped(WantOut, H->OutMap, H->MapOutput);
+  auto DevOut = mapChannels(O, Kernel.outputs, Script, H->OutMap, H->MapOutput);
   if (!DevOut)
     return fail(DevOut.error());
   H->DeviceIn = *DevIn;
@@ -410,70 +333,6 @@ Result<std::unique_ptr<Host>> Host::open(const DspjitKernel &Kernel,
   if (H->DeviceIn == 0 && H->DeviceOut == 0)
     H->DeviceOut = 1;
 
-  auto Api = chooseHostApi(O);
-  if (!Api)
-    return fail(Api.error());
-  PaStreamParameters In = {}, Out = {};
-  auto Fill = [&](PaStreamParameters &P, const std::string &Spec,
-                  Direction Dir, unsigned Channels) -> Result<void> {
-    auto Dev = chooseDevice(O, *Api, Spec, Dir);
-    if (!Dev)
-      return fail(Dev.error());
-    const PaDeviceInfo *Info = Pa_GetDeviceInfo(*Dev);
-    int Has = channelsOf(*Dev, Dir);
-    if (Has < int(Channels))
-      return fail(std::string(dirName(Dir)) + " device " + deviceLabel(*Dev) +
-                  " has " + std::to_string(Has) + " " + dirName(Dir) +
-                  " channel" + (Has == 1 ? "" : "s") + " but " + Script +
-                  (O.Map.empty() ? "" : " with --map") + " needs " +
-                  std::to_string(Channels) +
-                  "; choose another device or route channels with --map");
-    P.device = *Dev;
-    P.channelCount = int(Channels);
-    P.sampleFormat = paFloat32;
-    P.suggestedLatency =
-        O.LatencySeconds > 0 ? O.LatencySeconds
-        : Dir == Direction::Input
-            ? (O.HighLatency ? Info->defaultHighInputLatency
-                             : Info->defaultLowInputLatency)
-            : (O.HighLatency ? Info->defaultHighOutputLatency
-                             : Info->defaultLowOutputLatency);
-    return {};
-  };
-  if (H->DeviceIn)
-    if (auto R = Fill(In, O.InputDevice, Direction::Input, H->DeviceIn); !R)
-      return fail(R.error());
-  if (H->DeviceOut)
-    if (auto R = Fill(Out, O.OutputDevice, Direction::Output, H->DeviceOut); !R)
-      return fail(R.error());
-  if (H->DeviceIn && H->DeviceOut &&
-      Pa_GetDeviceInfo(In.device)->hostApi !=
-          Pa_GetDeviceInfo(Out.device)->hostApi)
-    return fail("input device " + deviceLabel(In.device) +
-                " and output device " + deviceLabel(Out.device) +
-                " belong to different host APIs; PortAudio cannot join them "
-                "in one stream");
-  const PaStreamParameters *InP = H->DeviceIn ? &In : nullptr;
-  const PaStreamParameters *OutP = H->DeviceOut ? &Out : nullptr;
-  const PaDeviceInfo *Main = Pa_GetDeviceInfo(OutP ? Out.device : In.device);
-  std::string ApiName = Pa_GetHostApiInfo(Main->hostApi)->name;
-
-  PaError Check = Pa_IsFormatSupported(InP, OutP, Rate);
-  if (Check == paInvalidSampleRate)
-    return fail(ApiName + " device '" + Main->name + "' cannot run at " +
-                formatNumber(Rate) + " Hz; it supports " +
-                supportedRates(InP, OutP) + " (default " +
-                formatNumber(Main->defaultSampleRate) + " Hz): pass --rate");
-  if (Check == paInvalidChannelCount)
-    return fail(ApiName + " device '" + Main->name + "' cannot open " +
-                std::to_string(H->DeviceIn) + " input and " +
-                std::to_string(H->DeviceOut) + " output channels (it has " +
-                std::to_string(Main->maxInputChannels) + " in, " +
-                std::to_string(Main->maxOutputChannels) + " out)");
-  if (Check != paFormatIsSupported)
-    return fail("cannot open a stream on " + ApiName + " device '" +
-                Main->name + "': " + paErrorText(Check));
-
   // Scratch for at most MaxChunk frames per kernel call; longer host
   // buffers are processed in several calls.
   H->MaxChunk = std::max<unsigned long>(4096, O.FramesPerBuffer);
@@ -481,97 +340,13 @@ Result<std::unique_ptr<Host>> Host::open(const DspjitKernel &Kernel,
   H->OutScratch.assign(H->MaxChunk * std::max(1u, H->KernelOut), 0.0f);
   H->Swap = std::make_unique<HotSwap>(std::move(Keep), std::move(*Inst),
                                       H->MaxChunk);
-
-  // Files, before the stream exists: their errors are the user's.
-  H->IO = std::make_unique<Files>();
-  Files &F = *H->IO;
-  if (Play) {
-    auto File = openPlayFile(O.PlayPath, Kernel.inputs, Rate, Script);
-    if (!File)
-      return fail(File.error());
-    F.PlayFile = *File;
-    F.PlayName = O.PlayPath;
-    F.Loop = O.Loop;
-    F.PlayRing = std::make_unique<SpscRing<float>>(size_t(Rate) * Kernel.inputs);
-  }
-  if (!O.RecordPath.empty()) {
-    auto W = AudioFileWriter::create(O.RecordPath, Kernel.outputs, Rate,
-                                     O.RecordFormat);
-    if (!W)
-      return fail(W.error());
-    F.Writer.emplace(std::move(*W));
-    F.RecordChannels = Kernel.outputs;
-    F.RecordRing =
-        std::make_unique<SpscRing<float>>(size_t(2 * Rate) * Kernel.outputs);
-  }
-
-  PaStreamCallback *Callback = &Host::callback;
-  void *UserData = H.get();
-  if (O.Direct) {
-    // Sound by runtime/PortAudio.cpp's static_asserts on the signatures.
-    Callback = reinterpret_cast<PaStreamCallback *>(Kernel.process);
-    UserData = H->Swap->newest()->I.data();
-    if (RealtimeChecked) {
-      // RealtimeSanitizer builds only: a marked frame around the kernel,
-      // so that RTSan checks --direct streams too (runtime/Realtime.h).
-      H->DirectFrame = {Kernel.process, UserData};
-      Callback = reinterpret_cast<PaStreamCallback *>(&RealtimeFrame::callback);
-      UserData = &H->DirectFrame;
-    }
-  }
-  PaError Error = Pa_OpenStream(
-      &H->Stream, InP, OutP, Rate,
-      O.FramesPerBuffer ? O.FramesPerBuffer : paFramesPerBufferUnspecified,
-      paNoFlag, Callback, UserData);
-  if (Error != paNoError)
-    return fail("cannot open a stream on " + ApiName + " device '" +
-                Main->name + "': " + paErrorText(Error));
-  if (const PaStreamInfo *S = Pa_GetStreamInfo(H->Stream)) {
-    H->InputLatency = S->inputLatency;
-    H->OutputLatency = S->outputLatency;
-  }
-
-  std::string D = ApiName + ": ";
-  if (Play)
-    D += "'" + O.PlayPath + "'" + (O.Loop ? " (looped)" : "");
-  else if (H->DeviceIn)
-    D += "in '" + std::string(Pa_GetDeviceInfo(In.device)->name) + "' (" +
-         std::to_string(H->DeviceIn) + " ch)";
-  else
-    D += "no input";
-  D += " -> ";
-  if (Kernel.outputs)
-    D += "out '" + std::string(Pa_GetDeviceInfo(Out.device)->name) + "' (" +
-         std::to_string(H->DeviceOut) + " ch)";
-  else
-    D += "meters only";
-  if (!O.RecordPath.empty())
-    D += " + '" + O.RecordPath + "'";
-  D += ", " + formatNumber(Rate) + " Hz, " +
-       (O.FramesPerBuffer ? std::to_string(O.FramesPerBuffer)
-                          : std::string("host-chosen")) +
-       " frames per buffer, latency in " +
-       formatNumber(std::round(H->InputLatency * 1e4) / 10) + " ms, out " +
-       formatNumber(std::round(H->OutputLatency * 1e4) / 10) + " ms" +
-       (O.Direct ? ", kernel.process as the callback (--direct)" : "");
-  H->Description = D;
-
-  if (Play) {
-    Files *FP = H->IO.get();
-    unsigned Ch = Kernel.inputs;
-    F.Reader = std::thread([FP, Ch] { FP->readLoop(Ch); });
-    // Start with a full ring (or the whole file when it is shorter).
-    for (int Ms = 0; Ms < 3000; Ms += 2) {
-      if (F.PlayEof.load() || F.PlayRing->space() < 4096 * Ch)
-        break;
-      napMs(2);
-    }
-  }
-  if (F.Writer) {
-    F.Recording.store(true);
-    Files *FP = H->IO.get();
-    F.WriterThread = std::thread([FP] { FP->writeLoop(); });
-  }
+  // Files before the stream: their errors are the user's.
+  if (auto Ok = H->openFiles(Kernel, Script); !Ok)
+    return fail(Ok.error());
+  if (auto Ok = H->openStream(Kernel, Script); !Ok)
+    return fail(Ok.error());
+  H->Description = H->describe(Kernel);
+  H->startFiles(Kernel.inputs);
   return H;
 }
 
@@ -674,10 +449,9 @@ Host::~Host() { (void)stop(); }
 
 Result<void> Host::start() {
   if (Started)
-    return fail("the stream was already started");
-  PaError Error = Pa_StartStream(Stream);
-  if (Error != paNoError)
-    return fail("cannot start the stream: " + paErrorText(Error));
+    return fail(message<Msg::AlreadyStarted>());
+  if (auto Ok = Audio->start(); !Ok)
+    return Ok;
   Started = true;
   return {};
 }
@@ -687,11 +461,9 @@ Result<void> Host::stop() {
     return {};
   Stopped = true;
   std::string Problem;
-  if (Stream) {
-    if (Started && Pa_IsStreamStopped(Stream) != 1)
-      if (PaError E = Pa_AbortStream(Stream); E != paNoError)
-        Problem = "cannot stop the stream: " + paErrorText(E);
-  }
+  if (Audio && Started)
+    if (auto Aborted = Audio->abort(); !Aborted)
+      Problem = Aborted.error();
   if (IO) {
     if (IO->WriterThread.joinable()) {
       IO->Drain.store(true);
@@ -704,12 +476,10 @@ Result<void> Host::stop() {
     if (IO->Reader.joinable())
       IO->Reader.join();
     if (!IO->ReadError.empty() && Problem.empty())
-      Problem = "cannot read '" + IO->PlayName + "': " + IO->ReadError;
+      Problem = message<Msg::CannotReadPlayFile>(IO->PlayName, IO->ReadError);
   }
-  if (Stream) {
-    Pa_CloseStream(Stream);
-    Stream = nullptr;
-  }
+  if (Audio)
+    (void)Audio->close();
   if (!Problem.empty())
     return fail(Problem);
   return {};
@@ -748,23 +518,20 @@ Result<std::shared_ptr<KernelVersion>>
 Host::reload(std::shared_ptr<const void> Code, const DspjitKernel &Kernel,
              const SwapOptions &SO, SwapReport *Report) {
   if (Options.Direct)
-    return fail("--direct hands the first kernel to PortAudio unwrapped, so "
-                "it cannot be replaced while it runs; run without --direct "
-                "to reload");
+    return fail(message<Msg::DirectCannotReload>());
   Swap->collect();
   // A previous version still waiting for the audio thread (at most a block
   // and a crossfade away while the stream runs).
   for (int Ms = 0; Swap->pending(); ++Ms) {
     if (Ms > 1000 || !Started || Stopped)
-      return fail("the audio thread has not taken the previous version yet "
-                  "(is the stream running?)");
+      return fail(message<Msg::PreviousVersionPending>());
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   auto V = Swap->prepare(std::move(Code), Kernel, SO, Report);
   if (!V)
     return fail(V.error());
   if (!Swap->publish(*V))
-    return fail("another version was published meanwhile; try again");
+    return fail(message<Msg::PublishedMeanwhile>());
   return *V;
 }
 
@@ -790,7 +557,7 @@ StopReason Host::stopReason() const {
     return StopReason::PlayEnded;
   if (IO && IO->WriteFailed.load())
     return StopReason::RecordFailed;
-  if (Started && !Stopped && Stream && Pa_IsStreamActive(Stream) == 0)
+  if (Started && !Stopped && Audio && Audio->hasEnded())
     return StopReason::StreamEnded;
   return StopReason::None;
 }
@@ -802,19 +569,18 @@ XrunKind Host::fatalXrun() const {
 std::string Host::stopMessage() const {
   switch (stopReason()) {
   case StopReason::None:
-    return "running";
+    return message<Msg::StopRunning>();
   case StopReason::Requested:
-    return "stopped on request";
+    return message<Msg::StopRequested>();
   case StopReason::PlayEnded:
-    return "end of '" + Options.PlayPath + "'";
+    return message<Msg::StopPlayEnded>(Options.PlayPath);
   case StopReason::FatalXrun:
-    return std::string("stopped at the first xrun (--fatal-xruns): ") +
-           xrunKindName(fatalXrun()) + " after " +
-           std::to_string(Stats.frames()) + " frames";
+    return message<Msg::StopFatalXrun>(xrunKindName(fatalXrun()),
+                                       Stats.frames());
   case StopReason::StreamEnded:
-    return "the stream stopped by itself (did the audio server quit?)";
+    return message<Msg::StopStreamEnded>();
   case StopReason::RecordFailed:
-    return "recording failed: " + IO->WriteError;
+    return message<Msg::StopRecordFailed>(IO->WriteError);
   }
   return "";
 }
@@ -833,7 +599,7 @@ TimingSummary Host::summary() const {
 }
 
 double Host::cpuLoad() const {
-  return Stream ? Pa_GetStreamCpuLoad(Stream) : 0;
+  return Audio ? Audio->cpuLoad() : 0;
 }
 
 } // namespace dspjit

@@ -65,6 +65,7 @@
 #include "runtime/AudioFile.h"
 #include "runtime/HotSwap.h"
 #include "runtime/Instance.h"
+#include "runtime/PortAudio.h"
 #include "runtime/Realtime.h"
 #include "runtime/Result.h"
 #include "runtime/Stats.h"
@@ -73,32 +74,27 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace dspjit {
 
 struct HostOptions {
-  /// Host API by name (case-insensitive substring, "jack", "alsa"). Empty:
-  /// JACK when a JACK server is running, else PortAudio's default.
-  std::string HostApi;
-  /// Devices by global index ("3") or case-insensitive substring of their
-  /// name. Empty: the host API's default device for that direction.
-  std::string InputDevice, OutputDevice;
+  /// Host API, devices and latency (runtime/PortAudio.h: the one device
+  /// search). FramesPerBuffer below overrides Devices.FramesPerBuffer.
+  StreamOptions Devices;
   /// Frames per buffer; 0 lets PortAudio choose (for JACK: its period).
   unsigned long FramesPerBuffer = 0;
-  /// Suggested latency: the device's default low or high latency, or
-  /// LatencySeconds when that is positive.
-  bool HighLatency = false;
-  double LatencySeconds = 0;
   /// Device channel (1-based) of each script channel, for inputs and
-  /// outputs alike. Empty: script channel i is device channel i + 1.
+  /// outputs alike (option `map`). Empty: script channel i is device
+  /// channel i + 1.
   std::vector<unsigned> Map;
-  /// Feed this file to the kernel instead of the live input (`--play`);
-  /// from its start again at its end with Loop.
+  /// Feed this file to the kernel instead of the live input (option
+  /// `play`); from its start again at its end with Loop.
   std::string PlayPath;
   bool Loop = false;
-  /// Record the kernel's output to this file (`--record`).
+  /// Record the kernel's output to this file (option `record`).
   std::string RecordPath;
   SampleFormat RecordFormat = SampleFormat::Float32;
   /// Stop at the first xrun (see stopReason()).
@@ -106,7 +102,7 @@ struct HostOptions {
   /// Hand kernel.process to PortAudio unwrapped: no statistics beyond the
   /// instance's counters, and no files or mapping.
   bool Direct = false;
-  /// Crossfade of reloads and of resetState(), in seconds (`--xfade`).
+  /// Crossfade of reloads and of resetState(), in seconds.
   double CrossfadeSeconds = 0.02;
 };
 
@@ -119,20 +115,6 @@ enum class StopReason {
   StreamEnded, ///< PortAudio stopped the stream (e.g. the JACK server quit)
   RecordFailed ///< the --record file could not be written
 };
-
-/// The sample rate of the device a Host with these options would use
-/// (the output device's, or the input device's when output is not
-/// possible), to compile the kernel for it. Thread: control thread, with a
-/// PaSession open.
-Result<double> defaultSampleRate(const HostOptions &Options);
-
-/// `dspjit devices`: every host API and device, marked as sounddevice does
-/// (`>` default input, `<` default output, `*` both), with channels,
-/// default rate and default low/high latencies. Thread: control thread.
-std::string listDevices();
-
-/// Message for a machine where PortAudio sees no device at all.
-std::string noDeviceAdvice();
 
 class Host {
 public:
@@ -231,8 +213,8 @@ public:
   double sampleRate() const { return Rate; }
   unsigned long framesPerBuffer() const { return Options.FramesPerBuffer; }
   /// Reported stream latencies in seconds.
-  double inputLatency() const { return InputLatency; }
-  double outputLatency() const { return OutputLatency; }
+  double inputLatency() const { return Audio ? Audio->info().InputLatency : 0; }
+  double outputLatency() const { return Audio ? Audio->info().OutputLatency : 0; }
 
   /// The callback PortAudio calls; public so that tests can drive it
   /// offline to measure the trampoline.
@@ -243,15 +225,18 @@ public:
 private:
   Host(double Rate, const HostOptions &Options);
   struct Files;
+  Result<void> openFiles(const DspjitKernel &Kernel, const std::string &Script);
+  Result<void> openStream(const DspjitKernel &Kernel, const std::string &Script);
+  std::string describe(const DspjitKernel &Kernel) const;
+  void startFiles(unsigned Inputs);
 
   double Rate;
   /// The versions of the kernel; the first is the one open() was given.
   std::unique_ptr<HotSwap> Swap;
   HostOptions Options;
-  PaStream *Stream = nullptr;
+  std::optional<Stream> Audio; ///< runtime/PortAudio.h's RAII stream
   bool Started = false, Stopped = false;
   std::string Description;
-  double InputLatency = 0, OutputLatency = 0;
 
   // What the trampoline needs, all sized in open().
   unsigned KernelIn = 0, KernelOut = 0, DeviceIn = 0, DeviceOut = 0;

@@ -75,3 +75,47 @@ std::string formatNumber(double Value) { return shortest(Value); }
 std::string formatNumber(float Value) { return shortest(Value); }
 
 } // namespace dspjit
+
+//===-- The message catalog (MessageCatalog.h) ----------------------------===//
+
+#include "runtime/MessageCatalog.h"
+
+namespace dspjit {
+
+static std::string defaultSpelling(std::string_view Name) {
+  return "option '" + std::string(Name) + "'";
+}
+
+static OptionSpelling Spelling = &defaultSpelling;
+
+void setOptionSpelling(OptionSpelling Spell) {
+  Spelling = Spell ? Spell : &defaultSpelling;
+}
+
+std::string spellOption(std::string_view Name) { return Spelling(Name); }
+
+std::string detail::render(Msg Id, const std::string *Args, size_t Count) {
+  std::string_view Format = MsgFormats[size_t(Id)];
+  std::string Text;
+  for (size_t I = 0; I < Format.size(); ++I) {
+    if (Format[I] == '{' && I + 2 < Format.size() && Format[I + 2] == '}' &&
+        Format[I + 1] >= '0' && Format[I + 1] <= '9') {
+      size_t N = size_t(Format[I + 1] - '0');
+      Text += N < Count ? Args[N] : std::string("?");
+      I += 2;
+      continue;
+    }
+    if (Format[I] == '{' && I + 1 < Format.size() && Format[I + 1] == '-') {
+      size_t Close = Format.find('}', I);
+      if (Close != std::string_view::npos) {
+        Text += spellOption(Format.substr(I + 2, Close - I - 2));
+        I = Close;
+        continue;
+      }
+    }
+    Text += Format[I];
+  }
+  return Text;
+}
+
+} // namespace dspjit

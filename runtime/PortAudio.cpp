@@ -6,7 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/PortAudio.h"
 
-#include "runtime/Messages.h"
+#include "runtime/MessageCatalog.h"
 
 #ifdef DSPJIT_HAVE_ALSA
 #include <alsa/asoundlib.h>
@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
+#include <cstdio>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -72,7 +74,7 @@ Result<PaSession> PaSession::open() {
   snd_lib_error_set_handler(nullptr); // ALSA's default handler again
 #endif
   if (Error != paNoError)
-    return fail("cannot initialize PortAudio: " + paErrorText(Error));
+    return fail(message<Msg::PaInitFailed>(paErrorText(Error)));
   PaSession Session;
   Session.Active = true;
   return Session;
@@ -104,23 +106,25 @@ static std::string lowered(std::string_view Text) {
   return Lower;
 }
 
-/// Index into Names of the exact (case-insensitive) match, else of the only
-/// name containing Wanted; -1 with Matches filled when none or several.
-static int matchName(std::string_view Wanted,
-                     const std::vector<std::string> &Names,
-                     std::vector<std::string> &Matches) {
-  std::string Want = lowered(Wanted);
-  for (size_t I = 0; I < Names.size(); ++I)
-    if (lowered(Names[I]) == Want)
-      return static_cast<int>(I);
-  int Found = -1;
-  for (size_t I = 0; I < Names.size(); ++I)
-    if (lowered(Names[I]).find(Want) != std::string::npos) {
-      Matches.push_back(Names[I]);
-      Found = static_cast<int>(I);
-    }
-  return Matches.size() == 1 ? Found : -1;
+static const char *directionName(Direction Dir) {
+  return Dir == Direction::Input ? "input" : "output";
 }
+
+static int channelsOf(PaDeviceIndex Index, Direction Dir) {
+  const PaDeviceInfo *D = Pa_GetDeviceInfo(Index);
+  if (!D)
+    return 0;
+  return Dir == Direction::Input ? D->maxInputChannels : D->maxOutputChannels;
+}
+
+/// "[3] 'system' (JACK Audio Connection Kit)".
+static std::string deviceLabel(PaDeviceIndex Index) {
+  const PaDeviceInfo *D = Pa_GetDeviceInfo(Index);
+  return "[" + std::to_string(Index) + "] '" + D->name + "' (" +
+         Pa_GetHostApiInfo(D->hostApi)->name + ")";
+}
+
+std::string noDeviceAdvice() { return message<Msg::NoDevice>(); }
 
 static std::string quotedList(const std::vector<std::string> &Names) {
   std::vector<std::string> Quoted;
@@ -129,101 +133,157 @@ static std::string quotedList(const std::vector<std::string> &Names) {
   return joinNames(Quoted);
 }
 
-Result<PaHostApiIndex> findHostApi(std::string_view Name) {
-  if (Name.empty()) {
-    PaHostApiIndex Default = Pa_GetDefaultHostApi();
-    if (Default < 0)
-      return fail("no default host API: " + paErrorText(Default));
-    return Default;
-  }
-  std::vector<std::string> Names;
-  for (PaHostApiIndex I = 0, N = Pa_GetHostApiCount(); I < N; ++I)
+/// A host API by name: the exact match ignoring case, else the only one
+/// containing `Name`.
+static Result<PaHostApiIndex> hostApiByName(std::string_view Name) {
+  std::string Want = lowered(Name);
+  std::vector<std::string> Names, Matches;
+  PaHostApiIndex Found = -1;
+  for (PaHostApiIndex I = 0, N = Pa_GetHostApiCount(); I < N; ++I) {
     Names.emplace_back(Pa_GetHostApiInfo(I)->name);
-  std::vector<std::string> Matches;
-  int Found = matchName(Name, Names, Matches);
-  if (Found >= 0)
-    return static_cast<PaHostApiIndex>(Found);
-  if (Matches.size() > 1)
-    return fail("host API '" + std::string(Name) + "' is ambiguous: it matches " +
-                quotedList(Matches));
-  return fail("no host API matches '" + std::string(Name) + "' (available: " +
-              quotedList(Names) + ")");
-}
-
-static int channelsIn(const PaDeviceInfo &Device, Direction Dir) {
-  return Dir == Direction::Input ? Device.maxInputChannels
-                                 : Device.maxOutputChannels;
-}
-
-static const char *directionName(Direction Dir) {
-  return Dir == Direction::Input ? "input" : "output";
-}
-
-Result<PaDeviceIndex> findDevice(PaHostApiIndex Api, std::string_view Name,
-                                 Direction Dir) {
-  const PaHostApiInfo *ApiInfo = Pa_GetHostApiInfo(Api);
-  if (!ApiInfo)
-    return fail("invalid host API index " + std::to_string(Api));
-  if (Name.empty()) {
-    PaDeviceIndex Default = Dir == Direction::Input ? ApiInfo->defaultInputDevice
-                                                    : ApiInfo->defaultOutputDevice;
-    if (Default == paNoDevice)
-      return fail(std::string(ApiInfo->name) + " has no default " +
-                  directionName(Dir) + " device");
-    return Default;
-  }
-
-  std::vector<std::string> Names;
-  std::vector<PaDeviceIndex> Indices;
-  for (int I = 0; I < ApiInfo->deviceCount; ++I) {
-    PaDeviceIndex Index = Pa_HostApiDeviceIndexToDeviceIndex(Api, I);
-    const PaDeviceInfo *Device = Pa_GetDeviceInfo(Index);
-    if (Device && channelsIn(*Device, Dir) > 0) {
-      Names.emplace_back(Device->name);
-      Indices.push_back(Index);
+    if (lowered(Names.back()) == Want)
+      return I;
+    if (lowered(Names.back()).find(Want) != std::string::npos) {
+      Matches.push_back(Names.back());
+      Found = I;
     }
   }
-  std::vector<std::string> Matches;
-  int Found = matchName(Name, Names, Matches);
-  if (Found >= 0)
-    return Indices[Found];
+  if (Matches.size() == 1)
+    return Found;
   if (Matches.size() > 1)
-    return fail(std::string(directionName(Dir)) + " device '" +
-                std::string(Name) + "' is ambiguous in " + ApiInfo->name +
-                ": it matches " + quotedList(Matches));
-  std::string Message = "no " + std::string(directionName(Dir)) +
-                        " device of " + ApiInfo->name + " matches '" +
-                        std::string(Name) + "'";
-  if (Names.empty())
-    return fail(Message + "; it has no " + directionName(Dir) + " devices");
-  return fail(Message + " (available: " + quotedList(Names) + ")");
+    return fail(message<Msg::HostApiAmbiguous>(Name, quotedList(Matches)));
+  return fail(message<Msg::NoSuchHostApi>(Name, quotedList(Names)));
 }
 
-std::string describeDevices() {
+Result<PaHostApiIndex> findHostApi(std::string_view Name) {
+  if (Pa_GetDeviceCount() <= 0)
+    return fail(noDeviceAdvice());
+  if (!Name.empty())
+    return hostApiByName(Name);
+  PaHostApiIndex Jack = Pa_HostApiTypeIdToHostApiIndex(paJACK);
+  if (Jack >= 0 && Pa_GetHostApiInfo(Jack)->deviceCount > 0)
+    return Jack;
+  PaHostApiIndex Default = Pa_GetDefaultHostApi();
+  if (Default < 0)
+    return fail(noDeviceAdvice());
+  return Default;
+}
+
+static std::string deviceList(const std::vector<PaDeviceIndex> &Devices) {
   std::string Text;
-  PaHostApiIndex DefaultApi = Pa_GetDefaultHostApi();
-  for (PaHostApiIndex Api = 0, N = Pa_GetHostApiCount(); Api < N; ++Api) {
-    const PaHostApiInfo *ApiInfo = Pa_GetHostApiInfo(Api);
-    Text += ApiInfo->name;
-    if (Api == DefaultApi)
-      Text += " (default)";
-    Text += "\n";
-    if (ApiInfo->deviceCount == 0)
-      Text += "  (no devices)\n";
-    for (int I = 0; I < ApiInfo->deviceCount; ++I) {
-      PaDeviceIndex Index = Pa_HostApiDeviceIndexToDeviceIndex(Api, I);
-      const PaDeviceInfo *Device = Pa_GetDeviceInfo(Index);
-      Text += "  " + std::string(Device->name) + ": " +
-              std::to_string(Device->maxInputChannels) + " in, " +
-              std::to_string(Device->maxOutputChannels) + " out, " +
-              formatNumber(Device->defaultSampleRate) + " Hz";
-      if (Index == ApiInfo->defaultInputDevice)
-        Text += " [default input]";
-      if (Index == ApiInfo->defaultOutputDevice)
-        Text += " [default output]";
-      Text += "\n";
-    }
+  for (PaDeviceIndex D : Devices)
+    Text += "\n  " + deviceLabel(D);
+  return Text;
+}
+
+static Result<PaDeviceIndex> deviceByIndex(std::string_view Spec,
+                                           Direction Dir) {
+  long Index = Spec.size() < 6 ? std::stol(std::string(Spec)) : -1;
+  if (Index < 0 || Index >= Pa_GetDeviceCount())
+    return fail(message<Msg::NoDeviceIndex>(Spec, Pa_GetDeviceCount()));
+  if (channelsOf(PaDeviceIndex(Index), Dir) <= 0)
+    return fail(message<Msg::DeviceHasNoChannels>(
+        deviceLabel(PaDeviceIndex(Index)), directionName(Dir)));
+  return PaDeviceIndex(Index);
+}
+
+Result<PaDeviceIndex> findDevice(PaHostApiIndex Api, std::string_view Spec,
+                                 Direction Dir, bool OnlyApi) {
+  const char *DirName = directionName(Dir);
+  if (Spec.empty()) {
+    const PaHostApiInfo *Info = Pa_GetHostApiInfo(Api);
+    PaDeviceIndex D = Dir == Direction::Input ? Info->defaultInputDevice
+                                              : Info->defaultOutputDevice;
+    if (D == paNoDevice)
+      return fail(message<Msg::NoDefaultDevice>(
+          Info->name, DirName, spellOption(std::string(DirName) + "-device")));
+    return D;
   }
+  if (std::all_of(Spec.begin(), Spec.end(),
+                  [](unsigned char C) { return std::isdigit(C); }))
+    return deviceByIndex(Spec, Dir);
+  std::string Want = lowered(Spec);
+  std::vector<PaDeviceIndex> Exact, Partial, Candidates;
+  for (PaDeviceIndex D = 0, N = Pa_GetDeviceCount(); D < N; ++D) {
+    if (channelsOf(D, Dir) <= 0 ||
+        (OnlyApi && Pa_GetDeviceInfo(D)->hostApi != Api))
+      continue;
+    Candidates.push_back(D);
+    std::string Name = lowered(Pa_GetDeviceInfo(D)->name);
+    if (Name == Want)
+      Exact.push_back(D);
+    else if (Name.find(Want) != std::string::npos)
+      Partial.push_back(D);
+  }
+  std::vector<PaDeviceIndex> &Matches = Exact.empty() ? Partial : Exact;
+  if (Matches.size() == 1)
+    return Matches[0];
+  if (Matches.size() > 1)
+    return fail(
+        message<Msg::DeviceAmbiguous>(DirName, Spec, deviceList(Matches)));
+  if (Candidates.empty())
+    return fail(message<Msg::NoDevicesOfKind>(DirName, Spec));
+  return fail(message<Msg::NoSuchDevice>(DirName, Spec, deviceList(Candidates)));
+}
+
+/// The device for `Dir` that `O` names, looked up as StreamOptions says.
+static Result<PaDeviceIndex> chooseDevice(const StreamOptions &O,
+                                          PaHostApiIndex Api,
+                                          const std::string &Spec,
+                                          Direction Dir) {
+  return findDevice(Api, Spec, Dir, /*OnlyApi=*/!O.HostApi.empty());
+}
+
+Result<double> defaultSampleRate(const StreamOptions &O) {
+  auto Api = findHostApi(O.HostApi);
+  if (!Api)
+    return fail(Api.error());
+  std::string OutSpec = !O.OutputDevice.empty() ? O.OutputDevice : O.InputDevice;
+  auto Out = chooseDevice(O, *Api, OutSpec, Direction::Output);
+  if (Out)
+    return Pa_GetDeviceInfo(*Out)->defaultSampleRate;
+  auto In = chooseDevice(O, *Api, O.InputDevice, Direction::Input);
+  if (In)
+    return Pa_GetDeviceInfo(*In)->defaultSampleRate;
+  return fail(Out.error());
+}
+
+static std::string deviceLine(PaDeviceIndex D) {
+  const PaDeviceInfo *Info = Pa_GetDeviceInfo(D);
+  const PaHostApiInfo *A = Pa_GetHostApiInfo(Info->hostApi);
+  // Marks as sounddevice's query_devices(): '>' default input, '<' default
+  // output, '*' both; the host API's own defaults count too.
+  bool In = D == Pa_GetDefaultInputDevice() || D == A->defaultInputDevice;
+  bool Out = D == Pa_GetDefaultOutputDevice() || D == A->defaultOutputDevice;
+  char Mark = In && Out ? '*' : In ? '>' : Out ? '<' : ' ';
+  char Line[512];
+  std::snprintf(Line, sizeof Line,
+                "%c %3d %s, %s (%d in, %d out), %s Hz, latency in %.1f/%.1f "
+                "ms, out %.1f/%.1f ms (low/high)\n",
+                Mark, D, Info->name, A->name, Info->maxInputChannels,
+                Info->maxOutputChannels,
+                formatNumber(Info->defaultSampleRate).c_str(),
+                Info->defaultLowInputLatency * 1e3,
+                Info->defaultHighInputLatency * 1e3,
+                Info->defaultLowOutputLatency * 1e3,
+                Info->defaultHighOutputLatency * 1e3);
+  return Line;
+}
+
+std::string listDevices() {
+  if (Pa_GetDeviceCount() <= 0)
+    return noDeviceAdvice() + "\n";
+  std::string Text;
+  for (PaHostApiIndex Api = 0, N = Pa_GetHostApiCount(); Api < N; ++Api) {
+    const PaHostApiInfo *A = Pa_GetHostApiInfo(Api);
+    Text += std::string(A->name) +
+            (Api == Pa_GetDefaultHostApi() ? " (default host API)" : "") +
+            ": " + std::to_string(A->deviceCount) + " device" +
+            (A->deviceCount == 1 ? "" : "s") + "\n";
+  }
+  Text += "\n";
+  for (PaDeviceIndex D = 0, N = Pa_GetDeviceCount(); D < N; ++D)
+    Text += deviceLine(D);
   return Text;
 }
 
@@ -231,26 +291,64 @@ std::string describeDevices() {
 
 /// Stream parameters for one direction, checking the device's channels.
 static Result<PaStreamParameters>
-directionParameters(PaHostApiIndex Api, const std::string &DeviceName,
-                    Direction Dir, unsigned Channels, double Latency) {
-  auto Device = findDevice(Api, DeviceName, Dir);
+directionParameters(const StreamOptions &O, PaHostApiIndex Api, Direction Dir,
+                    unsigned Channels) {
+  const std::string &Spec =
+      Dir == Direction::Input ? O.InputDevice : O.OutputDevice;
+  auto Device = chooseDevice(O, Api, Spec, Dir);
   if (!Device)
     return fail(Device.error());
   const PaDeviceInfo *Info = Pa_GetDeviceInfo(*Device);
-  if (channelsIn(*Info, Dir) < static_cast<int>(Channels))
-    return fail(std::string(directionName(Dir)) + " device '" + Info->name +
-                "' has " + std::to_string(channelsIn(*Info, Dir)) + " " +
-                directionName(Dir) + " channels but the kernel needs " +
-                std::to_string(Channels));
-  PaStreamParameters Parameters = {};
-  Parameters.device = *Device;
-  Parameters.channelCount = static_cast<int>(Channels);
-  Parameters.sampleFormat = paFloat32; // interleaved, as the ABI says
-  Parameters.suggestedLatency =
-      Latency > 0 ? Latency
-      : Dir == Direction::Input ? Info->defaultLowInputLatency
-                                : Info->defaultLowOutputLatency;
-  return Parameters;
+  int Has = channelsOf(*Device, Dir);
+  if (Has < int(Channels))
+    return fail(message<Msg::TooFewChannels>(
+        directionName(Dir), deviceLabel(*Device), Has, Has == 1 ? "" : "s",
+        O.Need + (O.Mapped ? " with " + spellOption("map") : ""), Channels));
+  PaStreamParameters P = {};
+  P.device = *Device;
+  P.channelCount = int(Channels);
+  P.sampleFormat = paFloat32; // interleaved, as the ABI says
+  const bool In = Dir == Direction::Input;
+  P.suggestedLatency =
+      O.HighLatency   ? (In ? Info->defaultHighInputLatency
+                            : Info->defaultHighOutputLatency)
+      : O.Latency > 0 ? O.Latency
+                      : (In ? Info->defaultLowInputLatency
+                            : Info->defaultLowOutputLatency);
+  return P;
+}
+
+/// Rates a device pair can run at, from the usual ones, for a message.
+static std::string supportedRates(const PaStreamParameters *In,
+                                  const PaStreamParameters *Out) {
+  static const double Rates[] = {8000,  11025, 16000, 22050,  32000, 44100,
+                                 48000, 88200, 96000, 176400, 192000};
+  std::vector<std::string> Ok;
+  for (double R : Rates)
+    if (Pa_IsFormatSupported(In, Out, R) == paFormatIsSupported)
+      Ok.push_back(formatNumber(R));
+  return Ok.empty() ? message<Msg::NoUsualRates>() : joinNames(Ok) + " Hz";
+}
+
+/// Turns the common failures (another rate, too many channels) into advice.
+static Result<void> checkFormat(const PaStreamParameters *In,
+                                const PaStreamParameters *Out, double Rate,
+                                const std::string &ApiName) {
+  const PaDeviceInfo *Main = Pa_GetDeviceInfo(Out ? Out->device : In->device);
+  PaError Check = Pa_IsFormatSupported(In, Out, Rate);
+  if (Check == paInvalidSampleRate)
+    return fail(message<Msg::UnsupportedRate>(
+        ApiName, Main->name, Rate, supportedRates(In, Out),
+        Main->defaultSampleRate));
+  if (Check == paInvalidChannelCount)
+    return fail(message<Msg::UnsupportedChannels>(
+        ApiName, Main->name, In ? In->channelCount : 0,
+        Out ? Out->channelCount : 0, Main->maxInputChannels,
+        Main->maxOutputChannels));
+  if (Check != paFormatIsSupported)
+    return fail(message<Msg::CannotOpenStream>(ApiName, Main->name,
+                                               paErrorText(Check)));
+  return {};
 }
 
 Result<Stream> Stream::openWithCallback(unsigned Inputs, unsigned Outputs,
@@ -259,59 +357,51 @@ Result<Stream> Stream::openWithCallback(unsigned Inputs, unsigned Outputs,
                                         void *UserData,
                                         const StreamOptions &Options) {
   if (Inputs == 0 && Outputs == 0)
-    return fail("cannot open a stream with neither inputs nor outputs");
+    return fail(message<Msg::StreamWithoutChannels>());
   auto Api = findHostApi(Options.HostApi);
   if (!Api)
     return fail(Api.error());
-
-  StreamInfo Info;
-  Info.HostApi = Pa_GetHostApiInfo(*Api)->name;
-  Info.Inputs = Inputs;
-  Info.Outputs = Outputs;
   PaStreamParameters In = {}, Out = {};
   if (Inputs) {
-    auto Parameters = directionParameters(*Api, Options.InputDevice,
-                                          Direction::Input, Inputs,
-                                          Options.Latency);
-    if (!Parameters)
-      return fail(Parameters.error());
-    In = *Parameters;
-    Info.InputDevice = Pa_GetDeviceInfo(In.device)->name;
+    auto P = directionParameters(Options, *Api, Direction::Input, Inputs);
+    if (!P)
+      return fail(P.error());
+    In = *P;
   }
   if (Outputs) {
-    auto Parameters = directionParameters(*Api, Options.OutputDevice,
-                                          Direction::Output, Outputs,
-                                          Options.Latency);
-    if (!Parameters)
-      return fail(Parameters.error());
-    Out = *Parameters;
-    Info.OutputDevice = Pa_GetDeviceInfo(Out.device)->name;
+    auto P = directionParameters(Options, *Api, Direction::Output, Outputs);
+    if (!P)
+      return fail(P.error());
+    Out = *P;
   }
+  if (Inputs && Outputs &&
+      Pa_GetDeviceInfo(In.device)->hostApi != Pa_GetDeviceInfo(Out.device)->hostApi)
+    return fail(message<Msg::DifferentHostApis>(deviceLabel(In.device),
+                                                deviceLabel(Out.device)));
   const PaStreamParameters *InPtr = Inputs ? &In : nullptr;
   const PaStreamParameters *OutPtr = Outputs ? &Out : nullptr;
-
-  // Ask first, to turn the common failure (the device runs at another rate)
-  // into advice.
-  PaError Error = Pa_IsFormatSupported(InPtr, OutPtr, SampleRate);
-  if (Error == paInvalidSampleRate) {
-    const PaDeviceInfo *Device = Pa_GetDeviceInfo(Outputs ? Out.device : In.device);
-    return fail(Info.HostApi + " device '" + Device->name + "' cannot run at " +
-                formatNumber(SampleRate) + " Hz (its default rate is " +
-                formatNumber(Device->defaultSampleRate) +
-                " Hz); compile the kernel for that rate");
-  }
-  if (Error != paFormatIsSupported)
-    return fail("cannot open a stream on " + Info.HostApi + ": " +
-                paErrorText(Error));
+  const PaDeviceInfo *Main = Pa_GetDeviceInfo(Outputs ? Out.device : In.device);
+  StreamInfo Info;
+  Info.HostApi = Pa_GetHostApiInfo(Main->hostApi)->name;
+  Info.Inputs = Inputs;
+  Info.Outputs = Outputs;
+  if (Inputs)
+    Info.InputDevice = Pa_GetDeviceInfo(In.device)->name;
+  if (Outputs)
+    Info.OutputDevice = Pa_GetDeviceInfo(Out.device)->name;
+  if (auto Ok = checkFormat(InPtr, OutPtr, SampleRate, Info.HostApi); !Ok)
+    return fail(Ok.error());
 
   PaStream *Handle = nullptr;
-  Error = Pa_OpenStream(&Handle, InPtr, OutPtr, SampleRate,
-                        Options.FramesPerBuffer ? Options.FramesPerBuffer
-                                                : paFramesPerBufferUnspecified,
-                        paNoFlag, Callback, UserData);
+  PaError Error = Pa_OpenStream(&Handle, InPtr, OutPtr, SampleRate,
+                                Options.FramesPerBuffer
+                                    ? Options.FramesPerBuffer
+                                    : paFramesPerBufferUnspecified,
+                                paNoFlag, Callback, UserData);
   if (Error != paNoError)
-    return fail("cannot open a stream on " + Info.HostApi + ": " +
-                paErrorText(Error));
+    return fail(message<Msg::CannotOpenStream>(Info.HostApi, Main->name,
+                                               paErrorText(Error)));
+  Info.SampleRate = SampleRate;
   if (const PaStreamInfo *Opened = Pa_GetStreamInfo(Handle)) {
     Info.SampleRate = Opened->sampleRate;
     Info.InputLatency = Opened->inputLatency;
@@ -342,7 +432,8 @@ Result<Stream> Stream::open(Instance &I, const StreamOptions &Options) {
 
 Stream::Stream(Stream &&Other) noexcept
     : Handle(std::exchange(Other.Handle, nullptr)),
-      Info(std::move(Other.Info)), Frame(std::move(Other.Frame)) {}
+      Info(std::move(Other.Info)), Frame(std::move(Other.Frame)),
+      Started(Other.Started) {}
 
 Stream &Stream::operator=(Stream &&Other) noexcept {
   if (this != &Other) {
@@ -350,6 +441,7 @@ Stream &Stream::operator=(Stream &&Other) noexcept {
     Handle = std::exchange(Other.Handle, nullptr);
     Info = std::move(Other.Info);
     Frame = std::move(Other.Frame);
+    Started = Other.Started;
   }
   return *this;
 }
@@ -358,9 +450,10 @@ Stream::~Stream() { (void)close(); }
 
 Result<void> Stream::start() {
   if (!Handle)
-    return fail("cannot start a closed stream");
+    return fail(message<Msg::CannotStartClosedStream>());
   if (PaError Error = Pa_StartStream(Handle); Error != paNoError)
-    return fail("cannot start the stream: " + paErrorText(Error));
+    return fail(message<Msg::CannotStartStream>(paErrorText(Error)));
+  Started = true;
   return {};
 }
 
@@ -368,7 +461,7 @@ Result<void> Stream::stop() {
   if (!Handle || Pa_IsStreamStopped(Handle) == 1)
     return {};
   if (PaError Error = Pa_StopStream(Handle); Error != paNoError)
-    return fail("cannot stop the stream: " + paErrorText(Error));
+    return fail(message<Msg::CannotStopStream>(paErrorText(Error)));
   return {};
 }
 
@@ -376,7 +469,7 @@ Result<void> Stream::abort() {
   if (!Handle || Pa_IsStreamStopped(Handle) == 1)
     return {};
   if (PaError Error = Pa_AbortStream(Handle); Error != paNoError)
-    return fail("cannot abort the stream: " + paErrorText(Error));
+    return fail(message<Msg::CannotAbortStream>(paErrorText(Error)));
   return {};
 }
 
@@ -388,12 +481,16 @@ Result<void> Stream::close() {
   if (!Stopped)
     return Stopped;
   if (Error != paNoError)
-    return fail("cannot close the stream: " + paErrorText(Error));
+    return fail(message<Msg::CannotCloseStream>(paErrorText(Error)));
   return {};
 }
 
 bool Stream::isActive() const {
   return Handle && Pa_IsStreamActive(Handle) == 1;
+}
+
+bool Stream::hasEnded() const {
+  return Handle && Started && Pa_IsStreamActive(Handle) == 0;
 }
 
 double Stream::cpuLoad() const { return Handle ? Pa_GetStreamCpuLoad(Handle) : 0; }

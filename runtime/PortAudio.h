@@ -62,31 +62,53 @@ std::string paErrorText(PaError Error);
 
 enum class Direction { Input, Output };
 
-/// The host API whose name matches `Name`, ignoring case: an exact match,
-/// else the only one containing it ("jack", "alsa"). Empty means
-/// PortAudio's default host API.
-Result<PaHostApiIndex> findHostApi(std::string_view Name);
-
-/// A device of host API `Api` with channels in direction `Dir` whose name
-/// matches as above. Empty means the host API's default device for `Dir`.
-Result<PaDeviceIndex> findDevice(PaHostApiIndex Api, std::string_view Name,
-                                 Direction Dir);
-
-/// Every host API and its devices, for `dspjit devices`.
-std::string describeDevices();
-
+/// Where a stream goes and how it is buffered. The one device search of
+/// dspjit: Host and Stream both use it.
 struct StreamOptions {
-  /// Host API name (see findHostApi); empty = PortAudio's default.
+  /// Host API by name: an exact match ignoring case, else the only one
+  /// containing it ("jack", "alsa"). Empty: JACK when its server runs
+  /// (PortAudio lists JACK devices only then), else PortAudio's default.
   std::string HostApi;
-  /// Device names (see findDevice); empty = the host API's defaults.
+  /// Devices by global index ("3") or name (as host APIs; across every
+  /// host API unless one was named). Empty: the host API's default.
   std::string InputDevice;
   std::string OutputDevice;
   /// Frames per callback; 0 = paFramesPerBufferUnspecified, i.e. whatever
   /// the host delivers, which adds no buffering latency.
   unsigned long FramesPerBuffer = 0;
-  /// Suggested latency in seconds; 0 = the device's default low latency.
+  /// Suggested latency: the device's default high latency with
+  /// HighLatency, else `Latency` seconds when positive, else its default
+  /// low latency.
+  bool HighLatency = false;
   double Latency = 0;
+  /// Who needs the channels, for messages ("the script (io 2 -> 2)"), and
+  /// whether its channels were routed with the `map` option.
+  std::string Need = "the kernel";
+  bool Mapped = false;
 };
+
+/// The host API StreamOptions::HostApi names (see there).
+/// Thread: control thread, with a PaSession open.
+Result<PaHostApiIndex> findHostApi(std::string_view Name);
+
+/// A device with channels in direction `Dir`, by global index or name;
+/// names are looked up in `Api` when `OnlyApi`, else in every host API.
+/// Empty: `Api`'s default device for `Dir`. Failures list the candidates.
+Result<PaDeviceIndex> findDevice(PaHostApiIndex Api, std::string_view Spec,
+                                 Direction Dir, bool OnlyApi = true);
+
+/// The sample rate of the device a stream with these options would use
+/// (the output device's, or the input device's when there is no output),
+/// to compile a kernel for it. Thread: control thread.
+Result<double> defaultSampleRate(const StreamOptions &Options);
+
+/// `dspjit devices`: every host API and device, marked as sounddevice does
+/// (`>` default input, `<` default output, `*` both), with channels,
+/// default rate and default low/high latencies. Thread: control thread.
+std::string listDevices();
+
+/// The message for a machine where PortAudio sees no device at all.
+std::string noDeviceAdvice();
 
 /// What a stream was actually opened with.
 struct StreamInfo {
@@ -109,8 +131,8 @@ public:
   /// kernel instead, so that RTSan checks it (runtime/Realtime.h).
   static Result<Stream> open(Instance &I, const StreamOptions &Options = {});
 
-  /// The same with any callback: for tools that must observe each block
-  /// (and tests). Prefer open().
+  /// The same with any callback and device channel counts: for a host
+  /// that must observe each block (runtime/Host.h's trampoline), and tests.
   static Result<Stream> openWithCallback(unsigned Inputs, unsigned Outputs,
                                          double SampleRate,
                                          PaStreamCallback *Callback,
@@ -132,6 +154,9 @@ public:
   Result<void> close();
 
   bool isActive() const;
+  /// Open, started, and no longer running by itself (e.g. the audio server
+  /// quit).
+  bool hasEnded() const;
   /// PortAudio's estimate of the callback's share of the available time.
   double cpuLoad() const;
   const StreamInfo &info() const { return Info; }
@@ -145,6 +170,7 @@ private:
   /// RTSan builds: the frame the callback runs the kernel in. Freed after
   /// the stream is closed.
   std::unique_ptr<RealtimeFrame> Frame;
+  bool Started = false;
 };
 
 } // namespace dspjit

@@ -169,8 +169,12 @@ Result<Duration> parseDuration(std::string_view Text) {
   };
 
   Duration D;
-  if (EndsWith("frames")) {
-    std::string_view Digits = Text.substr(0, Text.size() - 6);
+  // Exact frame counts: "96000frames", and "96000samples" as `dspjit run`
+  // always took (one sample per channel is a frame).
+  for (std::string_view Unit : {"frames", "frame", "samples", "sample"}) {
+    if (!EndsWith(Unit))
+      continue;
+    std::string_view Digits = Text.substr(0, Text.size() - Unit.size());
     uint64_t Frames = 0;
     auto [Ptr, Error] =
         std::from_chars(Digits.data(), Digits.data() + Digits.size(), Frames);

@@ -18,7 +18,7 @@
 //   2.5   2.5s           seconds
 //   500ms                milliseconds
 //   1:30   1:02:03.5     minutes:seconds, hours:minutes:seconds
-//   96000frames          an exact number of frames
+//   96000frames          an exact number of frames (also 96000samples)
 // Seconds become frames by rounding to the nearest frame at the render rate.
 //
 // Thread contract: parsing allocates (control thread only). A

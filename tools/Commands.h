@@ -36,10 +36,6 @@ struct CompileFlags {
   CompileOptions options() const;
 };
 
-/// Opens PortAudio for `run` and `devices`: never auto-starts a JACK
-/// server, and hides libjack's chatter when none runs (tools/run.cpp).
-Result<PaSession> openAudio();
-
 /// Prints a compiler's diagnostics to stderr (in color on a terminal).
 void printDiagnostics(const Compiler &C);
 

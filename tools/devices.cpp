@@ -6,8 +6,8 @@
 //===----------------------------------------------------------------------===//
 #include "tools/Commands.h"
 
-#include "runtime/Host.h"
 #include "runtime/PortAudio.h"
+#include "session/Session.h"
 
 #include <cstdlib>
 #include <iostream>
@@ -20,7 +20,7 @@ Command addDevices(CLI::App &App) {
                  "output, * both)");
   (void)Cmd;
   return [] {
-    auto Session = openAudio();
+    auto Session = session::openAudio();
     if (!Session) {
       std::cerr << "dspjit devices: error: " << Session.error() << "\n";
       return 1;

@@ -1,53 +1,51 @@
 //===- tools/run.cpp - `dspjit run FILE`: the effect on the sound card ----===//
 //
-// A thin layer over runtime/Host.h: parse options, compile the script for
-// the device's rate, open a Host, take commands from standard input and
-// OSC, show a status line, and stop on Ctrl-C, --duration, `quit` or the
-// end of --play, printing the timing summary.
+// The command line of a live session (session/Session.h): parse the flags
+// into SessionOptions, attach the console (standard input) and OSC, print
+// the session's events on stderr with a status line on a terminal, and
+// print its summary at the end. The protocol itself -- when to stop, how,
+// the watchdog, the exit status -- is the session library's.
 //
-// Ctrl-C: the signal handler only counts. The first one stops the session
-// normally: stream stopped, recording drained and finalized, summary
-// printed. A second one during that shutdown closes the recording at once
-// (a valid file with what it has) and exits with status 130.
+// Ctrl-C: the signal handler only counts (Session::interrupt). The first
+// one stops the session normally: stream stopped, recording drained and
+// finalized, summary printed. A second one during that shutdown closes the
+// recording at once (a valid file with what it has) and exits with status
+// 130.
 //
 //===----------------------------------------------------------------------===//
 #include "tools/Commands.h"
-#include "tools/LiveReload.h"
 
 #include "compiler/ObjectCache.h"
-
-#include "runtime/Console.h"
-#include "runtime/Host.h"
 #include "runtime/Messages.h"
-#include "runtime/Osc.h"
-#include "runtime/PortAudio.h"
-#include "runtime/Signals.h"
+#include "session/Console.h"
+#include "session/Osc.h"
+#include "session/Session.h"
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <cstring>
-#include <optional>
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <mutex>
-#include <thread>
-#include <fcntl.h>
 #include <unistd.h>
 
 namespace dspjit::tools {
 
 namespace {
 
-std::atomic<int> Interrupts{0};
+using session::Event;
+namespace event = session::event;
+
+std::atomic<session::Session *> Running{nullptr};
 
 extern "C" void onInterrupt(int) {
-  Interrupts.fetch_add(1, std::memory_order_relaxed); // lock-free: signal-safe
+  if (session::Session *S = Running.load()) // lock-free: signal-safe
+    S->interrupt();
 }
 
 struct RunOpts {
@@ -69,18 +67,46 @@ int reportError(const std::string &Message) {
   return 1;
 }
 
-/// Serializes everything written to the terminal (status line, replies).
-std::mutex TerminalLock;
-bool StatusShown = false;
+//===-- The terminal ------------------------------------------------------===//
 
-void printLine(const std::string &Text) {
-  std::lock_guard<std::mutex> Guard(TerminalLock);
-  if (StatusShown) {
-    std::fputs("\r\033[K", stderr);
-    StatusShown = false;
+/// Serializes everything written to stderr: the status line, replies and
+/// events, which come from several threads.
+class Terminal {
+public:
+  explicit Terminal(bool Status) : Status(Status) {}
+
+  void line(const std::string &Text) {
+    std::lock_guard<std::mutex> Guard(Lock);
+    clearStatus();
+    std::fputs((Text + "\n").c_str(), stderr);
   }
-  std::fputs((Text + "\n").c_str(), stderr);
-}
+  /// Text that already ends its lines (diagnostics), then a line.
+  void block(const std::string &Text, const std::string &Line) {
+    std::lock_guard<std::mutex> Guard(Lock);
+    clearStatus();
+    std::fputs(Text.c_str(), stderr);
+    if (!Line.empty())
+      std::fputs((Line + "\n").c_str(), stderr);
+  }
+  void status(const std::string &Text) {
+    std::lock_guard<std::mutex> Guard(Lock);
+    std::fprintf(stderr, "\r\033[K%s", Text.c_str());
+    std::fflush(stderr);
+    Shown = true;
+  }
+  bool showsStatus() const { return Status; }
+  bool colors() const { return isatty(STDERR_FILENO); }
+
+private:
+  void clearStatus() {
+    if (Shown)
+      std::fputs("\r\033[K", stderr);
+    Shown = false;
+  }
+  std::mutex Lock;
+  bool Status;
+  bool Shown = false;
+};
 
 std::string bar(float Value) {
   // Meters in dB (at most 0) read over 60 dB; others as 0..1.
@@ -89,7 +115,8 @@ std::string bar(float Value) {
   return std::string(N, '#') + std::string(10 - N, '.');
 }
 
-void showStatus(const Host &H) {
+/// "rms [#####.....] -6.2  cpu 3%  dsp 1.9% of 1333 us (max 23%)  xruns 2  4.1 s"
+std::string statusLine(const Host &H) {
   std::shared_ptr<Instance> Inst = H.instance(); // alive across a reload
   const DspjitKernel &K = Inst->kernel();
   std::string Line;
@@ -101,7 +128,8 @@ void showStatus(const Host &H) {
     for (size_t L = 0; L < Lanes->size() && L < 2; ++L)
       Line += "[" + bar((*Lanes)[L]) + "]";
     char Value[32];
-    std::snprintf(Value, sizeof Value, " %.3g  ", Lanes->empty() ? 0.0 : double((*Lanes)[0]));
+    std::snprintf(Value, sizeof Value, " %.3g  ",
+                  Lanes->empty() ? 0.0 : double((*Lanes)[0]));
     Line += Value;
   }
   TimingSummary S = H.summary();
@@ -115,37 +143,38 @@ void showStatus(const Host &H) {
   Line += Tail;
   if (S.NonfiniteSamples)
     Line += "  NaN/inf " + std::to_string(S.NonfiniteSamples) + " (reset state?)";
-  std::lock_guard<std::mutex> Guard(TerminalLock);
-  std::fprintf(stderr, "\r\033[K%s", Line.c_str());
-  std::fflush(stderr);
-  StatusShown = true;
+  return Line;
 }
 
-} // namespace
-
-Result<PaSession> openAudio() {
-  // PortAudio's JACK host API would otherwise try to start a JACK server
-  // with its default (ALSA) driver: on a machine without a sound card that
-  // fails slowly and noisily.
-  setenv("JACK_NO_START_SERVER", "1", /*overwrite=*/0);
-  // libjack prints its failure to connect ("Cannot connect to server
-  // socket...") on stderr when no server runs; that is the normal case on
-  // a machine with a sound card, and ours is reported better. Hide stderr
-  // while PortAudio probes, before any other thread exists.
-  std::fflush(stderr);
-  int Saved = dup(STDERR_FILENO);
-  int Null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-  if (Saved >= 0 && Null >= 0)
-    dup2(Null, STDERR_FILENO);
-  auto Session = PaSession::open();
-  if (Saved >= 0 && Null >= 0)
-    dup2(Saved, STDERR_FILENO);
-  if (Null >= 0)
-    ::close(Null);
-  if (Saved >= 0)
-    ::close(Saved);
-  return Session;
+/// How `dspjit run` shows the session's events and the console's replies.
+void show(Terminal &T, const session::ConsoleLine &L) {
+  if (const session::CommandReply *R = L.Reply)
+    return T.line(R->Status == session::CommandReply::Error     ? "error: " + R->Text
+                  : R->Status == session::CommandReply::Warning ? "warning: " + R->Text
+                                                                : R->Text);
+  const Event &E = *L.Happened;
+  const std::string Line = "dspjit run: " + session::describe(E);
+  if (const auto *F = std::get_if<event::ReloadFailed>(&E))
+    return T.block(T.colors() ? F->DiagnosticsColored : F->Diagnostics, Line);
+  if (const auto *R = std::get_if<event::Reloaded>(&E))
+    return T.block(T.colors() ? R->DiagnosticsColored : R->Diagnostics, Line);
+  if (const auto *N = std::get_if<event::Notice>(&E))
+    return T.line(N->Severity == event::Notice::Error ? "dspjit run: error: " + N->Text
+                  : N->Severity == event::Notice::Warning
+                      ? "dspjit run: warning: " + N->Text
+                      : Line);
+  // The status line counts xruns and non-finite samples; the stop is
+  // reported from event::Stopped at the end.
+  if (std::holds_alternative<event::Xrun>(E) ||
+      std::holds_alternative<event::NonFinite>(E) ||
+      std::holds_alternative<event::Stalled>(E) ||
+      std::holds_alternative<event::Stopping>(E) ||
+      std::holds_alternative<event::Stopped>(E))
+    return;
+  T.line(Line);
 }
+
+//===-- Flags to options --------------------------------------------------===//
 
 /// "48000", "48k", "44.1k", "96kHz".
 Result<double> parseRate(const std::string &Text) {
@@ -169,32 +198,13 @@ Result<double> parseRate(const std::string &Text) {
   return std::round(V * Scale);
 }
 
-/// SoX-like durations: "10", "1:30", "90s", "500ms", and exact frame counts
-/// "48000samples" (also "48000frames").
-Result<uint64_t> parseRunDuration(const std::string &Text, double Rate) {
-  for (const char *Suffix : {"samples", "sample"}) {
-    size_t L = std::strlen(Suffix);
-    if (Text.size() > L && Text.compare(Text.size() - L, L, Suffix) == 0) {
-      std::string N = Text.substr(0, Text.size() - L);
-      char *End = nullptr;
-      unsigned long long F = std::strtoull(N.c_str(), &End, 10);
-      if (*End != '\0' || N.empty())
-        break;
-      return uint64_t(F);
-    }
-  }
-  auto D = parseDuration(Text);
-  if (!D)
-    return fail("--duration: " + D.error());
-  return D->frames(Rate);
-}
-
-static Result<std::vector<unsigned>> parseMap(const std::string &Text) {
+Result<std::vector<unsigned>> parseMap(const std::string &Text) {
   std::vector<unsigned> Map;
   size_t I = 0;
   while (I <= Text.size()) {
     size_t Comma = Text.find(',', I);
-    std::string Item = Text.substr(I, Comma == std::string::npos ? std::string::npos : Comma - I);
+    std::string Item = Text.substr(
+        I, Comma == std::string::npos ? std::string::npos : Comma - I);
     char *End = nullptr;
     long V = std::strtol(Item.c_str(), &End, 10);
     if (Item.empty() || *End != '\0' || V < 1 || V > 1024)
@@ -208,273 +218,161 @@ static Result<std::vector<unsigned>> parseMap(const std::string &Text) {
   return Map;
 }
 
-static int runSession(const RunOpts &O) {
-  HostOptions HO;
-  HO.HostApi = O.HostApi;
-  HO.InputDevice = !O.InputDevice.empty() ? O.InputDevice : O.Device;
-  HO.OutputDevice = !O.OutputDevice.empty() ? O.OutputDevice : O.Device;
-  HO.FramesPerBuffer = O.Block;
-  HO.Loop = O.Loop;
-  HO.PlayPath = O.Play;
-  HO.RecordPath = O.Record;
-  HO.FatalXruns = O.FatalXruns;
-  HO.Direct = O.Direct;
-  if (O.Latency == "high")
-    HO.HighLatency = true;
-  else if (O.Latency != "low") {
+/// The devices, buffers and files of the flags.
+Result<HostOptions> hostOptions(const RunOpts &R) {
+  HostOptions H;
+  H.Devices.HostApi = R.HostApi;
+  H.Devices.InputDevice = !R.InputDevice.empty() ? R.InputDevice : R.Device;
+  H.Devices.OutputDevice = !R.OutputDevice.empty() ? R.OutputDevice : R.Device;
+  H.FramesPerBuffer = R.Block;
+  H.Loop = R.Loop;
+  H.PlayPath = R.Play;
+  H.RecordPath = R.Record;
+  H.FatalXruns = R.FatalXruns;
+  H.Direct = R.Direct;
+  if (R.Latency == "high") {
+    H.Devices.HighLatency = true;
+  } else if (R.Latency != "low") {
     char *End = nullptr;
-    HO.LatencySeconds = std::strtod(O.Latency.c_str(), &End);
-    if (*End != '\0' || !(HO.LatencySeconds > 0 && HO.LatencySeconds < 10))
-      return reportError("--latency takes low, high or seconds (e.g. 0.01), not '" +
-                  O.Latency + "'");
+    H.Devices.Latency = std::strtod(R.Latency.c_str(), &End);
+    if (*End != '\0' || !(H.Devices.Latency > 0 && H.Devices.Latency < 10))
+      return fail("--latency takes low, high or seconds (e.g. 0.01), not '" +
+                  R.Latency + "'");
   }
-  if (!O.Map.empty()) {
-    auto M = parseMap(O.Map);
+  if (!R.Map.empty()) {
+    auto M = parseMap(R.Map);
     if (!M)
-      return reportError(M.error());
-    HO.Map = *M;
+      return fail(M.error());
+    H.Map = *M;
   }
-  auto Format = parseSampleFormat(O.Format);
+  auto Format = parseSampleFormat(R.Format);
   if (!Format)
-    return reportError(Format.error());
-  HO.RecordFormat = *Format;
-  if (O.Loop && O.Play.empty())
-    return reportError("--loop loops the file of --play; give --play FILE");
-  if (!O.Play.empty() && access(O.Play.c_str(), R_OK) != 0)
-    return reportError("cannot open '" + O.Play + "': " + std::strerror(errno));
+    return fail(Format.error());
+  H.RecordFormat = *Format;
+  return H;
+}
 
-  auto Session = openAudio();
-  if (!Session)
-    return reportError(Session.error());
-
-  double Rate = 0;
-  if (!O.Rate.empty()) {
-    auto R = parseRate(O.Rate);
-    if (!R)
-      return reportError(R.error());
-    Rate = *R;
-  } else {
-    auto R = defaultSampleRate(HO);
-    if (!R)
-      return reportError(R.error());
-    Rate = *R;
+Result<session::SessionOptions> sessionOptions(const RunOpts &R) {
+  session::SessionOptions O;
+  O.Script = R.Script;
+  auto H = hostOptions(R);
+  if (!H)
+    return fail(H.error());
+  O.Host = std::move(*H);
+  if (!R.Rate.empty()) {
+    auto Rate = parseRate(R.Rate);
+    if (!Rate)
+      return fail(Rate.error());
+    O.Rate = *Rate;
   }
-  std::optional<uint64_t> DurationFrames;
-  if (!O.Duration.empty()) {
-    auto D = parseRunDuration(O.Duration, Rate);
+  if (!R.Duration.empty()) {
+    auto D = parseDuration(R.Duration);
     if (!D)
-      return reportError(D.error());
-    DurationFrames = *D;
+      return fail("--duration: " + D.error());
+    O.Length = *D;
   }
+  auto X = parseDuration(R.Xfade);
+  if (!X)
+    return fail("--xfade: " + X.error());
+  O.Crossfade = *X;
+  O.Compile = R.Flags.options();
+  if (!R.NoCache)
+    O.Compile.cacheDir = ObjectCache::defaultDirectory();
+  O.Watch = !R.NoWatch;
+  return O;
+}
 
-  {
-    auto X = parseDuration(O.Xfade);
-    if (!X)
-      return reportError("--xfade: " + X.error());
-    HO.CrossfadeSeconds = double(X->frames(Rate)) / Rate;
-  }
+//===-- The session -------------------------------------------------------===//
 
-  CompileOptions CO = O.Flags.options();
-  CO.sampleRate = Rate;
-  if (!O.NoCache)
-    CO.cacheDir = ObjectCache::defaultDirectory();
-  Compiler C(CO);
-  std::shared_ptr<Kernel> K = C.compileFile(O.Script);
-  printDiagnostics(C);
-  if (!K)
-    return 1;
-
-  auto Opened = Host::open(K->info(), HO, K);
-  if (!Opened)
-    return reportError(Opened.error());
-  Host &H = **Opened;
-  if (!applySets([&](std::string_view N, float V) { return H.setParamImmediate(N, V); },
-                 O.Sets, "run"))
-    return 1;
-
-  const bool Terminal = isatty(STDERR_FILENO) && !O.NoStatus;
-  auto Print = [](const CommandReply &R) {
-    printLine(R.Status == CommandReply::Error     ? "error: " + R.Text
-              : R.Status == CommandReply::Warning ? "warning: " + R.Text
-                                                  : R.Text);
-  };
-  std::unique_ptr<OscServer> Osc;
-  if (O.OscPort >= 0) {
-    auto S = OscServer::open(H, unsigned(O.OscPort),
-                             [](const std::string &M, bool IsError) {
-                               printLine((IsError ? "error: " : "warning: ") + M);
-                             });
-    if (!S)
-      return reportError(S.error());
-    Osc = std::move(*S);
-  }
-
-  std::cerr << "dspjit run: " << O.Script << " on " << H.description() << "\n";
-  if (Osc)
-    std::cerr << "dspjit run: OSC on udp://127.0.0.1:" << Osc->port()
-              << " (/param/NAME f, /meters, /quit)\n";
-  std::cerr << "dspjit run: "
-            << (DurationFrames ? "running for " + formatNumber(double(*DurationFrames) / Rate) + " s"
-                               : std::string("running"))
-            << "; Ctrl-C or 'quit' stops, 'help' lists commands\n";
-  std::cerr.flush();
-
-  std::signal(SIGINT, onInterrupt);
-  std::signal(SIGTERM, onInterrupt);
-  auto Console = Console::start(H, STDIN_FILENO, Print);
-  if (auto Started = H.start(); !Started)
-    return reportError(Started.error());
-
-  // Hot reload: watch the script and its imports from now on.
-  std::unique_ptr<LiveReload> Reload;
-  if (!O.NoWatch && O.Direct)
-    printLine("dspjit run: --direct hands the kernel to PortAudio unwrapped: "
-              "saves of the script are not reloaded");
-  if (!O.NoWatch && !O.Direct) {
-    LiveReloadOptions LO;
-    LO.Script = O.Script;
-    LO.Compile = CO;
-    LO.Print = printLine;
-    LO.PrintDiagnostics = [](const Compiler &C) {
-      std::lock_guard<std::mutex> Guard(TerminalLock);
-      if (StatusShown) {
-        std::fputs("\r\033[K", stderr);
-        StatusShown = false;
-      }
-      printDiagnostics(C);
-    };
-    auto R = LiveReload::start(H, std::move(LO), C.sourceFiles(), K->codeHash());
-    if (!R)
-      printLine("dspjit run: warning: " + R.error() + "; saves will not reload");
-    else
-      Reload = std::move(*R);
-  }
-
-  using Clock = std::chrono::steady_clock;
-  auto T0 = Clock::now(), LastStatus = T0;
-  std::optional<uint64_t> StalledAt; // frames done when the guard fired
-  for (;;) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (Interrupts.load() > 0)
-      H.requestStop();
-    if (H.stopReason() != StopReason::None)
-      break;
-    if (DurationFrames && H.summary().Frames >= *DurationFrames)
-      break;
-    // A wall-clock guard in case the device stalls and frames stop coming.
-    if (DurationFrames &&
-        std::chrono::duration<double>(Clock::now() - T0).count() >
-            2.0 * double(*DurationFrames) / Rate + 5) {
-      StalledAt = H.summary().Frames;
-      break;
-    }
-    if (Terminal && Clock::now() - LastStatus > std::chrono::milliseconds(250)) {
-      showStatus(H);
-      LastStatus = Clock::now();
-    }
-  }
-  std::string Why = H.stopReason() == StopReason::None
-                        ? std::string("end of --duration")
-                        : H.stopMessage();
-  if (Interrupts.load() > 0)
-    Why = "interrupted";
-  else if (StalledAt)
-    Why = "the stream stalled: after " +
-          formatNumber(2.0 * double(*DurationFrames) / Rate + 5) +
-          " s of wall-clock time only " + std::to_string(*StalledAt) + " of " +
-          std::to_string(*DurationFrames) + " frames were processed (is the "
-          "audio server running in real time?)";
-
-  // Shutdown. A second Ctrl-C from here on finalizes the recording at once
-  // and exits.
-  std::atomic<bool> ShutdownDone{false};
-  int BaseInterrupts = Interrupts.load();
-  // An audio server that no longer answers (frozen, or gone mid-call)
-  // can block stopping the stream forever: after 5 s the watchdog closes
-  // the recording and exits.
-  const auto ShutdownStart = Clock::now();
-  std::thread Watchdog([&] {
-    while (!ShutdownDone.load()) {
-      if (Interrupts.load() > BaseInterrupts && BaseInterrupts > 0) {
-        H.finalizeRecordingNow();
-        printLine("dspjit run: second Ctrl-C: recording closed, exiting now");
-        std::_Exit(130);
-      }
-      if (Clock::now() - ShutdownStart > std::chrono::seconds(5)) {
-        H.finalizeRecordingNow();
-        printLine("dspjit run: error: " + Why + "; stopping the stream did not "
-                  "finish within 5 s (the audio server does not answer)" +
-                  (O.Record.empty() ? std::string()
-                                    : "; '" + O.Record + "' is closed and valid") +
-                  "; exiting");
-        std::_Exit(1);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  });
-  unsigned CommandErrors = Console->errors() + (Osc ? Osc->errors() : 0);
-  std::optional<ReloadStats> Reloads;
-  if (Reload) {
-    Reloads = Reload->stats();
-    Reload.reset();
-  }
-  Console.reset();
-  Osc.reset();
-  Result<void> Stopped = H.stop();
-  ShutdownDone.store(true);
-  Watchdog.join();
-
-  const StopReason Reason = H.stopReason();
-  const bool Failed = Reason == StopReason::FatalXrun ||
-                      Reason == StopReason::StreamEnded ||
-                      Reason == StopReason::RecordFailed ||
-                      (StalledAt && !Interrupts.load());
-  if (!Failed || Interrupts.load() > 0) // failures are reported below, once
-    printLine("dspjit run: " + Why);
-  TimingSummary S = H.summary();
-  if (O.Direct)
-    std::cout << "direct: " << S.Callbacks << " callbacks, " << S.Frames
+/// The summary and the errors of the end, and the exit status.
+int report(Terminal &T, const event::Stopped &E, const RunOpts &R) {
+  if (!E.Failed || E.Reason == event::ExitReason::Interrupted)
+    T.line("dspjit run: " + E.Why); // a failure is one of the errors below
+  if (E.Direct)
+    std::cout << "direct: " << E.Summary.Callbacks << " callbacks, "
+              << E.Summary.Frames
               << " frames; kernel.process ran as the callback itself, so "
                  "there is no per-callback timing\n";
   else
-    std::cout << S.text();
-  if (Reloads && (Reloads->Reloads || Reloads->Failed))
-    std::cout << Reloads->text() << "\n";
+    std::cout << E.Summary.text();
+  if (E.Reloads.Reloads || E.Reloads.Failed)
+    std::cout << E.Reloads.text() << "\n";
   std::cout.flush();
-  int Status = 0;
-  if (!Stopped && Reason != StopReason::RecordFailed) // that one is below
-    Status = reportError(Stopped.error());
-  if (!O.Record.empty() && Stopped)
-    std::cerr << "dspjit run: recorded '" << O.Record << "'\n";
-  if (!O.StatsJson.empty()) {
-    std::ofstream Json(O.StatsJson);
-    Json << S.json();
+  if (!E.Recording.empty())
+    T.line("dspjit run: recorded '" + E.Recording + "'");
+  int Status = E.ExitStatus;
+  for (const std::string &Error : E.Errors)
+    T.line("dspjit run: error: " + Error);
+  if (!R.StatsJson.empty()) {
+    std::ofstream Json(R.StatsJson);
+    Json << E.Summary.json();
     if (!Json)
-      Status = reportError("cannot write '" + O.StatsJson + "'");
-  }
-  if (CommandErrors)
-    Status = reportError(std::to_string(CommandErrors) + " command" +
-                  (CommandErrors == 1 ? "" : "s") + " on standard input or "
-                  "OSC failed");
-  if (StalledAt && !Interrupts.load())
-    Status = reportError(Why);
-  switch (Reason) {
-  case StopReason::FatalXrun:
-  case StopReason::StreamEnded:
-    Status = reportError(H.stopMessage());
-    break;
-  case StopReason::RecordFailed: {
-    uint64_t Kept = H.recordedFrames();
-    Status = reportError(H.stopMessage() + "; '" + O.Record + "' keeps the first " +
-                         formatNumber(std::round(double(Kept) / Rate * 1000) / 1000) +
-                         " s (" + std::to_string(Kept) + " frames), a valid file");
-    break;
-  }
-  default:
-    break;
+      Status = reportError("cannot write '" + R.StatsJson + "'");
   }
   return Status;
 }
+
+int runSession(const RunOpts &R) {
+  auto O = sessionOptions(R);
+  if (!O)
+    return reportError(O.error());
+  auto Opened = session::Session::open(
+      std::move(*O), [](const DiagnosticEngine &D) {
+        D.print(std::cerr, isatty(STDERR_FILENO));
+      });
+  if (!Opened)
+    return Opened.error().empty() ? 1 : reportError(Opened.error());
+  session::Session &S = **Opened;
+  Host &H = S.host();
+  if (!applySets([&](std::string_view N, float V) { return H.setParamImmediate(N, V); },
+                 R.Sets, "run"))
+    return 1;
+
+  Terminal T(isatty(STDERR_FILENO) && !R.NoStatus);
+  auto Console = session::Console::start(
+      S.bus(), STDIN_FILENO,
+      [&T](const session::ConsoleLine &L) { show(T, L); });
+  std::unique_ptr<session::OscServer> Osc;
+  if (R.OscPort >= 0) {
+    auto Server = session::OscServer::open(
+        S.bus(), unsigned(R.OscPort), [&T](const std::string &M, bool IsError) {
+          T.line((IsError ? "error: " : "warning: ") + M);
+        });
+    if (!Server)
+      return reportError(Server.error());
+    Osc = std::move(*Server);
+  }
+  Running.store(&S);
+  std::signal(SIGINT, onInterrupt);
+  std::signal(SIGTERM, onInterrupt);
+  if (auto Started = S.start(); !Started)
+    return reportError(Started.error());
+  if (Osc)
+    T.line("dspjit run: OSC on udp://127.0.0.1:" + std::to_string(Osc->port()) +
+           " (/param/NAME f, /meters, /events, /quit)");
+  T.line("dspjit run: " +
+         (S.lengthFrames()
+              ? "running for " +
+                    formatNumber(double(*S.lengthFrames()) / S.sampleRate()) + " s"
+              : std::string("running")) +
+         "; Ctrl-C or 'quit' stops, 'help' lists commands");
+
+  auto Clock = std::chrono::steady_clock::now();
+  event::Stopped End = S.run([&] {
+    auto Now = std::chrono::steady_clock::now();
+    if (!T.showsStatus() || Now - Clock < std::chrono::milliseconds(250))
+      return;
+    T.status(statusLine(H));
+    Clock = Now;
+  });
+  Console.reset();
+  Osc.reset();
+  int Status = report(T, End, R);
+  Running.store(nullptr);
+  return Status;
+}
+
+} // namespace
 
 Command addRun(CLI::App &App) {
   auto *Cmd = App.add_subcommand(

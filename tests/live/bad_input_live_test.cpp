@@ -224,7 +224,7 @@ TEST_F(BadInputLive, ConsoleValuesThatAreNotFiniteNumbersNeverReachTheAudio) {
   expectHas(C, "error: set gain: '1,5' is not a number");
   expectHas(C, "error: usage: set NAME VALUE");
   expectHas(C, "error: unknown parameter 'nosuch'");
-  expectHas(C, "12 commands on standard input or OSC failed");
+  expectHas(C, "12 commands on standard input failed");
   // The session went on to the end of the file, and the recording is the
   // played file untouched (gain stayed at 0 dB).
   expectHas(C, "end of '" + In + "'");

@@ -544,13 +544,21 @@ TEST_F(LiveTest, HostApisAndDevicesAreFoundByName) {
       << NoApi.error();
   auto NoDevice = findDevice(*Jack, "speakers", Direction::Output);
   ASSERT_FALSE(NoDevice);
-  EXPECT_NE(NoDevice.error().find("no output device of JACK Audio Connection "
-                                  "Kit matches 'speakers' (available: "),
+  EXPECT_NE(NoDevice.error().find("no output device matches 'speakers'; the "
+                                  "output devices are:\n  ["),
             std::string::npos)
       << NoDevice.error();
-  EXPECT_NE(describeDevices().find("system: 2 in, 2 out, 48000 Hz"),
+  EXPECT_NE(NoDevice.error().find("] 'system' (JACK Audio Connection Kit)"),
             std::string::npos)
-      << describeDevices();
+      << NoDevice.error();
+  // By global index, the one `dspjit devices` prints.
+  auto ByIndex = findDevice(*Jack, std::to_string(*System), Direction::Output);
+  ASSERT_TRUE(ByIndex) << ByIndex.error();
+  EXPECT_EQ(*ByIndex, *System);
+  EXPECT_NE(listDevices().find("system, JACK Audio Connection Kit (2 in, 2 "
+                               "out), 48000 Hz"),
+            std::string::npos)
+      << listDevices();
 }
 
 TEST_F(LiveTest, AStreamAtAnotherRateIsRefusedWithAdvice) {
@@ -566,9 +574,10 @@ TEST_F(LiveTest, AStreamAtAnotherRateIsRefusedWithAdvice) {
   Jack.HostApi = "jack";
   auto S = Stream::open(*I, Jack);
   ASSERT_FALSE(S);
+  // The same advice as a Host's: one device search, one message.
   EXPECT_EQ(S.error(), "JACK Audio Connection Kit device 'system' cannot run "
-                       "at 44100 Hz (its default rate is 48000 Hz); compile "
-                       "the kernel for that rate");
+                       "at 44100 Hz; it supports 48000 Hz (default 48000 Hz): "
+                       "pass option 'rate'");
 }
 
 /// JACK's registry of servers holds 8 entries and frees an entry left by a

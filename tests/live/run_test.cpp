@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/AudioFile.h"
+#include "tests/support/ChildProcess.h"
 #include "tests/support/JackServer.h"
 #include "tests/support/Noise.h"
 #include "tests/support/Udp.h"
@@ -50,21 +51,8 @@ constexpr double Rate = 48000;
 const std::string Dspjit = DSPJIT_BINARY;
 const std::string Examples = DSPJIT_SOURCE_DIR "/examples/";
 
-struct Child {
-  int Status = -1; ///< exit status, or 128 + signal
-  std::string Out, Err;
-  double Seconds = 0;
-};
-
-/// Something to do to a running child `AfterSeconds` after it started, or
-/// after its stderr first showed `WaitFor`.
-struct Action {
-  double AfterSeconds;
-  std::string StdinText; ///< written to its standard input
-  int Signal = 0;        ///< or sent to it
-  std::function<void()> Run = {};
-  std::string WaitFor = {};
-};
+using Child = ChildResult;
+using Action = ChildAction;
 
 /// What `dspjit run` prints just before it starts the stream.
 const std::string Running = "Ctrl-C or 'quit' stops";
@@ -74,103 +62,17 @@ const std::string Running = "Ctrl-C or 'quit' stops";
 Child runDspjit(const std::vector<std::string> &Args,
                 std::vector<Action> Actions = {}, double TimeoutSeconds = 30,
                 bool CloseStdin = true) {
-  int In[2], Out[2], Err[2];
-  EXPECT_EQ(pipe(In), 0);
-  EXPECT_EQ(pipe(Out), 0);
-  EXPECT_EQ(pipe(Err), 0);
-  auto Start = std::chrono::steady_clock::now();
-  pid_t Pid = fork();
-  if (Pid == 0) {
-    dup2(In[0], 0);
-    dup2(Out[1], 1);
-    dup2(Err[1], 2);
-    for (int Fd : {In[0], In[1], Out[0], Out[1], Err[0], Err[1]})
-      close(Fd);
-    std::vector<char *> Argv;
-    Argv.push_back(const_cast<char *>(Dspjit.c_str()));
-    for (const std::string &A : Args)
-      Argv.push_back(const_cast<char *>(A.c_str()));
-    Argv.push_back(nullptr);
-    execv(Dspjit.c_str(), Argv.data());
-    _exit(127);
-  }
-  close(In[0]);
-  close(Out[1]);
-  close(Err[1]);
-  if (Actions.empty() && CloseStdin) {
-    close(In[1]);
-    In[1] = -1;
-  }
-  Child C;
-  size_t Next = 0;
-  double Seen = -1; // when Actions[Next].WaitFor appeared
-  bool TimedOut = false;
-  int Open = 2;
-  auto Elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - Start)
-        .count();
-  };
-  while (Open > 0) {
-    bool Due = false;
-    if (Next < Actions.size()) {
-      const Action &A = Actions[Next];
-      if (A.WaitFor.empty())
-        Due = Elapsed() >= A.AfterSeconds;
-      else {
-        if (Seen < 0 && C.Err.find(A.WaitFor) != std::string::npos)
-          Seen = Elapsed();
-        Due = Seen >= 0 && Elapsed() >= Seen + A.AfterSeconds;
-      }
-    }
-    if (Due) {
-      Seen = -1;
-      const Action &A = Actions[Next++];
-      if (!A.StdinText.empty() && In[1] >= 0)
-        (void)!write(In[1], A.StdinText.data(), A.StdinText.size());
-      if (A.Signal)
-        kill(Pid, A.Signal);
-      if (A.Run)
-        A.Run();
-      if (Next == Actions.size() && CloseStdin && In[1] >= 0) {
-        close(In[1]);
-        In[1] = -1;
-      }
-    }
-    if (Elapsed() > TimeoutSeconds && !TimedOut) {
-      TimedOut = true;
-      kill(Pid, SIGKILL);
-    }
-    pollfd P[2] = {{Out[0], POLLIN, 0}, {Err[0], POLLIN, 0}};
-    poll(P, 2, 20);
-    for (int I = 0; I < 2; ++I) {
-      if (P[I].fd < 0 || !(P[I].revents & (POLLIN | POLLHUP)))
-        continue;
-      char Buffer[4096];
-      ssize_t N = read(P[I].fd, Buffer, sizeof Buffer);
-      if (N <= 0) {
-        close(I == 0 ? Out[0] : Err[0]);
-        (I == 0 ? Out[0] : Err[0]) = -1;
-        --Open;
-        continue;
-      }
-      (I == 0 ? C.Out : C.Err).append(Buffer, size_t(N));
-    }
-  }
-  if (In[1] >= 0)
-    close(In[1]);
-  int Status = 0;
-  waitpid(Pid, &Status, 0);
-  C.Seconds = Elapsed();
-  C.Status = WIFEXITED(Status) ? WEXITSTATUS(Status) : 128 + WTERMSIG(Status);
-  EXPECT_FALSE(TimedOut) << "dspjit did not finish in " << TimeoutSeconds
-                         << " s\nstderr:\n" << C.Err;
+  ChildOptions O;
+  O.Actions = std::move(Actions);
+  O.TimeoutSeconds = TimeoutSeconds;
+  O.CloseStdin = CloseStdin;
+  Child C = runChild(Dspjit, Args, O);
+  EXPECT_FALSE(C.TimedOut) << "dspjit did not finish in " << TimeoutSeconds
+                           << " s\nstderr:\n" << C.Err;
   return C;
 }
 
-std::string describe(const Child &C) {
-  return "exit " + std::to_string(C.Status) + "\nstdout:\n" + C.Out +
-         "\nstderr:\n" + C.Err;
-}
+std::string describe(const Child &C) { return C.describe(); }
 
 class RunTest : public ::testing::Test {
 protected:
@@ -507,7 +409,7 @@ TEST_F(RunTest, CommandErrorsAreReportedAndGiveANonZeroExit) {
   EXPECT_NE(C.Err.find("unknown command 'frobnicate'"), std::string::npos) << C.Err;
   EXPECT_NE(C.Err.find("'loud' is not a number"), std::string::npos) << C.Err;
   EXPECT_NE(C.Err.find("longer than 1024 bytes"), std::string::npos) << C.Err;
-  EXPECT_NE(C.Err.find("5 commands on standard input or OSC failed"),
+  EXPECT_NE(C.Err.find("5 commands on standard input failed"),
             std::string::npos)
       << C.Err;
 }

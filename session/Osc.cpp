@@ -1,7 +1,7 @@
-//===- runtime/Osc.cpp - Parameters and meters over OSC on localhost ------===//
-#include "runtime/Osc.h"
+//===- session/Osc.cpp - Parameters and meters over OSC on localhost ------===//
+#include "session/Osc.h"
 
-#include "runtime/Messages.h"
+#include "runtime/MessageCatalog.h"
 
 #include <lo/lo.h>
 
@@ -11,16 +11,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
 
-namespace dspjit {
+namespace dspjit::session {
 
-Result<std::unique_ptr<OscServer>> OscServer::open(Host &H, unsigned Port,
-                                                   LogFn Log) {
+Result<std::unique_ptr<OscServer>> OscServer::open(ControlBus &Bus,
+                                                   unsigned Port, LogFn Log) {
   if (Port > 65535)
     return fail("OSC port " + std::to_string(Port) + " is not a UDP port");
   int S = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -40,13 +41,16 @@ Result<std::unique_ptr<OscServer>> OscServer::open(Host &H, unsigned Port,
   socklen_t Len = sizeof Addr;
   ::getsockname(S, reinterpret_cast<sockaddr *>(&Addr), &Len);
   std::unique_ptr<OscServer> O(
-      new OscServer(H, S, ntohs(Addr.sin_port), std::move(Log)));
+      new OscServer(Bus, S, ntohs(Addr.sin_port), std::move(Log)));
   OscServer *Self = O.get();
+  Bus.attachSurface("OSC");
+  O->Events = Bus.subscribe([Self](const Event &E) { Self->forward(E); });
   O->Server = std::thread([Self] { Self->serve(); });
   return O;
 }
 
 OscServer::~OscServer() {
+  Events.reset();
   Quit.store(true);
   if (Server.joinable())
     Server.join();
@@ -68,12 +72,15 @@ void OscServer::serve() {
   }
 }
 
-/// Sends `Path` with float arguments back to the sender.
+/// Sends `Path` with float arguments (or one string) back to the sender.
 static void reply(int Socket, const char *Path, const std::vector<float> &Args,
-                  const void *To, unsigned ToLen) {
+                  const void *To, unsigned ToLen,
+                  const char *Text = nullptr) {
   lo_message M = lo_message_new();
   for (float V : Args)
     lo_message_add_float(M, V);
+  if (Text)
+    lo_message_add_string(M, Text);
   size_t Size = 0;
   void *Data = lo_message_serialise(M, Path, nullptr, &Size);
   if (Data) {
@@ -83,13 +90,27 @@ static void reply(int Socket, const char *Path, const std::vector<float> &Args,
   lo_message_free(M);
 }
 
+void OscServer::bad(const std::string &Message) {
+  ++Errors;
+  Bus.countError("OSC");
+  if (Log)
+    Log("OSC: " + Message, true);
+}
+
+void OscServer::forward(const Event &E) {
+  std::lock_guard<std::mutex> Guard(ListenersLock);
+  if (Listeners.empty())
+    return;
+  std::string Path = std::string("/event/") + eventName(E);
+  std::string Text = describe(E);
+  for (const std::vector<char> &To : Listeners)
+    reply(Socket, Path.c_str(), {}, To.data(), unsigned(To.size()),
+          Text.c_str());
+}
+
 void OscServer::handle(const char *Data, size_t Size, const void *From,
                        unsigned FromLen) {
-  auto Bad = [&](const std::string &Message) {
-    ++Errors;
-    if (Log)
-      Log("OSC: " + Message, true);
-  };
+  auto Bad = [&](const std::string &Message) { bad(Message); };
   int Result = 0;
   lo_message M = lo_message_deserialise(const_cast<char *>(Data), Size, &Result);
   if (!M) {
@@ -107,7 +128,11 @@ void OscServer::handle(const char *Data, size_t Size, const void *From,
   lo_arg **Argv = lo_message_get_argv(M);
   int Argc = lo_message_get_argc(M);
   // One version for the whole message, kept alive across a reload.
-  std::shared_ptr<Instance> Inst = H.instance();
+  std::shared_ptr<Instance> Inst = Bus.instance();
+  if (!Inst) {
+    lo_message_free(M);
+    return Bad(message<Msg::SessionStopped>());
+  }
   const DspjitKernel &K = Inst->kernel();
 
   if (Path.rfind("/param/", 0) == 0) {
@@ -128,7 +153,7 @@ void OscServer::handle(const char *Data, size_t Size, const void *From,
       // conversion would be undefined), so it is not clamped either.
       if (std::isfinite(V) && std::fabs(V) > std::numeric_limits<float>::max())
         Bad(Path + ": " + formatNumber(V) + " is out of range for a 32-bit float");
-      else if (U = H.setParam(Name, float(V)); !U.stored())
+      else if (U = Bus.setParam(Name, float(V)); !U.stored())
         Bad(U.Message);
       else {
         ++Handled;
@@ -145,7 +170,7 @@ void OscServer::handle(const char *Data, size_t Size, const void *From,
               *Inst->meter(K.slots[S].name), From, FromLen);
     ++Handled;
   } else if (Path.rfind("/meter/", 0) == 0) {
-    auto V = H.meter(Path.substr(7));
+    auto V = Bus.meter(Path.substr(7));
     if (!V)
       Bad(V.error());
     else {
@@ -153,13 +178,21 @@ void OscServer::handle(const char *Data, size_t Size, const void *From,
       ++Handled;
     }
   } else if (Path == "/quit") {
-    H.requestStop();
+    Bus.requestStop();
+    ++Handled;
+  } else if (Path == "/events") {
+    std::lock_guard<std::mutex> Guard(ListenersLock);
+    const char *Bytes = static_cast<const char *>(From);
+    std::vector<char> Address(Bytes, Bytes + FromLen);
+    if (std::find(Listeners.begin(), Listeners.end(), Address) ==
+        Listeners.end())
+      Listeners.push_back(std::move(Address));
     ++Handled;
   } else {
     Bad("unknown address '" + Path +
-        "' (expected /param/NAME, /meters, /meter/NAME or /quit)");
+        "' (expected /param/NAME, /meters, /meter/NAME, /events or /quit)");
   }
   lo_message_free(M);
 }
 
-} // namespace dspjit
+} // namespace dspjit::session

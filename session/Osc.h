@@ -1,14 +1,18 @@
-//===- runtime/Osc.h - Parameters and meters over OSC on localhost -*- C++ -*-===//
+//===- session/Osc.h - Parameters and meters over OSC on localhost -*- C++ -*-===//
 //
-// Controllers (TouchOSC, Pure Data, a script) speak OSC. An OscServer
-// listens on a UDP port of 127.0.0.1 only -- a session is not controllable
-// from the network -- and applies messages to a Host:
+// Controllers (TouchOSC, Pure Data, a script) speak OSC. An OscServer is a
+// surface of a session: it listens on a UDP port of 127.0.0.1 only -- a
+// session is not controllable from the network -- and applies messages
+// through the session's ControlBus:
 //
 //   /param/NAME f        set a parameter (i and d are accepted too)
 //   /param/NAME          reply /param/NAME f with its target
 //   /meters              reply /meter/NAME f... for every meter
 //   /meter/NAME          reply /meter/NAME f... (one float per lane)
 //   /quit                stop the session
+//   /events              send the session's events to the sender from now
+//                        on, as /event/KIND s TEXT (KIND: eventName(),
+//                        e.g. /event/reloaded "reload 1: live in 9.8 ms...")
 //
 // Replies go to the sender's address and port. Messages are decoded with
 // liblo; the socket and its thread are our own so that the server binds to
@@ -16,29 +20,32 @@
 //
 // Thread contract: create and destroy on the control thread. Messages are
 // handled on the server's thread; a parameter reaches the audio thread as
-// one relaxed atomic store (Host::setParam). `Log` is called from the
-// server's thread for bad messages and must be thread-safe.
+// one relaxed atomic store (ControlBus::setParam). `Log` is called from the
+// server's thread for bad messages and must be thread-safe. Refused
+// messages are counted on the bus under the name "OSC".
 //
 //===----------------------------------------------------------------------===//
-#ifndef DSPJIT_RUNTIME_OSC_H
-#define DSPJIT_RUNTIME_OSC_H
+#ifndef DSPJIT_SESSION_OSC_H
+#define DSPJIT_SESSION_OSC_H
 
-#include "runtime/Host.h"
+#include "session/ControlBus.h"
 
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
+#include <mutex>
 #include <thread>
+#include <vector>
 
-namespace dspjit {
+namespace dspjit::session {
 
 class OscServer {
 public:
   using LogFn = std::function<void(const std::string &Message, bool IsError)>;
   /// Binds 127.0.0.1:Port (0: any free port; see port()).
-  static Result<std::unique_ptr<OscServer>> open(Host &H, unsigned Port,
-                                                 LogFn Log);
+  static Result<std::unique_ptr<OscServer>> open(ControlBus &Bus,
+                                                 unsigned Port, LogFn Log);
   ~OscServer();
   OscServer(const OscServer &) = delete;
   OscServer &operator=(const OscServer &) = delete;
@@ -49,13 +56,18 @@ public:
   unsigned errors() const { return Errors.load(); }
 
 private:
-  OscServer(Host &H, int Socket, unsigned Port, LogFn Log)
-      : H(H), Socket(Socket), Port(Port), Log(std::move(Log)) {}
+  OscServer(ControlBus &Bus, int Socket, unsigned Port, LogFn Log)
+      : Bus(Bus), Socket(Socket), Port(Port), Log(std::move(Log)) {}
   void serve();
   void handle(const char *Data, size_t Size, const void *From,
               unsigned FromLen);
+  void bad(const std::string &Message);
+  void forward(const Event &E);
 
-  Host &H;
+  ControlBus &Bus;
+  Subscription Events;
+  std::mutex ListenersLock;
+  std::vector<std::vector<char>> Listeners; ///< sockaddr bytes of /events
   int Socket;
   unsigned Port;
   LogFn Log;
@@ -64,6 +76,6 @@ private:
   std::thread Server;
 };
 
-} // namespace dspjit
+} // namespace dspjit::session
 
 #endif

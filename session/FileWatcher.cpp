@@ -1,9 +1,9 @@
-//===- runtime/FileWatcher.cpp - Noticing that a script was saved ---------===//
+//===- session/FileWatcher.cpp - Noticing that a script was saved ---------===//
 //
 // See FileWatcher.h.
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/FileWatcher.h"
+#include "session/FileWatcher.h"
 
 #include "runtime/Stats.h"
 
@@ -17,7 +17,7 @@
 
 namespace fs = std::filesystem;
 
-namespace dspjit {
+namespace dspjit::session {
 
 namespace {
 constexpr uint32_t SaveEvents =
@@ -147,4 +147,4 @@ uint64_t FileWatcher::wait(int TimeoutMs) {
   return First;
 }
 
-} // namespace dspjit
+} // namespace dspjit::session

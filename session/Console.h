@@ -1,8 +1,11 @@
-//===- runtime/Console.h - Commands typed while an effect runs --*- C++ -*-===//
+//===- session/Console.h - Commands typed while an effect runs --*- C++ -*-===//
 //
 // On stage the effect keeps running while its parameters are moved. A
-// Console reads commands, one a line, from a file descriptor (standard input
-// for `dspjit run`) on a thread of its own and applies them to a Host:
+// Console is the terminal's surface of a session: it reads commands, one a
+// line, from a file descriptor (standard input for `dspjit run`) on a thread
+// of its own and applies them through the session's ControlBus, and it
+// shows the replies and the session's events (session/Events.h) through one
+// output function, so that they never interleave:
 //
 //   set NAME VALUE   set a parameter (clamped into its range, with a warning)
 //   get [NAME]       a parameter's target and current smoothed value
@@ -14,21 +17,23 @@
 //   quit             stop the session
 //
 // Parameters reach the audio thread as one relaxed atomic store each
-// (Host::setParam); nothing here waits for the audio thread.
+// (ControlBus::setParam); nothing here waits for the audio thread.
 //
 // Bad input -- an unknown command or parameter, a value that is not a
 // number, unreadable bytes, an over-long line -- gets a message and is
-// counted (errors()); `dspjit run` then exits non-zero at the end.
+// counted on the bus under the name "standard input"; the session then
+// ends with a non-zero exit status.
 //
 // Thread contract: runCommand() is for any thread but the audio thread.
 // A Console is created and destroyed on the control thread; its reader
-// thread calls Print, which must be thread-safe.
+// thread and the session's threads (events) call Print, one line at a
+// time.
 //
 //===----------------------------------------------------------------------===//
-#ifndef DSPJIT_RUNTIME_CONSOLE_H
-#define DSPJIT_RUNTIME_CONSOLE_H
+#ifndef DSPJIT_SESSION_CONSOLE_H
+#define DSPJIT_SESSION_CONSOLE_H
 
-#include "runtime/Host.h"
+#include "session/ControlBus.h"
 
 #include <atomic>
 #include <functional>
@@ -37,24 +42,31 @@
 #include <string_view>
 #include <thread>
 
-namespace dspjit {
+namespace dspjit::session {
 
 struct CommandReply {
   std::string Text; ///< What to show, without a final newline.
   enum Kind { Ok, Warning, Error } Status = Ok;
 };
 
-/// Runs one command line against `H`. Thread: any but the audio thread.
-CommandReply runCommand(Host &H, std::string_view Line);
+/// What a Console shows: the reply to a command, or an event.
+struct ConsoleLine {
+  const CommandReply *Reply = nullptr; ///< set for replies
+  const Event *Happened = nullptr;     ///< set for events
+};
+
+/// Runs one command line through `Bus`. Thread: any but the audio thread.
+CommandReply runCommand(ControlBus &Bus, std::string_view Line);
 
 /// The command list, for `help` and messages.
 const char *commandHelp();
 
 class Console {
 public:
-  using PrintFn = std::function<void(const CommandReply &)>;
-  /// Starts reading `Fd` on a new thread. Thread: control thread.
-  static std::unique_ptr<Console> start(Host &H, int Fd, PrintFn Print);
+  using PrintFn = std::function<void(const ConsoleLine &)>;
+  /// Starts reading `Fd` on a new thread (Fd < 0: no commands, events
+  /// only) and shows events from now on. Thread: control thread.
+  static std::unique_ptr<Console> start(ControlBus &Bus, int Fd, PrintFn Print);
   /// Stops reading and joins the thread (within ~0.1 s).
   ~Console();
   Console(const Console &) = delete;
@@ -64,19 +76,21 @@ public:
   unsigned errors() const { return Errors.load(); }
 
 private:
-  Console(Host &H, int Fd, PrintFn Print)
-      : H(H), Fd(Fd), Print(std::move(Print)) {}
+  Console(ControlBus &Bus, int Fd, PrintFn Print)
+      : Bus(Bus), Fd(Fd), Print(std::move(Print)) {}
   void readLoop();
   void handleLine(std::string_view Line);
+  void reply(const CommandReply &R);
 
-  Host &H;
+  ControlBus &Bus;
   int Fd;
   PrintFn Print;
   std::atomic<bool> Quit{false};
   std::atomic<unsigned> Errors{0};
+  Subscription Events;
   std::thread Reader;
 };
 
-} // namespace dspjit
+} // namespace dspjit::session
 
 #endif

@@ -1,4 +1,4 @@
-//===- runtime/FileWatcher.h - Noticing that a script was saved -*- C++ -*-===//
+//===- session/FileWatcher.h - Noticing that a script was saved -*- C++ -*-===//
 //
 // Hot reload starts here. Editors save in odd ways: in place (truncate and
 // write), to a temporary file renamed over the original (most IDEs, `sed
@@ -22,8 +22,8 @@
 // Thread contract: one thread (the reload thread) uses a FileWatcher.
 //
 //===----------------------------------------------------------------------===//
-#ifndef DSPJIT_RUNTIME_FILEWATCHER_H
-#define DSPJIT_RUNTIME_FILEWATCHER_H
+#ifndef DSPJIT_SESSION_FILEWATCHER_H
+#define DSPJIT_SESSION_FILEWATCHER_H
 
 #include "runtime/Result.h"
 
@@ -34,7 +34,7 @@
 #include <string>
 #include <vector>
 
-namespace dspjit {
+namespace dspjit::session {
 
 class FileWatcher {
 public:
@@ -70,6 +70,6 @@ private:
   uint64_t PendingSince = 0; ///< a save seen by pendingSave(), not reported
 };
 
-} // namespace dspjit
+} // namespace dspjit::session
 
 #endif

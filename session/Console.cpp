@@ -1,7 +1,7 @@
-//===- runtime/Console.cpp - Commands typed while an effect runs ----------===//
-#include "runtime/Console.h"
+//===- session/Console.cpp - Commands typed while an effect runs ----------===//
+#include "session/Console.h"
 
-#include "runtime/Messages.h"
+#include "runtime/MessageCatalog.h"
 
 #include <poll.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include <sstream>
 #include <vector>
 
-namespace dspjit {
+namespace dspjit::session {
 
 const char *commandHelp() {
   return "commands:\n"
@@ -51,12 +51,14 @@ static std::string paramLine(const Instance &I, const DspjitSlot &P) {
   return Out.str();
 }
 
-CommandReply runCommand(Host &H, std::string_view Line) {
+CommandReply runCommand(ControlBus &Bus, std::string_view Line) {
   std::vector<std::string_view> W = words(Line);
   if (W.empty())
     return {};
   // One version for the whole command, kept alive across a reload.
-  std::shared_ptr<Instance> Inst = H.instance();
+  std::shared_ptr<Instance> Inst = Bus.instance();
+  if (!Inst)
+    return {message<Msg::SessionStopped>(), CommandReply::Error};
   const DspjitKernel &K = Inst->kernel();
   const std::string Cmd(W[0]);
   auto Error = [](std::string Text) {
@@ -71,7 +73,7 @@ CommandReply runCommand(Host &H, std::string_view Line) {
   if (Cmd == "help" || Cmd == "?")
     return {commandHelp()};
   if (Cmd == "quit" || Cmd == "exit") {
-    H.requestStop();
+    Bus.requestStop();
     return {"stopping"};
   }
   if (Cmd == "set") {
@@ -87,7 +89,7 @@ CommandReply runCommand(Host &H, std::string_view Line) {
     if (errno == ERANGE && std::isinf(V)) // "1e999", not "inf"
       return Error("set " + std::string(W[1]) + ": '" + Text +
                    "' is out of range for a 32-bit float");
-    ParamUpdate U = H.setParam(W[1], V);
+    ParamUpdate U = Bus.setParam(W[1], V);
     if (!U.stored())
       return Error(U.Message);
     if (U.Status == ParamUpdate::Clamped)
@@ -137,7 +139,10 @@ CommandReply runCommand(Host &H, std::string_view Line) {
     return {Text.empty() ? "the script has no meters" : Text};
   }
   if (Cmd == "stats") {
-    std::string Text = H.summary().text();
+    auto Summary = Bus.summary();
+    if (!Summary)
+      return Error(Summary.error());
+    std::string Text = Summary->text();
     if (!Text.empty() && Text.back() == '\n')
       Text.pop_back();
     return {Text};
@@ -149,12 +154,13 @@ CommandReply runCommand(Host &H, std::string_view Line) {
       return Error("usage: reset (parameters) or reset state (state and "
                    "delays), not 'reset " + std::string(W[1]) + "'");
     if (W.size() == 2) {
-      if (auto R = H.resetState(); !R)
+      if (auto R = Bus.resetState(); !R)
         return Error(R.error());
       return {"state and delays start again from their initial values "
               "(crossfaded); parameters kept"};
     }
-    H.resetParams();
+    if (auto R = Bus.resetParams(); !R)
+      return Error(R.error());
     return {"every parameter back to its default"};
   }
   std::vector<std::string> Known = {"set",  "get",   "params", "meters",
@@ -167,35 +173,45 @@ CommandReply runCommand(Host &H, std::string_view Line) {
   return Error(Message);
 }
 
-std::unique_ptr<Console> Console::start(Host &H, int Fd, PrintFn Print) {
-  std::unique_ptr<Console> C(new Console(H, Fd, std::move(Print)));
+std::unique_ptr<Console> Console::start(ControlBus &Bus, int Fd,
+                                        PrintFn Print) {
+  std::unique_ptr<Console> C(new Console(Bus, Fd, std::move(Print)));
   Console *Self = C.get();
-  C->Reader = std::thread([Self] { Self->readLoop(); });
+  C->Events = Bus.subscribe([Self](const Event &E) {
+    Self->Print(ConsoleLine{nullptr, &E});
+  });
+  if (Fd >= 0) {
+    Bus.attachSurface("standard input");
+    C->Reader = std::thread([Self] { Self->readLoop(); });
+  }
   return C;
+}
+
+void Console::reply(const CommandReply &R) {
+  if (R.Status == CommandReply::Error) {
+    ++Errors;
+    Bus.countError("standard input");
+  }
+  if (!R.Text.empty())
+    Print(ConsoleLine{&R, nullptr});
 }
 
 Console::~Console() {
   Quit.store(true);
   if (Reader.joinable())
     Reader.join();
+  Events.reset();
 }
 
 void Console::handleLine(std::string_view Line) {
   if (!Line.empty() && Line.back() == '\r')
     Line.remove_suffix(1);
   for (unsigned char C : Line)
-    if ((C < 0x20 && C != '\t') || C == 0x7f) {
-      ++Errors;
-      Print({"ignoring a line with unreadable bytes (control characters); "
-             "type 'help' for the commands",
-             CommandReply::Error});
-      return;
-    }
-  CommandReply R = runCommand(H, Line);
-  if (R.Status == CommandReply::Error)
-    ++Errors;
-  if (!R.Text.empty())
-    Print(R);
+    if ((C < 0x20 && C != '\t') || C == 0x7f)
+      return reply({"ignoring a line with unreadable bytes (control "
+                    "characters); type 'help' for the commands",
+                    CommandReply::Error});
+  reply(runCommand(Bus, Line));
 }
 
 void Console::readLoop() {
@@ -231,8 +247,7 @@ void Console::readLoop() {
         continue;
       Pending += C;
       if (Pending.size() > MaxLine) {
-        ++Errors;
-        Print({"ignoring a line longer than " + std::to_string(MaxLine) +
+        reply({"ignoring a line longer than " + std::to_string(MaxLine) +
                    " bytes",
                CommandReply::Error});
         Pending.clear();
@@ -242,4 +257,4 @@ void Console::readLoop() {
   }
 }
 
-} // namespace dspjit
+} // namespace dspjit::session

@@ -1,0 +1,228 @@
+//===- session/Reloader.cpp - Save the script, hear the change ------------===//
+//
+// See Reloader.h.
+//
+//===----------------------------------------------------------------------===//
+#include "session/Reloader.h"
+
+#include "runtime/MessageCatalog.h"
+#include "runtime/Stats.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace dspjit::session {
+
+namespace {
+double msSince(uint64_t Ns) {
+  return double(monotonicNanoseconds() - Ns) / 1e6;
+}
+
+/// Waits until the audio thread has run `V` (or the stream is gone);
+/// returns its LiveAtNs, or 0.
+uint64_t waitLive(const Host &H, const KernelVersion &V) {
+  for (int I = 0; I < 4000; ++I) {
+    if (uint64_t T = V.LiveAtNs.load(std::memory_order_acquire))
+      return T;
+    if (H.stopReason() != StopReason::None)
+      return 0;
+    std::this_thread::sleep_for(std::chrono::microseconds(250));
+  }
+  return 0;
+}
+} // namespace
+
+std::string hashOfFiles(const std::vector<std::string> &Files) {
+  std::string All;
+  for (const std::string &F : Files) {
+    std::ifstream In(F, std::ios::binary);
+    std::ostringstream Text;
+    if (In)
+      Text << In.rdbuf();
+    All += F + '\0' + (In ? Text.str() : std::string("\1missing")) + '\0';
+  }
+  return std::to_string(std::hash<std::string>{}(All)) + ":" +
+         std::to_string(All.size());
+}
+
+/// One compile of the reloader, with what the events need.
+struct Reloader::Compiled {
+  std::shared_ptr<Kernel> K;
+  double Ms = 0;
+  bool Cached = false;
+  std::string Diagnostics, DiagnosticsColored;
+};
+
+Result<std::unique_ptr<Reloader>>
+Reloader::start(Host &H, ControlBus &Bus, ReloaderOptions Options,
+                const std::vector<std::string> &Files, uint64_t CodeHash) {
+  std::unique_ptr<Reloader> R(new Reloader(H, Bus, std::move(Options)));
+  R->FullHash = CodeHash;
+  auto W = FileWatcher::open();
+  if (!W)
+    return fail(W.error());
+  R->Watcher = std::move(*W);
+  if (auto Watched = R->Watcher->watch(Files); !Watched)
+    return fail(Watched.error());
+  R->Files = Files;
+  R->LastHash = hashOfFiles(Files);
+  R->Thread = std::thread([P = R.get()] { P->loop(); });
+  return R;
+}
+
+Reloader::~Reloader() {
+  Quit.store(true);
+  if (Thread.joinable())
+    Thread.join();
+}
+
+ReloadStats Reloader::stats() const {
+  std::lock_guard<std::mutex> Guard(StatsLock);
+  return Stats;
+}
+
+void Reloader::loop() {
+  // The quick tier's code of the running source, to recognize a save that
+  // changes nothing that is compiled (a comment, spacing).
+  if (O.Tiered && O.Compile.optLevel > 0)
+    if (Compiled C = compile(0); C.K)
+      QuickHash = C.K->codeHash();
+  while (!Quit.load()) {
+    uint64_t Saved = Watcher->wait(50);
+    if (!Saved && Requested.exchange(false)) {
+      Saved = monotonicNanoseconds();
+      LastHash.clear(); // compile even if nothing changed
+    }
+    if (Saved)
+      reload(Saved);
+    H.collect();
+  }
+}
+
+Reloader::Compiled Reloader::compile(unsigned OptLevel) {
+  CompileOptions CO = O.Compile;
+  CO.optLevel = OptLevel;
+  Compiler C(CO);
+  Compiled Out;
+  uint64_t T0 = monotonicNanoseconds();
+  Out.K = C.compileFile(O.Script);
+  Out.Ms = msSince(T0);
+  Out.Cached = C.times().cached;
+  if (!C.diagnostics().all().empty()) {
+    std::ostringstream Plain, Colored;
+    C.diagnostics().print(Plain, false);
+    C.diagnostics().print(Colored, true);
+    Out.Diagnostics = Plain.str();
+    Out.DiagnosticsColored = Colored.str();
+  }
+  // Watch what this version reads: an import may have come or gone.
+  Files = C.sourceFiles();
+  (void)Watcher->watch(Files);
+  return Out;
+}
+
+void Reloader::failed(unsigned N, const std::string &Why,
+                      const Compiled *WithDiagnostics) {
+  {
+    std::lock_guard<std::mutex> Guard(StatsLock);
+    ++Stats.Failed;
+  }
+  event::ReloadFailed E{N, Why, {}, {}};
+  if (WithDiagnostics) {
+    E.Diagnostics = WithDiagnostics->Diagnostics;
+    E.DiagnosticsColored = WithDiagnostics->DiagnosticsColored;
+  }
+  Bus.publish(E);
+}
+
+bool Reloader::scriptReadable() {
+  std::error_code EC;
+  if (!std::filesystem::exists(O.Script, EC)) {
+    Bus.publish(event::ScriptGone{O.Script});
+    Gone = true;
+    return false;
+  }
+  if (std::ifstream Probe(O.Script); !Probe) {
+    Bus.publish(event::ScriptUnreadable{O.Script, std::strerror(errno)});
+    return false;
+  }
+  if (Gone)
+    Bus.publish(event::ScriptBack{O.Script});
+  Gone = false;
+  return true;
+}
+
+void Reloader::reload(uint64_t SavedAtNs) {
+  if (!scriptReadable())
+    return;
+  if (std::string Hash = hashOfFiles(Files); Hash == LastHash) {
+    std::lock_guard<std::mutex> Guard(StatsLock);
+    ++Stats.Unchanged;
+    return;
+  }
+  const unsigned N = ++Number;
+  const bool Tiered = O.Tiered && O.Compile.optLevel > 0;
+  Compiled C = compile(Tiered ? 0 : O.Compile.optLevel);
+  // The files may have changed again meanwhile; what was compiled is what
+  // they held when read, close enough: the next save compiles again.
+  LastHash = hashOfFiles(Files);
+  if (!C.K)
+    return failed(N, message<Msg::DoesNotCompile>(O.Script), &C);
+  if (C.K->codeHash() == (Tiered ? QuickHash : FullHash)) {
+    {
+      std::lock_guard<std::mutex> Guard(StatsLock);
+      ++Stats.Unchanged;
+    }
+    Bus.publish(event::ReloadUnchanged{N});
+    return;
+  }
+  SwapReport Report;
+  auto V = H.reload(C.K, C.K->info(), {.FadeFrames = H.crossfadeFrames()},
+                    &Report);
+  if (!V)
+    return failed(N, V.error());
+  (Tiered ? QuickHash : FullHash) = C.K->codeHash();
+  uint64_t Live = waitLive(H, **V);
+  if (!Live)
+    return; // the session is ending
+  event::Reloaded E;
+  E.Number = N;
+  E.LatencyMs = double(Live - SavedAtNs) / 1e6;
+  E.CompileMs = C.Ms;
+  E.Cached = C.Cached;
+  E.QuickTier = Tiered;
+  E.Report = std::move(Report);
+  E.Diagnostics = std::move(C.Diagnostics); // warnings
+  E.DiagnosticsColored = std::move(C.DiagnosticsColored);
+  {
+    std::lock_guard<std::mutex> Guard(StatsLock);
+    ++Stats.Reloads;
+    Stats.LatencyMs.push_back(E.LatencyMs);
+  }
+  Bus.publish(E);
+  if (Tiered)
+    optimize(N, SavedAtNs);
+}
+
+void Reloader::optimize(unsigned N, uint64_t SavedAtNs) {
+  // The optimized version of the same source, unless another save came.
+  if (Watcher->pendingSave())
+    return;
+  Compiled C = compile(O.Compile.optLevel);
+  if (!C.K || Watcher->pendingSave() || hashOfFiles(Files) != LastHash)
+    return;
+  auto V = H.reload(C.K, C.K->info(), {.FadeFrames = 0});
+  if (!V)
+    return failed(N, message<Msg::OptimizedFailed>(V.error()));
+  FullHash = C.K->codeHash();
+  if (!waitLive(H, **V))
+    return;
+  Bus.publish(event::Optimized{N, O.Compile.optLevel, msSince(SavedAtNs), C.Ms,
+                               C.Cached});
+}
+
+} // namespace dspjit::session

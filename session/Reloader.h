@@ -1,0 +1,111 @@
+//===- session/Reloader.h - Save the script, hear the change ----*- C++ -*-===//
+//
+// The reload engine of a live session: a background thread watches the
+// script and its imports (session/FileWatcher.h), compiles each save whose
+// content changed while the last good version keeps playing, and hands the
+// new kernel to the Host (runtime/HotSwap.h: state carried over,
+// equal-power crossfade). It joins the compiler and the runtime, which do
+// not know each other, so it lives in the session library.
+//
+// Two tiers. An optimized compile of a large script takes tens of
+// milliseconds, so a save is first compiled at -O0 (a few milliseconds) and
+// swapped in with the crossfade; then the same source is compiled at the
+// session's level and swapped in at once (same source, same state, same
+// output: nothing to fade). A further save during the second compile
+// supersedes it. Both tiers use the disk cache (compiler/ObjectCache.h), so
+// returning to an earlier version is nearly instant.
+//
+// What happens is published on the bus: event::Reloaded (the latency from
+// the save to the first block processed by the new code, the compile time,
+// what carried over), event::Optimized, event::ReloadUnchanged (the text
+// changed but the machine code did not, e.g. a comment: a crossfade between
+// two identical signals would only swell by 3 dB), event::ReloadFailed
+// (with the diagnostics; the last good version keeps playing),
+// event::ScriptGone / ScriptBack / ScriptUnreadable.
+//
+// Thread contract: construct and destroy on the control thread; the reload
+// thread runs in between; stats() and requestReload() from any thread.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSPJIT_SESSION_RELOADER_H
+#define DSPJIT_SESSION_RELOADER_H
+
+#include "compiler/Compiler.h"
+#include "runtime/Host.h"
+#include "session/ControlBus.h"
+#include "session/FileWatcher.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace dspjit::session {
+
+struct ReloaderOptions {
+  std::string Script;
+  /// The session's compile options (rate, level, cache directory).
+  CompileOptions Compile;
+  /// Compile at -O0 first when the session's level is higher.
+  bool Tiered = true;
+};
+
+class Reloader {
+public:
+  /// Starts watching `Files`, what the running version was compiled from
+  /// (Compiler::sourceFiles), as they are now; `CodeHash` is its
+  /// Kernel::codeHash().
+  static Result<std::unique_ptr<Reloader>>
+  start(Host &H, ControlBus &Bus, ReloaderOptions Options,
+        const std::vector<std::string> &Files, uint64_t CodeHash);
+  /// Stops and joins the reload thread.
+  ~Reloader();
+  Reloader(const Reloader &) = delete;
+  Reloader &operator=(const Reloader &) = delete;
+
+  ReloadStats stats() const;
+  /// Reloads as if the script had been saved now.
+  void requestReload() { Requested.store(true); }
+
+private:
+  Reloader(Host &H, ControlBus &Bus, ReloaderOptions Options)
+      : H(H), Bus(Bus), O(std::move(Options)) {}
+  void loop();
+  /// Handles one save; returns when its versions are live (or failed).
+  void reload(uint64_t SavedAtNs);
+  /// False (with an event) when the script is missing or unreadable.
+  bool scriptReadable();
+  /// Swaps the optimized version of the save just made live.
+  void optimize(unsigned Number, uint64_t SavedAtNs);
+  struct Compiled;
+  /// Compiles at `OptLevel`; the kernel is null on error.
+  Compiled compile(unsigned OptLevel);
+  void failed(unsigned Number, const std::string &Why,
+              const Compiled *WithDiagnostics = nullptr);
+
+  Host &H;
+  ControlBus &Bus;
+  ReloaderOptions O;
+  std::unique_ptr<FileWatcher> Watcher;
+  std::vector<std::string> Files; ///< the script and its imports
+  std::string LastHash; ///< of the sources last compiled, good or not
+  bool Gone = false;    ///< the script was missing at the last save
+  /// Kernel::codeHash() of the playing source at -O0 and at the session's
+  /// level: a save that compiles to the same code swaps nothing.
+  uint64_t QuickHash = 0, FullHash = 0;
+  std::atomic<bool> Quit{false}, Requested{false};
+  mutable std::mutex StatsLock;
+  ReloadStats Stats;
+  unsigned Number = 0;
+  std::thread Thread;
+};
+
+/// A hash of the contents of these files ("missing" for one that cannot be
+/// read), to tell a real edit from a save of the same text.
+std::string hashOfFiles(const std::vector<std::string> &Files);
+
+} // namespace dspjit::session
+
+#endif
