@@ -41,27 +41,37 @@ struct Expr {
   explicit Expr(Kind K, SourceLoc Loc) : K(K), Loc(Loc) {}
 };
 
-/// `param` and `const`/`state`/`delay`/`meter` declarations appear both at the
-/// top level and (for state and delay) inside function bodies.
+/// A declaration. `param`, `const` and `meter` appear at the top level only;
+/// `state` and `delay` also inside function bodies (Stmt::LocalDecl).
+///
+/// The fields mean, by kind (a field not listed is unused):
+///   Io       Inputs, Outputs: the channel counts as written.
+///   Param    Name; Init = default; Min, Max = range; Unit ("hz", "s", "ms",
+///            "db", "%" or empty); Smooth = smoothing time in seconds (null:
+///            the default), SmoothOff for `nosmooth`.
+///   Const    Name; Init = value.
+///   State    Name; Init = initial value; Size = element count for arrays
+///            (null: not an array).
+///   Delay    Name; Size = length; Unit = its time unit ("s", "ms", or empty
+///            for frames).
+///   Meter    Name.
+///   Fn       Name; FnParams, FnParamLocs; Body.
+///   Import   Path (empty when the lexer reported the string unclosed).
+///   Block, Process   Name ("block" or "process"); Body.
 struct Decl {
   enum Kind { Io, Param, Const, State, Delay, Meter, Fn, Import, Block, Process };
   Kind K;
   SourceLoc Loc;
   std::string Name;
   uint32_t NameLength = 1;
-  // Io.
   double Inputs = 0, Outputs = 0;
-  // Param: Init = default; Min, Max; Unit; smoothing (seconds, -1 = default).
-  ExprPtr Init, Min, Max, Size; // State: Size for arrays; Delay: Size = length
-  std::string Unit;             // Param unit, or the delay length's time unit
-  ExprPtr Smooth;               // null = default; see SmoothOff
+  ExprPtr Init, Min, Max, Size;
+  std::string Unit;
+  ExprPtr Smooth;
   bool SmoothOff = false;
-  // Fn.
   std::vector<std::string> FnParams;
   std::vector<SourceLoc> FnParamLocs;
-  // Fn, Block, Process.
   StmtList Body;
-  // Import.
   std::string Path;
 };
 using DeclPtr = std::unique_ptr<Decl>;

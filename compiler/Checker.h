@@ -1,9 +1,11 @@
 //===- compiler/Checker.h - Syntax tree to checked program ----------------===//
 //
 // Resolves names, evaluates constants, inlines functions (giving the state of
-// each call site its own slot), expands `unroll`, and infers the width of
-// every value. Reports every error it finds; the Program it returns is only
-// meaningful when no error was reported.
+// each call site its own slot), expands `unroll`, infers the width of every
+// value and lays out the instance: the passes Checker.cpp runs in order
+// (NameResolver, Elaborator, ConstantFolder, Inliner, Widths, StorageLimits,
+// InstanceLayout). Reports every error it finds; the Program it returns is
+// only meaningful when no error was reported.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSPJIT_COMPILER_CHECKER_H

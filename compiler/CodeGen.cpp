@@ -45,8 +45,10 @@ namespace {
 
 class Generator {
 public:
-  Generator(const Program &P, LLVMContext &Ctx)
-      : P(P), Ctx(Ctx), M(std::make_unique<Module>("dspjit", Ctx)), B(Ctx) {
+  Generator(const Program &P, LLVMContext &Ctx, const std::string &Cpu)
+      : P(P), Ctx(Ctx), M(std::make_unique<Module>("dspjit", Ctx)), B(Ctx),
+        CpuName(targetCpuName(Cpu)), Fma(targetHasFma(Cpu)),
+        VectorIsa(targetHasAvx2(Cpu) ? 'd' : 'b') {
     M->setTargetTriple(sys::getProcessTriple());
     FT = P.DoublePrecision ? Type::getDoubleTy(Ctx) : Type::getFloatTy(Ctx);
     F32 = Type::getFloatTy(Ctx);
@@ -152,7 +154,7 @@ private:
     F->addParamAttr(5, Attribute::NoAlias);
     F->addFnAttr(Attribute::NoUnwind);
     F->addFnAttr(Attribute::NoRecurse);
-    F->addFnAttr("target-cpu", targetCpuName());
+    F->addFnAttr("target-cpu", CpuName);
     // It runs with denormals flushed (MXCSR, below) and says so, so that
     // the optimizer's constant folding flushes them too: without this, -O3
     // folded `log(softclip(1e-40))` to -91.7 where the running code (and
@@ -672,11 +674,8 @@ private:
   }
 
   /// The vector ISA of glibc's libmvec to call: 'd' (AVX2, 256-bit) or
-  /// 'b' (SSE4, 128-bit), from the host CPU the kernel is compiled for.
-  static char vectorIsa() {
-    static const char Isa = targetHasAvx2() ? 'd' : 'b';
-    return Isa;
-  }
+  /// 'b' (SSE4, 128-bit), from the CPU the kernel is compiled for.
+  char vectorIsa() const { return VectorIsa; }
 
   /// Calls glibc's vector math (libmvec, accurate to 4 ulp) on a vector of
   /// any width, in chunks of the ISA's lane count; the last chunk is padded
@@ -731,7 +730,6 @@ private:
     Value *X2 = B.CreateFMul(X, X);
     auto horner = [&](std::initializer_list<double> Coefs) {
       Value *Acc = nullptr;
-      static const bool Fma = targetHasFma();
       for (double K : Coefs)
         Acc = !Acc ? C(K)
               : Fma ? B.CreateIntrinsic(Intrinsic::fma, {T}, {X2, Acc, C(K)})
@@ -925,6 +923,9 @@ private:
   LLVMContext &Ctx;
   std::unique_ptr<Module> M;
   IRBuilder<> B;
+  std::string CpuName; // the CPU compiled for, and what it has
+  bool Fma;
+  char VectorIsa;
   BasicBlock *EntryBlock = nullptr;
   Type *FT, *F32, *I32, *I64, *PtrTy;
   uint64_t ElemSize;
@@ -939,10 +940,9 @@ private:
 
 } // namespace
 
-std::unique_ptr<Module> generateIR(const Program &P, LLVMContext &Ctx) {
-  auto M = Generator(P, Ctx).run();
-  assert(!verifyModule(*M, &errs()) && "generated IR is invalid");
-  return M;
+std::unique_ptr<Module> generateIR(const Program &P, LLVMContext &Ctx,
+                                   const std::string &Cpu) {
+  return Generator(P, Ctx, Cpu).run();
 }
 
 } // namespace dspjit

@@ -25,7 +25,10 @@ class StructType;
 
 namespace dspjit {
 
-std::unique_ptr<llvm::Module> generateIR(const Program &P, llvm::LLVMContext &Ctx);
+/// The IR of a checked program for `Cpu` (an LLVM CPU name; empty: the
+/// host's). The caller verifies it (CompileOptions::verifyIR).
+std::unique_ptr<llvm::Module> generateIR(const Program &P, llvm::LLVMContext &Ctx,
+                                         const std::string &Cpu = "");
 
 /// The IR types of DspjitSlot and DspjitKernel, for the ABI test.
 llvm::StructType *slotStructType(llvm::LLVMContext &Ctx);

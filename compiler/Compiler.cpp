@@ -13,12 +13,14 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -32,6 +34,22 @@ namespace dspjit {
 extern const char *const kStdLibSource;
 
 const char *compilerVersion() { return DSPJIT_VERSION; }
+
+void applyEnvironment(CompileOptions &Options) {
+  auto Take = [](const char *Name, std::string &Into) {
+    if (const char *V = std::getenv(Name); V && *V)
+      Into = V;
+  };
+  Take("DSPJIT_CPU", Options.cpu);
+  Take("DSPJIT_LLVM_ARGS", Options.llvmArgs);
+  Take("DSPJIT_PIPELINE", Options.pipeline);
+}
+
+CompileOptions CompileOptions::fromEnvironment() {
+  CompileOptions O;
+  applyEnvironment(O);
+  return O;
+}
 
 namespace {
 constexpr size_t MaxSourceBytes = 1 << 20;
@@ -203,14 +221,29 @@ bool Compiler::checkFile(const std::string &Path) {
   return !Diags.hasErrors();
 }
 
-/// LLVM is initialized, with the options of $DSPJIT_LLVM_ARGS if they are
-/// valid; otherwise says why not.
-static bool llvmReady(DiagnosticEngine &Diags) {
-  const std::string &Error = initializeLlvm();
+/// LLVM is initialized, with the options' LLVM options if they are valid;
+/// otherwise says why not.
+static bool llvmReady(const CompileOptions &Options, DiagnosticEngine &Diags) {
+  std::string Error = initializeLlvm(Options.llvmArgs);
   if (Error.empty())
     return true;
-  Diags.report(DiagId::BadLlvmOptions, {}, {llvmOptionsKey(), Error});
+  Diags.report(DiagId::BadLlvmOptions, {}, {Options.llvmArgs, Error});
   return false;
+}
+
+/// Generates the module's IR and, if asked, verifies it; null after
+/// reporting an invalid module (a bug in dspjit: checked programs are valid).
+static std::unique_ptr<llvm::Module> irFor(const Program &P, const CompileOptions &Options,
+                                           llvm::LLVMContext &Ctx, DiagnosticEngine &Diags) {
+  auto M = generateIR(P, Ctx, Options.cpu);
+  if (!Options.verifyIR)
+    return M;
+  std::string Why;
+  llvm::raw_string_ostream OS(Why);
+  if (!llvm::verifyModule(*M, &OS))
+    return M;
+  Diags.report(DiagId::InternalError, {}, {"the generated LLVM IR", OS.str()});
+  return nullptr;
 }
 
 std::unique_ptr<Kernel> Compiler::compileFile(const std::string &Path) {
@@ -239,18 +272,21 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
   if (Diags.hasErrors())
     return nullptr;
 
-  if (!llvmReady(Diags))
+  if (!llvmReady(Options, Diags))
     return nullptr;
   std::string Error;
   auto Engine = JitEngine::get(Error);
-  // One TargetMachine per thread and level: creating one costs as much as
-  // optimizing a small kernel, and the optimizer caches its pipeline by it.
-  thread_local std::map<unsigned, std::unique_ptr<llvm::TargetMachine>> Machines;
+  // One TargetMachine per thread, level and CPU: creating one costs as
+  // much as optimizing a small kernel, and the optimizer caches its
+  // pipeline by it.
+  thread_local std::map<std::pair<unsigned, std::string>,
+                        std::unique_ptr<llvm::TargetMachine>>
+      Machines;
   llvm::TargetMachine *TM = nullptr;
   if (Engine) {
-    auto &Slot = Machines[Options.optLevel];
+    auto &Slot = Machines[{Options.optLevel, Options.cpu}];
     if (!Slot)
-      Slot = createHostTargetMachine(Options.optLevel, Error);
+      Slot = createHostTargetMachine(Options.optLevel, Error, Options.cpu);
     TM = Slot.get();
   }
   if (!Engine || !TM) {
@@ -285,11 +321,13 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
     std::unique_ptr<llvm::Module> M;
     {
       Stopwatch W(Times.ir);
-      M = generateIR(*P->Prog, Ctx);
+      M = irFor(*P->Prog, Options, Ctx, Diags);
     }
+    if (!M)
+      return nullptr;
     {
       Stopwatch W(Times.optimize);
-      optimizeModule(*M, *TM, Options.optLevel);
+      optimizeModule(*M, *TM, Options.optLevel, Options.pipeline == "llvm");
     }
     Stopwatch W(Times.machineCode);
     std::string Object;
@@ -325,18 +363,20 @@ std::string Compiler::emitFile(const std::string &Path, EmitKind Kind) {
   if (Kind == EmitKind::Checked)
     return dumpProgram(*P->Prog);
 
-  if (!llvmReady(Diags))
+  if (!llvmReady(Options, Diags))
     return "";
   std::string Error;
-  auto TM = createHostTargetMachine(Options.optLevel, Error);
+  auto TM = createHostTargetMachine(Options.optLevel, Error, Options.cpu);
   if (!TM) {
     Diags.report(DiagId::InternalError, {}, {"the LLVM target for this CPU", Error});
     return "";
   }
   llvm::LLVMContext Ctx;
-  auto M = generateIR(*P->Prog, Ctx);
+  auto M = irFor(*P->Prog, Options, Ctx, Diags);
+  if (!M)
+    return "";
   if (Kind != EmitKind::Llvm)
-    optimizeModule(*M, *TM, Options.optLevel);
+    optimizeModule(*M, *TM, Options.optLevel, Options.pipeline == "llvm");
   std::string Out;
   llvm::raw_string_ostream OS(Out);
   if (Kind != EmitKind::Asm) {

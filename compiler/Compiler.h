@@ -35,7 +35,32 @@ struct CompileOptions {
   /// sources are compiled again with the same options by the same compiler
   /// (compiler/ObjectCache.h). Empty: no cache.
   std::string cacheDir;
+  /// The CPU to compile for, an LLVM name (`x86-64-v3`: AVX2 only, so that
+  /// valgrind, which cannot run AVX-512, can run the kernels). Empty: the
+  /// host's.
+  std::string cpu;
+  /// LLVM's own options, in its syntax (`-enable-misched`), for
+  /// experiments. They change machine code (they are part of the object
+  /// cache's key) and LLVM keeps them for the whole process: a compile
+  /// with options other than the first compile's fails.
+  std::string llvmArgs;
+  /// "llvm": LLVM's default O2/O3 pipeline instead of dspjit's, to compare
+  /// them. Empty: dspjit's.
+  std::string pipeline;
+  /// Run LLVM's IR verifier on the generated IR of every compile (an
+  /// invalid module is reported as an internal error instead of
+  /// miscompiling or crashing in the optimizer).
+  bool verifyIR = true;
+
+  /// The defaults, with applyEnvironment's settings.
+  static CompileOptions fromEnvironment();
 };
+
+/// Sets the options that programs have always taken from the environment:
+/// `cpu` from DSPJIT_CPU, `llvmArgs` from DSPJIT_LLVM_ARGS and `pipeline`
+/// from DSPJIT_PIPELINE, each only when the variable is set and not empty.
+/// Compiling never reads the environment itself: tools call this.
+void applyEnvironment(CompileOptions &Options);
 
 /// Wall-clock seconds spent in each phase of the last compile.
 struct PhaseTimes {

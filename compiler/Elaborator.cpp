@@ -160,7 +160,12 @@ NodePtr Elaborator::node(Node::Kind K, const Expr &E) {
 }
 
 NodePtr Elaborator::constNode(const Expr &E, std::vector<double> V) {
-  NodePtr N = node(Node::Const, E);
+  return constNodeAt(E.Loc, E.Length, std::move(V));
+}
+
+NodePtr Elaborator::constNodeAt(SourceLoc Loc, uint32_t Length, std::vector<double> V) {
+  countSize();
+  NodePtr N = std::make_unique<Node>(Node::Const, Loc, Length);
   N->Value = std::move(V);
   N->Width = unsigned(N->Value.size());
   return N;
@@ -197,9 +202,7 @@ NodePtr Elaborator::fold(NodePtr N) {
   std::optional<std::vector<double>> V = foldConstants(*N, R.engine());
   if (!V)
     return N;
-  Expr Site(Expr::Number, N->Loc);
-  Site.Length = N->Length;
-  return constNode(Site, std::move(*V));
+  return constNodeAt(N->Loc, N->Length, std::move(*V));
 }
 
 // --- Names ------------------------------------------------------------------

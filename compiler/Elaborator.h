@@ -39,6 +39,7 @@ public:
   // Building the program (each counts towards MaxProgramSize).
   NodePtr node(Node::Kind K, const Expr &E);
   NodePtr constNode(const Expr &E, std::vector<double> V);
+  NodePtr constNodeAt(SourceLoc Loc, uint32_t Length, std::vector<double> V);
   OpPtr op(Op::Kind K, const Expr &E);
   OpPtr op(Op::Kind K, const Stmt &S);
   int newLocal(const std::string &Name);

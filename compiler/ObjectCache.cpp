@@ -125,7 +125,8 @@ std::string ObjectCache::key(const std::vector<std::string> &Sources,
      << " double=" << O.doublePrecision << " O=" << O.optLevel
      << " std=" << O.useStdLib;
   Add(OS.str());
-  Add(llvmOptionsKey());
+  Add(O.llvmArgs);
+  Add(O.pipeline);
   for (const std::string &S : Sources)
     Add(S);
   auto Result = Hash.final();

@@ -50,8 +50,7 @@
 #include "llvm/Transforms/Vectorize/SLPVectorizer.h"
 #include "llvm/Transforms/Vectorize/VectorCombine.h"
 
-#include <cstdlib>
-#include <cstring>
+#include <map>
 #include <mutex>
 
 using namespace llvm;
@@ -67,32 +66,55 @@ static CodeGenOptLevel codeGenLevel(unsigned OptLevel) {
   }
 }
 
-static const char *cpuOverride() {
-  const char *Cpu = std::getenv("DSPJIT_CPU");
-  return Cpu && *Cpu ? Cpu : nullptr;
+/// The native target, its assembly printer and parser, registered once.
+static void initializeTargets() {
+  static const bool Done = [] {
+    InitializeNativeTarget();
+    InitializeNativeTargetAsmPrinter();
+    InitializeNativeTargetAsmParser();
+    return true;
+  }();
+  (void)Done;
 }
 
-std::string targetCpuName() {
-  const char *Cpu = cpuOverride();
-  return Cpu ? Cpu : sys::getHostCPUName().str();
+std::string targetCpuName(const std::string &Cpu) {
+  return Cpu.empty() ? sys::getHostCPUName().str() : Cpu;
 }
 
-/// Whether the target CPU has a feature ("avx2", "fma").
-static bool targetHas(const char *Feature) {
-  if (!cpuOverride())
+namespace {
+struct CpuFeatures {
+  bool Avx2 = false, Fma = false;
+};
+
+/// Whether a CPU has a feature ("avx2", "fma"); empty: the host.
+bool cpuHas(const std::string &Cpu, const char *Feature) {
+  if (Cpu.empty())
     return sys::getHostCPUFeatures().lookup(Feature);
-  InitializeNativeTarget();
+  initializeTargets();
   std::string Error;
   const Target *T = TargetRegistry::lookupTarget(sys::getProcessTriple(), Error);
   if (!T)
     return false;
   std::unique_ptr<MCSubtargetInfo> STI(
-      T->createMCSubtargetInfo(sys::getProcessTriple(), cpuOverride(), ""));
+      T->createMCSubtargetInfo(sys::getProcessTriple(), Cpu, ""));
   return STI && STI->checkFeatures(std::string("+") + Feature);
 }
 
-bool targetHasAvx2() { return targetHas("avx2"); }
-bool targetHasFma() { return targetHas("fma"); }
+/// The features code generation asks about, looked up once per CPU (each
+/// look-up builds LLVM's feature tables).
+const CpuFeatures &featuresOf(const std::string &Cpu) {
+  static std::mutex Mutex;
+  static std::map<std::string, CpuFeatures> Known;
+  std::lock_guard<std::mutex> Lock(Mutex);
+  auto It = Known.find(Cpu);
+  if (It == Known.end())
+    It = Known.emplace(Cpu, CpuFeatures{cpuHas(Cpu, "avx2"), cpuHas(Cpu, "fma")}).first;
+  return It->second;
+}
+} // namespace
+
+bool targetHasAvx2(const std::string &Cpu) { return featuresOf(Cpu).Avx2; }
+bool targetHasFma(const std::string &Cpu) { return featuresOf(Cpu).Fma; }
 
 namespace {
 
@@ -112,14 +134,13 @@ namespace {
 /// tools set them, once, before the first compile.
 const char *const DefaultLlvmArgs[] = {"-slp-vectorize-hor=false", "-enable-misched=false"};
 
-/// Sets DefaultLlvmArgs, then $DSPJIT_LLVM_ARGS; returns what LLVM said
-/// about the latter, or nothing.
-std::string setLlvmOptions() {
+/// Sets DefaultLlvmArgs, then `Args`; returns what LLVM said about the
+/// latter, or nothing.
+std::string setLlvmOptions(const std::string &Args) {
   static BumpPtrAllocator Alloc;
   static StringSaver Saver(Alloc);
   SmallVector<const char *, 16> User;
-  if (const char *Env = std::getenv("DSPJIT_LLVM_ARGS"))
-    cl::TokenizeGNUCommandLine(Env, Saver, User);
+  cl::TokenizeGNUCommandLine(Args, Saver, User);
   auto nameOf = [](StringRef Arg) { return Arg.ltrim('-').split('=').first; };
   SmallVector<const char *, 16> Argv = {"dspjit"};
   for (const char *D : DefaultLlvmArgs)
@@ -140,35 +161,36 @@ std::string setLlvmOptions() {
 
 } // namespace
 
-const std::string &initializeLlvm() {
-  static const std::string Error = [] {
-    InitializeNativeTarget();
-    InitializeNativeTargetAsmPrinter();
-    InitializeNativeTargetAsmParser();
-    return setLlvmOptions();
+std::string initializeLlvm(const std::string &LlvmArgs) {
+  struct Initialized {
+    std::string Args, Error;
+  };
+  static const Initialized Once = [&] {
+    initializeTargets();
+    return Initialized{LlvmArgs, setLlvmOptions(LlvmArgs)};
   }();
-  return Error;
+  if (!Once.Error.empty())
+    return Once.Error;
+  if (LlvmArgs != Once.Args)
+    return "LLVM's options are process-wide, and an earlier compile set them to '" +
+           Once.Args + "'";
+  return "";
 }
 
-std::string llvmOptionsKey() {
-  const char *Env = std::getenv("DSPJIT_LLVM_ARGS");
-  return Env ? Env : "";
-}
-
-Expected<orc::JITTargetMachineBuilder> targetMachineBuilder() {
-  if (const std::string &Error = initializeLlvm(); !Error.empty())
-    return make_error<StringError>("DSPJIT_LLVM_ARGS: " + Error, inconvertibleErrorCode());
+Expected<orc::JITTargetMachineBuilder> targetMachineBuilder(const std::string &Cpu) {
+  initializeTargets();
   auto JTMB = orc::JITTargetMachineBuilder::detectHost();
-  if (JTMB && cpuOverride()) {
-    JTMB->setCPU(cpuOverride());
+  if (JTMB && !Cpu.empty()) {
+    JTMB->setCPU(Cpu);
     JTMB->getFeatures() = SubtargetFeatures(); // the named CPU's own features
   }
   return JTMB;
 }
 
 std::unique_ptr<TargetMachine> createHostTargetMachine(unsigned OptLevel,
-                                                       std::string &Error) {
-  auto JTMB = targetMachineBuilder();
+                                                       std::string &Error,
+                                                       const std::string &Cpu) {
+  auto JTMB = targetMachineBuilder(Cpu);
   if (!JTMB) {
     Error = toString(JTMB.takeError());
     return nullptr;
@@ -293,8 +315,8 @@ struct CachedPipeline {
   }
 };
 
-/// LLVM's default pipeline, built afresh (O1, and DSPJIT_PIPELINE=llvm
-/// for comparing against ours).
+/// LLVM's default pipeline, built afresh (O1, and the "llvm" pipeline of
+/// CompileOptions, for comparing against ours).
 void runDefaultPipeline(Module &M, TargetMachine &TM, unsigned OptLevel) {
   LoopAnalysisManager LAM;
   FunctionAnalysisManager FAM;
@@ -319,17 +341,9 @@ void runDefaultPipeline(Module &M, TargetMachine &TM, unsigned OptLevel) {
   MPM.run(M, MAM);
 }
 
-bool useLlvmPipeline() {
-  static const bool Llvm = [] {
-    const char *P = std::getenv("DSPJIT_PIPELINE");
-    return P && std::strcmp(P, "llvm") == 0;
-  }();
-  return Llvm;
-}
-
 } // namespace
 
-void optimizeModule(Module &M, TargetMachine &TM, unsigned OptLevel) {
+void optimizeModule(Module &M, TargetMachine &TM, unsigned OptLevel, bool LlvmPipeline) {
   M.setDataLayout(TM.createDataLayout());
   M.setTargetTriple(TM.getTargetTriple().str());
   for (Function &F : M) {
@@ -338,7 +352,7 @@ void optimizeModule(Module &M, TargetMachine &TM, unsigned OptLevel) {
     F.addFnAttr("target-cpu", TM.getTargetCPU());
     F.addFnAttr("target-features", TM.getTargetFeatureString());
   }
-  if (OptLevel < 2 || useLlvmPipeline()) {
+  if (OptLevel < 2 || LlvmPipeline) {
     runDefaultPipeline(M, TM, OptLevel);
     return;
   }

@@ -39,6 +39,7 @@ public:
     M.FileId = FileId;
   }
 
+  /// file ::= decl*
   ParsedFile run() {
     while (!at(Tok::Eof)) {
       if (TooDeep)
@@ -85,7 +86,9 @@ private:
     return tokName(T.Kind);
   }
 
-  [[noreturn]] void fail(DiagId Id, std::initializer_list<std::string> Args) {
+  /// Reports a syntax error at the current token and unwinds to the nearest
+  /// recovery point (not runtime/Result.h's fail(), which makes a value).
+  [[noreturn]] void syntaxError(DiagId Id, std::initializer_list<std::string> Args) {
     Diags.report(Id, tok().Loc, Args, uint32_t(std::max<size_t>(tok().Text.size(), 1)));
     throw SyntaxError();
   }
@@ -101,12 +104,12 @@ private:
                    {"';'", describe(tok())});
       throw SyntaxError();
     }
-    fail(DiagId::Expected, {What ? What : tokName(K), describe(tok())});
+    syntaxError(DiagId::Expected, {What ? What : tokName(K), describe(tok())});
   }
 
   std::string expectIdent(const char *What) {
     if (!at(Tok::Ident))
-      fail(DiagId::Expected, {What, describe(tok())});
+      syntaxError(DiagId::Expected, {What, describe(tok())});
     return std::string(advance().Text);
   }
 
@@ -208,6 +211,10 @@ private:
     D.Name = expectIdent(What);
   }
 
+  /// decl ::= 'io' number '->' number ';' | paramdecl
+  ///        | 'const' name '=' expr ';' | statedecl | delaydecl
+  ///        | 'meter' name ';' | fndecl | 'import' string ';'
+  ///        | ('block' | 'process') body
   DeclPtr declaration() {
     const Token &T = tok();
     switch (T.Kind) {
@@ -262,7 +269,7 @@ private:
       return D;
     }
     default:
-      fail(DiagId::ExpectedDecl, {describe(T)});
+      syntaxError(DiagId::ExpectedDecl, {describe(T)});
     }
   }
 
@@ -271,13 +278,16 @@ private:
     return std::strtod(std::string(T.Text).c_str(), nullptr);
   }
 
+  /// paramdecl ::= 'param' name '=' expr 'in' '[' expr ',' expr ']' unit?
+  ///               ('nosmooth' | 'smooth' expr timeunit?)? ';'
+  /// unit ::= 'hz' | 's' | 'ms' | 'db' | '%'
   DeclPtr paramDecl() {
     auto D = newDecl(Decl::Param, advance());
     declName(*D, "a parameter name");
     expect(Tok::Assign);
     D->Init = expr();
     if (!atIdent("in"))
-      fail(DiagId::Expected, {"'in' and a range such as 'in [0, 1]'", describe(tok())});
+      syntaxError(DiagId::Expected, {"'in' and a range such as 'in [0, 1]'", describe(tok())});
     advance();
     expect(Tok::LBracket);
     D->Min = expr();
@@ -289,7 +299,7 @@ private:
     if ((at(Tok::Ident) && !atIdent("smooth") && !atIdent("nosmooth")) || at(Tok::Percent)) {
       std::string_view U = tok().Text;
       if (U != "hz" && U != "s" && U != "ms" && U != "db" && U != "%")
-        fail(DiagId::UnknownUnit, {std::string(U)});
+        syntaxError(DiagId::UnknownUnit, {std::string(U)});
       D->Unit = std::string(U);
       advance();
     }
@@ -307,12 +317,13 @@ private:
 
   /// An optional `s` or `ms` after a time; stored in Decl::Unit for delays,
   /// folded into the smoothing expression's scale for params.
+  /// timeunit ::= 's' | 'ms'
   void timeUnit(Decl &D) {
     if (!at(Tok::Ident))
       return;
     std::string_view U = tok().Text;
     if (U != "s" && U != "ms")
-      fail(DiagId::UnknownUnit, {std::string(U)});
+      syntaxError(DiagId::UnknownUnit, {std::string(U)});
     if (D.K == Decl::Param) {
       if (U == "ms") {
         auto Scaled = std::make_unique<Expr>(Expr::Binary, D.Smooth->Loc);
@@ -329,6 +340,7 @@ private:
     advance();
   }
 
+  /// statedecl ::= 'state' name ('[' expr ']')? '=' expr ';'
   DeclPtr stateDecl() {
     auto D = newDecl(Decl::State, advance());
     declName(*D, "a state name");
@@ -342,6 +354,7 @@ private:
     return D;
   }
 
+  /// delaydecl ::= 'delay' name '[' expr timeunit? ']' ';'
   DeclPtr delayDecl() {
     auto D = newDecl(Decl::Delay, advance());
     declName(*D, "a delay line name");
@@ -353,6 +366,7 @@ private:
     return D;
   }
 
+  /// fndecl ::= 'fn' name '(' (name (',' name)*)? ')' body
   DeclPtr fnDecl() {
     auto D = newDecl(Decl::Fn, advance());
     declName(*D, "a function name");
@@ -369,6 +383,7 @@ private:
   }
 
   // --- Statements ---------------------------------------------------------
+  /// body ::= '{' stmt* '}'
   StmtList body() {
     DepthGuard G(*this);
     expect(Tok::LBrace);
@@ -397,6 +412,10 @@ private:
     return Out;
   }
 
+  /// stmt ::= 'let' name '=' expr ';' | ifstmt
+  ///        | ('for' | 'unroll') name 'in' expr '..' expr body
+  ///        | 'break' ';' | 'return' expr ';' | statedecl | delaydecl
+  ///        | expr ('=' | '+=' | '-=' | '*=' | '/=') expr ';' | expr ';'
   StmtPtr statement() {
     const Token &T = tok();
     switch (T.Kind) {
@@ -426,7 +445,7 @@ private:
       auto S = std::make_unique<Stmt>(T.Kind == Tok::KwFor ? Stmt::For : Stmt::Unroll, T.Loc);
       S->Name = expectIdent("a loop variable");
       if (!atIdent("in"))
-        fail(DiagId::Expected, {"'in'", describe(tok())});
+        syntaxError(DiagId::Expected, {"'in'", describe(tok())});
       advance();
       S->From = expr();
       expect(Tok::DotDot, "'..' as in '0..8'");
@@ -458,7 +477,7 @@ private:
       throw SyntaxError();
     case Tok::LBrace:
     case Tok::Semi:
-      fail(DiagId::ExpectedStmt, {describe(T)});
+      syntaxError(DiagId::ExpectedStmt, {describe(T)});
     default:
       break;
     }
@@ -488,6 +507,7 @@ private:
     return S;
   }
 
+  /// ifstmt ::= 'if' expr body ('else' (ifstmt | body))?
   StmtPtr ifStmt() {
     DepthGuard G(*this);
     auto S = std::make_unique<Stmt>(Stmt::If, advance().Loc);
@@ -503,6 +523,7 @@ private:
   }
 
   // --- Expressions (lowest precedence first) ------------------------------
+  /// expr ::= binary ('?' expr ':' expr)?
   ExprPtr expr() {
     DepthGuard G(*this);
     ExprPtr C = binary(0);
@@ -537,6 +558,9 @@ private:
     }
   }
 
+  /// binary ::= unary (binop unary)*
+  /// binop ::= '||' | '&&' | '==' | '!=' | '<' | '<=' | '>' | '>='
+  ///         | '+' | '-' | '*' | '/' | '%'   (lowest precedence first)
   /// Precedence climbing over the left-associative binary operators.
   ExprPtr binary(int MinPrec) {
     ExprPtr L = unary();
@@ -557,6 +581,7 @@ private:
     }
   }
 
+  /// unary ::= ('-' | '!') unary | postfix
   ExprPtr unary() {
     if (at(Tok::Minus) || at(Tok::Not)) {
       DepthGuard G(*this);
@@ -577,6 +602,7 @@ private:
       E.Length = uint32_t(Last.Loc.Offset + Last.Text.size() - E.Loc.Offset);
   }
 
+  /// postfix ::= primary ('[' expr ']' | '.' name '(' args ')')*
   ExprPtr postfix() {
     ExprPtr E = primary();
     while (true) {
@@ -592,7 +618,7 @@ private:
       } else if (at(Tok::Dot)) {
         advance();
         if (E->K != Expr::NameRef)
-          fail(DiagId::Expected, {"a delay line before '.'", "an expression"});
+          syntaxError(DiagId::Expected, {"a delay line before '.'", "an expression"});
         auto M = std::make_unique<Expr>(Expr::MethodCall, E->Loc);
         M->Name = E->Name;
         M->Method = expectIdent("a method name such as 'read'");
@@ -606,6 +632,7 @@ private:
     }
   }
 
+  /// args ::= (expr (',' expr)*)? ')'
   void args(Expr &E) {
     if (!at(Tok::RParen)) {
       do
@@ -615,6 +642,8 @@ private:
     expect(Tok::RParen);
   }
 
+  /// primary ::= number | name | name '(' args | '(' expr ')'
+  ///           | '[' expr (',' expr)* ']'
   ExprPtr primary() {
     const Token &T = tok();
     switch (T.Kind) {
@@ -661,11 +690,11 @@ private:
       expect(Tok::RBracket);
       finish(*E);
       if (E->Args.empty())
-        fail(DiagId::ExpectedExpr, {"an empty vector"});
+        syntaxError(DiagId::ExpectedExpr, {"an empty vector"});
       return E;
     }
     default:
-      fail(DiagId::ExpectedExpr, {describe(T)});
+      syntaxError(DiagId::ExpectedExpr, {describe(T)});
     }
   }
 

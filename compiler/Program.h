@@ -19,6 +19,16 @@
 namespace dspjit {
 
 /// Something that lives in the instance and that the host can see by name.
+///
+/// The fields mean, by kind (Name, Loc, Width for all):
+///   Param  Def, Min, Max, SmoothSeconds, Unit; Offset = the float target
+///          the host writes, ValueOffset = the smoothed float value in use.
+///   Meter  Offset = Width floats the kernel writes.
+///   State  Init (1 or Width lanes), Count and IsArray (`state x[N]`);
+///          Offset = the elements.
+///   Delay  Length = the longest tap in frames; Offset = the ring buffer,
+///          ValueOffset = the write position, Capacity = the ring's frames.
+/// The offsets are set by layoutInstance (InstanceLayout.h).
 struct Slot {
   enum Kind { Param, Meter, State, Delay };
   Kind K;
@@ -104,19 +114,36 @@ using OpPtr = std::unique_ptr<Op>;
 using OpList = std::vector<OpPtr>;
 
 /// A statement.
+///
+/// The fields mean, by kind (a field not listed is unused):
+///   SetLocal    Id = local; Value.
+///   SetSlot     Id = slot (scalar state or meter); Value.
+///   SetElem     Id = state array slot; Index = element; Value.
+///   SetLane     Target says what Id is (a local, a slot, or nothing for
+///               `out`); Index = lane; Value.
+///   SetOut      Value.
+///   DelayWrite  Id = delay slot; Value.
+///   If          Value = condition; Body, Else.
+///   Loop        Id = counter local; From = first value; Count = iterations;
+///               Body.
+///   Break       -
+///   Inline      Id = result local; Count = this inline's index (what its
+///               Return ops name); Body.
+///   Return      Id = index of the enclosing Inline; Value.
+/// Loc and Length (source bytes for carets) are set for every kind.
 struct Op {
   enum Kind {
-    SetLocal,   // Id = local; Value
-    SetSlot,    // Id = slot (state or meter); Value
-    SetElem,    // Id = array state; Index; Value
-    SetLane,    // Target (LocalTarget, SlotTarget or OutTarget), Id; Index; Value
-    SetOut,     // Value
-    DelayWrite, // Id = delay; Value
-    If,         // Value = condition; Body, Else
-    Loop,       // Id = counter local; Count, From; Body
+    SetLocal,
+    SetSlot,
+    SetElem,
+    SetLane,
+    SetOut,
+    DelayWrite,
+    If,
+    Loop,
     Break,
-    Inline,     // Id = result local; Body; the target of Return ops
-    Return,     // Id = index of the enclosing Inline; Value
+    Inline,
+    Return,
   };
   enum TargetKind { LocalTarget, SlotTarget, OutTarget };
   Kind K;

@@ -2,7 +2,6 @@
 #include "tools/Commands.h"
 
 #include "runtime/Instance.h"
-#include "runtime/MessageCatalog.h"
 
 #include <algorithm>
 
@@ -24,6 +23,9 @@ CompileOptions CompileFlags::options() const {
   O.sampleRate = Rate;
   O.doublePrecision = Double;
   O.optLevel = OptLevel;
+  // DSPJIT_CPU, DSPJIT_LLVM_ARGS and DSPJIT_PIPELINE, as before they were
+  // options of the library.
+  applyEnvironment(O);
   return O;
 }
 
@@ -84,9 +86,6 @@ PhaseTimes medianTimes(const std::vector<PhaseTimes> &Times) {
 
 int main(int argc, char **argv) {
   using namespace dspjit::tools;
-  // The libraries name options ("option 'play'"); here they are flags.
-  dspjit::setOptionSpelling(
-      [](std::string_view Name) { return "--" + std::string(Name); });
   CLI::App App{"dspjit: audio effects written as .dsp scripts, compiled to native code "
                "by LLVM"};
   App.require_subcommand(1);

@@ -143,7 +143,9 @@ BiquadCoefs rbjCoefs(RbjShape Shape, float FreqHz, float Q, float GainDb,
   float Cw = std::cos(W0), Sw = std::sin(W0);
   float Alpha = Sw / (2.0f * std::max(Q, 0.01f));
   float A = std::pow(10.0f, GainDb / 40.0f);
-  float B0, B1, B2, A0, A1, A2;
+  // Every shape sets them all; the initial values only quiet GCC 12's
+  // -Wmaybe-uninitialized, which cannot see that the switch is exhaustive.
+  float B0 = 0, B1 = 0, B2 = 0, A0 = 1, A1 = 0, A2 = 0;
   switch (Shape) {
   case RbjShape::Lowpass:
     B0 = (1 - Cw) / 2, B1 = 1 - Cw, B2 = (1 - Cw) / 2;

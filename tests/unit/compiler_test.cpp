@@ -1201,6 +1201,58 @@ TEST(Emit, CheckedShowsTheInlinedFoldedProgramAndItsLayout) {
   EXPECT_FALSE(C.diagnostics().hasErrors());
 }
 
+#ifdef DSPJIT_TEST_X86
+TEST(Options, CpuIsAnOptionNotTheEnvironment) {
+  // What DSPJIT_CPU set for the whole process is CompileOptions::cpu, per
+  // compile (the tools fill it from the variable: applyEnvironment).
+  EXPECT_TRUE(targetHasAvx2("x86-64-v3"));
+  EXPECT_FALSE(targetHasAvx2("x86-64"));
+  EXPECT_FALSE(targetHasFma("x86-64"));
+  TempScript F("io 1 -> 1;\nprocess { out = tanh(in); }\n");
+  CompileOptions O;
+  O.cpu = "x86-64-v3";
+  std::string Ir = Compiler(O).emitFile(F.path(), EmitKind::Llvm);
+  EXPECT_NE(Ir.find("\"target-cpu\"=\"x86-64-v3\""), std::string::npos) << Ir;
+  Instance I(compile("io 1 -> 1;\nprocess { out = in * 2; }", O));
+  ASSERT_TRUE(I);
+  EXPECT_EQ(I.run({1.5f}, 1), std::vector<float>{3.0f});
+}
+#endif
+
+TEST(Options, LlvmOptionsOtherThanTheFirstCompilesAreRefused) {
+  // LLVM keeps its options for the whole process: a compile asking for
+  // others must fail rather than silently run with the first ones.
+  ASSERT_TRUE(compile("io 1 -> 1;\nprocess { out = in; }"));
+  CompileOptions O;
+  O.llvmArgs = "-enable-misched";
+  Compiler C(O);
+  EXPECT_FALSE(C.compileSource("x.dsp", "io 1 -> 1;\nprocess { out = in; }"));
+  ASSERT_EQ(C.diagnostics().all().size(), 1u);
+  EXPECT_EQ(C.diagnostics().all()[0].Id, DiagId::BadLlvmOptions);
+  EXPECT_NE(C.diagnostics().all()[0].Message.find("process-wide"), std::string::npos)
+      << C.diagnostics().all()[0].Message;
+}
+
+TEST(Options, TheEnvironmentFillsOnlyWhatItSets) {
+  ::setenv("DSPJIT_CPU", "x86-64-v2", 1);
+  ::setenv("DSPJIT_LLVM_ARGS", "", 1);
+  ::unsetenv("DSPJIT_PIPELINE");
+  CompileOptions O;
+  O.llvmArgs = "-kept";
+  applyEnvironment(O);
+  EXPECT_EQ(O.cpu, "x86-64-v2");
+  EXPECT_EQ(O.llvmArgs, "-kept") << "an empty variable changes nothing";
+  EXPECT_EQ(O.pipeline, "");
+  EXPECT_EQ(CompileOptions::fromEnvironment().cpu, "x86-64-v2");
+  ::unsetenv("DSPJIT_CPU");
+  ::unsetenv("DSPJIT_LLVM_ARGS");
+  EXPECT_EQ(CompileOptions::fromEnvironment().cpu, "");
+}
+
+TEST(Options, IrIsVerifiedByDefault) {
+  EXPECT_TRUE(CompileOptions().verifyIR);
+}
+
 TEST(Emit, ErrorsGiveAnEmptyDump) {
   TempScript F("io 1 -> 1;\nprocess { out = nope; }");
   Compiler C;
