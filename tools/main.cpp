@@ -2,6 +2,7 @@
 #include "tools/Commands.h"
 
 #include "runtime/Instance.h"
+#include "runtime/MessageCatalog.h"
 
 #include <algorithm>
 
@@ -86,6 +87,9 @@ PhaseTimes medianTimes(const std::vector<PhaseTimes> &Times) {
 
 int main(int argc, char **argv) {
   using namespace dspjit::tools;
+  // The libraries name options ("option 'play'"); here they are flags.
+  dspjit::setOptionSpelling(
+      [](std::string_view Name) { return "--" + std::string(Name); });
   CLI::App App{"dspjit: audio effects written as .dsp scripts, compiled to native code "
                "by LLVM"};
   App.require_subcommand(1);
