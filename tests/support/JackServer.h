@@ -60,6 +60,8 @@ public:
   void beginShutdown();
 
   const std::string &name() const { return Name; }
+  /// jackd's process id (to freeze it with SIGSTOP, as a hung server).
+  pid_t pid() const { return Pid; }
   const std::string &logPath() const { return LogPath; }
   /// jackd's output so far.
   std::string log() const;
