@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/AudioFile.h"
 
-#include "runtime/Messages.h"
+#include "runtime/MessageCatalog.h"
 
 #include <sndfile.h>
 
@@ -35,8 +35,7 @@ Result<SampleFormat> parseSampleFormat(std::string_view Text) {
     return SampleFormat::Pcm16;
   if (Text == "24" || Text == "pcm24" || Text == "24-bit")
     return SampleFormat::Pcm24;
-  return fail("invalid sample format '" + std::string(Text) +
-              "'; expected float, 16 or 24");
+  return fail(message<Msg::InvalidSampleFormat>(Text));
 }
 
 /// libsndfile's message without its "System error : " prefix and final
@@ -68,7 +67,7 @@ Result<AudioData> readAudioFile(const std::string &Path) {
   SF_INFO Info = {};
   SNDFILE *File = sf_open(Path.c_str(), SFM_READ, &Info);
   if (!File)
-    return fail("cannot open '" + Path + "': " + sndfileError(nullptr));
+    return fail(message<Msg::AudioFileCannotOpen>(Path, sndfileError(nullptr)));
 
   AudioData Data;
   Data.Channels = static_cast<unsigned>(Info.channels);
@@ -90,7 +89,7 @@ Result<AudioData> readAudioFile(const std::string &Path) {
   std::string Message = Error ? sndfileError(File) : "";
   sf_close(File);
   if (Error)
-    return fail("cannot read '" + Path + "': " + Message);
+    return fail(message<Msg::AudioFileCannotRead>(Path, Message));
   return Data;
 }
 
@@ -115,8 +114,7 @@ static Result<int> fileFormat(const std::string &Path, SampleFormat Format) {
   else if (Extension == "w64")
     Container = SF_FORMAT_W64;
   else
-    return fail("cannot tell which file type to write for '" + Path +
-                "'; use the extension .wav, .aiff, .flac, .caf or .w64");
+    return fail(message<Msg::UnknownFileType>(Path));
 
   if (Container == SF_FORMAT_FLAC && Format == SampleFormat::Float32)
     Format = SampleFormat::Pcm24;
@@ -136,11 +134,10 @@ Result<AudioFileWriter> AudioFileWriter::create(const std::string &Path,
                                                 double SampleRate,
                                                 SampleFormat Format) {
   if (Channels == 0)
-    return fail("cannot write '" + Path + "': no channels to write");
+    return fail(message<Msg::NoChannelsToWrite>(Path));
   if (!(SampleRate > 0) || SampleRate != std::floor(SampleRate) ||
       SampleRate > 1e7)
-    return fail("cannot write '" + Path + "': sample rate " +
-                formatNumber(SampleRate) + " Hz is not a whole number of Hz");
+    return fail(message<Msg::RateNotWholeHz>(Path, SampleRate));
   auto Type = fileFormat(Path, Format);
   if (!Type)
     return fail(Type.error());
@@ -150,12 +147,11 @@ Result<AudioFileWriter> AudioFileWriter::create(const std::string &Path,
   Info.samplerate = static_cast<int>(SampleRate);
   Info.format = *Type;
   if (!sf_format_check(&Info))
-    return fail("cannot write '" + Path + "': " + sampleFormatName(Format) +
-                " samples with " + std::to_string(Channels) +
-                " channels are not supported in this file type");
+    return fail(message<Msg::SampleFormatUnsupported>(
+        Path, sampleFormatName(Format), Channels));
   SNDFILE *File = sf_open(Path.c_str(), SFM_WRITE, &Info);
   if (!File)
-    return fail("cannot create '" + Path + "': " + sndfileError(nullptr));
+    return fail(message<Msg::AudioFileCannotCreate>(Path, sndfileError(nullptr)));
   // Out-of-range floats clip to full scale instead of wrapping around.
   sf_command(File, SFC_SET_CLIPPING, nullptr, SF_TRUE);
   return AudioFileWriter(Path, File, Channels);
@@ -180,13 +176,13 @@ AudioFileWriter::~AudioFileWriter() { (void)close(); }
 
 Result<void> AudioFileWriter::write(const float *Samples, uint64_t Frames) {
   if (!File)
-    return fail("cannot write '" + Path + "': the file is closed");
+    return fail(message<Msg::AudioFileClosed>(Path));
   auto *Sf = static_cast<SNDFILE *>(File);
   sf_count_t Count = sf_writef_float(Sf, Samples, static_cast<sf_count_t>(Frames));
   if (Count > 0)
     Written += static_cast<uint64_t>(Count);
   if (Count != static_cast<sf_count_t>(Frames))
-    return fail("cannot write '" + Path + "': " + sndfileError(Sf));
+    return fail(message<Msg::AudioFileCannotWrite>(Path, sndfileError(Sf)));
   return {};
 }
 
@@ -195,7 +191,7 @@ Result<void> AudioFileWriter::close() {
     return {};
   auto *Sf = static_cast<SNDFILE *>(std::exchange(File, nullptr));
   if (int Error = sf_close(Sf); Error != 0)
-    return fail("cannot finish '" + Path + "': " + sf_error_number(Error));
+    return fail(message<Msg::AudioFileCannotFinish>(Path, sf_error_number(Error)));
   return {};
 }
 

@@ -6,7 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/HotSwap.h"
 
-#include "runtime/Messages.h"
+#include "runtime/MessageCatalog.h"
 
 #include <algorithm>
 #include <cmath>
@@ -24,29 +24,28 @@ static std::string joined(const std::vector<std::string> &Names,
   for (size_t I = 0; I < Names.size() && I < Max; ++I)
     Text += (I ? ", " : "") + Names[I];
   if (Names.size() > Max)
-    Text += ", +" + std::to_string(Names.size() - Max) + " more";
+    Text = message<Msg::SwapMoreNames>(Text, Names.size() - Max);
   return Text;
 }
 
 std::string SwapReport::text() const {
   std::string Text;
-  auto Add = [&](const std::string &Label, const std::vector<std::string> &N) {
-    if (N.empty())
-      return;
-    Text += (Text.empty() ? "" : "; ") + Label + " " + std::to_string(N.size()) +
-            " (" + joined(N) + ")";
+  auto Add = [&](const std::string &Part) {
+    Text += (Text.empty() ? "" : "; ") + Part;
   };
-  Add("kept", Kept);
-  Add("reset", Reset);
-  Add("new", Added);
-  Add("gone", Removed);
+  if (!Kept.empty())
+    Add(message<Msg::SwapKept>(Kept.size(), joined(Kept)));
+  if (!Reset.empty())
+    Add(message<Msg::SwapReset>(Reset.size(), joined(Reset)));
+  if (!Added.empty())
+    Add(message<Msg::SwapAdded>(Added.size(), joined(Added)));
+  if (!Removed.empty())
+    Add(message<Msg::SwapRemoved>(Removed.size(), joined(Removed)));
   if (!UserParams.empty())
-    Text += (Text.empty() ? "" : "; ") + std::string("your values ") +
-            joined(UserParams, 8);
+    Add(message<Msg::SwapUserValues>(joined(UserParams, 8)));
   if (!NewDefaults.empty())
-    Text += (Text.empty() ? "" : "; ") + std::string("new defaults ") +
-            joined(NewDefaults, 8);
-  return Text.empty() ? "nothing to carry over" : Text;
+    Add(message<Msg::SwapNewDefaults>(joined(NewDefaults, 8)));
+  return Text.empty() ? message<Msg::SwapNothingToCarry>() : Text;
 }
 
 //===-- Planning (control thread) -----------------------------------------===//
@@ -77,20 +76,12 @@ static bool sameShape(const DspjitSlot &A, const DspjitSlot &B) {
   return A.kind != DSPJIT_SLOT_DELAY || A.capacity == B.capacity;
 }
 
-static std::string ioText(const DspjitKernel &K) {
-  return "io " + std::to_string(K.inputs) + " -> " + std::to_string(K.outputs);
-}
-
 Result<std::shared_ptr<KernelVersion>>
 HotSwap::prepare(std::shared_ptr<const void> Code, const DspjitKernel &Kernel,
                  const SwapOptions &Options, SwapReport *Report) {
   if (Kernel.inputs != Inputs || Kernel.outputs != Outputs)
-    return fail("the new version has " + ioText(Kernel) +
-                " but the running one has io " + std::to_string(Inputs) +
-                " -> " + std::to_string(Outputs) +
-                ", and an open stream cannot change its channels; the last "
-                "good version keeps playing. Restore the io line, or stop "
-                "and start again to use the new one");
+    return fail(message<Msg::SwapIoChanged>(Kernel.inputs, Kernel.outputs,
+                                            Inputs, Outputs));
   auto Inst = Instance::create(Kernel, Rate);
   if (!Inst)
     return fail(Inst.error());

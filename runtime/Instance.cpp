@@ -6,7 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/Instance.h"
 
-#include "runtime/Messages.h"
+#include "runtime/MessageCatalog.h"
 
 #include <algorithm>
 #include <atomic>
@@ -46,18 +46,14 @@ static bool fits(const DspjitKernel &K, uint64_t Offset, uint64_t Bytes,
 
 static Result<void> checkSlot(const DspjitKernel &K, const DspjitSlot &S,
                               uint32_t Index) {
-  std::string Where = "slot " + std::to_string(Index);
   if (!S.name)
-    return fail("malformed kernel: " + Where + " has no name");
-  Where += " '" + std::string(S.name) + "'";
+    return fail(message<Msg::SlotHasNoName>(Index));
   if (S.kind > DSPJIT_SLOT_DELAY)
-    return fail("malformed kernel: " + Where + " has unknown kind " +
-                std::to_string(S.kind));
+    return fail(message<Msg::SlotUnknownKind>(Index, S.name, S.kind));
   if (S.width == 0 || S.count == 0)
-    return fail("malformed kernel: " + Where + " has zero width or count");
+    return fail(message<Msg::SlotZeroWidth>(Index, S.name));
   if (S.elem_size != 4 && S.elem_size != 8)
-    return fail("malformed kernel: " + Where + " has element size " +
-                std::to_string(S.elem_size));
+    return fail(message<Msg::SlotElementSize>(Index, S.name, S.elem_size));
 
   uint64_t Lanes = uint64_t(S.width) * S.count;
   bool Inside = true;
@@ -65,9 +61,8 @@ static Result<void> checkSlot(const DspjitKernel &K, const DspjitSlot &S,
   case DSPJIT_SLOT_PARAM:
     Inside = fits(K, S.offset, 4, 4) && fits(K, S.value_offset, 4, 4);
     if (!(S.min <= S.max) || !(S.def >= S.min && S.def <= S.max))
-      return fail("malformed kernel: " + Where + " has default " +
-                  formatNumber(S.def) + " outside [" + formatNumber(S.min) +
-                  ", " + formatNumber(S.max) + "]");
+      return fail(message<Msg::SlotDefaultOutside>(Index, S.name, S.def,
+                                                   S.min, S.max));
     break;
   case DSPJIT_SLOT_METER:
   case DSPJIT_SLOT_STATE:
@@ -80,29 +75,24 @@ static Result<void> checkSlot(const DspjitKernel &K, const DspjitSlot &S,
     break;
   }
   if (!Inside)
-    return fail("malformed kernel: " + Where +
-                " lies outside the instance or is misaligned");
+    return fail(message<Msg::SlotOutsideInstance>(Index, S.name));
   return {};
 }
 
 Result<void> checkKernel(const DspjitKernel &K) {
   if (K.abi_version != DSPJIT_ABI_VERSION)
-    return fail("kernel speaks ABI version " + std::to_string(K.abi_version) +
-                " but this runtime speaks version " +
-                std::to_string(DSPJIT_ABI_VERSION));
+    return fail(message<Msg::AbiMismatch>(K.abi_version, DSPJIT_ABI_VERSION));
   if (!K.process || !K.init)
-    return fail("malformed kernel: missing process or init function");
+    return fail(message<Msg::KernelMissingFunctions>());
   if (K.instance_align == 0 ||
       (K.instance_align & (K.instance_align - 1)) != 0)
-    return fail("malformed kernel: instance alignment " +
-                std::to_string(K.instance_align) + " is not a power of two");
+    return fail(message<Msg::KernelAlignment>(K.instance_align));
   if (K.instance_size < sizeof(DspjitInstanceHeader))
-    return fail("malformed kernel: instance size " +
-                std::to_string(K.instance_size) + " is smaller than its header");
+    return fail(message<Msg::KernelTooSmall>(K.instance_size));
   if (!(K.sample_rate > 0))
-    return fail("malformed kernel: sample rate " + formatNumber(K.sample_rate));
+    return fail(message<Msg::KernelSampleRate>(K.sample_rate));
   if (K.num_slots > 0 && !K.slots)
-    return fail("malformed kernel: missing slot table");
+    return fail(message<Msg::KernelNoSlotTable>());
   for (uint32_t I = 0; I < K.num_slots; ++I)
     if (auto Checked = checkSlot(K, K.slots[I], I); !Checked)
       return Checked;
@@ -139,9 +129,7 @@ Result<Instance> Instance::create(const DspjitKernel &K, double SampleRate) {
   if (auto Checked = checkKernel(K); !Checked)
     return fail(Checked.error());
   if (SampleRate != K.sample_rate)
-    return fail("the kernel was compiled for " + formatNumber(K.sample_rate) +
-                " Hz but is asked to run at " + formatNumber(SampleRate) +
-                " Hz; compile it for " + formatNumber(SampleRate) + " Hz");
+    return fail(message<Msg::KernelRateMismatch>(K.sample_rate, SampleRate));
 
   // The header holds uint64 counters, so never align less than they need.
   std::size_t Align = std::max<std::size_t>(K.instance_align,
@@ -149,16 +137,13 @@ Result<Instance> Instance::create(const DspjitKernel &K, double SampleRate) {
   void *Raw = ::operator new(K.instance_size, std::align_val_t(Align),
                              std::nothrow);
   if (!Raw)
-    return fail("cannot allocate " + std::to_string(K.instance_size) +
-                " bytes for the kernel's instance");
+    return fail(message<Msg::InstanceAllocFailed>(K.instance_size));
   std::memset(Raw, 0, K.instance_size);
   std::unique_ptr<std::byte[], AlignedFree> Memory(static_cast<std::byte *>(Raw),
                                                    AlignedFree{Align});
 
   if (K.init(Memory.get(), SampleRate) != 0)
-    return fail("the kernel refused to initialize at " +
-                formatNumber(SampleRate) + " Hz (it was compiled for " +
-                formatNumber(K.sample_rate) + " Hz)");
+    return fail(message<Msg::KernelInitRefused>(SampleRate, K.sample_rate));
   return Instance(K, SampleRate, std::move(Memory));
 }
 
@@ -199,13 +184,13 @@ static std::string unknownName(const DspjitKernel &K, std::string_view Name,
                                DspjitSlotKind Kind) {
   std::string KindName = slotKindName(Kind);
   std::string What = KindName == "param" ? "parameter" : KindName;
-  std::string Message = "unknown " + What + " '" + std::string(Name) + "'";
   std::vector<std::string> Names = slotNames(K, Kind);
   if (Names.empty())
-    return Message + ": the kernel has no " + What + "s";
+    return message<Msg::UnknownSlotNoneOfKind>(What, Name);
   if (std::string Close = closestName(Name, Names); !Close.empty())
-    Message += "; did you mean '" + Close + "'?";
-  return Message + " (" + What + "s: " + joinNames(Names) + ")";
+    return message<Msg::UnknownSlotDidYouMean>(What, Name, Close,
+                                                joinNames(Names));
+  return message<Msg::UnknownSlot>(What, Name, joinNames(Names));
 }
 
 /// "'x' is a meter, not a parameter (parameters: a, b)"
@@ -213,12 +198,12 @@ static std::string wrongKind(const DspjitKernel &K, const DspjitSlot &S,
                              DspjitSlotKind Kind) {
   std::string KindName = slotKindName(Kind);
   std::string What = KindName == "param" ? "parameter" : KindName;
-  std::string Message = "'" + std::string(S.name) + "' is a " +
-                        slotKindName(S.kind) + ", not a " + What;
   std::vector<std::string> Names = slotNames(K, Kind);
   if (Names.empty())
-    return Message + "; the kernel has no " + What + "s";
-  return Message + " (" + What + "s: " + joinNames(Names) + ")";
+    return message<Msg::WrongSlotKindNoneOfKind>(S.name, slotKindName(S.kind),
+                                                  What);
+  return message<Msg::WrongSlotKind>(S.name, slotKindName(S.kind), What,
+                                     joinNames(Names));
 }
 
 Result<const DspjitSlot *> Instance::requireSlot(std::string_view Name,
@@ -248,18 +233,15 @@ ParamUpdate Instance::prepareParam(std::string_view Name, float Value,
   }
   if (!std::isfinite(Value)) {
     Update.Status = ParamUpdate::NotFinite;
-    Update.Message = "cannot set '" + std::string(Name) + "' to " +
-                     formatNumber(Value) + ": not a finite number";
+    Update.Message = message<Msg::ParamNotFinite>(Name, Value);
     return Update;
   }
   Slot = S;
   Update.Value = clampParam(*S, Value);
   if (Update.Value != Value) {
     Update.Status = ParamUpdate::Clamped;
-    Update.Message = "'" + std::string(Name) + "' = " + formatNumber(Value) +
-                     " is outside [" + formatNumber(S->min) + ", " +
-                     formatNumber(S->max) + "]; using " +
-                     formatNumber(Update.Value);
+    Update.Message = message<Msg::ParamClamped>(Name, Value, S->min, S->max,
+                                                Update.Value);
   }
   return Update;
 }

@@ -6,7 +6,7 @@
 #include "runtime/Render.h"
 
 #include "runtime/HotSwap.h"
-#include "runtime/Messages.h"
+#include "runtime/MessageCatalog.h"
 
 #include <algorithm>
 #include <chrono>
@@ -20,15 +20,8 @@ double RenderResult::realTimeFactor() const {
   return AudioSeconds / ProcessSeconds;
 }
 
-static std::string channels(unsigned N) {
-  return std::to_string(N) + (N == 1 ? " channel" : " channels");
-}
-
-/// "(io 2 -> 2)"
-static std::string ioText(const DspjitKernel &K) {
-  return "(io " + std::to_string(K.inputs) + " -> " +
-         std::to_string(K.outputs) + ")";
-}
+/// The plural ending of "channel{N}" in the catalog's messages.
+static const char *plural(unsigned N) { return N == 1 ? "" : "s"; }
 
 /// Checks that the input fits the kernel and settles the frame count.
 static Result<uint64_t> planRender(const DspjitKernel &K, double Rate,
@@ -36,39 +29,38 @@ static Result<uint64_t> planRender(const DspjitKernel &K, double Rate,
                                    const RenderOptions &Options) {
   const std::string &Kernel = Options.KernelName;
   if (Options.BlockSize == 0)
-    return fail("the block size must be at least 1 frame");
+    return fail(message<Msg::RenderBlockSize>());
   if (K.inputs == 0 && K.outputs == 0)
-    return fail(Kernel + " has neither inputs nor outputs " + ioText(K));
+    return fail(message<Msg::RenderNoIo>(Kernel, K.inputs, K.outputs));
 
   if (const auto *Buffer = std::get_if<BufferInput>(&Input)) {
     if (K.inputs == 0)
-      return fail(Buffer->Name + " has " + channels(Buffer->Channels) +
-                  " but " + Kernel + " takes no input " + ioText(K));
+      return fail(message<Msg::RenderTakesNoInput>(
+          Buffer->Name, Buffer->Channels, plural(Buffer->Channels), Kernel,
+          K.inputs, K.outputs));
     if (Buffer->Channels != K.inputs)
-      return fail(Buffer->Name + " has " + channels(Buffer->Channels) +
-                  " but " + Kernel + " expects " + std::to_string(K.inputs) +
-                  " " + ioText(K));
+      return fail(message<Msg::RenderInputChannels>(
+          Buffer->Name, Buffer->Channels, plural(Buffer->Channels), Kernel,
+          K.inputs, K.outputs));
     if (Buffer->SampleRate != 0 && Buffer->SampleRate != Rate)
-      return fail(Buffer->Name + " is at " + formatNumber(Buffer->SampleRate) +
-                  " Hz but " + Kernel + " was compiled for " +
-                  formatNumber(Rate) + " Hz; compile it for " +
-                  formatNumber(Buffer->SampleRate) + " Hz");
+      return fail(message<Msg::RenderInputRate>(
+          Buffer->Name, Buffer->SampleRate, Kernel, Rate));
     if (Buffer->Frames == 0 && !Options.Frames)
-      return fail(Buffer->Name + " holds no audio (0 frames)");
+      return fail(message<Msg::RenderInputEmpty>(Buffer->Name));
     return Options.Frames.value_or(Buffer->Frames);
   }
 
   if (const auto *Signal = std::get_if<SignalSpec>(&Input)) {
     if (K.inputs == 0)
-      return fail("signal '" + Signal->str() + "' given but " + Kernel +
-                  " takes no input " + ioText(K));
+      return fail(message<Msg::RenderSignalNotTaken>(Signal->str(), Kernel,
+                                                     K.inputs, K.outputs));
   } else if (K.inputs != 0) {
-    return fail(Kernel + " expects " + channels(K.inputs) + " of input " +
-                ioText(K) + "; give it a file or a signal");
+    return fail(message<Msg::RenderNeedsInput>(Kernel, K.inputs,
+                                               plural(K.inputs), K.inputs,
+                                               K.outputs));
   }
   if (!Options.Frames)
-    return fail("how long to render " + Kernel +
-                " is not given; give a duration");
+    return fail(message<Msg::RenderNoLength>(Kernel));
   return *Options.Frames;
 }
 

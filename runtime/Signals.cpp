@@ -5,16 +5,13 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/Signals.h"
 
-#include "runtime/Messages.h"
+#include "runtime/MessageCatalog.h"
 
 #include <charconv>
 #include <cmath>
 #include <numbers>
 
 namespace dspjit {
-
-static const char SignalForms[] =
-    "impulse, silence, noise, sine:FREQ[:AMP] (e.g. sine:440)";
 
 /// A whole string as a finite double, or nothing. Locale-independent.
 static std::optional<double> parseNumber(std::string_view Text) {
@@ -46,8 +43,7 @@ std::string SignalSpec::str() const {
 
 Result<SignalSpec> parseSignal(std::string_view Text) {
   auto Invalid = [&](const std::string &Why) -> Failure {
-    return fail("invalid signal '" + std::string(Text) + "'" + Why +
-                "; expected one of: " + SignalForms);
+    return fail(message<Msg::InvalidSignal>(Text, Why));
   };
 
   std::string_view Kind = Text.substr(0, Text.find(':'));
@@ -58,7 +54,7 @@ Result<SignalSpec> parseSignal(std::string_view Text) {
   SignalSpec Spec;
   if (Kind == "impulse" || Kind == "silence" || Kind == "noise") {
     if (HasArgs)
-      return Invalid(" (" + std::string(Kind) + " takes no arguments)");
+      return Invalid(message<Msg::SignalTakesNoArguments>(Kind));
     Spec.Type = Kind == "impulse"   ? SignalSpec::Impulse
                 : Kind == "silence" ? SignalSpec::Silence
                                     : SignalSpec::Noise;
@@ -69,19 +65,20 @@ Result<SignalSpec> parseSignal(std::string_view Text) {
     std::string_view FreqText = Args.substr(0, Args.find(':'));
     std::optional<double> Freq = parseNumber(FreqText);
     if (!HasArgs || !Freq || *Freq <= 0)
-      return Invalid(" (sine needs a frequency in Hz above 0)");
+      return Invalid(message<Msg::SineNeedsFrequency>());
     Spec.Frequency = *Freq;
     if (FreqText.size() < Args.size()) {
       std::optional<double> Amp = parseNumber(Args.substr(FreqText.size() + 1));
       if (!Amp)
-        return Invalid(" (the amplitude is not a number)");
+        return Invalid(message<Msg::SignalAmplitudeNotNumber>());
       Spec.Amplitude = static_cast<float>(*Amp);
     }
     return Spec;
   }
 
   std::string Close = closestName(Kind, {"impulse", "silence", "noise", "sine"});
-  return Invalid(Close.empty() ? "" : " (did you mean '" + Close + "'?)");
+  return Invalid(Close.empty() ? std::string()
+                               : message<Msg::SignalDidYouMean>(Close));
 }
 
 SignalGenerator::Pcg32::Pcg32(uint64_t Seed, uint64_t Stream)
@@ -159,9 +156,7 @@ std::string Duration::str() const {
 
 Result<Duration> parseDuration(std::string_view Text) {
   auto Invalid = [&]() -> Failure {
-    return fail("invalid duration '" + std::string(Text) +
-                "'; expected seconds (2.5 or 2.5s), milliseconds (500ms), "
-                "[h:]m:s (1:30) or frames (96000frames)");
+    return fail(message<Msg::InvalidDuration>(Text));
   };
   auto EndsWith = [&](std::string_view Suffix) {
     return Text.size() > Suffix.size() &&
@@ -217,8 +212,7 @@ Result<Duration> parseDuration(std::string_view Text) {
   // Longer would not fit in a frame count at every rate (and no render or
   // session lasts 30 years).
   if (*Seconds > MaxDurationSeconds)
-    return fail("duration '" + std::string(Text) +
-                "' is longer than the limit of 1000000000 s (about 31 years)");
+    return fail(message<Msg::DurationTooLong>(Text));
   D.Seconds = *Seconds;
   return D;
 }

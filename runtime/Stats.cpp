@@ -1,7 +1,7 @@
 //===- runtime/Stats.cpp - Honest timing of a live callback ---------------===//
 #include "runtime/Stats.h"
 
-#include "runtime/Messages.h"
+#include "runtime/MessageCatalog.h"
 
 #include <portaudio.h>
 
@@ -150,9 +150,9 @@ uint64_t TimingSummary::totalXruns() const {
   return N;
 }
 
-static std::string printf2(const char *Format, double A, double B) {
-  char Buffer[128];
-  std::snprintf(Buffer, sizeof Buffer, Format, A, B);
+static std::string printf1(const char *Format, double A) {
+  char Buffer[64];
+  std::snprintf(Buffer, sizeof Buffer, Format, A);
   return Buffer;
 }
 
@@ -176,9 +176,10 @@ std::string TimingSummary::text() const {
                 MeanShare * 100, P50Share * 100, P99Share * 100,
                 MaxShare * 100);
   T += Line;
-  T += printf2("  kernel alone: %.2f us mean; the host's trampoline adds "
-               "%.3f us\n",
-               MeanKernelUs, MeanUs - MeanKernelUs);
+  T += "  " +
+       message<Msg::StatsKernelAlone>(printf1("%.2f", MeanKernelUs),
+                                      printf1("%.3f", MeanUs - MeanKernelUs)) +
+       "\n";
   std::snprintf(Line, sizeof Line,
                 "  over deadline: %llu callbacks (%.3f%%)\n",
                 (unsigned long long)OverDeadline,
@@ -191,10 +192,10 @@ std::string TimingSummary::text() const {
          std::to_string(Xruns[K]);
   T += ")\n";
   if (PlayUnderrunFrames || RecordDroppedFrames || NonfiniteSamples)
-    T += "  files: " + std::to_string(PlayUnderrunFrames) +
-         " frames of --play late, " + std::to_string(RecordDroppedFrames) +
-         " frames of --record dropped; " + std::to_string(NonfiniteSamples) +
-         " non-finite samples silenced\n";
+    T += "  " +
+         message<Msg::StatsFiles>(PlayUnderrunFrames, RecordDroppedFrames,
+                                  NonfiniteSamples) +
+         "\n";
   return T;
 }
 

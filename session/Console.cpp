@@ -15,16 +15,10 @@
 namespace dspjit::session {
 
 const char *commandHelp() {
-  return "commands:\n"
-         "  set NAME VALUE   set a parameter (clamped into its range)\n"
-         "  get [NAME]       a parameter's target and smoothed value\n"
-         "  params           every parameter and its range\n"
-         "  meters           every meter's value\n"
-         "  stats            the timing summary so far\n"
-         "  reset            every parameter back to its default\n"
-         "  reset state      state and delays from scratch (e.g. after NaNs)\n"
-         "  help             this list\n"
-         "  quit             stop";
+  // The format is the text: it has no arguments and names no option.
+  static_assert(detail::argumentCount(
+                    detail::MsgFormats[size_t(Msg::ConsoleHelp)]) == 0);
+  return msgFormat(Msg::ConsoleHelp);
 }
 
 static std::vector<std::string_view> words(std::string_view Line) {
@@ -64,31 +58,27 @@ CommandReply runCommand(ControlBus &Bus, std::string_view Line) {
   auto Error = [](std::string Text) {
     return CommandReply{std::move(Text), CommandReply::Error};
   };
-  auto Arity = [&](size_t Min, size_t Max, const char *Usage) {
-    return W.size() - 1 >= Min && W.size() - 1 <= Max
-               ? std::string()
-               : std::string("usage: ") + Usage;
+  auto Arity = [&](size_t Min, size_t Max) {
+    return W.size() - 1 >= Min && W.size() - 1 <= Max;
   };
 
   if (Cmd == "help" || Cmd == "?")
     return {commandHelp()};
   if (Cmd == "quit" || Cmd == "exit") {
     Bus.requestStop();
-    return {"stopping"};
+    return {message<Msg::ConsoleStopping>()};
   }
   if (Cmd == "set") {
-    if (auto U = Arity(2, 2, "set NAME VALUE"); !U.empty())
-      return Error(U);
+    if (!Arity(2, 2))
+      return Error(message<Msg::ConsoleUsageSet>());
     std::string Text(W[2]);
     char *End = nullptr;
     errno = 0;
     float V = std::strtof(Text.c_str(), &End);
     if (*End != '\0' || End == Text.c_str())
-      return Error("set " + std::string(W[1]) + ": '" + Text +
-                   "' is not a number");
+      return Error(message<Msg::ConsoleNotANumber>(W[1], Text));
     if (errno == ERANGE && std::isinf(V)) // "1e999", not "inf"
-      return Error("set " + std::string(W[1]) + ": '" + Text +
-                   "' is out of range for a 32-bit float");
+      return Error(message<Msg::ConsoleOutOfRange>(W[1], Text));
     ParamUpdate U = Bus.setParam(W[1], V);
     if (!U.stored())
       return Error(U.Message);
@@ -97,8 +87,8 @@ CommandReply runCommand(ControlBus &Bus, std::string_view Line) {
     return {std::string(W[1]) + " = " + formatNumber(U.Value)};
   }
   if (Cmd == "get") {
-    if (auto U = Arity(0, 1, "get [NAME]"); !U.empty())
-      return Error(U);
+    if (!Arity(0, 1))
+      return Error(message<Msg::ConsoleUsageGet>());
     if (W.size() == 2) {
       auto V = Inst->param(W[1]);
       if (!V)
@@ -109,7 +99,7 @@ CommandReply runCommand(ControlBus &Bus, std::string_view Line) {
     for (uint32_t S = 0; S < K.num_slots; ++S)
       if (K.slots[S].kind == DSPJIT_SLOT_PARAM)
         Text += (Text.empty() ? "" : "\n") + paramLine(*Inst, K.slots[S]);
-    return {Text.empty() ? "the script has no parameters" : Text};
+    return {Text.empty() ? message<Msg::ConsoleNoParameters>() : Text};
   }
   if (Cmd == "params") {
     std::string Text;
@@ -123,7 +113,7 @@ CommandReply runCommand(ControlBus &Bus, std::string_view Line) {
               (P.unit[0] ? " " : "") + P.unit + ", default " +
               formatNumber(P.def);
     }
-    return {Text.empty() ? "the script has no parameters" : Text};
+    return {Text.empty() ? message<Msg::ConsoleNoParameters>() : Text};
   }
   if (Cmd == "meters") {
     std::string Text;
@@ -136,7 +126,7 @@ CommandReply runCommand(ControlBus &Bus, std::string_view Line) {
       for (float V : *Lanes)
         Text += " " + formatNumber(V);
     }
-    return {Text.empty() ? "the script has no meters" : Text};
+    return {Text.empty() ? message<Msg::ConsoleNoMeters>() : Text};
   }
   if (Cmd == "stats") {
     auto Summary = Bus.summary();
@@ -148,29 +138,24 @@ CommandReply runCommand(ControlBus &Bus, std::string_view Line) {
     return {Text};
   }
   if (Cmd == "reset") {
-    if (auto U = Arity(0, 1, "reset [state]"); !U.empty())
-      return Error(U);
+    if (!Arity(0, 1))
+      return Error(message<Msg::ConsoleUsageReset>());
     if (W.size() == 2 && W[1] != "state")
-      return Error("usage: reset (parameters) or reset state (state and "
-                   "delays), not 'reset " + std::string(W[1]) + "'");
+      return Error(message<Msg::ConsoleResetWhat>(W[1]));
     if (W.size() == 2) {
       if (auto R = Bus.resetState(); !R)
         return Error(R.error());
-      return {"state and delays start again from their initial values "
-              "(crossfaded); parameters kept"};
+      return {message<Msg::ConsoleStateReset>()};
     }
     if (auto R = Bus.resetParams(); !R)
       return Error(R.error());
-    return {"every parameter back to its default"};
+    return {message<Msg::ConsoleParamsReset>()};
   }
   std::vector<std::string> Known = {"set",  "get",   "params", "meters",
                                     "stats", "reset", "help",   "quit"};
-  std::string Message = "unknown command '" + Cmd + "'";
   if (std::string Close = closestName(Cmd, Known); !Close.empty())
-    Message += "; did you mean '" + Close + "'?";
-  else
-    Message += "; type 'help' for the list";
-  return Error(Message);
+    return Error(message<Msg::ConsoleUnknownCommandDidYouMean>(Cmd, Close));
+  return Error(message<Msg::ConsoleUnknownCommand>(Cmd));
 }
 
 std::unique_ptr<Console> Console::start(ControlBus &Bus, int Fd,
@@ -181,7 +166,7 @@ std::unique_ptr<Console> Console::start(ControlBus &Bus, int Fd,
     Self->Print(ConsoleLine{nullptr, &E});
   });
   if (Fd >= 0) {
-    Bus.attachSurface("standard input");
+    Bus.attachSurface(message<Msg::ConsoleSurface>());
     C->Reader = std::thread([Self] { Self->readLoop(); });
   }
   return C;
@@ -190,7 +175,7 @@ std::unique_ptr<Console> Console::start(ControlBus &Bus, int Fd,
 void Console::reply(const CommandReply &R) {
   if (R.Status == CommandReply::Error) {
     ++Errors;
-    Bus.countError("standard input");
+    Bus.countError(message<Msg::ConsoleSurface>());
   }
   if (!R.Text.empty())
     Print(ConsoleLine{&R, nullptr});
@@ -208,9 +193,7 @@ void Console::handleLine(std::string_view Line) {
     Line.remove_suffix(1);
   for (unsigned char C : Line)
     if ((C < 0x20 && C != '\t') || C == 0x7f)
-      return reply({"ignoring a line with unreadable bytes (control "
-                    "characters); type 'help' for the commands",
-                    CommandReply::Error});
+      return reply({message<Msg::ConsoleUnreadableLine>(), CommandReply::Error});
   reply(runCommand(Bus, Line));
 }
 
@@ -247,9 +230,7 @@ void Console::readLoop() {
         continue;
       Pending += C;
       if (Pending.size() > MaxLine) {
-        reply({"ignoring a line longer than " + std::to_string(MaxLine) +
-                   " bytes",
-               CommandReply::Error});
+        reply({message<Msg::ConsoleLineTooLong>(MaxLine), CommandReply::Error});
         Pending.clear();
         Discarding = true;
       }

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "session/FileWatcher.h"
 
+#include "runtime/MessageCatalog.h"
 #include "runtime/Stats.h"
 
 #include <poll.h>
@@ -29,8 +30,7 @@ constexpr int MissingGraceMs = 100;
 Result<std::unique_ptr<FileWatcher>> FileWatcher::open() {
   int Fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (Fd < 0)
-    return fail(std::string("cannot watch files (inotify): ") +
-                std::strerror(errno));
+    return fail(message<Msg::CannotWatchFiles>(std::strerror(errno)));
   return std::unique_ptr<FileWatcher>(new FileWatcher(Fd));
 }
 
@@ -62,7 +62,7 @@ Result<void> FileWatcher::watch(const std::vector<std::string> &Paths) {
       // An import in a directory that does not exist (yet): the compile
       // reports it; nothing to watch there.
       if (Dir == fs::absolute(Paths.front()).lexically_normal().parent_path().string())
-        return fail("cannot watch '" + Dir + "': " + std::strerror(errno));
+        return fail(message<Msg::CannotWatchDirectory>(Dir, std::strerror(errno)));
       continue;
     }
     Dirs[W] = Dir;

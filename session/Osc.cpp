@@ -23,11 +23,10 @@ namespace dspjit::session {
 Result<std::unique_ptr<OscServer>> OscServer::open(ControlBus &Bus,
                                                    unsigned Port, LogFn Log) {
   if (Port > 65535)
-    return fail("OSC port " + std::to_string(Port) + " is not a UDP port");
+    return fail(message<Msg::OscBadPort>(Port));
   int S = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (S < 0)
-    return fail(std::string("cannot create the OSC socket: ") +
-                std::strerror(errno));
+    return fail(message<Msg::OscCannotCreateSocket>(std::strerror(errno)));
   sockaddr_in Addr = {};
   Addr.sin_family = AF_INET;
   Addr.sin_port = htons(uint16_t(Port));
@@ -35,15 +34,14 @@ Result<std::unique_ptr<OscServer>> OscServer::open(ControlBus &Bus,
   if (::bind(S, reinterpret_cast<sockaddr *>(&Addr), sizeof Addr) != 0) {
     int E = errno;
     ::close(S);
-    return fail("cannot listen for OSC on 127.0.0.1:" + std::to_string(Port) +
-                ": " + std::strerror(E));
+    return fail(message<Msg::OscCannotListen>(Port, std::strerror(E)));
   }
   socklen_t Len = sizeof Addr;
   ::getsockname(S, reinterpret_cast<sockaddr *>(&Addr), &Len);
   std::unique_ptr<OscServer> O(
       new OscServer(Bus, S, ntohs(Addr.sin_port), std::move(Log)));
   OscServer *Self = O.get();
-  Bus.attachSurface("OSC");
+  Bus.attachSurface(message<Msg::OscSurface>());
   O->Events = Bus.subscribe([Self](const Event &E) { Self->forward(E); });
   O->Server = std::thread([Self] { Self->serve(); });
   return O;
@@ -92,9 +90,9 @@ static void reply(int Socket, const char *Path, const std::vector<float> &Args,
 
 void OscServer::bad(const std::string &Message) {
   ++Errors;
-  Bus.countError("OSC");
+  Bus.countError(message<Msg::OscSurface>());
   if (Log)
-    Log("OSC: " + Message, true);
+    Log(message<Msg::OscLogLine>(Message), true);
 }
 
 void OscServer::forward(const Event &E) {
@@ -115,12 +113,9 @@ void OscServer::handle(const char *Data, size_t Size, const void *From,
   lo_message M = lo_message_deserialise(const_cast<char *>(Data), Size, &Result);
   if (!M) {
     if (Size >= 8 && std::memcmp(Data, "#bundle", 8) == 0)
-      Bad("ignoring an OSC bundle: bundles are not supported; send each "
-          "message in a packet of its own");
+      Bad(message<Msg::OscBundle>());
     else
-      Bad("ignoring a packet of " + std::to_string(Size) +
-          " bytes that is not an OSC message (a path such as /param/NAME, a "
-          "type tag such as ,f and the arguments it announces)");
+      Bad(message<Msg::OscNotAMessage>(Size));
     return;
   }
   std::string Path = lo_get_path(const_cast<char *>(Data), ssize_t(Size));
@@ -152,16 +147,16 @@ void OscServer::handle(const char *Data, size_t Size, const void *From,
       // A finite double beyond float's range has no float value (the
       // conversion would be undefined), so it is not clamped either.
       if (std::isfinite(V) && std::fabs(V) > std::numeric_limits<float>::max())
-        Bad(Path + ": " + formatNumber(V) + " is out of range for a 32-bit float");
+        Bad(message<Msg::OscOutOfRange>(Path, V));
       else if (U = Bus.setParam(Name, float(V)); !U.stored())
         Bad(U.Message);
       else {
         ++Handled;
         if (U.Status == ParamUpdate::Clamped && Log)
-          Log("OSC: " + U.Message, false);
+          Log(message<Msg::OscLogLine>(U.Message), false);
       }
     } else {
-      Bad(Path + " takes one number (f, i or d), not '" + Types + "'");
+      Bad(message<Msg::OscTakesOneNumber>(Path, Types));
     }
   } else if (Path == "/meters") {
     for (uint32_t S = 0; S < K.num_slots; ++S)
@@ -189,8 +184,7 @@ void OscServer::handle(const char *Data, size_t Size, const void *From,
       Listeners.push_back(std::move(Address));
     ++Handled;
   } else {
-    Bad("unknown address '" + Path +
-        "' (expected /param/NAME, /meters, /meter/NAME, /events or /quit)");
+    Bad(message<Msg::OscUnknownAddress>(Path));
   }
   lo_message_free(M);
 }
