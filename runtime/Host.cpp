@@ -352,88 +352,98 @@ Result<std::unique_ptr<Host>> Host::open(const DspjitKernel &Kernel,
 
 //===-- The trampoline ----------------------------------------------------===//
 
+/// The kernel's input for `N` frames from frame `Done` of the device's
+/// input: the --play ring, silence, gathered mapped channels or the
+/// device's buffer itself. Sets `RecordFrames` to the frames of the played
+/// file's end that are worth recording.
+const float *Host::gatherInput(const float *DevIn, unsigned long Done,
+                               unsigned long N, unsigned long &RecordFrames) {
+  if (!KernelIn)
+    return nullptr;
+  float *Scratch = InScratch.data();
+  const size_t Want = size_t(N) * KernelIn;
+  Files &F = *IO;
+  if (F.PlayRing) {
+    bool Eof = F.PlayEof.load(std::memory_order_acquire);
+    size_t Got = F.PlayRing->pop(Scratch, Want);
+    if (Got == Want)
+      return Scratch;
+    std::fill(Scratch + Got, Scratch + Want, 0.0f);
+    if (!Eof) {
+      PlayUnderruns.store(PlayUnderruns.load(std::memory_order_relaxed) +
+                              (Want - Got) / KernelIn,
+                          std::memory_order_relaxed);
+      return Scratch;
+    }
+    // The recording ends with the file's last frame.
+    RecordFrames =
+        PlayFinished.load(std::memory_order_relaxed) ? 0 : Got / KernelIn;
+    PlayFinished.store(true, std::memory_order_relaxed);
+    return Scratch;
+  }
+  if (!DevIn) {
+    std::fill(Scratch, Scratch + Want, 0.0f);
+    return Scratch;
+  }
+  if (!MapInput)
+    return DevIn + size_t(Done) * KernelIn;
+  const float *Src = DevIn + size_t(Done) * DeviceIn;
+  for (unsigned long Frame = 0; Frame < N; ++Frame)
+    for (unsigned C = 0; C < KernelIn; ++C)
+      Scratch[Frame * KernelIn + C] = Src[Frame * DeviceIn + InMap[C]];
+  return Scratch;
+}
+
+/// Scatters the kernel's output to mapped device channels (the others
+/// silent) and pushes what is worth recording to the --record ring.
+void Host::scatterOutput(const float *KOut, float *DevOut, unsigned long Done,
+                         unsigned long N, bool Scatter,
+                         unsigned long RecordFrames) {
+  if (DevOut && Scatter) {
+    float *Dst = DevOut + size_t(Done) * DeviceOut;
+    std::fill(Dst, Dst + size_t(N) * DeviceOut, 0.0f);
+    for (unsigned long Frame = 0; Frame < N && KOut; ++Frame)
+      for (unsigned C = 0; C < KernelOut; ++C)
+        Dst[Frame * DeviceOut + OutMap[C]] = KOut[Frame * KernelOut + C];
+  }
+  Files &F = *IO;
+  if (!RecordFrames || !F.RecordRing ||
+      !F.Recording.load(std::memory_order_relaxed))
+    return;
+  const size_t Want = size_t(RecordFrames) * KernelOut;
+  // Whole frames only, so that channels never slip.
+  size_t Room = F.RecordRing->space() / KernelOut * KernelOut;
+  size_t Put = F.RecordRing->push(KOut, std::min(Want, Room));
+  if (Put < Want)
+    RecordDropped.store(RecordDropped.load(std::memory_order_relaxed) +
+                            (Want - Put) / KernelOut,
+                        std::memory_order_relaxed);
+}
+
 int Host::callback(const void *Input, void *Output, unsigned long Frames,
                    const PaStreamCallbackTimeInfo *Time,
                    PaStreamCallbackFlags Flags, void *Self) {
   Host &H = *static_cast<Host *>(Self);
   const uint64_t Start = monotonicNanoseconds();
   uint64_t KernelNs = 0;
-  Files &F = *H.IO;
   const auto *DevIn = static_cast<const float *>(Input);
   auto *DevOut = static_cast<float *>(Output);
-  const bool Recording =
-      F.RecordRing && F.Recording.load(std::memory_order_relaxed);
-
+  // The device's buffer is the kernel's own when nothing is mapped.
+  const bool InPlace = DevOut && !H.MapOutput && H.DeviceOut == H.KernelOut;
   for (unsigned long Done = 0; Done < Frames;) {
     const unsigned long N = std::min(Frames - Done, H.MaxChunk);
     unsigned long RecordFrames = N;
-    const float *KIn = nullptr;
-    if (H.KernelIn) {
-      float *Scratch = H.InScratch.data();
-      const size_t Want = size_t(N) * H.KernelIn;
-      if (F.PlayRing) {
-        bool Eof = F.PlayEof.load(std::memory_order_acquire);
-        size_t Got = F.PlayRing->pop(Scratch, Want);
-        if (Got < Want) {
-          std::fill(Scratch + Got, Scratch + Want, 0.0f);
-          if (Eof) {
-            // The recording ends with the file's last frame.
-            if (!H.PlayFinished.load(std::memory_order_relaxed))
-              RecordFrames = Got / H.KernelIn;
-            else
-              RecordFrames = 0;
-            H.PlayFinished.store(true, std::memory_order_relaxed);
-          }
-          else
-            H.PlayUnderruns.store(
-                H.PlayUnderruns.load(std::memory_order_relaxed) +
-                    (Want - Got) / H.KernelIn,
-                std::memory_order_relaxed);
-        }
-        KIn = Scratch;
-      } else if (!DevIn) {
-        std::fill(Scratch, Scratch + Want, 0.0f);
-        KIn = Scratch;
-      } else if (H.MapInput) {
-        const float *Src = DevIn + size_t(Done) * H.DeviceIn;
-        for (unsigned long Fr = 0; Fr < N; ++Fr)
-          for (unsigned C = 0; C < H.KernelIn; ++C)
-            Scratch[Fr * H.KernelIn + C] = Src[Fr * H.DeviceIn + H.InMap[C]];
-        KIn = Scratch;
-      } else {
-        KIn = DevIn + size_t(Done) * H.KernelIn;
-      }
-    }
+    const float *KIn = H.gatherInput(DevIn, Done, N, RecordFrames);
     float *KOut = nullptr;
-    const bool Direct = DevOut && !H.MapOutput && H.DeviceOut == H.KernelOut;
     if (H.KernelOut)
-      KOut = Direct ? DevOut + size_t(Done) * H.KernelOut : H.OutScratch.data();
-
+      KOut = InPlace ? DevOut + size_t(Done) * H.KernelOut : H.OutScratch.data();
     const uint64_t Before = monotonicNanoseconds();
     H.Swap->process(KIn, KOut, N, reinterpret_cast<const DspjitTimeInfo *>(Time),
                     Flags);
     KernelNs += monotonicNanoseconds() - Before;
-
-    if (DevOut && !Direct) {
-      float *Dst = DevOut + size_t(Done) * H.DeviceOut;
-      std::fill(Dst, Dst + size_t(N) * H.DeviceOut, 0.0f);
-      for (unsigned long Fr = 0; Fr < N && KOut; ++Fr)
-        for (unsigned C = 0; C < H.KernelOut; ++C)
-          Dst[Fr * H.DeviceOut + H.OutMap[C]] = KOut[Fr * H.KernelOut + C];
-    }
-    if (Recording && RecordFrames) {
-      const size_t Want = size_t(RecordFrames) * H.KernelOut;
-      // Whole frames only, so that channels never slip.
-      size_t Room = F.RecordRing->space() / H.KernelOut * H.KernelOut;
-      size_t Put = F.RecordRing->push(KOut, std::min(Want, Room));
-      if (Put < Want)
-        H.RecordDropped.store(H.RecordDropped.load(std::memory_order_relaxed) +
-                                  (Want - Put) / H.KernelOut,
-                              std::memory_order_relaxed);
-    }
+    H.scatterOutput(KOut, DevOut, Done, N, !InPlace, RecordFrames);
     Done += N;
   }
-
   if (Flags && H.Options.FatalXruns && H.FatalKind.load(std::memory_order_relaxed) < 0)
     H.FatalKind.store(firstXrunKind(Flags), std::memory_order_relaxed);
   H.Stats.record(monotonicNanoseconds() - Start, KernelNs, Frames, Flags);

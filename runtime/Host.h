@@ -229,6 +229,13 @@ private:
   Result<void> openStream(const DspjitKernel &Kernel, const std::string &Script);
   std::string describe(const DspjitKernel &Kernel) const;
   void startFiles(unsigned Inputs);
+  // The trampoline's steps (see callback()).
+  const float *gatherInput(const float *DevIn, unsigned long Done,
+                           unsigned long N,
+                           unsigned long &RecordFrames) DSPJIT_REALTIME;
+  void scatterOutput(const float *KOut, float *DevOut, unsigned long Done,
+                     unsigned long N, bool Scatter,
+                     unsigned long RecordFrames) DSPJIT_REALTIME;
 
   double Rate;
   /// The versions of the kernel; the first is the one open() was given.
