@@ -71,29 +71,212 @@ Result<PlannedSwap> parseSwap(const std::string &Spec, double Rate) {
   return dspjit::fail("'" + Spec + "' is not TIME:FILE (e.g. 2s:echo_v2.dsp)");
 }
 
-int run(const RenderOpts &O) {
+/// The input file named before OUT.wav, if there is one. Refuses a wrong
+/// number of files, and an input file given together with --input.
+Result<std::optional<AudioData>> readInputFile(const RenderOpts &O) {
   if (O.Files.empty() || O.Files.size() > 2)
-    return fail("give an output file, and optionally an input file before it: "
-                "dspjit render SCRIPT [IN.wav] OUT.wav");
-  const std::string &OutPath = O.Files.back();
-  std::optional<AudioData> InFile;
-  if (O.Files.size() == 2) {
-    if (!O.Input.empty())
-      return fail("give either an input file or --input, not both");
-    auto Data = readAudioFile(O.Files[0]);
-    if (!Data)
-      return fail(Data.error());
-    InFile = std::move(*Data);
-  }
-  // The rate: the input file's, unless told otherwise.
+    return dspjit::fail("give an output file, and optionally an input file before it: "
+                        "dspjit render SCRIPT [IN.wav] OUT.wav");
+  if (O.Files.size() < 2)
+    return std::optional<AudioData>();
+  if (!O.Input.empty())
+    return dspjit::fail("give either an input file or --input, not both");
+  auto Data = readAudioFile(O.Files[0]);
+  if (!Data)
+    return dspjit::fail(Data.error());
+  return std::optional<AudioData>(std::move(*Data));
+}
+
+/// The rate to render at: the input file's, unless told otherwise. Refuses
+/// a --rate that differs from the input file's, since nothing resamples.
+Result<double> renderRate(const RenderOpts &O, const std::optional<AudioData> &InFile) {
   double Rate = O.Rate ? O.Rate : InFile ? InFile->SampleRate : 48000;
   if (InFile && O.Rate && O.Rate != InFile->SampleRate)
-    return fail(O.Files[0] + " is " + std::to_string(int(InFile->SampleRate)) +
-                " Hz but --rate asks for " + std::to_string(int(O.Rate)) +
-                " Hz; dspjit does not resample: drop --rate or convert the file");
+    return dspjit::fail(O.Files[0] + " is " + std::to_string(int(InFile->SampleRate)) +
+                        " Hz but --rate asks for " + std::to_string(int(O.Rate)) +
+                        " Hz; dspjit does not resample: drop --rate or convert the file");
+  return Rate;
+}
+
+/// The --swap versions that compiled, in the order they swap in, and how
+/// many --swap options failed (did not compile, or could not be swapped in).
+struct SwapPlan {
+  std::vector<PlannedSwap> Versions;
+  unsigned Failures = 0;
+};
+
+/// Parses and compiles every --swap before rendering, each with the
+/// --xfade crossfade. A version that does not compile is reported, counted
+/// and left out; a bad --xfade or TIME:FILE refuses the render.
+Result<SwapPlan> compileSwaps(const RenderOpts &O, const CompileOptions &CO, double Rate) {
+  SwapPlan Plan;
+  if (O.Swaps.empty())
+    return Plan;
+  auto X = parseDuration(O.Xfade);
+  if (!X)
+    return dspjit::fail("--xfade: " + X.error());
+  uint32_t Fade = uint32_t(X->frames(Rate));
+  for (const std::string &Spec : O.Swaps) {
+    auto P = parseSwap(Spec, Rate);
+    if (!P)
+      return dspjit::fail("--swap: " + P.error());
+    Compiler SC(CO);
+    P->Code = SC.compileFile(P->Script);
+    printDiagnostics(SC);
+    if (!P->Code) {
+      std::cerr << "dspjit render: error: --swap " << Spec << ": "
+                << P->Script << " does not compile; the version before it "
+                << "keeps running\n";
+      ++Plan.Failures;
+      continue;
+    }
+    P->Fade = Fade;
+    Plan.Versions.push_back(std::move(*P));
+  }
+  std::stable_sort(Plan.Versions.begin(), Plan.Versions.end(),
+                   [](const auto &A, const auto &B) { return A.AtFrame < B.AtFrame; });
+  return Plan;
+}
+
+/// What the script reads: the input file, else for a script with inputs
+/// the --input signal (an impulse by default). Warns that --input is
+/// ignored by a script without inputs.
+Result<RenderInput> renderInput(const RenderOpts &O, const DspjitKernel &Info,
+                                const std::optional<AudioData> &InFile) {
+  if (InFile)
+    return RenderInput(BufferInput::fromAudio(*InFile, O.Files[0]));
+  if (Info.inputs > 0) {
+    auto Spec = parseSignal(O.Input.empty() ? "impulse" : O.Input);
+    if (!Spec)
+      return dspjit::fail("--input: " + Spec.error());
+    return RenderInput(*Spec);
+  }
+  if (!O.Input.empty())
+    std::cerr << "dspjit render: warning: " << O.Script
+              << " has no inputs (io 0 -> " << Info.outputs << "); --input is ignored\n";
+  return RenderInput();
+}
+
+/// The frames to render, from --duration: 5 s by default over a generated
+/// input, none given (the input file's length) by default over a file.
+Result<std::optional<uint64_t>> renderFrames(const RenderOpts &O, bool HasInFile,
+                                             double Rate) {
+  std::string DurationText = O.Duration.empty() && !HasInFile ? "5s" : O.Duration;
+  if (DurationText.empty())
+    return std::optional<uint64_t>();
+  auto D = parseDuration(DurationText);
+  if (!D)
+    return dspjit::fail("--duration: " + D.error());
+  return std::optional<uint64_t>(D->frames(Rate));
+}
+
+/// The output's sample format: --format, else the input file's, else float.
+Result<SampleFormat> outputFormat(const RenderOpts &O, const std::optional<AudioData> &InFile) {
+  if (O.Format.empty())
+    return InFile ? InFile->Format : SampleFormat::Float32;
+  auto F = parseSampleFormat(O.Format);
+  if (!F)
+    return dspjit::fail("--format: " + F.error());
+  return *F;
+}
+
+/// What a render reads, how long it runs and the format it writes.
+struct RenderSetup {
+  RenderInput Input;
+  RenderOptions RO;
+  SampleFormat Format = SampleFormat::Float32;
+};
+
+/// Settles the input, the length and the output format, and checks that
+/// the render can run. Everything that can refuse the render does so here,
+/// before the output file is created: a mistyped command must not destroy
+/// the previous render.
+Result<RenderSetup> setUpRender(const RenderOpts &O, const DspjitKernel &Info, double Rate,
+                                const std::optional<AudioData> &InFile) {
+  RenderSetup Setup;
+  auto Input = renderInput(O, Info, InFile);
+  if (!Input)
+    return dspjit::fail(Input.error());
+  Setup.Input = std::move(*Input);
+  Setup.RO.BlockSize = O.Block;
+  Setup.RO.KernelName = O.Script;
+  auto Frames = renderFrames(O, bool(InFile), Rate);
+  if (!Frames)
+    return dspjit::fail(Frames.error());
+  Setup.RO.Frames = *Frames;
+  if (Info.outputs == 0)
+    return dspjit::fail(O.Script + " has no outputs (io " + std::to_string(Info.inputs) +
+                        " -> 0), so there is nothing to write to " + O.Files.back());
+  auto Format = outputFormat(O, InFile);
+  if (!Format)
+    return dspjit::fail(Format.error());
+  Setup.Format = *Format;
+  if (auto Length = renderLength(Info, Rate, Setup.Input, Setup.RO); !Length)
+    return dspjit::fail(Length.error());
+  return Setup;
+}
+
+/// Adds a render event at each planned swap's frame that swaps the version
+/// in through `Swap`, as a live reload would, and says what changed (unless
+/// --quiet) or, counting a failure, why it could not.
+void scheduleSwaps(SwapPlan &Plan, HotSwap *Swap, double Rate, bool Quiet,
+                   RenderOptions &RO) {
+  unsigned *Failures = &Plan.Failures;
+  for (const PlannedSwap &Version : Plan.Versions)
+    RO.Events.push_back({Version.AtFrame, [P = &Version, Swap, Rate, Quiet, Failures] {
+      SwapReport Report;
+      auto V = Swap->prepare(P->Code, P->Code->info(), {.FadeFrames = P->Fade}, &Report);
+      if (!V || !Swap->publish(*V)) {
+        std::cerr << "dspjit render: error: --swap " << P->Spec << ": "
+                  << (V ? "could not publish" : V.error()) << "\n";
+        ++*Failures;
+        return;
+      }
+      if (!Quiet)
+        std::cerr << "dspjit render: at " << formatNumber(double(P->AtFrame) / Rate)
+                  << " s, " << P->Script << ": " << Report.text() << "\n";
+    }});
+}
+
+/// After the render: says what was written (unless --quiet), warns about
+/// replaced non-finite samples and --swap times past the end, and fails
+/// when some --swap version was not swapped in.
+int reportRender(const RenderOpts &O, const DspjitKernel &Info, double Rate,
+                 SampleFormat Format, const RenderResult &R, uint64_t Nonfinite,
+                 const SwapPlan &Plan) {
+  const std::string &OutPath = O.Files.back();
+  if (!O.Quiet)
+    std::printf("wrote %s: %u channel%s, %g Hz, %.3f s, %s; rendered %.1fx faster than "
+                "real time\n",
+                OutPath.c_str(), Info.outputs, Info.outputs == 1 ? "" : "s", Rate,
+                R.AudioSeconds, sampleFormatName(Format), R.realTimeFactor());
+  if (Nonfinite)
+    std::cerr << "dspjit render: warning: " << Nonfinite
+              << " non-finite output samples (NaN or infinity) were replaced by silence\n";
+  for (const PlannedSwap &P : Plan.Versions)
+    if (P.AtFrame >= R.Frames)
+      std::cerr << "dspjit render: warning: --swap " << P.Spec
+                << " comes after the end of the render ("
+                << formatNumber(double(R.Frames) / Rate) << " s); it did not run\n";
+  if (Plan.Failures)
+    return fail(std::to_string(Plan.Failures) + " of " +
+                std::to_string(O.Swaps.size()) + " --swap versions were not "
+                "swapped in (see above); " + OutPath + " holds the render without them");
+  return 0;
+}
+
+/// `dspjit render`: compiles the script and its --swap versions, sets the
+/// render up, then renders into OUT.wav and reports on it.
+int run(const RenderOpts &O) {
+  auto InFile = readInputFile(O);
+  if (!InFile)
+    return fail(InFile.error());
+  auto Rate = renderRate(O, *InFile);
+  if (!Rate)
+    return fail(Rate.error());
 
   CompileOptions CO = O.Flags.options();
-  CO.sampleRate = Rate;
+  CO.sampleRate = *Rate;
   Compiler C(CO);
   std::shared_ptr<Kernel> K = C.compileFile(O.Script);
   printDiagnostics(C);
@@ -101,39 +284,17 @@ int run(const RenderOpts &O) {
     return 1;
   const DspjitKernel &Info = K->info();
 
-  auto Inst = Instance::create(Info, Rate);
+  auto Inst = Instance::create(Info, *Rate);
   if (!Inst)
     return fail(Inst.error());
 
   // --swap: the versions to swap in, compiled before rendering, through the
   // same HotSwap a live session uses.
+  auto Plan = compileSwaps(O, CO, *Rate);
+  if (!Plan)
+    return fail(Plan.error());
   std::unique_ptr<HotSwap> Swap;
-  std::vector<PlannedSwap> Planned;
-  unsigned SwapFailures = 0;
   if (!O.Swaps.empty()) {
-    auto X = parseDuration(O.Xfade);
-    if (!X)
-      return fail("--xfade: " + X.error());
-    uint32_t Fade = uint32_t(X->frames(Rate));
-    for (const std::string &Spec : O.Swaps) {
-      auto P = parseSwap(Spec, Rate);
-      if (!P)
-        return fail("--swap: " + P.error());
-      Compiler SC(CO);
-      P->Code = SC.compileFile(P->Script);
-      printDiagnostics(SC);
-      if (!P->Code) {
-        std::cerr << "dspjit render: error: --swap " << Spec << ": "
-                  << P->Script << " does not compile; the version before it "
-                  << "keeps running\n";
-        ++SwapFailures;
-        continue;
-      }
-      P->Fade = Fade;
-      Planned.push_back(std::move(*P));
-    }
-    std::stable_sort(Planned.begin(), Planned.end(),
-                     [](const auto &A, const auto &B) { return A.AtFrame < B.AtFrame; });
     Swap = std::make_unique<HotSwap>(K, std::move(*Inst), O.Block);
     if (!applySets([&](std::string_view N, float V) { return Swap->setParamImmediate(N, V); },
                    O.Sets, "render"))
@@ -142,87 +303,25 @@ int run(const RenderOpts &O) {
     return 1;
   }
 
-  RenderInput Input;
-  RenderOptions RO;
-  RO.BlockSize = O.Block;
-  RO.KernelName = O.Script;
-  if (InFile) {
-    Input = BufferInput::fromAudio(*InFile, O.Files[0]);
-  } else if (Info.inputs > 0) {
-    auto Spec = parseSignal(O.Input.empty() ? "impulse" : O.Input);
-    if (!Spec)
-      return fail("--input: " + Spec.error());
-    Input = *Spec;
-  } else if (!O.Input.empty()) {
-    std::cerr << "dspjit render: warning: " << O.Script
-              << " has no inputs (io 0 -> " << Info.outputs << "); --input is ignored\n";
-  }
-  std::string DurationText = O.Duration.empty() && !InFile ? "5s" : O.Duration;
-  if (!DurationText.empty()) {
-    auto D = parseDuration(DurationText);
-    if (!D)
-      return fail("--duration: " + D.error());
-    RO.Frames = D->frames(Rate);
-  }
-  if (Info.outputs == 0)
-    return fail(O.Script + " has no outputs (io " + std::to_string(Info.inputs) +
-                " -> 0), so there is nothing to write to " + OutPath);
-
-  SampleFormat Format = InFile ? InFile->Format : SampleFormat::Float32;
-  if (!O.Format.empty()) {
-    auto F = parseSampleFormat(O.Format);
-    if (!F)
-      return fail("--format: " + F.error());
-    Format = *F;
-  }
-  // Everything that can refuse the render does so before the output file
-  // is created: a mistyped command must not destroy the previous render.
-  if (auto Length = renderLength(Info, Rate, Input, RO); !Length)
-    return fail(Length.error());
-  auto Writer = AudioFileWriter::create(OutPath, Info.outputs, Rate, Format);
+  auto Setup = setUpRender(O, Info, *Rate, *InFile);
+  if (!Setup)
+    return fail(Setup.error());
+  RenderOptions &RO = Setup->RO;
+  auto Writer = AudioFileWriter::create(O.Files.back(), Info.outputs, *Rate, Setup->Format);
   if (!Writer)
     return fail(Writer.error());
   RO.Sink = [&](const float *Out, uint64_t Frames) { return Writer->write(Out, Frames); };
   if (!O.Quiet && isatty(STDERR_FILENO))
     RO.Progress = progressBar;
-  for (const PlannedSwap &P : Planned)
-    RO.Events.push_back({P.AtFrame, [&] {
-      SwapReport Report;
-      auto V = Swap->prepare(P.Code, P.Code->info(), {.FadeFrames = P.Fade}, &Report);
-      if (!V || !Swap->publish(*V)) {
-        std::cerr << "dspjit render: error: --swap " << P.Spec << ": "
-                  << (V ? "could not publish" : V.error()) << "\n";
-        ++SwapFailures;
-        return;
-      }
-      if (!O.Quiet)
-        std::cerr << "dspjit render: at " << formatNumber(double(P.AtFrame) / Rate)
-                  << " s, " << P.Script << ": " << Report.text() << "\n";
-    }});
+  scheduleSwaps(*Plan, Swap.get(), *Rate, O.Quiet, RO);
 
-  auto R = Swap ? render(*Swap, Input, RO) : render(*Inst, Input, RO);
+  auto R = Swap ? render(*Swap, Setup->Input, RO) : render(*Inst, Setup->Input, RO);
   if (!R)
     return fail(R.error());
   if (auto Closed = Writer->close(); !Closed)
     return fail(Closed.error());
-  if (!O.Quiet)
-    std::printf("wrote %s: %u channel%s, %g Hz, %.3f s, %s; rendered %.1fx faster than "
-                "real time\n",
-                OutPath.c_str(), Info.outputs, Info.outputs == 1 ? "" : "s", Rate,
-                R->AudioSeconds, sampleFormatName(Format), R->realTimeFactor());
-  if (uint64_t Bad = Swap ? Swap->nonfiniteSamples() : Inst->nonfiniteSamples())
-    std::cerr << "dspjit render: warning: " << Bad
-              << " non-finite output samples (NaN or infinity) were replaced by silence\n";
-  for (const PlannedSwap &P : Planned)
-    if (P.AtFrame >= R->Frames)
-      std::cerr << "dspjit render: warning: --swap " << P.Spec
-                << " comes after the end of the render ("
-                << formatNumber(double(R->Frames) / Rate) << " s); it did not run\n";
-  if (SwapFailures)
-    return fail(std::to_string(SwapFailures) + " of " +
-                std::to_string(O.Swaps.size()) + " --swap versions were not "
-                "swapped in (see above); " + OutPath + " holds the render without them");
-  return 0;
+  return reportRender(O, Info, *Rate, Setup->Format, *R,
+                      Swap ? Swap->nonfiniteSamples() : Inst->nonfiniteSamples(), *Plan);
 }
 } // namespace
 
