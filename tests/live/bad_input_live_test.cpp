@@ -50,19 +50,28 @@ const std::string Running = "Ctrl-C or 'quit' stops";
 
 class BadInputLive : public ::testing::Test {
 protected:
-  void SetUp() override {
+  // One jackd for the whole suite: each child connects to it as its own
+  // client, so cases need no server of their own (its start-up was a
+  // second and a half of every case).
+  static void SetUpTestSuite() {
     auto S = JackServer::start({uint32_t(Rate), 64});
     ASSERT_TRUE(S) << S.error();
     Server = std::move(*S);
-    Server->finishSetup(); // the child opens its own client later
+    Server->finishSetup(); // the children open their own clients later
+  }
+  static void TearDownTestSuite() {
+    if (Server)
+      Server->beginShutdown();
+    Server.reset();
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(Server) << "no JACK server";
     Dir = fs::temp_directory_path() /
           ("dspjit-bad-live-" + std::to_string(getpid()));
     fs::create_directories(Dir);
   }
   void TearDown() override {
-    if (Server)
-      Server->beginShutdown();
-    Server.reset();
     fs::remove_all(Dir);
   }
 
@@ -92,7 +101,7 @@ protected:
       ASSERT_EQ(Out->Samples[K], In[K]) << "sample " << K;
   }
 
-  std::unique_ptr<JackServer> Server;
+  static inline std::unique_ptr<JackServer> Server;
   fs::path Dir;
 };
 

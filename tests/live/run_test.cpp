@@ -76,19 +76,28 @@ std::string describe(const Child &C) { return C.describe(); }
 
 class RunTest : public ::testing::Test {
 protected:
-  void SetUp() override {
+  // One jackd for the whole suite: each child connects to it as its own
+  // client, so cases need no server of their own (its start-up was a
+  // second and a half of every case).
+  static void SetUpTestSuite() {
     auto S = JackServer::start({uint32_t(Rate), 64});
     ASSERT_TRUE(S) << S.error();
     Server = std::move(*S);
-    Server->finishSetup(); // the child opens its own client later
+    Server->finishSetup(); // the children open their own clients later
+  }
+  static void TearDownTestSuite() {
+    if (Server)
+      Server->beginShutdown();
+    Server.reset();
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(Server) << "no JACK server";
     Dir = std::filesystem::temp_directory_path() /
           ("dspjit-run-test-" + std::to_string(getpid()));
     std::filesystem::create_directories(Dir);
   }
   void TearDown() override {
-    if (Server)
-      Server->beginShutdown();
-    Server.reset();
     std::filesystem::remove_all(Dir);
   }
 
@@ -121,7 +130,7 @@ protected:
       std::cout << "[ timing   ] " << Line << "\n";
   }
 
-  std::unique_ptr<JackServer> Server;
+  static inline std::unique_ptr<JackServer> Server;
   std::filesystem::path Dir;
 };
 
