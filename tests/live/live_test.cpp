@@ -113,11 +113,21 @@ std::string describe(const Tally &T) {
 
 class LiveTest : public ::testing::Test {
 protected:
-  void SetUp() override {
+  // One jackd for the suite; each case opens its own probes and PortAudio.
+  static void SetUpTestSuite() {
     auto S = JackServer::start({uint32_t(Rate), Period});
     ASSERT_TRUE(S) << S.error();
     Server = std::move(*S);
+    Server->finishSetup();
+  }
+  static void TearDownTestSuite() {
+    if (Server)
+      Server->beginShutdown();
+    Server.reset();
+  }
 
+  void SetUp() override {
+    ASSERT_TRUE(Server) << "no JACK server";
     auto Src = JackProbe::open({"source", 2, 0, 0});
     ASSERT_TRUE(Src) << Src.error();
     Source = std::move(*Src);
@@ -129,17 +139,13 @@ protected:
     auto P = PaSession::open();
     ASSERT_TRUE(P) << P.error();
     Session.emplace(std::move(*P));
-    Server->finishSetup(); // every client of this test is open
   }
 
   void TearDown() override {
-    // Close PortAudio's and the probes' clients before the server goes.
-    if (Server)
-      Server->beginShutdown();
+    // Close PortAudio's and the probes' clients.
     Session.reset();
     Recorder.reset();
     Source.reset();
-    Server.reset();
   }
 
   /// Compiles a script, failing the test with its diagnostics.
@@ -399,8 +405,8 @@ protected:
   }
 
   // Released in TearDown in reverse order: PortAudio first, then the
-  // probes, then the server they all talk to.
-  std::unique_ptr<JackServer> Server;
+  // probes; the server they all talk to at the end of the suite.
+  static inline std::unique_ptr<JackServer> Server;
   std::unique_ptr<JackProbe> Source;
   std::unique_ptr<JackProbe> Recorder;
   std::optional<PaSession> Session;
