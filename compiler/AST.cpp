@@ -1,19 +1,15 @@
 //===- compiler/AST.cpp - Printing the syntax tree ------------------------===//
 #include "compiler/AST.h"
+#include "runtime/Messages.h"
 
 #include <cstdio>
 
 namespace dspjit {
 
-static std::string number(double V) {
-  char Buf[32];
-  std::snprintf(Buf, sizeof Buf, "%g", V);
-  return Buf;
-}
 
 static void dumpExpr(const Expr &E, std::string &Out) {
   switch (E.K) {
-  case Expr::Number: Out += number(E.Value); return;
+  case Expr::Number: Out += formatNumber(E.Value); return;
   case Expr::NameRef: Out += E.Name; return;
   case Expr::Unary:
     Out += E.UOp == UnOp::Neg ? "(neg " : "(not ";
@@ -60,7 +56,7 @@ static void dumpDecl(const Decl &D, int Indent, std::string &Out) {
   };
   switch (D.K) {
   case Decl::Io:
-    Out += Pad + "(io " + number(D.Inputs) + " " + number(D.Outputs) + ")\n";
+    Out += Pad + "(io " + formatNumber(D.Inputs) + " " + formatNumber(D.Outputs) + ")\n";
     return;
   case Decl::Import: Out += Pad + "(import \"" + D.Path + "\")\n"; return;
   case Decl::Param:

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/ConstantFolder.h"
+#include "runtime/Messages.h"
 
 #include <cmath>
 
@@ -166,7 +167,7 @@ private:
     }
     double L = (*Vals[1])[0];
     if (L < 0 || L >= double(V.size()) || L != std::floor(L)) {
-      Diags.report(DiagId::LaneOutOfRange, N.Loc, {fmtNum(L), std::to_string(V.size())},
+      Diags.report(DiagId::LaneOutOfRange, N.Loc, {formatNumber(L), std::to_string(V.size())},
                    N.Length);
       return {0};
     }

@@ -24,11 +24,6 @@ const CatalogEntry Catalog[] = {
 };
 } // namespace
 
-std::string fmtNum(double V) {
-  char Buf[32];
-  std::snprintf(Buf, sizeof Buf, "%g", V == 0 ? 0.0 : V);
-  return Buf;
-}
 
 const char *diagName(DiagId Id) { return Catalog[size_t(Id)].Name; }
 const char *diagFormat(DiagId Id) { return Catalog[size_t(Id)].Format; }

@@ -66,10 +66,6 @@ const char *diagName(DiagId Id);
 /// The catalog's format string for an id.
 const char *diagFormat(DiagId Id);
 
-/// A number in a message, short, as a person would write it ("%g": 0.35,
-/// 48000, 1e+06; never "-0").
-std::string fmtNum(double V);
-
 struct Diagnostic {
   DiagId Id;
   Severity Sev;

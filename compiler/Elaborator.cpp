@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Elaborator.h"
+#include "runtime/Messages.h"
 #include "compiler/ConstantFolder.h"
 
 #include <cmath>
@@ -449,11 +450,11 @@ NodePtr Elaborator::iota(Context &Ctx, const Expr &E) {
   if (!N)
     return constNode(E, {0});
   if (*N > MaxWidth) {
-    R.report(DiagId::VectorTooWide, E.Loc, {fmtNum(*N), std::to_string(MaxWidth)}, E.Length);
+    R.report(DiagId::VectorTooWide, E.Loc, {formatNumber(*N), std::to_string(MaxWidth)}, E.Length);
     return constNode(E, {0});
   }
   if (*N < 1 || *N != std::floor(*N)) {
-    R.report(DiagId::IotaWidthRange, E.Loc, {fmtNum(*N), std::to_string(MaxWidth)},
+    R.report(DiagId::IotaWidthRange, E.Loc, {formatNumber(*N), std::to_string(MaxWidth)},
              E.Length);
     return constNode(E, {0});
   }

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Inliner.h"
+#include "runtime/Messages.h"
 #include "compiler/Elaborator.h"
 #include "compiler/Widths.h"
 
@@ -105,7 +106,7 @@ void Inliner::unroll(Context &Ctx, const Stmt &S, unsigned Count, double Start) 
   std::string SavedPath = Ctx.Path;
   for (unsigned I = 0; I < Count && !El.aborted(); ++I) {
     double V = Start + I;
-    Ctx.Path = (SavedPath.empty() ? "" : SavedPath + "/") + S.Name + "=" + fmtNum(V);
+    Ctx.Path = (SavedPath.empty() ? "" : SavedPath + "/") + S.Name + "=" + formatNumber(V);
     Ctx.Scopes.emplace_back();
     Binding B;
     B.K = Binding::ConstVal;

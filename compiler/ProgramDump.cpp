@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Program.h"
+#include "runtime/Messages.h"
 
 namespace dspjit {
 
@@ -16,10 +17,10 @@ namespace {
 
 std::string lanes(const std::vector<double> &V) {
   if (V.size() == 1)
-    return fmtNum(V[0]);
+    return formatNumber(V[0]);
   std::string Out = "[";
   for (size_t I = 0; I < V.size(); ++I)
-    Out += (I ? " " : "") + fmtNum(V[I]);
+    Out += (I ? " " : "") + formatNumber(V[I]);
   return Out + "]";
 }
 
@@ -49,7 +50,7 @@ public:
 private:
   void header() {
     Out += "(program inputs=" + std::to_string(P.Inputs) +
-           " outputs=" + std::to_string(P.Outputs) + " rate=" + fmtNum(P.SampleRate) +
+           " outputs=" + std::to_string(P.Outputs) + " rate=" + formatNumber(P.SampleRate) +
            " precision=" + (P.DoublePrecision ? "double" : "float") +
            " instance=" + std::to_string(P.InstanceSize) + ")\n";
   }
@@ -60,8 +61,8 @@ private:
            " width=" + std::to_string(S.Width);
     switch (S.K) {
     case Slot::Param:
-      Out += " default=" + fmtNum(S.Def) + " min=" + fmtNum(S.Min) + " max=" + fmtNum(S.Max) +
-             " smooth=" + fmtNum(S.SmoothSeconds) + (S.Unit.empty() ? "" : " unit=" + S.Unit) +
+      Out += " default=" + formatNumber(S.Def) + " min=" + formatNumber(S.Min) + " max=" + formatNumber(S.Max) +
+             " smooth=" + formatNumber(S.SmoothSeconds) + (S.Unit.empty() ? "" : " unit=" + S.Unit) +
              " offset=" + std::to_string(S.Offset) +
              " value-offset=" + std::to_string(S.ValueOffset);
       break;
@@ -164,7 +165,7 @@ private:
       Out += ")";
       return;
     case Op::Loop:
-      Out += "(for %" + std::to_string(O.Id) + " from=" + fmtNum(O.From) +
+      Out += "(for %" + std::to_string(O.Id) + " from=" + formatNumber(O.From) +
              " count=" + std::to_string(O.Count);
       ops(O.Body, Indent + 1);
       Out += ")";

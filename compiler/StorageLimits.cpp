@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/StorageLimits.h"
+#include "runtime/Messages.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,7 +14,7 @@ namespace dspjit {
 
 unsigned channelCount(double V, const Decl &Io, DiagnosticEngine &Diags) {
   if (V < 0 || V > MaxChannels || V != std::floor(V)) {
-    Diags.report(DiagId::ChannelCount, Io.Loc, {fmtNum(V), std::to_string(MaxChannels)}, 2);
+    Diags.report(DiagId::ChannelCount, Io.Loc, {formatNumber(V), std::to_string(MaxChannels)}, 2);
     return 1;
   }
   return unsigned(V);
@@ -26,10 +27,10 @@ void checkParamValues(Slot &S, const Decl &D, std::optional<double> Def,
     return;
   if (*Min > *Max)
     Diags.report(DiagId::ParamRangeEmpty, D.Min->Loc,
-                 {D.Name, fmtNum(*Min), fmtNum(*Max)}, D.Min->Length);
+                 {D.Name, formatNumber(*Min), formatNumber(*Max)}, D.Min->Length);
   else if (*Def < *Min || *Def > *Max)
     Diags.report(DiagId::ParamDefaultOutOfRange, D.Init->Loc,
-                 {fmtNum(*Def), D.Name, fmtNum(*Min), fmtNum(*Max)}, D.Init->Length);
+                 {formatNumber(*Def), D.Name, formatNumber(*Min), formatNumber(*Max)}, D.Init->Length);
   S.Def = *Def;
   S.Min = *Min;
   S.Max = *Max;
@@ -40,7 +41,7 @@ void checkSmoothing(Slot &S, const Expr &Smooth, std::optional<double> Seconds,
   if (!Seconds)
     return;
   if (*Seconds < 0 || *Seconds > 10)
-    Diags.report(DiagId::SmoothRange, Smooth.Loc, {fmtNum(*Seconds)}, Smooth.Length);
+    Diags.report(DiagId::SmoothRange, Smooth.Loc, {formatNumber(*Seconds)}, Smooth.Length);
   else
     S.SmoothSeconds = *Seconds;
 }
@@ -50,7 +51,7 @@ unsigned arraySize(std::optional<double> N, const Expr &Size, CheckReporter &R) 
     return 1;
   double Count = std::floor(*N);
   if (Count < 1 || Count > MaxArraySize) {
-    R.report(DiagId::ArraySizeRange, Size.Loc, {fmtNum(*N), std::to_string(MaxArraySize)},
+    R.report(DiagId::ArraySizeRange, Size.Loc, {formatNumber(*N), std::to_string(MaxArraySize)},
              Size.Length);
     Count = 1;
   }
@@ -65,7 +66,7 @@ unsigned delayFrames(std::optional<double> Length, const Decl &D, double SampleR
   double Frames = std::ceil(*Length * Scale - 1e-9);
   if (Frames < 1 || Frames > MaxDelayFrames) {
     R.report(DiagId::DelayLengthRange, D.Size->Loc,
-             {fmtNum(Frames), std::to_string(MaxDelayFrames)}, D.Size->Length);
+             {formatNumber(Frames), std::to_string(MaxDelayFrames)}, D.Size->Length);
     Frames = 1;
   }
   return unsigned(Frames);
@@ -76,7 +77,7 @@ double loopCount(std::optional<double> From, std::optional<double> To, bool Unro
   unsigned Limit = Unroll ? MaxUnrollCount : MaxLoopCount;
   double Count = From && To ? std::ceil(*To - *From) : 1;
   if (From && To && (Count < 1 || Count > Limit)) {
-    R.report(DiagId::LoopCountRange, S.From->Loc, {fmtNum(Count), std::to_string(Limit)}, 1);
+    R.report(DiagId::LoopCountRange, S.From->Loc, {formatNumber(Count), std::to_string(Limit)}, 1);
     Count = 1;
   }
   return Count;

@@ -1,5 +1,6 @@
 //===- compiler/Widths.cpp - Width inference ------------------------------===//
 #include "compiler/Widths.h"
+#include "runtime/Messages.h"
 
 #include <algorithm>
 #include <cmath>
@@ -118,7 +119,7 @@ private:
       const Node &Vec = *N.Args[0], &I = *N.Args[1];
       if (I.isConst() && I.Value.size() == 1 && !Vec.UnknownWidth &&
           !isWholeIn(I.Value[0], Vec.Width))
-        report(DiagId::LaneOutOfRange, N, {fmtNum(I.Value[0]), std::to_string(Vec.Width)});
+        report(DiagId::LaneOutOfRange, N, {formatNumber(I.Value[0]), std::to_string(Vec.Width)});
       N.Width = 1;
       N.UnknownWidth = false;
       return;
@@ -203,7 +204,7 @@ private:
         }
         const Node &I = *O.Index;
         if (I.isConst() && I.Value.size() == 1 && !Unknown && !isWholeIn(I.Value[0], W))
-          report(DiagId::LaneOutOfRange, O, {fmtNum(I.Value[0]), std::to_string(W)});
+          report(DiagId::LaneOutOfRange, O, {formatNumber(I.Value[0]), std::to_string(W)});
         break;
       }
       case Op::SetOut:

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 
 namespace dspjit {
 
@@ -71,8 +72,22 @@ template <class T> static std::string shortest(T Value) {
   return std::string(Buffer, End);
 }
 
-std::string formatNumber(double Value) { return shortest(Value); }
-std::string formatNumber(float Value) { return shortest(Value); }
+std::string formatNumber(double Value) {
+  if (Value == 0)
+    return "0"; // and not "-0"
+  // Whole numbers below ten million as a person writes them: "100000",
+  // not "1e+05"; larger ones in the shortest form ("1e+09").
+  if (std::fabs(Value) < 1e7 && Value == std::trunc(Value))
+    return std::to_string(static_cast<long long>(Value));
+  // Most numbers in messages were floats once (a script's literals, a
+  // parameter's range): 0.1f widened reads "0.1", not 0.10000000149011612.
+  if (float F = float(Value); double(F) == Value)
+    return shortest(F);
+  return shortest(Value);
+}
+std::string formatNumber(float Value) {
+  return formatNumber(double(Value));
+}
 
 } // namespace dspjit
 

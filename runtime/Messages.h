@@ -31,7 +31,9 @@ std::string closestName(std::string_view Name,
 std::string joinNames(const std::vector<std::string> &Names);
 
 /// A number in the shortest form that reads back as the same value
-/// ("0.5", "48000", "1e-05"). The float overload prints 0.1f as "0.1".
+/// ("0.5", "48000", "1e-05"), the one number formatter of every message
+/// (the compiler's too). A double that is exactly a float reads back as
+/// that float (0.1f widened prints "0.1"); zero prints "0", never "-0".
 std::string formatNumber(double Value);
 std::string formatNumber(float Value);
 

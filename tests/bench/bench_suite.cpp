@@ -86,7 +86,7 @@ std::optional<Pair> makePair(const std::string &Name) {
   Pair P;
   P.Name = Name;
   P.Rate = rateFor(Name);
-  CompileOptions O;
+  CompileOptions O = CompileOptions::fromEnvironment(); // DSPJIT_CPU, ...
   O.sampleRate = P.Rate;
   Compiler C(O);
   P.K = C.compileFile(std::string(DSPJIT_SOURCE_DIR) + "/examples/" + Name + ".dsp");
@@ -131,7 +131,8 @@ int callgrindOne(const std::string &Name, const std::string &Side, uint64_t Fram
 
 int main(int Argc, char **Argv) {
   // The native models compute tanh as the JIT does on this CPU.
-  dspjit::golden::Fused = dspjit::targetHasFma();
+  dspjit::golden::Fused =
+      dspjit::targetHasFma(dspjit::CompileOptions::fromEnvironment().cpu);
   std::string Only, Side;
   uint64_t Frames = 48000;
   unsigned Rounds = 15;

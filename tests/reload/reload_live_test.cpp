@@ -188,10 +188,11 @@ TEST_F(ReloadLive, TwoHundredReloadsInTwentySeconds) {
   // Memory: what the first 20 reloads settled at, give or take 4 MiB
   // (recorded only under ASan, whose quarantine grows VmRSS without a leak).
   EXPECT_GT(RssAfterWarmUp, 0);
-  if (!UnderAsan)
+  if (!UnderAsan) {
     EXPECT_LT(RssAtEnd - RssAfterWarmUp, 4096)
         << "VmRSS after 20 reloads " << RssAfterWarmUp << " kB, at the end "
         << RssAtEnd << " kB";
+  }
   std::cout << "[ reloads ] " << End.Reloads.Reloads << "; VmRSS "
             << RssAfterWarmUp << " kB after 20, " << RssAtEnd
             << " kB after 200; " << End.Reloads.text() << "\n"

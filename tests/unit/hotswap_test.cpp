@@ -26,7 +26,9 @@ constexpr double Rate = 48000;
 
 std::shared_ptr<Kernel> compile(const std::string &Source,
                                 const std::string &Name = "v.dsp") {
-  Compiler C({.sampleRate = Rate});
+  CompileOptions O;
+  O.sampleRate = Rate;
+  Compiler C(O);
   std::shared_ptr<Kernel> K = C.compileSource(Name, Source);
   std::string Errors;
   for (const Diagnostic &D : C.diagnostics().all())

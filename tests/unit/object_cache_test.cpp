@@ -31,7 +31,10 @@ protected:
 
   std::unique_ptr<Kernel> compile(const std::string &Source, unsigned Opt = 3,
                                   bool *Cached = nullptr) {
-    Compiler C({.sampleRate = 48000, .optLevel = Opt, .cacheDir = Dir.string()});
+    CompileOptions O;
+    O.optLevel = Opt;
+    O.cacheDir = Dir.string();
+    Compiler C(O);
     auto K = C.compileSource("cached.dsp", Source);
     EXPECT_TRUE(K);
     if (Cached)
