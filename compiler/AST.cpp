@@ -6,7 +6,6 @@
 
 namespace dspjit {
 
-
 static void dumpExpr(const Expr &E, std::string &Out) {
   switch (E.K) {
   case Expr::Number: Out += formatNumber(E.Value); return;
@@ -29,11 +28,11 @@ static void dumpExpr(const Expr &E, std::string &Out) {
   case Expr::Index:
   case Expr::Vector: {
     Out += "(";
-    Out += E.K == Expr::Ternary ? std::string("?:")
-           : E.K == Expr::Call  ? "call " + E.Name
+    Out += E.K == Expr::Ternary      ? std::string("?:")
+           : E.K == Expr::Call       ? "call " + E.Name
            : E.K == Expr::MethodCall ? "method " + E.Name + "." + E.Method
-           : E.K == Expr::Index ? "index"
-                                : "vector";
+           : E.K == Expr::Index      ? "index"
+                                     : "vector";
     for (const ExprPtr &A : E.Args) {
       Out += " ";
       dumpExpr(*A, Out);
@@ -56,7 +55,8 @@ static void dumpDecl(const Decl &D, int Indent, std::string &Out) {
   };
   switch (D.K) {
   case Decl::Io:
-    Out += Pad + "(io " + formatNumber(D.Inputs) + " " + formatNumber(D.Outputs) + ")\n";
+    Out += Pad + "(io " + formatNumber(D.Inputs) + " " +
+           formatNumber(D.Outputs) + ")\n";
     return;
   case Decl::Import: Out += Pad + "(import \"" + D.Path + "\")\n"; return;
   case Decl::Param:
@@ -111,7 +111,10 @@ static void dumpStmts(const StmtList &Body, int Indent, std::string &Out) {
       Out += ")\n";
       break;
     case Stmt::Assign:
-      Out += Pad + "(" + (S.Compound ? std::string(binOpSpelling(S.CompoundOp)) + "=" : "=") + " ";
+      Out +=
+          Pad + "(" +
+          (S.Compound ? std::string(binOpSpelling(S.CompoundOp)) + "=" : "=") +
+          " ";
       dumpExpr(*S.Target, Out);
       Out += " ";
       dumpExpr(*S.Value, Out);

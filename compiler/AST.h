@@ -27,7 +27,17 @@ enum class UnOp { Neg, Not };
 const char *binOpSpelling(BinOp Op);
 
 struct Expr {
-  enum Kind { Number, NameRef, Unary, Binary, Ternary, Call, MethodCall, Index, Vector };
+  enum Kind {
+    Number,
+    NameRef,
+    Unary,
+    Binary,
+    Ternary,
+    Call,
+    MethodCall,
+    Index,
+    Vector
+  };
   Kind K;
   SourceLoc Loc;
   uint32_t Length = 1; // source bytes, for carets
@@ -59,7 +69,18 @@ struct Expr {
 ///   Import   Path (empty when the lexer reported the string unclosed).
 ///   Block, Process   Name ("block" or "process"); Body.
 struct Decl {
-  enum Kind { Io, Param, Const, State, Delay, Meter, Fn, Import, Block, Process };
+  enum Kind {
+    Io,
+    Param,
+    Const,
+    State,
+    Delay,
+    Meter,
+    Fn,
+    Import,
+    Block,
+    Process
+  };
   Kind K;
   SourceLoc Loc;
   std::string Name;
@@ -77,18 +98,28 @@ struct Decl {
 using DeclPtr = std::unique_ptr<Decl>;
 
 struct Stmt {
-  enum Kind { Let, Assign, If, For, Unroll, Break, Return, ExprStmt, LocalDecl };
+  enum Kind {
+    Let,
+    Assign,
+    If,
+    For,
+    Unroll,
+    Break,
+    Return,
+    ExprStmt,
+    LocalDecl
+  };
   Kind K;
   SourceLoc Loc;
-  std::string Name;        // Let, For/Unroll loop variable
-  ExprPtr Target;          // Assign: a Name or an Index expression
+  std::string Name; // Let, For/Unroll loop variable
+  ExprPtr Target;   // Assign: a Name or an Index expression
   BinOp CompoundOp = BinOp::Add;
-  bool Compound = false;   // `+=` and friends
-  ExprPtr Value;           // Let, Assign, Return, ExprStmt, If condition,
-                           // For/Unroll count
-  ExprPtr From;            // For/Unroll lower bound
-  StmtList Body, Else;     // If, For/Unroll
-  DeclPtr Local;           // LocalDecl: state or delay inside a body
+  bool Compound = false; // `+=` and friends
+  ExprPtr Value;         // Let, Assign, Return, ExprStmt, If condition,
+                         // For/Unroll count
+  ExprPtr From;          // For/Unroll lower bound
+  StmtList Body, Else;   // If, For/Unroll
+  DeclPtr Local;         // LocalDecl: state or delay inside a body
   explicit Stmt(Kind K, SourceLoc Loc) : K(K), Loc(Loc) {}
 };
 

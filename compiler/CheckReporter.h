@@ -44,10 +44,8 @@ private:
     case DiagId::LoopCountRange:
     case DiagId::NestedLoopCount:
     case DiagId::NonFiniteConstant:
-    case DiagId::VectorTooWide:
-      return true;
-    default:
-      return false;
+    case DiagId::VectorTooWide: return true;
+    default: return false;
     }
   }
 

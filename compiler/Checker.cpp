@@ -36,7 +36,8 @@ SourceLoc firstLoc(const std::vector<ModuleRef> &Modules) {
 
 bool assignsOut(const OpList &Ops) {
   for (const OpPtr &O : Ops) {
-    if (O->K == Op::SetOut || (O->K == Op::SetLane && O->Target == Op::OutTarget))
+    if (O->K == Op::SetOut ||
+        (O->K == Op::SetLane && O->Target == Op::OutTarget))
       return true;
     if (assignsOut(O->Body) || assignsOut(O->Else))
       return true;
@@ -65,7 +66,8 @@ void elaborateSections(Elaborator &El, const NameResolver &Names, Program &P) {
 } // namespace
 
 std::unique_ptr<Program> check(const std::vector<ModuleRef> &Modules,
-                               const CheckOptions &Options, DiagnosticEngine &Diags) {
+                               const CheckOptions &Options,
+                               DiagnosticEngine &Diags) {
   auto P = std::make_unique<Program>();
   P->SampleRate = Options.SampleRate;
   P->DoublePrecision = Options.DoublePrecision;
@@ -88,7 +90,8 @@ std::unique_ptr<Program> check(const std::vector<ModuleRef> &Modules,
   checkStorage(*P, El.delaysRead(), Options.AfterSyntaxErrors, R);
   if (Names.process() && P->Outputs > 0 && !Options.AfterSyntaxErrors &&
       !assignsOut(P->Process) && !assignsOut(P->Block))
-    R.report(DiagId::OutNotAssigned, Names.process()->Loc, {std::to_string(P->Outputs)}, 7);
+    R.report(DiagId::OutNotAssigned, Names.process()->Loc,
+             {std::to_string(P->Outputs)}, 7);
   if (Diags.hasErrors())
     return P;
   layoutInstance(*P);

@@ -3,6 +3,7 @@
 #include "compiler/Optimizer.h"
 #include "runtime/dspjit_abi.h"
 
+#include "llvm/ADT/StringMap.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
@@ -10,7 +11,6 @@
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/Support/raw_ostream.h"
-#include "llvm/ADT/StringMap.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
 
@@ -25,10 +25,10 @@ StructType *slotStructType(LLVMContext &Ctx) {
     return T;
   Type *I32 = Type::getInt32Ty(Ctx), *F32 = Type::getFloatTy(Ctx);
   Type *Ptr = PointerType::getUnqual(Ctx);
-  return StructType::create(Ctx,
-                            {Ptr, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32,
-                             F32, F32, Ptr},
-                            "dspjit.slot");
+  return StructType::create(
+      Ctx,
+      {Ptr, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, Ptr},
+      "dspjit.slot");
 }
 
 StructType *kernelStructType(LLVMContext &Ctx) {
@@ -37,7 +37,8 @@ StructType *kernelStructType(LLVMContext &Ctx) {
   Type *I32 = Type::getInt32Ty(Ctx), *I64 = Type::getInt64Ty(Ctx);
   Type *Ptr = PointerType::getUnqual(Ctx);
   return StructType::create(
-      Ctx, {I32, I32, I32, I32, I64, I64, Type::getDoubleTy(Ctx), Ptr, Ptr, Ptr},
+      Ctx,
+      {I32, I32, I32, I32, I64, I64, Type::getDoubleTy(Ctx), Ptr, Ptr, Ptr},
       "dspjit.kernel");
 }
 
@@ -82,9 +83,12 @@ private:
     return B.CreateVectorSplat(W, V);
   }
   Constant *fconst(double V) { return ConstantFP::get(FT, V); }
-  Value *bool2f(Value *Cond) { return B.CreateUIToFP(Cond, Cond->getType()->isVectorTy()
-      ? static_cast<Type *>(FixedVectorType::get(FT, widthOf(Cond)))
-      : FT); }
+  Value *bool2f(Value *Cond) {
+    return B.CreateUIToFP(
+        Cond, Cond->getType()->isVectorTy()
+                  ? static_cast<Type *>(FixedVectorType::get(FT, widthOf(Cond)))
+                  : FT);
+  }
   Value *instPtr(uint64_t Offset) {
     return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), Inst, Offset);
   }
@@ -92,7 +96,8 @@ private:
 
   /// Lane `I` of V (V may be a scalar).
   Value *lane(Value *V, unsigned I) {
-    return V->getType()->isVectorTy() ? B.CreateExtractElement(V, B.getInt32(I)) : V;
+    return V->getType()->isVectorTy() ? B.CreateExtractElement(V, B.getInt32(I))
+                                      : V;
   }
   /// sum(v), in the order dsl/LANGUAGE.md defines and at every optimization
   /// level the same: a halving tree. With H the largest power of two below
@@ -135,11 +140,13 @@ private:
 
   /// Converts a float index to an integer in [Lo, Hi]; NaN maps to Lo.
   Value *clampIndex(Value *X, double Lo, double Hi) {
-    Value *C = B.CreateMaxNum(X, ConstantFP::get(X->getType(), Lo)); // NaN -> Lo
+    Value *C =
+        B.CreateMaxNum(X, ConstantFP::get(X->getType(), Lo)); // NaN -> Lo
     C = B.CreateMinNum(C, ConstantFP::get(X->getType(), Hi));
-    return B.CreateFPToSI(C, X->getType()->isVectorTy()
-                                 ? static_cast<Type *>(FixedVectorType::get(I32, widthOf(X)))
-                                 : I32);
+    return B.CreateFPToSI(
+        C, X->getType()->isVectorTy()
+               ? static_cast<Type *>(FixedVectorType::get(I32, widthOf(X)))
+               : I32);
   }
 
   // --- The process function -------------------------------------------------
@@ -147,8 +154,10 @@ private:
     // int dspjit_process(const void *in, void *out, unsigned long frames,
     //                    const PaStreamCallbackTimeInfo *, unsigned long flags,
     //                    void *user)
-    auto *FnTy = FunctionType::get(I32, {PtrTy, PtrTy, I64, PtrTy, I64, PtrTy}, false);
-    Function *F = Function::Create(FnTy, Function::ExternalLinkage, "dspjit_process", *M);
+    auto *FnTy =
+        FunctionType::get(I32, {PtrTy, PtrTy, I64, PtrTy, I64, PtrTy}, false);
+    Function *F =
+        Function::Create(FnTy, Function::ExternalLinkage, "dspjit_process", *M);
     F->addParamAttr(0, Attribute::NoAlias);
     F->addParamAttr(1, Attribute::NoAlias);
     F->addParamAttr(5, Attribute::NoAlias);
@@ -197,10 +206,11 @@ private:
       Type *InTy = FixedVectorOrScalar(F32, P.Inputs);
       AllocaInst *Zeros = createAlloca(InTy, "in.zeros");
       B.CreateStore(Constant::getNullValue(InTy), Zeros);
-      Value *HasInput =
-          B.CreateICmpNE(InPtr, ConstantPointerNull::get(cast<PointerType>(PtrTy)));
+      Value *HasInput = B.CreateICmpNE(
+          InPtr, ConstantPointerNull::get(cast<PointerType>(PtrTy)));
       InBase = B.CreateSelect(HasInput, InPtr, Zeros, "in.base");
-      InStride = B.CreateSelect(HasInput, B.getInt64(P.Inputs), B.getInt64(0), "in.stride");
+      InStride = B.CreateSelect(HasInput, B.getInt64(P.Inputs), B.getInt64(0),
+                                "in.stride");
     }
 
     // `out` reads 0 in `block`, as at the start of every frame; left
@@ -254,12 +264,16 @@ private:
       switch (S.K) {
       case Slot::Param: {
         SlotVars[I] = createAlloca(FT, S.Name);
-        Value *Cur = B.CreateFPExt(B.CreateLoad(F32, instPtr(S.ValueOffset)), FT);
-        Value *Raw = B.CreateFPExt(
-            B.CreateLoad(F32, instPtr(S.Offset), /*volatile: host writes it*/ true), FT);
+        Value *Cur =
+            B.CreateFPExt(B.CreateLoad(F32, instPtr(S.ValueOffset)), FT);
+        Value *Raw =
+            B.CreateFPExt(B.CreateLoad(F32, instPtr(S.Offset),
+                                       /*volatile: host writes it*/ true),
+                          FT);
         // A NaN target keeps the current value; others are clamped.
         Value *IsNaN = B.CreateFCmpUNO(Raw, Raw);
-        Value *Clamped = B.CreateMinNum(B.CreateMaxNum(Raw, fconst(S.Min)), fconst(S.Max));
+        Value *Clamped =
+            B.CreateMinNum(B.CreateMaxNum(Raw, fconst(S.Min)), fconst(S.Max));
         Value *Target = B.CreateSelect(IsNaN, Cur, Clamped, S.Name + ".target");
         ParamTargets[I] = Target;
         B.CreateStore(S.SmoothSeconds > 0 ? Cur : Target, SlotVars[I]);
@@ -267,8 +281,8 @@ private:
       }
       case Slot::Meter: {
         SlotVars[I] = createAlloca(vecTy(S.Width), S.Name);
-        Value *V = B.CreateAlignedLoad(FixedVectorOrScalar(F32, S.Width), instPtr(S.Offset),
-                                       Align(4));
+        Value *V = B.CreateAlignedLoad(FixedVectorOrScalar(F32, S.Width),
+                                       instPtr(S.Offset), Align(4));
         B.CreateStore(convert(V, vecTy(S.Width)), SlotVars[I]);
         break;
       }
@@ -276,8 +290,9 @@ private:
         if (S.IsArray)
           break;
         SlotVars[I] = createAlloca(vecTy(S.Width), S.Name);
-        B.CreateStore(B.CreateAlignedLoad(vecTy(S.Width), instPtr(S.Offset), elemAlign()),
-                      SlotVars[I]);
+        B.CreateStore(
+            B.CreateAlignedLoad(vecTy(S.Width), instPtr(S.Offset), elemAlign()),
+            SlotVars[I]);
         break;
       case Slot::Delay:
         SlotVars[I] = createAlloca(I32, S.Name + ".pos");
@@ -310,15 +325,13 @@ private:
         B.CreateStore(convert(V, F32), instPtr(S.ValueOffset));
         break;
       case Slot::Meter:
-        B.CreateAlignedStore(convert(V, FixedVectorOrScalar(F32, S.Width)), instPtr(S.Offset),
-                             Align(4));
+        B.CreateAlignedStore(convert(V, FixedVectorOrScalar(F32, S.Width)),
+                             instPtr(S.Offset), Align(4));
         break;
       case Slot::State:
         B.CreateAlignedStore(V, instPtr(S.Offset), elemAlign());
         break;
-      case Slot::Delay:
-        B.CreateStore(V, instPtr(S.ValueOffset));
-        break;
+      case Slot::Delay: B.CreateStore(V, instPtr(S.ValueOffset)); break;
       }
     }
     auto Bump = [&](size_t Offset, Value *By) {
@@ -327,7 +340,8 @@ private:
     };
     Bump(offsetof(DspjitInstanceHeader, frames_processed), Frames);
     Bump(offsetof(DspjitInstanceHeader, callbacks), B.getInt64(1));
-    Bump(offsetof(DspjitInstanceHeader, nonfinite_samples), B.CreateLoad(I64, NonFinite));
+    Bump(offsetof(DspjitInstanceHeader, nonfinite_samples),
+         B.CreateLoad(I64, NonFinite));
   }
 
   /// One-pole smoothing toward each parameter's target: 99% of a step in
@@ -353,7 +367,8 @@ private:
     }
     Type *InTy = FixedVectorOrScalar(F32, P.Inputs);
     Value *Ptr = B.CreateInBoundsGEP(F32, InBase, B.CreateMul(Frame, InStride));
-    InputVec = convert(B.CreateAlignedLoad(InTy, Ptr, Align(4), "in"), vecTy(P.Inputs));
+    InputVec = convert(B.CreateAlignedLoad(InTy, Ptr, Align(4), "in"),
+                       vecTy(P.Inputs));
   }
 
   /// Stores the frame's output; NaN and infinity become silence, counted.
@@ -365,17 +380,20 @@ private:
     Value *Abs = B.CreateUnaryIntrinsic(Intrinsic::fabs, V);
     Value *Bad = B.CreateFCmpUEQ(Abs, ConstantFP::getInfinity(OutTy));
     V = B.CreateSelect(Bad, Constant::getNullValue(OutTy), V);
-    Value *Count = P.Outputs == 1
-                       ? B.CreateZExt(Bad, I64)
-                       : B.CreateZExt(B.CreateAddReduce(B.CreateZExt(
-                                          Bad, FixedVectorType::get(I32, P.Outputs))),
-                                      I64);
+    Value *Count =
+        P.Outputs == 1
+            ? B.CreateZExt(Bad, I64)
+            : B.CreateZExt(B.CreateAddReduce(B.CreateZExt(
+                               Bad, FixedVectorType::get(I32, P.Outputs))),
+                           I64);
     B.CreateStore(B.CreateAdd(B.CreateLoad(I64, NonFinite), Count), NonFinite);
-    Value *Ptr = B.CreateInBoundsGEP(F32, OutPtr, B.CreateMul(Frame, B.getInt64(P.Outputs)));
+    Value *Ptr = B.CreateInBoundsGEP(F32, OutPtr,
+                                     B.CreateMul(Frame, B.getInt64(P.Outputs)));
     B.CreateAlignedStore(V, Ptr, Align(4));
   }
 
-  // --- Statements -------------------------------------------------------------
+  // --- Statements
+  // -------------------------------------------------------------
   void genOps(const OpList &Ops) {
     for (const OpPtr &O : Ops)
       genOp(*O);
@@ -384,7 +402,8 @@ private:
   /// After a branch away (break, return), code that follows is unreachable
   /// but still needs a block to go in.
   void startDeadBlock() {
-    B.SetInsertPoint(BasicBlock::Create(Ctx, "dead", B.GetInsertBlock()->getParent()));
+    B.SetInsertPoint(
+        BasicBlock::Create(Ctx, "dead", B.GetInsertBlock()->getParent()));
   }
 
   Value *targetVar(const Op &O) {
@@ -434,7 +453,8 @@ private:
       Value *Pos = B.CreateLoad(I32, SlotVars[size_t(O.Id)]);
       Value *Ptr = delayPtr(S, Pos);
       B.CreateAlignedStore(splat(gen(*O.Value), S.Width), Ptr, elemAlign());
-      B.CreateStore(B.CreateAnd(B.CreateAdd(Pos, B.getInt32(1)), B.getInt32(S.Capacity - 1)),
+      B.CreateStore(B.CreateAnd(B.CreateAdd(Pos, B.getInt32(1)),
+                                B.getInt32(S.Capacity - 1)),
                     SlotVars[size_t(O.Id)]);
       return;
     }
@@ -484,8 +504,8 @@ private:
     case Op::Inline: {
       AllocaInst *Result = LocalSlots[size_t(O.Id)];
       B.CreateStore(Constant::getNullValue(Result->getAllocatedType()), Result);
-      BasicBlock *Exit =
-          BasicBlock::Create(Ctx, "inline.end", B.GetInsertBlock()->getParent());
+      BasicBlock *Exit = BasicBlock::Create(Ctx, "inline.end",
+                                            B.GetInsertBlock()->getParent());
       InlineExits.push_back({Exit, Result});
       // Loops of the caller are not visible to `break` in the callee.
       std::vector<BasicBlock *> SavedLoops;
@@ -516,7 +536,8 @@ private:
 
   /// The address of frame `Pos` (already masked) of a delay line.
   Value *delayPtr(const Slot &S, Value *Pos) {
-    Value *Off = B.CreateMul(B.CreateZExt(Pos, I64), B.getInt64(uint64_t(S.Width) * ElemSize));
+    Value *Off = B.CreateMul(B.CreateZExt(Pos, I64),
+                             B.getInt64(uint64_t(S.Width) * ElemSize));
     return B.CreateInBoundsGEP(B.getInt8Ty(), instPtr(S.Offset), Off);
   }
 
@@ -524,7 +545,8 @@ private:
   /// First + Count) of it.
   Value *delayLoad(const Slot &S, Value *Back, unsigned Lane, unsigned Count) {
     Value *Pos = B.CreateLoad(I32, SlotVars[size_t(&S - P.Slots.data())]);
-    Value *Idx = B.CreateAnd(B.CreateSub(Pos, Back), B.getInt32(S.Capacity - 1));
+    Value *Idx =
+        B.CreateAnd(B.CreateSub(Pos, Back), B.getInt32(S.Capacity - 1));
     Value *Ptr = delayPtr(S, Idx);
     if (Lane)
       Ptr = B.CreateConstInBoundsGEP1_64(FT, Ptr, Lane);
@@ -538,14 +560,16 @@ private:
     bool PerLane = widthOf(Arg) > 1;
     auto ReadAt = [&](Value *T, unsigned Lane, unsigned Count) -> Value * {
       // Clamp in float first (NaN -> 1), then split into whole and fraction.
-      Value *C = B.CreateMinNum(B.CreateMaxNum(T, fconst(1)), fconst(double(S.Length)));
+      Value *C = B.CreateMinNum(B.CreateMaxNum(T, fconst(1)),
+                                fconst(double(S.Length)));
       if (N.K == Node::Tap)
         return delayLoad(S, B.CreateFPToUI(C, I32), Lane, Count);
       Value *Whole = B.CreateFPToUI(C, I32);
       Value *Frac = B.CreateFSub(C, B.CreateUIToFP(Whole, FT));
       Value *A = delayLoad(S, Whole, Lane, Count);
       Value *Bv = delayLoad(S, B.CreateAdd(Whole, B.getInt32(1)), Lane, Count);
-      return B.CreateFAdd(A, B.CreateFMul(splat(Frac, Count), B.CreateFSub(Bv, A)));
+      return B.CreateFAdd(
+          A, B.CreateFMul(splat(Frac, Count), B.CreateFSub(Bv, A)));
     };
     if (!PerLane)
       return ReadAt(Arg, 0, S.Width);
@@ -555,7 +579,8 @@ private:
     return fromLanes(Lanes);
   }
 
-  // --- Expressions ------------------------------------------------------------
+  // --- Expressions
+  // ------------------------------------------------------------
   Value *genAt(const Node &N, unsigned W) { return splat(gen(N), W); }
 
   Value *gen(const Node &N) {
@@ -569,36 +594,34 @@ private:
       return ConstantVector::get(Lanes);
     }
     case Node::LoadLocal:
-      return B.CreateLoad(LocalSlots[size_t(N.Id)]->getAllocatedType(), LocalSlots[size_t(N.Id)]);
+      return B.CreateLoad(LocalSlots[size_t(N.Id)]->getAllocatedType(),
+                          LocalSlots[size_t(N.Id)]);
     case Node::LoadSlot: {
       AllocaInst *A = SlotVars[size_t(N.Id)];
       return B.CreateLoad(A->getAllocatedType(), A);
     }
     case Node::LoadElem: {
       const Slot &S = P.Slots[size_t(N.Id)];
-      return B.CreateAlignedLoad(vecTy(S.Width), elemPtr(S, gen(*N.Args[0])), elemAlign());
+      return B.CreateAlignedLoad(vecTy(S.Width), elemPtr(S, gen(*N.Args[0])),
+                                 elemAlign());
     }
-    case Node::Input:
-      return InputVec;
-    case Node::LoadOut:
-      return B.CreateLoad(vecTy(P.Outputs), OutVar);
-    case Node::Frames:
-      return FramesF;
+    case Node::Input: return InputVec;
+    case Node::LoadOut: return B.CreateLoad(vecTy(P.Outputs), OutVar);
+    case Node::Frames: return FramesF;
     case Node::Unary: {
       Value *X = gen(*N.Args[0]);
       if (N.UOp == UnOp::Neg)
         return B.CreateFNeg(X);
       return bool2f(B.CreateFCmpOEQ(X, Constant::getNullValue(X->getType())));
     }
-    case Node::Binary:
-      return genBinary(N);
+    case Node::Binary: return genBinary(N);
     case Node::Select: {
       Value *C = genAt(*N.Args[0], N.Width);
       Value *A = genAt(*N.Args[1], N.Width), *Bv = genAt(*N.Args[2], N.Width);
-      return B.CreateSelect(B.CreateFCmpUNE(C, Constant::getNullValue(C->getType())), A, Bv);
+      return B.CreateSelect(
+          B.CreateFCmpUNE(C, Constant::getNullValue(C->getType())), A, Bv);
     }
-    case Node::Call:
-      return genCall(N);
+    case Node::Call: return genCall(N);
     case Node::Lane: {
       Value *V = gen(*N.Args[0]);
       unsigned W = widthOf(V);
@@ -619,8 +642,7 @@ private:
       return fromLanes(Lanes);
     }
     case Node::Tap:
-    case Node::Read:
-      return genDelayRead(N);
+    case Node::Read: return genDelayRead(N);
     }
     return nullptr;
   }
@@ -654,7 +676,8 @@ private:
   Value *libmCall(const char *Name, std::vector<Value *> Args, unsigned W) {
     std::string Sym = std::string(Name) + (P.DoublePrecision ? "" : "f");
     std::vector<Type *> Params(Args.size(), FT);
-    FunctionCallee Fn = M->getOrInsertFunction(Sym, FunctionType::get(FT, Params, false));
+    FunctionCallee Fn =
+        M->getOrInsertFunction(Sym, FunctionType::get(FT, Params, false));
     if (auto *F = dyn_cast<Function>(Fn.getCallee())) {
       F->setDoesNotThrow();
       F->setDoesNotAccessMemory();
@@ -680,15 +703,18 @@ private:
   /// Calls glibc's vector math (libmvec, accurate to 4 ulp) on a vector of
   /// any width, in chunks of the ISA's lane count; the last chunk is padded
   /// with zeros. One call per 8 floats instead of 8 libm calls.
-  Value *vectorMathCall(const char *Name, std::vector<Value *> Args, unsigned W) {
+  Value *vectorMathCall(const char *Name, std::vector<Value *> Args,
+                        unsigned W) {
     char Isa = vectorIsa();
-    unsigned Lanes = (Isa == 'd' ? 256u : 128u) / (P.DoublePrecision ? 64u : 32u);
+    unsigned Lanes =
+        (Isa == 'd' ? 256u : 128u) / (P.DoublePrecision ? 64u : 32u);
     std::string Sym = std::string("_ZGV") + Isa + "N" + std::to_string(Lanes) +
                       std::string(Args.size(), 'v') + "_" + Name +
                       (P.DoublePrecision ? "" : "f");
     auto *ChunkTy = FixedVectorType::get(FT, Lanes);
     std::vector<Type *> Params(Args.size(), ChunkTy);
-    FunctionCallee Fn = M->getOrInsertFunction(Sym, FunctionType::get(ChunkTy, Params, false));
+    FunctionCallee Fn =
+        M->getOrInsertFunction(Sym, FunctionType::get(ChunkTy, Params, false));
     if (auto *F = dyn_cast<Function>(Fn.getCallee())) {
       F->setDoesNotThrow();
       F->setDoesNotAccessMemory();
@@ -700,7 +726,8 @@ private:
       for (Value *A : Args) {
         Value *Chunk = Constant::getNullValue(ChunkTy);
         for (unsigned I = 0; I < Lanes && First + I < W; ++I)
-          Chunk = B.CreateInsertElement(Chunk, lane(A, First + I), B.getInt32(I));
+          Chunk =
+              B.CreateInsertElement(Chunk, lane(A, First + I), B.getInt32(I));
         ChunkArgs.push_back(Chunk);
       }
       CallInst *C = B.CreateCall(Fn, ChunkArgs);
@@ -731,25 +758,27 @@ private:
     auto horner = [&](std::initializer_list<double> Coefs) {
       Value *Acc = nullptr;
       for (double K : Coefs)
-        Acc = !Acc ? C(K)
+        Acc = !Acc  ? C(K)
               : Fma ? B.CreateIntrinsic(Intrinsic::fma, {T}, {X2, Acc, C(K)})
                     : B.CreateFAdd(B.CreateFMul(X2, Acc), C(K));
       return Acc;
     };
-    Value *Num = B.CreateFMul(
-        X, horner({-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
-                   5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04,
-                   4.89352455891786e-03}));
-    Value *Den = horner({1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03,
-                         4.89352518554385e-03});
+    Value *Num =
+        B.CreateFMul(X, horner({-2.76076847742355e-16, 2.00018790482477e-13,
+                                -8.60467152213735e-11, 5.12229709037114e-08,
+                                1.48572235717979e-05, 6.37261928875436e-04,
+                                4.89352455891786e-03}));
+    Value *Den = horner({1.19825839466702e-06, 1.18534705686654e-04,
+                         2.26843463243900e-03, 4.89352518554385e-03});
     // Beyond +-7.905 the quotient is no longer tanh (it was 1 there): the
     // result is +-1. Chosen after the division rather than clamping x
     // before it, which would put a min and a max on the critical path of
     // every tanh. NaN compares false and stays NaN.
     Value *AbsX = B.CreateUnaryIntrinsic(Intrinsic::fabs, X);
-    Value *R = B.CreateSelect(B.CreateFCmpOGT(AbsX, C(7.90531110763549805)),
-                              B.CreateBinaryIntrinsic(Intrinsic::copysign, C(1), X),
-                              B.CreateFDiv(Num, Den));
+    Value *R =
+        B.CreateSelect(B.CreateFCmpOGT(AbsX, C(7.90531110763549805)),
+                       B.CreateBinaryIntrinsic(Intrinsic::copysign, C(1), X),
+                       B.CreateFDiv(Num, Den));
     return B.CreateSelect(B.CreateFCmpOLT(AbsX, C(0.0004)), X, R);
   }
 
@@ -795,7 +824,9 @@ private:
     // line, as in a chorus, magnifies that).
     if (const char *Name = vectorMathName(N.Fn); Name && W >= 4)
       return vectorMathCall(Name, Args, W);
-    auto Unary = [&](Intrinsic::ID Id) { return B.CreateUnaryIntrinsic(Id, Args[0]); };
+    auto Unary = [&](Intrinsic::ID Id) {
+      return B.CreateUnaryIntrinsic(Id, Args[0]);
+    };
     switch (N.Fn) {
     case Builtin::Sin: return Unary(Intrinsic::sin);
     case Builtin::Cos: return Unary(Intrinsic::cos);
@@ -809,13 +840,19 @@ private:
     case Builtin::Floor: return Unary(Intrinsic::floor);
     case Builtin::Ceil: return Unary(Intrinsic::ceil);
     case Builtin::Round: return Unary(Intrinsic::round);
-    case Builtin::Pow: return B.CreateBinaryIntrinsic(Intrinsic::pow, Args[0], Args[1]);
+    case Builtin::Pow:
+      return B.CreateBinaryIntrinsic(Intrinsic::pow, Args[0], Args[1]);
     case Builtin::Fmod: return B.CreateFRem(Args[0], Args[1]);
     // min and max as compare-and-select, which vectorizes to minps/maxps.
-    case Builtin::Min: return B.CreateSelect(B.CreateFCmpOLT(Args[0], Args[1]), Args[0], Args[1]);
-    case Builtin::Max: return B.CreateSelect(B.CreateFCmpOGT(Args[0], Args[1]), Args[0], Args[1]);
+    case Builtin::Min:
+      return B.CreateSelect(B.CreateFCmpOLT(Args[0], Args[1]), Args[0],
+                            Args[1]);
+    case Builtin::Max:
+      return B.CreateSelect(B.CreateFCmpOGT(Args[0], Args[1]), Args[0],
+                            Args[1]);
     case Builtin::Clamp: {
-      Value *Lo = B.CreateSelect(B.CreateFCmpOGT(Args[0], Args[1]), Args[0], Args[1]);
+      Value *Lo =
+          B.CreateSelect(B.CreateFCmpOGT(Args[0], Args[1]), Args[0], Args[1]);
       return B.CreateSelect(B.CreateFCmpOLT(Lo, Args[2]), Lo, Args[2]);
     }
     case Builtin::Tan: return libmCall("tan", Args, W);
@@ -826,28 +863,35 @@ private:
     case Builtin::Sinh: return libmCall("sinh", Args, W);
     case Builtin::Cosh: return libmCall("cosh", Args, W);
     case Builtin::Tanh: return libmCall("tanh", Args, W);
-    case Builtin::Sum: case Builtin::Mean: case Builtin::Iota: break;
+    case Builtin::Sum:
+    case Builtin::Mean:
+    case Builtin::Iota: break;
     }
     return nullptr;
   }
 
-  // --- init and the descriptor ------------------------------------------------
+  // --- init and the descriptor
+  // ------------------------------------------------
   Function *emitInit() {
     auto *FnTy = FunctionType::get(I32, {PtrTy, Type::getDoubleTy(Ctx)}, false);
-    Function *F = Function::Create(FnTy, Function::ExternalLinkage, "dspjit_init", *M);
+    Function *F =
+        Function::Create(FnTy, Function::ExternalLinkage, "dspjit_init", *M);
     F->addFnAttr(Attribute::NoUnwind);
     Inst = F->getArg(0);
     BasicBlock *Entry = BasicBlock::Create(Ctx, "entry", F);
     BasicBlock *Bad = BasicBlock::Create(Ctx, "wrong_rate", F);
     BasicBlock *Good = BasicBlock::Create(Ctx, "reset", F);
     B.SetInsertPoint(Entry);
-    B.CreateCondBr(B.CreateFCmpOEQ(F->getArg(1), ConstantFP::get(B.getDoubleTy(), P.SampleRate)),
-                   Good, Bad);
+    B.CreateCondBr(
+        B.CreateFCmpOEQ(F->getArg(1),
+                        ConstantFP::get(B.getDoubleTy(), P.SampleRate)),
+        Good, Bad);
     B.SetInsertPoint(Bad);
     B.CreateRet(B.getInt32(-1));
 
     B.SetInsertPoint(Good);
-    B.CreateMemSet(Inst, B.getInt8(0), B.getInt64(P.InstanceSize), Align(InstanceAlign));
+    B.CreateMemSet(Inst, B.getInt8(0), B.getInt64(P.InstanceSize),
+                   Align(InstanceAlign));
     for (const Slot &S : P.Slots) {
       if (S.K == Slot::Param) {
         B.CreateStore(ConstantFP::get(F32, S.Def), instPtr(S.Offset));
@@ -902,21 +946,27 @@ private:
                                            : DSPJIT_SLOT_DELAY;
       bool IsParam = S.K == Slot::Param;
       Slots.push_back(ConstantStruct::get(
-          SlotTy, {cstring(S.Name), U32(Kind), U32(S.Width), U32(S.Count),
-                   U32(S.K == Slot::Param || S.K == Slot::Meter ? 4 : ElemSize),
-                   U32(S.Offset), U32(S.ValueOffset), U32(S.Capacity), U32(S.Length),
-                   F(IsParam ? S.Def : 0), F(IsParam ? S.Min : 0), F(IsParam ? S.Max : 0),
-                   F(IsParam ? S.SmoothSeconds : 0), cstring(IsParam ? S.Unit : "")}));
+          SlotTy,
+          {cstring(S.Name), U32(Kind), U32(S.Width), U32(S.Count),
+           U32(S.K == Slot::Param || S.K == Slot::Meter ? 4 : ElemSize),
+           U32(S.Offset), U32(S.ValueOffset), U32(S.Capacity), U32(S.Length),
+           F(IsParam ? S.Def : 0), F(IsParam ? S.Min : 0),
+           F(IsParam ? S.Max : 0), F(IsParam ? S.SmoothSeconds : 0),
+           cstring(IsParam ? S.Unit : "")}));
     }
     auto *ArrTy = ArrayType::get(SlotTy, Slots.size());
-    auto *SlotTable = new GlobalVariable(*M, ArrTy, true, GlobalValue::PrivateLinkage,
-                                         ConstantArray::get(ArrTy, Slots), "dspjit_slots");
+    auto *SlotTable =
+        new GlobalVariable(*M, ArrTy, true, GlobalValue::PrivateLinkage,
+                           ConstantArray::get(ArrTy, Slots), "dspjit_slots");
     StructType *KTy = kernelStructType(Ctx);
     Constant *K = ConstantStruct::get(
-        KTy, {U32(DSPJIT_ABI_VERSION), U32(P.Inputs), U32(P.Outputs), U32(Slots.size()),
-              ConstantInt::get(I64, P.InstanceSize), ConstantInt::get(I64, InstanceAlign),
-              ConstantFP::get(B.getDoubleTy(), P.SampleRate), SlotTable, Process, Init});
-    new GlobalVariable(*M, KTy, true, GlobalValue::ExternalLinkage, K, DSPJIT_KERNEL_SYMBOL);
+        KTy, {U32(DSPJIT_ABI_VERSION), U32(P.Inputs), U32(P.Outputs),
+              U32(Slots.size()), ConstantInt::get(I64, P.InstanceSize),
+              ConstantInt::get(I64, InstanceAlign),
+              ConstantFP::get(B.getDoubleTy(), P.SampleRate), SlotTable,
+              Process, Init});
+    new GlobalVariable(*M, KTy, true, GlobalValue::ExternalLinkage, K,
+                       DSPJIT_KERNEL_SYMBOL);
   }
 
   const Program &P;
@@ -929,7 +979,8 @@ private:
   BasicBlock *EntryBlock = nullptr;
   Type *FT, *F32, *I32, *I64, *PtrTy;
   uint64_t ElemSize;
-  Value *InPtr = nullptr, *OutPtr = nullptr, *Inst = nullptr, *FramesF = nullptr;
+  Value *InPtr = nullptr, *OutPtr = nullptr, *Inst = nullptr,
+        *FramesF = nullptr;
   Value *InputVec = nullptr, *InBase = nullptr, *InStride = nullptr;
   AllocaInst *OutVar = nullptr, *NonFinite = nullptr;
   std::vector<AllocaInst *> LocalSlots, SlotVars;

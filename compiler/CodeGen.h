@@ -27,7 +27,8 @@ namespace dspjit {
 
 /// The IR of a checked program for `Cpu` (an LLVM CPU name; empty: the
 /// host's). The caller verifies it (CompileOptions::verifyIR).
-std::unique_ptr<llvm::Module> generateIR(const Program &P, llvm::LLVMContext &Ctx,
+std::unique_ptr<llvm::Module> generateIR(const Program &P,
+                                         llvm::LLVMContext &Ctx,
                                          const std::string &Cpu = "");
 
 /// The IR types of DspjitSlot and DspjitKernel, for the ABI test.

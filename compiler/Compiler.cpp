@@ -1,17 +1,17 @@
 //===- compiler/Compiler.cpp - The phases, in order, with their timings ---===//
 #include "compiler/Compiler.h"
 
-#include "compiler/ObjectCache.h"
 #include "compiler/Checker.h"
 #include "compiler/CodeGen.h"
 #include "compiler/Jit.h"
 #include "compiler/Lexer.h"
+#include "compiler/ObjectCache.h"
 #include "compiler/Optimizer.h"
 #include "compiler/Parser.h"
 
 #include "llvm/ExecutionEngine/Orc/Core.h"
-#include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -56,9 +56,12 @@ constexpr size_t MaxSourceBytes = 1 << 20;
 
 class Stopwatch {
 public:
-  explicit Stopwatch(double &Into) : Into(Into), Start(std::chrono::steady_clock::now()) {}
+  explicit Stopwatch(double &Into)
+      : Into(Into), Start(std::chrono::steady_clock::now()) {}
   ~Stopwatch() {
-    Into += std::chrono::duration<double>(std::chrono::steady_clock::now() - Start).count();
+    Into +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - Start)
+            .count();
   }
 
 private:
@@ -68,13 +71,14 @@ private:
 
 /// Reads a source file, or reports why it cannot.
 /// An import is reported by the name written in it (`Shown`).
-bool readSource(const std::string &Path, std::string &Text, DiagnosticEngine &Diags,
-                SourceLoc From, uint32_t FromLength, const std::string &Shown = "") {
+bool readSource(const std::string &Path, std::string &Text,
+                DiagnosticEngine &Diags, SourceLoc From, uint32_t FromLength,
+                const std::string &Shown = "") {
   std::error_code EC;
   auto Report = [&](const std::string &Why) {
     if (From.isValid())
-      Diags.report(DiagId::ImportFailed, From, {Shown.empty() ? Path : Shown, Why},
-                   FromLength);
+      Diags.report(DiagId::ImportFailed, From,
+                   {Shown.empty() ? Path : Shown, Why}, FromLength);
     else
       Diags.report(DiagId::CannotRead, {}, {Path, Why});
     return false;
@@ -91,7 +95,8 @@ bool readSource(const std::string &Path, std::string &Text, DiagnosticEngine &Di
   Text.clear();
   char Chunk[16384];
   while (Text.size() <= MaxSourceBytes && In) {
-    In.read(Chunk, std::streamsize(std::min(sizeof Chunk, MaxSourceBytes + 1 - Text.size())));
+    In.read(Chunk, std::streamsize(std::min(sizeof Chunk,
+                                            MaxSourceBytes + 1 - Text.size())));
     Text.append(Chunk, size_t(In.gcount()));
   }
   if (In.bad())
@@ -101,7 +106,8 @@ bool readSource(const std::string &Path, std::string &Text, DiagnosticEngine &Di
     if (std::filesystem::is_regular_file(Path, EC))
       if (auto Bytes = std::filesystem::file_size(Path, EC); !EC)
         Size = std::to_string(Bytes);
-    Diags.report(DiagId::SourceTooLarge, From, {Size, std::to_string(MaxSourceBytes)});
+    Diags.report(DiagId::SourceTooLarge, From,
+                 {Size, std::to_string(MaxSourceBytes)});
     return false;
   }
   return true;
@@ -135,7 +141,8 @@ struct Compiler::Pipeline {
     for (const DeclPtr &D : Ref.Decls) {
       if (D->K != Decl::Import || D->Path.empty())
         continue;
-      fs::path Target = fs::path(D->Path).is_absolute() ? fs::path(D->Path) : Dir / D->Path;
+      fs::path Target =
+          fs::path(D->Path).is_absolute() ? fs::path(D->Path) : Dir / D->Path;
       std::error_code EC;
       fs::path Canon = fs::weakly_canonical(Target, EC);
       std::string Key = EC ? Target.string() : Canon.string();
@@ -144,10 +151,11 @@ struct Compiler::Pipeline {
       if (!IsStd)
         Imports.push_back(Target.string());
       std::string Text;
-      if (!readSource(Target.string(), Text, Diags, D->Loc, uint32_t(D->Path.size() + 2),
-                      D->Path))
+      if (!readSource(Target.string(), Text, Diags, D->Loc,
+                      uint32_t(D->Path.size() + 2), D->Path))
         continue;
-      load(Diags.sources().add(Target.string(), std::move(Text)), IsStd, Diags, Seen, false);
+      load(Diags.sources().add(Target.string(), std::move(Text)), IsStd, Diags,
+           Seen, false);
     }
   }
 };
@@ -174,15 +182,18 @@ const DspjitSlot *Kernel::findParam(const std::string &Name) const {
 
 namespace {
 /// Runs the front end over a file already in the source manager.
-std::unique_ptr<Compiler::Pipeline> frontEnd(uint32_t MainId, const CompileOptions &Options,
-                                             DiagnosticEngine &Diags, PhaseTimes &Times,
-                                             bool Check) {
+std::unique_ptr<Compiler::Pipeline> frontEnd(uint32_t MainId,
+                                             const CompileOptions &Options,
+                                             DiagnosticEngine &Diags,
+                                             PhaseTimes &Times, bool Check) {
   auto P = std::make_unique<Compiler::Pipeline>();
   {
     Stopwatch W(Times.parse);
     std::set<std::string> Seen;
     std::error_code EC;
-    Seen.insert(std::filesystem::weakly_canonical(Diags.sources().file(MainId).Path, EC).string());
+    Seen.insert(
+        std::filesystem::weakly_canonical(Diags.sources().file(MainId).Path, EC)
+            .string());
     if (Options.useStdLib) {
       uint32_t StdId = Diags.sources().add("<std>/std.dsp", kStdLibSource);
       P->load(StdId, /*IsStd=*/true, Diags, Seen, false);
@@ -233,8 +244,10 @@ static bool llvmReady(const CompileOptions &Options, DiagnosticEngine &Diags) {
 
 /// Generates the module's IR and, if asked, verifies it; null after
 /// reporting an invalid module (a bug in dspjit: checked programs are valid).
-static std::unique_ptr<llvm::Module> irFor(const Program &P, const CompileOptions &Options,
-                                           llvm::LLVMContext &Ctx, DiagnosticEngine &Diags) {
+static std::unique_ptr<llvm::Module> irFor(const Program &P,
+                                           const CompileOptions &Options,
+                                           llvm::LLVMContext &Ctx,
+                                           DiagnosticEngine &Diags) {
   auto M = generateIR(P, Ctx, Options.cpu);
   if (!Options.verifyIR)
     return M;
@@ -254,6 +267,19 @@ std::unique_ptr<Kernel> Compiler::compileFile(const std::string &Path) {
   if (!readSource(Path, Text, Diags, {}, 0))
     return nullptr;
   return compileSource(Path, Text);
+}
+
+/// One TargetMachine per thread, level and CPU: creating one costs as much
+/// as optimizing a small kernel, and the optimizer caches its pipeline by it.
+static llvm::TargetMachine *
+targetMachine(unsigned OptLevel, const std::string &Cpu, std::string &Error) {
+  thread_local std::map<std::pair<unsigned, std::string>,
+                        std::unique_ptr<llvm::TargetMachine>>
+      Machines;
+  auto &Slot = Machines[{OptLevel, Cpu}];
+  if (!Slot)
+    Slot = createHostTargetMachine(OptLevel, Error, Cpu);
+  return Slot.get();
 }
 
 std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
@@ -276,21 +302,11 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
     return nullptr;
   std::string Error;
   auto Engine = JitEngine::get(Error);
-  // One TargetMachine per thread, level and CPU: creating one costs as
-  // much as optimizing a small kernel, and the optimizer caches its
-  // pipeline by it.
-  thread_local std::map<std::pair<unsigned, std::string>,
-                        std::unique_ptr<llvm::TargetMachine>>
-      Machines;
-  llvm::TargetMachine *TM = nullptr;
-  if (Engine) {
-    auto &Slot = Machines[{Options.optLevel, Options.cpu}];
-    if (!Slot)
-      Slot = createHostTargetMachine(Options.optLevel, Error, Options.cpu);
-    TM = Slot.get();
-  }
+  llvm::TargetMachine *TM =
+      Engine ? targetMachine(Options.optLevel, Options.cpu, Error) : nullptr;
   if (!Engine || !TM) {
-    Diags.report(DiagId::InternalError, {}, {"the LLVM target for this CPU", Error});
+    Diags.report(DiagId::InternalError, {},
+                 {"the LLVM target for this CPU", Error});
     return nullptr;
   }
   auto K = std::unique_ptr<Kernel>(new Kernel());
@@ -339,7 +355,8 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
   }
   if (!K->Info) {
     // Only a bug in dspjit gets here: checked programs always compile.
-    Diags.report(DiagId::InternalError, {}, {"the generated machine code", Error});
+    Diags.report(DiagId::InternalError, {},
+                 {"the generated machine code", Error});
     return nullptr;
   }
   K->Engine = Engine;
@@ -368,7 +385,8 @@ std::string Compiler::emitFile(const std::string &Path, EmitKind Kind) {
   std::string Error;
   auto TM = createHostTargetMachine(Options.optLevel, Error, Options.cpu);
   if (!TM) {
-    Diags.report(DiagId::InternalError, {}, {"the LLVM target for this CPU", Error});
+    Diags.report(DiagId::InternalError, {},
+                 {"the LLVM target for this CPU", Error});
     return "";
   }
   llvm::LLVMContext Ctx;
@@ -386,8 +404,10 @@ std::string Compiler::emitFile(const std::string &Path, EmitKind Kind) {
   llvm::SmallString<0> Buffer;
   llvm::raw_svector_ostream AsmOS(Buffer);
   llvm::legacy::PassManager PM;
-  if (TM->addPassesToEmitFile(PM, AsmOS, nullptr, llvm::CodeGenFileType::AssemblyFile)) {
-    Diags.report(DiagId::InternalError, {}, {"assembly", "this target cannot print assembly"});
+  if (TM->addPassesToEmitFile(PM, AsmOS, nullptr,
+                              llvm::CodeGenFileType::AssemblyFile)) {
+    Diags.report(DiagId::InternalError, {},
+                 {"assembly", "this target cannot print assembly"});
     return "";
   }
   PM.run(*M);

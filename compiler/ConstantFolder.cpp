@@ -50,12 +50,15 @@ double evalBuiltin(Builtin F, double A, double B, double C) {
   case Builtin::Min: return A < B ? A : B;
   case Builtin::Max: return A > B ? A : B;
   case Builtin::Clamp: {
-    // As CodeGen: max by compare-and-select, then min; NaN gives the lower bound.
+    // As CodeGen: max by compare-and-select, then min; NaN gives the lower
+    // bound.
     double Lo = A > B ? A : B;
     return Lo < C ? Lo : C;
   }
   case Builtin::Fmod: return std::fmod(A, B);
-  case Builtin::Sum: case Builtin::Mean: case Builtin::Iota: break;
+  case Builtin::Sum:
+  case Builtin::Mean:
+  case Builtin::Iota: break;
   }
   return 0;
 }
@@ -94,10 +97,12 @@ public:
   std::optional<Lanes> run() {
     switch (N.K) {
     case Node::Unary: return unary();
-    case Node::Binary: return lanewise(binOpSpelling(N.BOp), [&](size_t I) {
+    case Node::Binary:
+      return lanewise(binOpSpelling(N.BOp), [&](size_t I) {
         return evalBinary(N.BOp, lane(0, I), lane(1, I));
       });
-    case Node::Select: return lanewise("?:", [&](size_t I) {
+    case Node::Select:
+      return lanewise("?:", [&](size_t I) {
         return lane(0, I) != 0 ? lane(1, I) : lane(2, I);
       });
     case Node::Call: return call();
@@ -124,7 +129,8 @@ private:
         continue;
       }
       Diags.report(DiagId::WidthMismatch, N.Loc,
-                   {OpName, std::to_string(Width), std::to_string(V->size())}, N.Length);
+                   {OpName, std::to_string(Width), std::to_string(V->size())},
+                   N.Length);
       return false;
     }
     return true;
@@ -161,14 +167,14 @@ private:
   Lanes laneOf() {
     const Lanes &V = *Vals[0];
     if (Vals[1]->size() != 1) {
-      Diags.report(DiagId::IndexNotScalar, N.Loc, {std::to_string(Vals[1]->size())},
-                   N.Length);
+      Diags.report(DiagId::IndexNotScalar, N.Loc,
+                   {std::to_string(Vals[1]->size())}, N.Length);
       return {0};
     }
     double L = (*Vals[1])[0];
     if (L < 0 || L >= double(V.size()) || L != std::floor(L)) {
-      Diags.report(DiagId::LaneOutOfRange, N.Loc, {formatNumber(L), std::to_string(V.size())},
-                   N.Length);
+      Diags.report(DiagId::LaneOutOfRange, N.Loc,
+                   {formatNumber(L), std::to_string(V.size())}, N.Length);
       return {0};
     }
     return {V[size_t(L)]};
@@ -180,7 +186,8 @@ private:
       Out.insert(Out.end(), V->begin(), V->end());
     if (Out.size() > MaxWidth) {
       Diags.report(DiagId::VectorTooWide, N.Loc,
-                   {std::to_string(Out.size()), std::to_string(MaxWidth)}, N.Length);
+                   {std::to_string(Out.size()), std::to_string(MaxWidth)},
+                   N.Length);
       Out.resize(MaxWidth);
     }
     return Out;
@@ -193,7 +200,8 @@ private:
 
 } // namespace
 
-std::optional<std::vector<double>> foldConstants(const Node &N, DiagnosticEngine &Diags) {
+std::optional<std::vector<double>> foldConstants(const Node &N,
+                                                 DiagnosticEngine &Diags) {
   for (const NodePtr &A : N.Args)
     if (!A->isConst())
       return std::nullopt;

@@ -28,7 +28,8 @@ namespace dspjit {
 /// mismatches and lanes out of range at the node, whatever the arguments of
 /// the function it is in: between constants they hold for every call. After
 /// an error the result is {0}.
-std::optional<std::vector<double>> foldConstants(const Node &N, DiagnosticEngine &Diags);
+std::optional<std::vector<double>> foldConstants(const Node &N,
+                                                 DiagnosticEngine &Diags);
 
 /// sum(v) of constants, in the order the generated code adds lanes
 /// (CodeGen's sumLanes): a halving tree.

@@ -24,7 +24,6 @@ const CatalogEntry Catalog[] = {
 };
 } // namespace
 
-
 const char *diagName(DiagId Id) { return Catalog[size_t(Id)].Name; }
 const char *diagFormat(DiagId Id) { return Catalog[size_t(Id)].Format; }
 
@@ -59,7 +58,8 @@ std::string_view SourceManager::lineText(SourceLoc Loc) const {
   return std::string_view(F.Text).substr(Begin, End - Begin);
 }
 
-static std::string format(const char *Fmt, std::initializer_list<std::string> Args) {
+static std::string format(const char *Fmt,
+                          std::initializer_list<std::string> Args) {
   std::string Out;
   for (const char *P = Fmt; *P; ++P) {
     if (*P == '{' && P[1] >= '0' && P[1] <= '9' && P[2] == '}') {
@@ -92,7 +92,8 @@ void DiagnosticEngine::report(DiagId Id, SourceLoc Loc,
   } else if (NumErrors > MaxErrors) {
     return;
   }
-  Diags.push_back({Id, E.Sev, Loc, std::max<uint32_t>(Length, 1), std::move(Message)});
+  Diags.push_back(
+      {Id, E.Sev, Loc, std::max<uint32_t>(Length, 1), std::move(Message)});
 }
 
 void DiagnosticEngine::clear() {
@@ -109,9 +110,11 @@ void DiagnosticEngine::sortByLocation() {
     else
       Groups.push_back({std::move(D)});
   }
-  std::stable_sort(Groups.begin(), Groups.end(), [](const auto &A, const auto &B) {
-    return std::pair(A[0].Loc.File, A[0].Loc.Offset) < std::pair(B[0].Loc.File, B[0].Loc.Offset);
-  });
+  std::stable_sort(Groups.begin(), Groups.end(),
+                   [](const auto &A, const auto &B) {
+                     return std::pair(A[0].Loc.File, A[0].Loc.Offset) <
+                            std::pair(B[0].Loc.File, B[0].Loc.Offset);
+                   });
   Diags.clear();
   for (auto &G : Groups)
     for (Diagnostic &D : G)

@@ -14,9 +14,9 @@
 #include <iosfwd>
 #include <memory>
 #include <set>
-#include <tuple>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 namespace dspjit {
@@ -77,7 +77,8 @@ struct Diagnostic {
 class DiagnosticEngine {
 public:
   /// Reports a catalog message with its arguments at a location.
-  void report(DiagId Id, SourceLoc Loc, std::initializer_list<std::string> Args = {},
+  void report(DiagId Id, SourceLoc Loc,
+              std::initializer_list<std::string> Args = {},
               uint32_t Length = 1);
 
   bool hasErrors() const { return NumErrors != 0; }

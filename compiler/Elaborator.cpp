@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Elaborator.h"
-#include "runtime/Messages.h"
 #include "compiler/ConstantFolder.h"
+#include "runtime/Messages.h"
 
 #include <cmath>
 
@@ -36,24 +36,22 @@ void Elaborator::declareGlobals() {
       G.SlotId = declareStorage(Ctx, *G.D, G.D->Name);
       break;
     }
-    case Decl::Const:
-      constValue(G);
-      break;
-    default:
-      break;
+    case Decl::Const: constValue(G); break;
+    default: break;
     }
   }
 }
 
-std::optional<double> Elaborator::scalarConst(Context &Ctx, const Expr &E, const char *What) {
+std::optional<double> Elaborator::scalarConst(Context &Ctx, const Expr &E,
+                                              const char *What) {
   NodePtr N = expr(Ctx, E);
   if (!N->isConst()) {
     R.report(DiagId::NotConstant, E.Loc, {What}, E.Length);
     return std::nullopt;
   }
   if (N->Value.size() != 1) {
-    R.report(DiagId::NotScalarConstant, E.Loc, {What, std::to_string(N->Value.size())},
-             E.Length);
+    R.report(DiagId::NotScalarConstant, E.Loc,
+             {What, std::to_string(N->Value.size())}, E.Length);
     return std::nullopt;
   }
   if (!std::isfinite(N->Value[0])) {
@@ -79,14 +77,15 @@ void Elaborator::declareParam(Global &G) {
   if (D.SmoothOff)
     S.SmoothSeconds = 0;
   else if (D.Smooth)
-    checkSmoothing(S, *D.Smooth, scalarConst(Ctx, *D.Smooth, "a smoothing time"),
-                   R.engine());
+    checkSmoothing(S, *D.Smooth,
+                   scalarConst(Ctx, *D.Smooth, "a smoothing time"), R.engine());
   G.SlotId = int(P.Slots.size());
   P.Slots.push_back(S);
 }
 
 /// Creates the slot of a state, delay or meter declaration.
-int Elaborator::declareStorage(Context &Ctx, const Decl &D, const std::string &Path) {
+int Elaborator::declareStorage(Context &Ctx, const Decl &D,
+                               const std::string &Path) {
   Slot S;
   S.Name = Path;
   S.Loc = D.Loc;
@@ -96,7 +95,8 @@ int Elaborator::declareStorage(Context &Ctx, const Decl &D, const std::string &P
     declareState(Ctx, D, S);
   } else {
     S.K = Slot::Delay;
-    S.Length = delayFrames(scalarConst(Ctx, *D.Size, "a delay length"), D, P.SampleRate, R);
+    S.Length = delayFrames(scalarConst(Ctx, *D.Size, "a delay length"), D,
+                           P.SampleRate, R);
   }
   P.Slots.push_back(S);
   return int(P.Slots.size() - 1);
@@ -110,7 +110,8 @@ void Elaborator::declareState(Context &Ctx, const Decl &D, Slot &S) {
   }
   NodePtr Init = expr(Ctx, *D.Init);
   if (!Init->isConst()) {
-    R.report(DiagId::NotConstant, D.Init->Loc, {"a state's initial value"}, D.Init->Length);
+    R.report(DiagId::NotConstant, D.Init->Loc, {"a state's initial value"},
+             D.Init->Length);
     S.Init = {0};
   } else {
     S.Init = Init->Value;
@@ -131,7 +132,8 @@ const std::vector<double> &Elaborator::constValue(Global &G) {
     return G.Value;
   if (G.ConstState == Global::InProgress) {
     R.engine().report(DiagId::NotConstant, G.D->Loc,
-                      {"'" + G.D->Name + "' (it refers to itself)"}, G.D->NameLength);
+                      {"'" + G.D->Name + "' (it refers to itself)"},
+                      G.D->NameLength);
     G.Value = {0};
     G.ConstState = Global::Done;
     return G.Value;
@@ -143,8 +145,8 @@ const std::vector<double> &Elaborator::constValue(Global &G) {
   if (N->isConst())
     V = N->Value;
   else
-    R.engine().report(DiagId::NotConstant, G.D->Init->Loc, {"the value of a 'const'"},
-                      G.D->Init->Length);
+    R.engine().report(DiagId::NotConstant, G.D->Init->Loc,
+                      {"the value of a 'const'"}, G.D->Init->Length);
   // A cycle may have finished this constant already.
   if (G.ConstState != Global::Done) {
     G.Value = V;
@@ -164,7 +166,8 @@ NodePtr Elaborator::constNode(const Expr &E, std::vector<double> V) {
   return constNodeAt(E.Loc, E.Length, std::move(V));
 }
 
-NodePtr Elaborator::constNodeAt(SourceLoc Loc, uint32_t Length, std::vector<double> V) {
+NodePtr Elaborator::constNodeAt(SourceLoc Loc, uint32_t Length,
+                                std::vector<double> V) {
   countSize();
   NodePtr N = std::make_unique<Node>(Node::Const, Loc, Length);
   N->Value = std::move(V);
@@ -174,7 +177,8 @@ NodePtr Elaborator::constNodeAt(SourceLoc Loc, uint32_t Length, std::vector<doub
 
 void Elaborator::countSize() {
   if (++Size > MaxProgramSize && !Aborted) {
-    R.engine().report(DiagId::ProgramTooLarge, CurrentStmt, {std::to_string(MaxProgramSize)});
+    R.engine().report(DiagId::ProgramTooLarge, CurrentStmt,
+                      {std::to_string(MaxProgramSize)});
     Aborted = true;
   }
 }
@@ -217,10 +221,8 @@ NodePtr Elaborator::nameExpr(Context &Ctx, const Expr &E) {
       N->Id = B->Id;
       return N;
     }
-    case Binding::ConstVal:
-      return constNode(E, B->Value);
-    case Binding::SlotRef:
-      return slotExpr(E, B->Id);
+    case Binding::ConstVal: return constNode(E, B->Value);
+    case Binding::SlotRef: return slotExpr(E, B->Id);
     }
   }
   if (isReservedName(E.Name))
@@ -260,8 +262,7 @@ NodePtr Elaborator::reservedExpr(Context &Ctx, const Expr &E) {
 
 NodePtr Elaborator::globalExpr(Global &G, const Expr &E) {
   switch (G.D->K) {
-  case Decl::Const:
-    return constNode(E, constValue(G));
+  case Decl::Const: return constNode(E, constValue(G));
   case Decl::Param:
   case Decl::State:
   case Decl::Meter:
@@ -272,7 +273,8 @@ NodePtr Elaborator::globalExpr(Global &G, const Expr &E) {
     // so any non-constant stand-in makes the caller report "not constant".
     return node(Node::Frames, E);
   default:
-    R.report(DiagId::NotAValue, E.Loc, {E.Name, declKindName(G.D->K)}, E.Length);
+    R.report(DiagId::NotAValue, E.Loc, {E.Name, declKindName(G.D->K)},
+             E.Length);
     return constNode(E, {0});
   }
 }
@@ -290,11 +292,13 @@ NodePtr Elaborator::slotExpr(const Expr &E, int SlotId) {
   const Slot &S = P.Slots[size_t(SlotId)];
   if (S.K == Slot::Delay) {
     R.report(DiagId::NotAValue, E.Loc,
-             {E.Name, "delay line (read it with .tap(n) or .read(t))"}, E.Length);
+             {E.Name, "delay line (read it with .tap(n) or .read(t))"},
+             E.Length);
     return constNode(E, {0});
   }
   if (S.IsArray) {
-    R.report(DiagId::NotAValue, E.Loc, {E.Name, "state array (index it)"}, E.Length);
+    R.report(DiagId::NotAValue, E.Loc, {E.Name, "state array (index it)"},
+             E.Length);
     return constNode(E, {0});
   }
   NodePtr N = node(Node::LoadSlot, E);
@@ -308,24 +312,15 @@ NodePtr Elaborator::expr(Context &Ctx, const Expr &E) {
   if (Aborted)
     return constNode(E, {0});
   switch (E.K) {
-  case Expr::Number:
-    return constNode(E, {E.Value});
-  case Expr::NameRef:
-    return nameExpr(Ctx, E);
-  case Expr::Unary:
-    return operatorExpr(Ctx, E, Node::Unary);
-  case Expr::Binary:
-    return operatorExpr(Ctx, E, Node::Binary);
-  case Expr::Ternary:
-    return operatorExpr(Ctx, E, Node::Select);
-  case Expr::Vector:
-    return operatorExpr(Ctx, E, Node::Concat);
-  case Expr::Index:
-    return indexExpr(Ctx, E);
-  case Expr::Call:
-    return call(Ctx, E, /*WantValue=*/true);
-  case Expr::MethodCall:
-    return method(Ctx, E, nullptr);
+  case Expr::Number: return constNode(E, {E.Value});
+  case Expr::NameRef: return nameExpr(Ctx, E);
+  case Expr::Unary: return operatorExpr(Ctx, E, Node::Unary);
+  case Expr::Binary: return operatorExpr(Ctx, E, Node::Binary);
+  case Expr::Ternary: return operatorExpr(Ctx, E, Node::Select);
+  case Expr::Vector: return operatorExpr(Ctx, E, Node::Concat);
+  case Expr::Index: return indexExpr(Ctx, E);
+  case Expr::Call: return call(Ctx, E, /*WantValue=*/true);
+  case Expr::MethodCall: return method(Ctx, E, nullptr);
   }
   return constNode(E, {0});
 }
@@ -377,7 +372,8 @@ NodePtr Elaborator::method(Context &Ctx, const Expr &E, OpList *Out) {
   }
   if (E.Args.size() != 1) {
     R.report(DiagId::ArgCount, E.Loc,
-             {E.Name + "." + E.Method, "1", std::to_string(E.Args.size())}, E.Length);
+             {E.Name + "." + E.Method, "1", std::to_string(E.Args.size())},
+             E.Length);
     return constNode(E, {0});
   }
   NodePtr Arg = expr(Ctx, *E.Args[0]);
@@ -415,7 +411,8 @@ NodePtr Elaborator::call(Context &Ctx, const Expr &E, bool WantValue) {
 void Elaborator::notAFunction(Context &Ctx, const Expr &E, const Global *G) {
   uint32_t NameLength = uint32_t(E.Name.size());
   if (G) {
-    R.report(DiagId::NotAFunction, E.Loc, {E.Name, declKindName(G->D->K)}, NameLength);
+    R.report(DiagId::NotAFunction, E.Loc, {E.Name, declKindName(G->D->K)},
+             NameLength);
     return;
   }
   if (NameResolver::lookupLocal(Ctx, E.Name) || isReservedName(E.Name)) {
@@ -426,13 +423,16 @@ void Elaborator::notAFunction(Context &Ctx, const Expr &E, const Global *G) {
   if (Close.empty())
     R.report(DiagId::UnknownFunction, E.Loc, {E.Name}, NameLength);
   else
-    R.report(DiagId::UnknownFunctionSuggest, E.Loc, {E.Name, Close}, NameLength);
+    R.report(DiagId::UnknownFunctionSuggest, E.Loc, {E.Name, Close},
+             NameLength);
 }
 
-NodePtr Elaborator::builtinCall(Context &Ctx, const Expr &E, const BuiltinInfo &B) {
+NodePtr Elaborator::builtinCall(Context &Ctx, const Expr &E,
+                                const BuiltinInfo &B) {
   if (E.Args.size() != B.Args) {
     R.report(DiagId::ArgCount, E.Loc,
-             {E.Name, std::to_string(B.Args), std::to_string(E.Args.size())}, E.Length);
+             {E.Name, std::to_string(B.Args), std::to_string(E.Args.size())},
+             E.Length);
     return constNode(E, {0});
   }
   if (B.Id == Builtin::Iota)
@@ -450,12 +450,13 @@ NodePtr Elaborator::iota(Context &Ctx, const Expr &E) {
   if (!N)
     return constNode(E, {0});
   if (*N > MaxWidth) {
-    R.report(DiagId::VectorTooWide, E.Loc, {formatNumber(*N), std::to_string(MaxWidth)}, E.Length);
+    R.report(DiagId::VectorTooWide, E.Loc,
+             {formatNumber(*N), std::to_string(MaxWidth)}, E.Length);
     return constNode(E, {0});
   }
   if (*N < 1 || *N != std::floor(*N)) {
-    R.report(DiagId::IotaWidthRange, E.Loc, {formatNumber(*N), std::to_string(MaxWidth)},
-             E.Length);
+    R.report(DiagId::IotaWidthRange, E.Loc,
+             {formatNumber(*N), std::to_string(MaxWidth)}, E.Length);
     return constNode(E, {0});
   }
   std::vector<double> V;
@@ -486,10 +487,8 @@ void Elaborator::statement(Context &Ctx, const Stmt &S) {
   CurrentStmt = S.Loc;
   OpList &Out = *CurrentOut;
   switch (S.K) {
-  case Stmt::Let:
-    return let(Ctx, S);
-  case Stmt::Assign:
-    return assign(Ctx, S);
+  case Stmt::Let: return let(Ctx, S);
+  case Stmt::Assign: return assign(Ctx, S);
   case Stmt::If: {
     auto O = op(Op::If, S);
     O->Value = expr(Ctx, *S.Value);
@@ -499,8 +498,7 @@ void Elaborator::statement(Context &Ctx, const Stmt &S) {
     return;
   }
   case Stmt::For:
-  case Stmt::Unroll:
-    return loop(Ctx, S);
+  case Stmt::Unroll: return loop(Ctx, S);
   case Stmt::Break:
     if (Ctx.Loops.empty())
       R.report(DiagId::BreakOutsideLoop, S.Loc, {}, 5);
@@ -509,8 +507,7 @@ void Elaborator::statement(Context &Ctx, const Stmt &S) {
     else
       Out.push_back(op(Op::Break, S));
     return;
-  case Stmt::Return:
-    return returnStmt(Ctx, S);
+  case Stmt::Return: return returnStmt(Ctx, S);
   case Stmt::ExprStmt: {
     const Expr &E = *S.Value;
     if (E.K == Expr::Call)
@@ -521,8 +518,7 @@ void Elaborator::statement(Context &Ctx, const Stmt &S) {
       expr(Ctx, E); // checked, then dropped: it has no effect
     return;
   }
-  case Stmt::LocalDecl:
-    return localDecl(Ctx, S);
+  case Stmt::LocalDecl: return localDecl(Ctx, S);
   }
 }
 
@@ -584,7 +580,8 @@ void Elaborator::loop(Context &Ctx, const Stmt &S) {
   Loops.leave(SavedIterations);
 }
 
-void Elaborator::forLoop(Context &Ctx, const Stmt &S, unsigned Count, double Start) {
+void Elaborator::forLoop(Context &Ctx, const Stmt &S, unsigned Count,
+                         double Start) {
   auto O = op(Op::Loop, S);
   O->Count = Count;
   O->From = Start;
@@ -603,7 +600,8 @@ void Elaborator::forLoop(Context &Ctx, const Stmt &S, unsigned Count, double Sta
 
 // --- Assignments ------------------------------------------------------------
 
-Elaborator::AssignTarget Elaborator::assignTarget(Context &Ctx, const Expr &NameE) {
+Elaborator::AssignTarget Elaborator::assignTarget(Context &Ctx,
+                                                  const Expr &NameE) {
   AssignTarget T;
   const std::string &Name = NameE.Name;
   if (const Binding *B = NameResolver::lookupLocal(Ctx, Name)) {
@@ -622,7 +620,8 @@ Elaborator::AssignTarget Elaborator::assignTarget(Context &Ctx, const Expr &Name
   if (Name == "out") {
     T.Kind = Op::OutTarget;
     if (Names.io() && P.Outputs == 0) {
-      R.report(DiagId::NoOutputs, NameE.Loc, {std::to_string(P.Inputs)}, NameE.Length);
+      R.report(DiagId::NoOutputs, NameE.Loc, {std::to_string(P.Inputs)},
+               NameE.Length);
       T.Valid = false;
     }
     return T;
@@ -653,15 +652,11 @@ Elaborator::AssignTarget Elaborator::globalTarget(const Global &G) {
   case Decl::Param:
     T.ReadOnlyWhy = "parameters are set by the host; use a 'let' or a 'state'";
     break;
-  case Decl::Const:
-    T.ReadOnlyWhy = "it is a compile-time constant";
-    break;
+  case Decl::Const: T.ReadOnlyWhy = "it is a compile-time constant"; break;
   case Decl::Delay:
     T.ReadOnlyWhy = "it is a delay line; use its write method";
     break;
-  default:
-    T.ReadOnlyWhy = "it is a function";
-    break;
+  default: T.ReadOnlyWhy = "it is a function"; break;
   }
   return T;
 }
@@ -671,12 +666,14 @@ bool Elaborator::checkSlotTarget(const Expr &NameE, int Id) {
   if (Id < 0)
     return false;
   const Slot &Sl = P.Slots[size_t(Id)];
-  const char *Why = Sl.K == Slot::Delay   ? "it is a delay line; use its write method"
-                    : Sl.K == Slot::Param ? "parameters are set by the host; use a "
-                                            "'let' or a 'state'"
-                                          : nullptr;
+  const char *Why =
+      Sl.K == Slot::Delay   ? "it is a delay line; use its write method"
+      : Sl.K == Slot::Param ? "parameters are set by the host; use a "
+                              "'let' or a 'state'"
+                            : nullptr;
   if (Why)
-    R.report(DiagId::AssignToReadOnly, NameE.Loc, {NameE.Name, Why}, NameE.Length);
+    R.report(DiagId::AssignToReadOnly, NameE.Loc, {NameE.Name, Why},
+             NameE.Length);
   return !Why;
 }
 
@@ -703,8 +700,8 @@ void Elaborator::assign(Context &Ctx, const Stmt &S) {
   if (!Target.Valid)
     return;
   if (Target.ReadOnlyWhy) {
-    R.report(DiagId::AssignToReadOnly, NameE.Loc, {NameE.Name, Target.ReadOnlyWhy},
-             NameE.Length);
+    R.report(DiagId::AssignToReadOnly, NameE.Loc,
+             {NameE.Name, Target.ReadOnlyWhy}, NameE.Length);
     return;
   }
   int Id = Target.Id;
@@ -715,8 +712,8 @@ void Elaborator::assign(Context &Ctx, const Stmt &S) {
     IsArray = P.Slots[size_t(Id)].IsArray;
   }
   if (IsArray && T.K != Expr::Index) {
-    R.report(DiagId::NotAValue, NameE.Loc, {NameE.Name, "state array (index it)"},
-             NameE.Length);
+    R.report(DiagId::NotAValue, NameE.Loc,
+             {NameE.Name, "state array (index it)"}, NameE.Length);
     return;
   }
   if (IsArray) {

@@ -30,11 +30,13 @@ public:
   /// Channels, parameters, top-level storage and constants.
   void declareGlobals();
   /// Elaborates `Body` into `Out`, in a new scope or the context's own.
-  void elaborateBody(Context &Ctx, const StmtList &Body, OpList &Out, bool NewScope);
+  void elaborateBody(Context &Ctx, const StmtList &Body, OpList &Out,
+                     bool NewScope);
 
   NodePtr expr(Context &Ctx, const Expr &E);
   /// A scalar compile-time constant, or nullopt after reporting why not.
-  std::optional<double> scalarConst(Context &Ctx, const Expr &E, const char *What);
+  std::optional<double> scalarConst(Context &Ctx, const Expr &E,
+                                    const char *What);
 
   // Building the program (each counts towards MaxProgramSize).
   NodePtr node(Node::Kind K, const Expr &E);

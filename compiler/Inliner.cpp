@@ -6,9 +6,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Inliner.h"
-#include "runtime/Messages.h"
 #include "compiler/Elaborator.h"
 #include "compiler/Widths.h"
+#include "runtime/Messages.h"
 
 #include <algorithm>
 
@@ -30,7 +30,8 @@ bool Inliner::canInline(const Expr &E, const Decl &Fn) {
   CheckReporter &R = El.reporter();
   if (E.Args.size() != Fn.FnParams.size()) {
     R.report(DiagId::ArgCount, E.Loc,
-             {E.Name, std::to_string(Fn.FnParams.size()), std::to_string(E.Args.size())},
+             {E.Name, std::to_string(Fn.FnParams.size()),
+              std::to_string(E.Args.size())},
              E.Length);
     return false;
   }
@@ -49,7 +50,8 @@ bool Inliner::canInline(const Expr &E, const Decl &Fn) {
 /// Constant arguments are bound as constants (so that what depends on them
 /// folds); the others are computed once into read-only locals, before the
 /// body.
-void Inliner::bindArguments(Context &Ctx, Context &Callee, const Expr &E, const Decl &Fn) {
+void Inliner::bindArguments(Context &Ctx, Context &Callee, const Expr &E,
+                            const Decl &Fn) {
   for (size_t I = 0; I < E.Args.size(); ++I) {
     NodePtr Arg = El.expr(Ctx, *E.Args[I]);
     Binding B;
@@ -66,12 +68,13 @@ void Inliner::bindArguments(Context &Ctx, Context &Callee, const Expr &E, const 
       El.out().push_back(std::move(Set));
     }
     if (!Callee.Scopes.back().emplace(Fn.FnParams[I], B).second)
-      El.reporter().report(DiagId::Redefinition, Fn.FnParamLocs[I], {Fn.FnParams[I]},
-                           uint32_t(Fn.FnParams[I].size()));
+      El.reporter().report(DiagId::Redefinition, Fn.FnParamLocs[I],
+                           {Fn.FnParams[I]}, uint32_t(Fn.FnParams[I].size()));
   }
 }
 
-NodePtr Inliner::inlineCall(Context &Ctx, const Expr &E, const Decl &Fn, bool WantValue) {
+NodePtr Inliner::inlineCall(Context &Ctx, const Expr &E, const Decl &Fn,
+                            bool WantValue) {
   if (!canInline(E, Fn))
     return El.constNode(E, {0});
   UsedFns.insert(&Fn);
@@ -96,17 +99,20 @@ NodePtr Inliner::inlineCall(Context &Ctx, const Expr &E, const Decl &Fn, bool Wa
   El.out().push_back(std::move(Inline));
 
   if (WantValue && !Callee.SawReturn && !hasReturn(Fn.Body))
-    El.reporter().report(DiagId::CallHasNoValue, E.Loc, {E.Name}, uint32_t(E.Name.size()));
+    El.reporter().report(DiagId::CallHasNoValue, E.Loc, {E.Name},
+                         uint32_t(E.Name.size()));
   NodePtr N = El.node(Node::LoadLocal, E);
   N->Id = Result;
   return N;
 }
 
-void Inliner::unroll(Context &Ctx, const Stmt &S, unsigned Count, double Start) {
+void Inliner::unroll(Context &Ctx, const Stmt &S, unsigned Count,
+                     double Start) {
   std::string SavedPath = Ctx.Path;
   for (unsigned I = 0; I < Count && !El.aborted(); ++I) {
     double V = Start + I;
-    Ctx.Path = (SavedPath.empty() ? "" : SavedPath + "/") + S.Name + "=" + formatNumber(V);
+    Ctx.Path = (SavedPath.empty() ? "" : SavedPath + "/") + S.Name + "=" +
+               formatNumber(V);
     Ctx.Scopes.emplace_back();
     Binding B;
     B.K = Binding::ConstVal;
@@ -153,7 +159,8 @@ void Inliner::checkUnused(Program &P, const std::string &Name, const Decl &Fn,
     B.Id = El.newLocal(Fn.FnParams[I]);
     B.Loc = Fn.FnParamLocs[I];
     P.Locals[size_t(B.Id)].UnknownWidth = true;
-    Names.bind(Ctx, Fn.FnParams[I], std::move(B), uint32_t(Fn.FnParams[I].size()));
+    Names.bind(Ctx, Fn.FnParams[I], std::move(B),
+               uint32_t(Fn.FnParams[I].size()));
   }
   ActiveFns.push_back(&Fn);
   OpList Scratch;

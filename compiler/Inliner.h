@@ -30,7 +30,8 @@ public:
   /// Inlines a script function at this call site: its arguments become
   /// read-only locals (or constants), its `state` and `delay` declarations
   /// new slots named by the call-site path. Returns the call's value.
-  NodePtr inlineCall(Context &Ctx, const Expr &E, const Decl &Fn, bool WantValue);
+  NodePtr inlineCall(Context &Ctx, const Expr &E, const Decl &Fn,
+                     bool WantValue);
 
   /// Elaborates `Count` copies of an `unroll` body, the loop variable a
   /// constant in each, from `Start`.
@@ -43,7 +44,8 @@ public:
 
 private:
   bool canInline(const Expr &E, const Decl &Fn);
-  void bindArguments(Context &Ctx, Context &Callee, const Expr &E, const Decl &Fn);
+  void bindArguments(Context &Ctx, Context &Callee, const Expr &E,
+                     const Decl &Fn);
   void checkUnused(Program &P, const std::string &Name, const Decl &Fn,
                    DiagnosticEngine &Diags);
 

@@ -29,7 +29,9 @@ public:
 
 private:
   void align(uint64_t A) { Offset = (Offset + A - 1) / A * A; }
-  uint32_t here() const { return uint32_t(std::min<uint64_t>(Offset, UINT32_MAX)); }
+  uint32_t here() const {
+    return uint32_t(std::min<uint64_t>(Offset, UINT32_MAX));
+  }
 
   void placeScalars(Slot &S) {
     switch (S.K) {

@@ -100,35 +100,59 @@ template <typename T> void *addr(T *F) { return reinterpret_cast<void *>(F); }
 /// may emit for `init`.
 const std::vector<MathSymbol> &mathSymbols() {
   static const std::vector<MathSymbol> Table = {
-      {"sinf", addr<float(float)>(::sinf)},     {"cosf", addr<float(float)>(::cosf)},
-      {"tanf", addr<float(float)>(::tanf)},     {"asinf", addr<float(float)>(::asinf)},
-      {"acosf", addr<float(float)>(::acosf)},   {"atanf", addr<float(float)>(::atanf)},
+      {"sinf", addr<float(float)>(::sinf)},
+      {"cosf", addr<float(float)>(::cosf)},
+      {"tanf", addr<float(float)>(::tanf)},
+      {"asinf", addr<float(float)>(::asinf)},
+      {"acosf", addr<float(float)>(::acosf)},
+      {"atanf", addr<float(float)>(::atanf)},
       {"atan2f", addr<float(float, float)>(::atan2f)},
-      {"sinhf", addr<float(float)>(::sinhf)},   {"coshf", addr<float(float)>(::coshf)},
-      {"tanhf", addr<float(float)>(::tanhf)},   {"expf", addr<float(float)>(::expf)},
-      {"exp2f", addr<float(float)>(::exp2f)},   {"exp10f", addr<float(float)>(::exp10f)},
-      {"logf", addr<float(float)>(::logf)},     {"log2f", addr<float(float)>(::log2f)},
-      {"log10f", addr<float(float)>(::log10f)}, {"powf", addr<float(float, float)>(::powf)},
-      {"sqrtf", addr<float(float)>(::sqrtf)},   {"fmodf", addr<float(float, float)>(::fmodf)},
-      {"floorf", addr<float(float)>(::floorf)}, {"ceilf", addr<float(float)>(::ceilf)},
-      {"roundf", addr<float(float)>(::roundf)}, {"truncf", addr<float(float)>(::truncf)},
-      {"fabsf", addr<float(float)>(::fabsf)},   {"fminf", addr<float(float, float)>(::fminf)},
+      {"sinhf", addr<float(float)>(::sinhf)},
+      {"coshf", addr<float(float)>(::coshf)},
+      {"tanhf", addr<float(float)>(::tanhf)},
+      {"expf", addr<float(float)>(::expf)},
+      {"exp2f", addr<float(float)>(::exp2f)},
+      {"exp10f", addr<float(float)>(::exp10f)},
+      {"logf", addr<float(float)>(::logf)},
+      {"log2f", addr<float(float)>(::log2f)},
+      {"log10f", addr<float(float)>(::log10f)},
+      {"powf", addr<float(float, float)>(::powf)},
+      {"sqrtf", addr<float(float)>(::sqrtf)},
+      {"fmodf", addr<float(float, float)>(::fmodf)},
+      {"floorf", addr<float(float)>(::floorf)},
+      {"ceilf", addr<float(float)>(::ceilf)},
+      {"roundf", addr<float(float)>(::roundf)},
+      {"truncf", addr<float(float)>(::truncf)},
+      {"fabsf", addr<float(float)>(::fabsf)},
+      {"fminf", addr<float(float, float)>(::fminf)},
       {"fmaxf", addr<float(float, float)>(::fmaxf)},
       {"ldexpf", addr<float(float, int)>(::ldexpf)},
       {"sincosf", addr<void(float, float *, float *)>(::sincosf)},
-      {"sin", addr<double(double)>(::sin)},     {"cos", addr<double(double)>(::cos)},
-      {"tan", addr<double(double)>(::tan)},     {"asin", addr<double(double)>(::asin)},
-      {"acos", addr<double(double)>(::acos)},   {"atan", addr<double(double)>(::atan)},
+      {"sin", addr<double(double)>(::sin)},
+      {"cos", addr<double(double)>(::cos)},
+      {"tan", addr<double(double)>(::tan)},
+      {"asin", addr<double(double)>(::asin)},
+      {"acos", addr<double(double)>(::acos)},
+      {"atan", addr<double(double)>(::atan)},
       {"atan2", addr<double(double, double)>(::atan2)},
-      {"sinh", addr<double(double)>(::sinh)},   {"cosh", addr<double(double)>(::cosh)},
-      {"tanh", addr<double(double)>(::tanh)},   {"exp", addr<double(double)>(::exp)},
-      {"exp2", addr<double(double)>(::exp2)},   {"exp10", addr<double(double)>(::exp10)},
-      {"log", addr<double(double)>(::log)},     {"log2", addr<double(double)>(::log2)},
-      {"log10", addr<double(double)>(::log10)}, {"pow", addr<double(double, double)>(::pow)},
-      {"sqrt", addr<double(double)>(::sqrt)},   {"fmod", addr<double(double, double)>(::fmod)},
-      {"floor", addr<double(double)>(::floor)}, {"ceil", addr<double(double)>(::ceil)},
-      {"round", addr<double(double)>(::round)}, {"trunc", addr<double(double)>(::trunc)},
-      {"fabs", addr<double(double)>(::fabs)},   {"fmin", addr<double(double, double)>(::fmin)},
+      {"sinh", addr<double(double)>(::sinh)},
+      {"cosh", addr<double(double)>(::cosh)},
+      {"tanh", addr<double(double)>(::tanh)},
+      {"exp", addr<double(double)>(::exp)},
+      {"exp2", addr<double(double)>(::exp2)},
+      {"exp10", addr<double(double)>(::exp10)},
+      {"log", addr<double(double)>(::log)},
+      {"log2", addr<double(double)>(::log2)},
+      {"log10", addr<double(double)>(::log10)},
+      {"pow", addr<double(double, double)>(::pow)},
+      {"sqrt", addr<double(double)>(::sqrt)},
+      {"fmod", addr<double(double, double)>(::fmod)},
+      {"floor", addr<double(double)>(::floor)},
+      {"ceil", addr<double(double)>(::ceil)},
+      {"round", addr<double(double)>(::round)},
+      {"trunc", addr<double(double)>(::trunc)},
+      {"fabs", addr<double(double)>(::fabs)},
+      {"fmin", addr<double(double, double)>(::fmin)},
       {"fmax", addr<double(double, double)>(::fmax)},
       {"ldexp", addr<double(double, int)>(::ldexp)},
       {"sincos", addr<void(double, double *, double *)>(::sincos)},
@@ -256,7 +280,7 @@ std::shared_ptr<JitEngine> JitEngine::get(std::string &Error) {
   SymbolMap Symbols;
   for (const MathSymbol &S : mathSymbols())
     Symbols[E->J->mangleAndIntern(S.Name)] = {ExecutorAddr::fromPtr(S.Address),
-                                               JITSymbolFlags::Exported};
+                                              JITSymbolFlags::Exported};
   if (auto Err = E->MathLib->define(absoluteSymbols(std::move(Symbols)))) {
     Error = toString(std::move(Err));
     return nullptr;
@@ -288,7 +312,8 @@ const DspjitKernel *JitEngine::addObject(std::unique_ptr<MemoryBuffer> Object,
   ES.runSessionLocked([&] {
     JD = &ES.createBareJITDylib("kernel." + std::to_string(NextId++));
   });
-  JD->setLinkOrder({{MathLib, JITDylibLookupFlags::MatchExportedSymbolsOnly}}, false);
+  JD->setLinkOrder({{MathLib, JITDylibLookupFlags::MatchExportedSymbolsOnly}},
+                   false);
   if (auto Err = J->addObjectFile(*JD, std::move(Object))) {
     Error = toString(std::move(Err));
     remove(JD);

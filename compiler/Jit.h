@@ -48,7 +48,8 @@ public:
                           std::string &Error, std::string *Object = nullptr);
   /// Links an object compiled before (by add) into a new JITDylib.
   const DspjitKernel *addObject(std::unique_ptr<llvm::MemoryBuffer> Object,
-                                llvm::orc::JITDylib *&Dylib, std::string &Error);
+                                llvm::orc::JITDylib *&Dylib,
+                                std::string &Error);
   /// Frees a kernel's code. No thread may still be running it.
   void remove(llvm::orc::JITDylib *Dylib);
 

@@ -152,7 +152,8 @@ private:
       ++Pos;
       return;
     }
-    Diags.report(DiagId::UnexpectedChar, loc(Pos), {std::string(Src.substr(Pos, N))});
+    Diags.report(DiagId::UnexpectedChar, loc(Pos),
+                 {std::string(Src.substr(Pos, N))});
     Pos += N;
   }
 
@@ -213,7 +214,8 @@ private:
         while (isIdentStart(peek(0)) || isDigit(peek(0)))
           ++Pos;
         Diags.report(DiagId::MalformedNumber, loc(Start),
-                     {std::string(Src.substr(Start, Pos - Start))}, uint32_t(Pos - Start));
+                     {std::string(Src.substr(Start, Pos - Start))},
+                     uint32_t(Pos - Start));
         (void)Save;
         return Tok::Number; // reported; reads as its valid prefix
       }
@@ -234,7 +236,8 @@ private:
         return Tok::Number;
       Pos = End;
       Diags.report(DiagId::MalformedNumber, loc(Start),
-                   {std::string(Src.substr(Start, Pos - Start))}, uint32_t(Pos - Start));
+                   {std::string(Src.substr(Start, Pos - Start))},
+                   uint32_t(Pos - Start));
       return Tok::Number; // reported; reads as its valid prefix
     }
     return Tok::Number;
@@ -261,7 +264,8 @@ private:
         Pos += utf8Length(Src, Pos);
       }
       if (Pos >= Src.size() || Src[Pos] != '"') {
-        Diags.report(DiagId::UnterminatedString, loc(Start), {}, uint32_t(Pos - Start));
+        Diags.report(DiagId::UnterminatedString, loc(Start), {},
+                     uint32_t(Pos - Start));
         return Tok::String; // reported; the parser takes it as it is
       }
       ++Pos;
@@ -313,8 +317,7 @@ private:
         return Tok::OrOr;
       }
       break;
-    default:
-      break;
+    default: break;
     }
     badChar();
     return std::nullopt;
@@ -331,11 +334,13 @@ std::vector<Token> lex(uint32_t FileId, DiagnosticEngine &Diags) {
   return Lexer(FileId, Diags).run();
 }
 
-std::string dumpTokens(const std::vector<Token> &Tokens, const SourceManager &SM) {
+std::string dumpTokens(const std::vector<Token> &Tokens,
+                       const SourceManager &SM) {
   std::string Out;
   for (const Token &T : Tokens) {
     auto [Line, Col] = SM.lineColumn(T.Loc);
-    Out += std::to_string(Line) + ":" + std::to_string(Col) + "\t" + tokName(T.Kind);
+    Out += std::to_string(Line) + ":" + std::to_string(Col) + "\t" +
+           tokName(T.Kind);
     if (T.Kind == Tok::Ident || T.Kind == Tok::Number || T.Kind == Tok::String)
       Out += "\t" + std::string(T.Text);
     Out += "\n";

@@ -20,15 +20,56 @@ enum class Tok {
   Number,
   String,
   // Keywords.
-  KwIo, KwParam, KwConst, KwState, KwDelay, KwMeter, KwFn, KwImport,
-  KwBlock, KwProcess, KwLet, KwIf, KwElse, KwFor, KwUnroll, KwBreak,
+  KwIo,
+  KwParam,
+  KwConst,
+  KwState,
+  KwDelay,
+  KwMeter,
+  KwFn,
+  KwImport,
+  KwBlock,
+  KwProcess,
+  KwLet,
+  KwIf,
+  KwElse,
+  KwFor,
+  KwUnroll,
+  KwBreak,
   KwReturn,
   // Punctuation.
-  LParen, RParen, LBracket, RBracket, LBrace, RBrace, Comma, Semi, Colon,
-  Dot, DotDot, Arrow, Question,
-  Plus, Minus, Star, Slash, Percent, Not,
-  Assign, PlusAssign, MinusAssign, StarAssign, SlashAssign,
-  Eq, Ne, Lt, Le, Gt, Ge, AndAnd, OrOr,
+  LParen,
+  RParen,
+  LBracket,
+  RBracket,
+  LBrace,
+  RBrace,
+  Comma,
+  Semi,
+  Colon,
+  Dot,
+  DotDot,
+  Arrow,
+  Question,
+  Plus,
+  Minus,
+  Star,
+  Slash,
+  Percent,
+  Not,
+  Assign,
+  PlusAssign,
+  MinusAssign,
+  StarAssign,
+  SlashAssign,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  AndAnd,
+  OrOr,
 };
 
 /// A short human name for a token kind ("';'", "a number").
@@ -45,7 +86,8 @@ struct Token {
 std::vector<Token> lex(uint32_t FileId, DiagnosticEngine &Diags);
 
 /// Renders a token list for `dspjit emit --emit=tokens`.
-std::string dumpTokens(const std::vector<Token> &Tokens, const SourceManager &SM);
+std::string dumpTokens(const std::vector<Token> &Tokens,
+                       const SourceManager &SM);
 
 } // namespace dspjit
 

@@ -32,10 +32,13 @@ const std::vector<BuiltinInfo> &builtins() {
 }
 
 namespace {
-const std::set<std::string> ReservedNames = {"in", "out", "sr", "pi", "tau", "frames"};
+const std::set<std::string> ReservedNames = {"in", "out", "sr",
+                                             "pi", "tau", "frames"};
 } // namespace
 
-bool isReservedName(const std::string &Name) { return ReservedNames.count(Name) != 0; }
+bool isReservedName(const std::string &Name) {
+  return ReservedNames.count(Name) != 0;
+}
 
 const BuiltinInfo *findBuiltin(const std::string &Name) {
   for (const BuiltinInfo &B : builtins())
@@ -80,15 +83,14 @@ void NameResolver::collectDecl(const Decl &D, bool Std) {
   case Decl::Block: {
     const Decl *&Section = D.K == Decl::Process ? ProcessDecl : BlockDecl;
     if (Section)
-      Diags.report(DiagId::DuplicateSection, D.Loc, {D.Name}, uint32_t(D.Name.size()));
+      Diags.report(DiagId::DuplicateSection, D.Loc, {D.Name},
+                   uint32_t(D.Name.size()));
     else
       Section = &D;
     return;
   }
-  case Decl::Import:
-    return;
-  default:
-    break;
+  case Decl::Import: return;
+  default: break;
   }
   if (isReservedName(D.Name) || findBuiltin(D.Name)) {
     Diags.report(DiagId::ReservedName, D.Loc, {D.Name}, D.NameLength);
@@ -118,7 +120,8 @@ Global *NameResolver::global(const std::string &Name) {
   return It == Globals.end() ? nullptr : &It->second;
 }
 
-const Binding *NameResolver::lookupLocal(const Context &Ctx, const std::string &Name) {
+const Binding *NameResolver::lookupLocal(const Context &Ctx,
+                                         const std::string &Name) {
   for (auto It = Ctx.Scopes.rbegin(); It != Ctx.Scopes.rend(); ++It) {
     auto F = It->find(Name);
     if (F != It->end())
@@ -163,7 +166,8 @@ std::string NameResolver::suggest(const Context &Ctx, const std::string &Name,
   return closestName(Name, visibleNames(Ctx, Functions));
 }
 
-void NameResolver::bind(Context &Ctx, const std::string &Name, Binding B, uint32_t Length) {
+void NameResolver::bind(Context &Ctx, const std::string &Name, Binding B,
+                        uint32_t Length) {
   Scope &S = Ctx.Scopes.back();
   auto It = S.find(Name);
   if (It != S.end()) {

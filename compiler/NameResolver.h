@@ -46,9 +46,9 @@ struct Global {
   enum EvalState { Unevaluated, InProgress, Done };
   const Decl *D = nullptr;
   bool FromStd = false;
-  int SlotId = -1;             // param, state, delay, meter
+  int SlotId = -1;                    // param, state, delay, meter
   EvalState ConstState = Unevaluated; // const
-  std::vector<double> Value;   // const, once Done
+  std::vector<double> Value;          // const, once Done
 };
 
 /// The function body being elaborated: process, block, or one inlined call.
@@ -67,7 +67,9 @@ struct Context {
     return Path.empty() ? Name : Path + "/" + Name;
   }
   /// In `block` or a function it calls: no input frame exists there.
-  bool inBlock() const { return Path == "block" || Path.rfind("block/", 0) == 0; }
+  bool inBlock() const {
+    return Path == "block" || Path.rfind("block/", 0) == 0;
+  }
 };
 
 /// `in`, `out`, `sr`, `pi`, `tau`, `frames`.
@@ -93,20 +95,23 @@ public:
   Global *global(const std::string &Name);
 
   /// The innermost local binding of a name, or null.
-  static const Binding *lookupLocal(const Context &Ctx, const std::string &Name);
+  static const Binding *lookupLocal(const Context &Ctx,
+                                    const std::string &Name);
   /// The slot a name refers to, or -1.
   int slotOf(const Context &Ctx, const std::string &Name);
   /// Whether the name means anything at all as a value.
   bool isKnown(const Context &Ctx, const std::string &Name) const;
   /// The closest visible name, for "did you mean"; empty if none is close.
-  std::string suggest(const Context &Ctx, const std::string &Name, bool Functions) const;
+  std::string suggest(const Context &Ctx, const std::string &Name,
+                      bool Functions) const;
 
   /// Adds a binding to the innermost scope, or reports why it cannot be.
   void bind(Context &Ctx, const std::string &Name, Binding B, uint32_t Length);
 
 private:
   void collectDecl(const Decl &D, bool Std);
-  std::vector<std::string> visibleNames(const Context &Ctx, bool Functions) const;
+  std::vector<std::string> visibleNames(const Context &Ctx,
+                                        bool Functions) const;
 
   DiagnosticEngine &Diags;
   const Decl *IoDecl = nullptr, *ProcessDecl = nullptr, *BlockDecl = nullptr;

@@ -9,8 +9,8 @@
 #include "compiler/Optimizer.h"
 
 #include "llvm/Config/llvm-config.h"
-#include "llvm/Support/Format.h"
 #include "llvm/Support/BLAKE3.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
@@ -60,7 +60,8 @@ std::string buildIdOf(const void *Address) {
           const ElfW(Phdr) &P = Obj->dlpi_phdr[I];
           if (P.p_type != PT_NOTE)
             continue;
-          auto *Note = reinterpret_cast<const char *>(Obj->dlpi_addr + P.p_vaddr);
+          auto *Note =
+              reinterpret_cast<const char *>(Obj->dlpi_addr + P.p_vaddr);
           auto *End = Note + P.p_memsz;
           while (Note + sizeof(ElfW(Nhdr)) <= End) {
             auto *N = reinterpret_cast<const ElfW(Nhdr) *>(Note);
@@ -143,9 +144,10 @@ std::unique_ptr<llvm::MemoryBuffer>
 ObjectCache::load(const std::string &Key) const {
   if (Dir.empty())
     return nullptr;
-  auto Buffer = llvm::MemoryBuffer::getFile((fs::path(Dir) / (Key + ".o")).string(),
-                                            /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
+  auto Buffer =
+      llvm::MemoryBuffer::getFile((fs::path(Dir) / (Key + ".o")).string(),
+                                  /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/false);
   if (!Buffer)
     return nullptr;
   return std::move(*Buffer);

@@ -12,8 +12,8 @@
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/Allocator.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/StringSaver.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/StringSaver.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
@@ -92,7 +92,8 @@ bool cpuHas(const std::string &Cpu, const char *Feature) {
     return sys::getHostCPUFeatures().lookup(Feature);
   initializeTargets();
   std::string Error;
-  const Target *T = TargetRegistry::lookupTarget(sys::getProcessTriple(), Error);
+  const Target *T =
+      TargetRegistry::lookupTarget(sys::getProcessTriple(), Error);
   if (!T)
     return false;
   std::unique_ptr<MCSubtargetInfo> STI(
@@ -108,7 +109,9 @@ const CpuFeatures &featuresOf(const std::string &Cpu) {
   std::lock_guard<std::mutex> Lock(Mutex);
   auto It = Known.find(Cpu);
   if (It == Known.end())
-    It = Known.emplace(Cpu, CpuFeatures{cpuHas(Cpu, "avx2"), cpuHas(Cpu, "fma")}).first;
+    It =
+        Known.emplace(Cpu, CpuFeatures{cpuHas(Cpu, "avx2"), cpuHas(Cpu, "fma")})
+            .first;
   return It->second;
 }
 } // namespace
@@ -132,7 +135,8 @@ namespace {
 ///     it (fewer spills), diode_ringmod 2% more at the same speed.
 /// LLVM keeps these as process-wide options; they are set the way its own
 /// tools set them, once, before the first compile.
-const char *const DefaultLlvmArgs[] = {"-slp-vectorize-hor=false", "-enable-misched=false"};
+const char *const DefaultLlvmArgs[] = {"-slp-vectorize-hor=false",
+                                       "-enable-misched=false"};
 
 /// Sets DefaultLlvmArgs, then `Args`; returns what LLVM said about the
 /// latter, or nothing.
@@ -144,7 +148,8 @@ std::string setLlvmOptions(const std::string &Args) {
   auto nameOf = [](StringRef Arg) { return Arg.ltrim('-').split('=').first; };
   SmallVector<const char *, 16> Argv = {"dspjit"};
   for (const char *D : DefaultLlvmArgs)
-    if (llvm::none_of(User, [&](const char *U) { return nameOf(U) == nameOf(D); }))
+    if (llvm::none_of(User,
+                      [&](const char *U) { return nameOf(U) == nameOf(D); }))
       Argv.push_back(D);
   Argv.append(User.begin(), User.end());
   std::string Said;
@@ -177,7 +182,8 @@ std::string initializeLlvm(const std::string &LlvmArgs) {
   return "";
 }
 
-Expected<orc::JITTargetMachineBuilder> targetMachineBuilder(const std::string &Cpu) {
+Expected<orc::JITTargetMachineBuilder>
+targetMachineBuilder(const std::string &Cpu) {
   initializeTargets();
   auto JTMB = orc::JITTargetMachineBuilder::detectHost();
   if (JTMB && !Cpu.empty()) {
@@ -213,7 +219,8 @@ thread_local TargetMachine *CurrentTM = nullptr;
 
 LICMPass licm(bool AllowSpeculation) {
   PipelineTuningOptions PTO;
-  return LICMPass(PTO.LicmMssaOptCap, PTO.LicmMssaNoAccForPromotionCap, AllowSpeculation);
+  return LICMPass(PTO.LicmMssaOptCap, PTO.LicmMssaNoAccForPromotionCap,
+                  AllowSpeculation);
 }
 
 /// The function pipeline for O2 and O3. The checker has inlined every call
@@ -237,11 +244,13 @@ FunctionPassManager buildDspPipeline() {
     // conditions are unswitched out of it.
     LoopPassManager LPM;
     LPM.addPass(LoopSimplifyCFGPass());
-    LPM.addPass(LoopRotatePass(/*EnableHeaderDuplication=*/true, /*PrepareForLTO=*/false));
+    LPM.addPass(LoopRotatePass(/*EnableHeaderDuplication=*/true,
+                               /*PrepareForLTO=*/false));
     LPM.addPass(licm(/*AllowSpeculation=*/true));
     LPM.addPass(SimpleLoopUnswitchPass(/*NonTrivial=*/true));
-    FPM.addPass(createFunctionToLoopPassAdaptor(std::move(LPM), /*UseMemorySSA=*/true,
-                                                /*UseBlockFrequencyInfo=*/true));
+    FPM.addPass(
+        createFunctionToLoopPassAdaptor(std::move(LPM), /*UseMemorySSA=*/true,
+                                        /*UseBlockFrequencyInfo=*/true));
   }
   FPM.addPass(InstCombinePass());
   {
@@ -250,8 +259,9 @@ FunctionPassManager buildDspPipeline() {
     LPM.addPass(LoopIdiomRecognizePass());
     LPM.addPass(IndVarSimplifyPass());
     LPM.addPass(LoopFullUnrollPass(/*OptLevel=*/3));
-    FPM.addPass(createFunctionToLoopPassAdaptor(std::move(LPM), /*UseMemorySSA=*/false,
-                                                /*UseBlockFrequencyInfo=*/false));
+    FPM.addPass(
+        createFunctionToLoopPassAdaptor(std::move(LPM), /*UseMemorySSA=*/false,
+                                        /*UseBlockFrequencyInfo=*/false));
   }
   FPM.addPass(GVNPass(GVNOptions().setMemDep(false)));
   FPM.addPass(createFunctionToLoopPassAdaptor(licm(/*AllowSpeculation=*/true),
@@ -291,8 +301,9 @@ struct CachedPipeline {
     // Registered first, so PassBuilder's own registration (which would
     // capture a TargetMachine) is skipped.
     FAM.registerPass([] {
-      return TargetIRAnalysis(
-          [](const Function &F) { return CurrentTM->getTargetTransformInfo(F); });
+      return TargetIRAnalysis([](const Function &F) {
+        return CurrentTM->getTargetTransformInfo(F);
+      });
     });
     PassBuilder PB;
     PB.registerModuleAnalyses(MAM);
@@ -336,14 +347,16 @@ void runDefaultPipeline(Module &M, TargetMachine &TM, unsigned OptLevel) {
                             : OptLevel == 1 ? OptimizationLevel::O1
                             : OptLevel == 2 ? OptimizationLevel::O2
                                             : OptimizationLevel::O3;
-  ModulePassManager MPM = OptLevel == 0 ? PB.buildO0DefaultPipeline(Level)
-                                        : PB.buildPerModuleDefaultPipeline(Level);
+  ModulePassManager MPM = OptLevel == 0
+                              ? PB.buildO0DefaultPipeline(Level)
+                              : PB.buildPerModuleDefaultPipeline(Level);
   MPM.run(M, MAM);
 }
 
 } // namespace
 
-void optimizeModule(Module &M, TargetMachine &TM, unsigned OptLevel, bool LlvmPipeline) {
+void optimizeModule(Module &M, TargetMachine &TM, unsigned OptLevel,
+                    bool LlvmPipeline) {
   M.setDataLayout(TM.createDataLayout());
   M.setTargetTriple(TM.getTargetTriple().str());
   for (Function &F : M) {

@@ -46,7 +46,8 @@ targetMachineBuilder(const std::string &Cpu = "");
 /// A TargetMachine for targetCpuName(Cpu), or null (with a message in
 /// `Error`) when LLVM has no target for it.
 std::unique_ptr<llvm::TargetMachine>
-createHostTargetMachine(unsigned OptLevel, std::string &Error, const std::string &Cpu = "");
+createHostTargetMachine(unsigned OptLevel, std::string &Error,
+                        const std::string &Cpu = "");
 
 /// Optimizes `M` in place at `OptLevel` (0 to 3) for `TM`'s CPU, with
 /// dspjit's pipeline, or LLVM's default one when `LlvmPipeline` (for

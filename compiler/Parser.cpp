@@ -34,7 +34,8 @@ struct SyntaxError {};
 
 class Parser {
 public:
-  Parser(uint32_t FileId, const std::vector<Token> &Toks, DiagnosticEngine &Diags)
+  Parser(uint32_t FileId, const std::vector<Token> &Toks,
+         DiagnosticEngine &Diags)
       : Toks(Toks), Diags(Diags) {
     M.FileId = FileId;
   }
@@ -88,8 +89,10 @@ private:
 
   /// Reports a syntax error at the current token and unwinds to the nearest
   /// recovery point (not runtime/Result.h's fail(), which makes a value).
-  [[noreturn]] void syntaxError(DiagId Id, std::initializer_list<std::string> Args) {
-    Diags.report(Id, tok().Loc, Args, uint32_t(std::max<size_t>(tok().Text.size(), 1)));
+  [[noreturn]] void syntaxError(DiagId Id,
+                                std::initializer_list<std::string> Args) {
+    Diags.report(Id, tok().Loc, Args,
+                 uint32_t(std::max<size_t>(tok().Text.size(), 1)));
     throw SyntaxError();
   }
 
@@ -99,9 +102,10 @@ private:
     // A missing ';' is best shown right after what it should follow.
     if (K == Tok::Semi && Pos > 0) {
       const Token &Prev = Toks[Pos - 1];
-      Diags.report(DiagId::Expected,
-                   {Prev.Loc.File, uint32_t(Prev.Loc.Offset + Prev.Text.size())},
-                   {"';'", describe(tok())});
+      Diags.report(
+          DiagId::Expected,
+          {Prev.Loc.File, uint32_t(Prev.Loc.Offset + Prev.Text.size())},
+          {"';'", describe(tok())});
       throw SyntaxError();
     }
     syntaxError(DiagId::Expected, {What ? What : tokName(K), describe(tok())});
@@ -116,22 +120,31 @@ private:
   // --- Recovery -----------------------------------------------------------
   static bool startsDecl(Tok K) {
     switch (K) {
-    case Tok::KwIo: case Tok::KwParam: case Tok::KwConst: case Tok::KwState:
-    case Tok::KwDelay: case Tok::KwMeter: case Tok::KwFn: case Tok::KwImport:
-    case Tok::KwBlock: case Tok::KwProcess:
-      return true;
-    default:
-      return false;
+    case Tok::KwIo:
+    case Tok::KwParam:
+    case Tok::KwConst:
+    case Tok::KwState:
+    case Tok::KwDelay:
+    case Tok::KwMeter:
+    case Tok::KwFn:
+    case Tok::KwImport:
+    case Tok::KwBlock:
+    case Tok::KwProcess: return true;
+    default: return false;
     }
   }
 
   static bool startsStmt(Tok K) {
     switch (K) {
-    case Tok::KwLet: case Tok::KwIf: case Tok::KwFor: case Tok::KwUnroll:
-    case Tok::KwBreak: case Tok::KwReturn: case Tok::KwState: case Tok::KwDelay:
-      return true;
-    default:
-      return false;
+    case Tok::KwLet:
+    case Tok::KwIf:
+    case Tok::KwFor:
+    case Tok::KwUnroll:
+    case Tok::KwBreak:
+    case Tok::KwReturn:
+    case Tok::KwState:
+    case Tok::KwDelay: return true;
+    default: return false;
     }
   }
 
@@ -268,8 +281,7 @@ private:
       D->Body = body();
       return D;
     }
-    default:
-      syntaxError(DiagId::ExpectedDecl, {describe(T)});
+    default: syntaxError(DiagId::ExpectedDecl, {describe(T)});
     }
   }
 
@@ -287,7 +299,8 @@ private:
     expect(Tok::Assign);
     D->Init = expr();
     if (!atIdent("in"))
-      syntaxError(DiagId::Expected, {"'in' and a range such as 'in [0, 1]'", describe(tok())});
+      syntaxError(DiagId::Expected,
+                  {"'in' and a range such as 'in [0, 1]'", describe(tok())});
     advance();
     expect(Tok::LBracket);
     D->Min = expr();
@@ -296,7 +309,8 @@ private:
     expect(Tok::RBracket);
     // `smooth` and `nosmooth` are words only here (`smooth` is also a
     // standard library function).
-    if ((at(Tok::Ident) && !atIdent("smooth") && !atIdent("nosmooth")) || at(Tok::Percent)) {
+    if ((at(Tok::Ident) && !atIdent("smooth") && !atIdent("nosmooth")) ||
+        at(Tok::Percent)) {
       std::string_view U = tok().Text;
       if (U != "hz" && U != "s" && U != "ms" && U != "db" && U != "%")
         syntaxError(DiagId::UnknownUnit, {std::string(U)});
@@ -442,7 +456,8 @@ private:
     case Tok::KwFor:
     case Tok::KwUnroll: {
       advance();
-      auto S = std::make_unique<Stmt>(T.Kind == Tok::KwFor ? Stmt::For : Stmt::Unroll, T.Loc);
+      auto S = std::make_unique<Stmt>(
+          T.Kind == Tok::KwFor ? Stmt::For : Stmt::Unroll, T.Loc);
       S->Name = expectIdent("a loop variable");
       if (!atIdent("in"))
         syntaxError(DiagId::Expected, {"'in'", describe(tok())});
@@ -471,15 +486,16 @@ private:
       S->Local = T.Kind == Tok::KwState ? stateDecl() : delayDecl();
       return S;
     }
-    case Tok::KwConst: case Tok::KwParam: case Tok::KwMeter: case Tok::KwIo:
+    case Tok::KwConst:
+    case Tok::KwParam:
+    case Tok::KwMeter:
+    case Tok::KwIo:
       Diags.report(DiagId::DeclNotAllowedHere, T.Loc, {std::string(T.Text)},
                    uint32_t(T.Text.size()));
       throw SyntaxError();
     case Tok::LBrace:
-    case Tok::Semi:
-      syntaxError(DiagId::ExpectedStmt, {describe(T)});
-    default:
-      break;
+    case Tok::Semi: syntaxError(DiagId::ExpectedStmt, {describe(T)});
+    default: break;
     }
     ExprPtr E = expr();
     Tok K = tok().Kind;
@@ -618,7 +634,8 @@ private:
       } else if (at(Tok::Dot)) {
         advance();
         if (E->K != Expr::NameRef)
-          syntaxError(DiagId::Expected, {"a delay line before '.'", "an expression"});
+          syntaxError(DiagId::Expected,
+                      {"a delay line before '.'", "an expression"});
         auto M = std::make_unique<Expr>(Expr::MethodCall, E->Loc);
         M->Name = E->Name;
         M->Method = expectIdent("a method name such as 'read'");
@@ -653,7 +670,8 @@ private:
       E->Length = uint32_t(T.Text.size());
       E->Value = std::strtod(std::string(T.Text).c_str(), nullptr);
       if (!std::isfinite(E->Value) || std::fabs(E->Value) > FLT_MAX) {
-        Diags.report(DiagId::NumberOutOfRange, T.Loc, {std::string(T.Text)}, E->Length);
+        Diags.report(DiagId::NumberOutOfRange, T.Loc, {std::string(T.Text)},
+                     E->Length);
         E->Value = 0;
       }
       return E;
@@ -693,8 +711,7 @@ private:
         syntaxError(DiagId::ExpectedExpr, {"an empty vector"});
       return E;
     }
-    default:
-      syntaxError(DiagId::ExpectedExpr, {describe(T)});
+    default: syntaxError(DiagId::ExpectedExpr, {describe(T)});
     }
   }
 
@@ -709,7 +726,7 @@ private:
 } // namespace
 
 ParsedFile parse(uint32_t FileId, const std::vector<Token> &Tokens,
-             DiagnosticEngine &Diags) {
+                 DiagnosticEngine &Diags) {
   return Parser(FileId, Tokens, Diags).run();
 }
 

@@ -19,7 +19,7 @@ constexpr unsigned MaxNestingDepth = 128;
 /// Parses the tokens of one file. Always returns a module; on errors it holds
 /// what could be parsed and `Diags` holds the errors.
 ParsedFile parse(uint32_t FileId, const std::vector<Token> &Tokens,
-             DiagnosticEngine &Diags);
+                 DiagnosticEngine &Diags);
 
 } // namespace dspjit
 

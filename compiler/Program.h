@@ -38,8 +38,8 @@ struct Slot {
   bool UnknownWidth = false; // see Local::UnknownWidth
   unsigned Count = 1;        // array elements (`state x[N]`)
   bool IsArray = false;
-  std::vector<double> Init;  // State: initial lanes (1 or Width of them)
-  unsigned Length = 0;       // Delay: longest tap, in frames
+  std::vector<double> Init; // State: initial lanes (1 or Width of them)
+  unsigned Length = 0;      // Delay: longest tap, in frames
   // Param.
   double Def = 0, Min = 0, Max = 1, SmoothSeconds = 0.01;
   std::string Unit;
@@ -59,9 +59,34 @@ struct Local {
 };
 
 enum class Builtin {
-  Sin, Cos, Tan, Asin, Acos, Atan, Atan2, Sinh, Cosh, Tanh, Exp, Exp2, Log,
-  Log2, Log10, Pow, Sqrt, Abs, Floor, Ceil, Round, Min, Max, Clamp, Fmod, Sum,
-  Mean, Iota,
+  Sin,
+  Cos,
+  Tan,
+  Asin,
+  Acos,
+  Atan,
+  Atan2,
+  Sinh,
+  Cosh,
+  Tanh,
+  Exp,
+  Exp2,
+  Log,
+  Log2,
+  Log10,
+  Pow,
+  Sqrt,
+  Abs,
+  Floor,
+  Ceil,
+  Round,
+  Min,
+  Max,
+  Clamp,
+  Fmod,
+  Sum,
+  Mean,
+  Iota,
 };
 
 struct BuiltinInfo {
@@ -105,7 +130,8 @@ struct Node {
   UnOp UOp = UnOp::Neg;
   Builtin Fn = Builtin::Sin;
   std::vector<NodePtr> Args;
-  Node(Kind K, SourceLoc Loc, uint32_t Length = 1) : K(K), Loc(Loc), Length(Length) {}
+  Node(Kind K, SourceLoc Loc, uint32_t Length = 1)
+      : K(K), Loc(Loc), Length(Length) {}
   bool isConst() const { return K == Const; }
 };
 

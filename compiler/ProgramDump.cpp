@@ -50,7 +50,8 @@ public:
 private:
   void header() {
     Out += "(program inputs=" + std::to_string(P.Inputs) +
-           " outputs=" + std::to_string(P.Outputs) + " rate=" + formatNumber(P.SampleRate) +
+           " outputs=" + std::to_string(P.Outputs) +
+           " rate=" + formatNumber(P.SampleRate) +
            " precision=" + (P.DoublePrecision ? "double" : "float") +
            " instance=" + std::to_string(P.InstanceSize) + ")\n";
   }
@@ -61,14 +62,14 @@ private:
            " width=" + std::to_string(S.Width);
     switch (S.K) {
     case Slot::Param:
-      Out += " default=" + formatNumber(S.Def) + " min=" + formatNumber(S.Min) + " max=" + formatNumber(S.Max) +
-             " smooth=" + formatNumber(S.SmoothSeconds) + (S.Unit.empty() ? "" : " unit=" + S.Unit) +
+      Out += " default=" + formatNumber(S.Def) + " min=" + formatNumber(S.Min) +
+             " max=" + formatNumber(S.Max) +
+             " smooth=" + formatNumber(S.SmoothSeconds) +
+             (S.Unit.empty() ? "" : " unit=" + S.Unit) +
              " offset=" + std::to_string(S.Offset) +
              " value-offset=" + std::to_string(S.ValueOffset);
       break;
-    case Slot::Meter:
-      Out += " offset=" + std::to_string(S.Offset);
-      break;
+    case Slot::Meter: Out += " offset=" + std::to_string(S.Offset); break;
     case Slot::State:
       Out += (S.IsArray ? " count=" + std::to_string(S.Count) : std::string()) +
              " init=" + lanes(S.Init) + " offset=" + std::to_string(S.Offset);
@@ -84,7 +85,9 @@ private:
   }
 
   std::string slotName(int Id) const {
-    return Id >= 0 && size_t(Id) < P.Slots.size() ? "@" + P.Slots[size_t(Id)].Name : "@?";
+    return Id >= 0 && size_t(Id) < P.Slots.size()
+               ? "@" + P.Slots[size_t(Id)].Name
+               : "@?";
   }
 
   std::string args(const Node &N, const char *Head) const {
@@ -96,7 +99,8 @@ private:
 
   std::string node(const Node &N) const {
     std::string S = nodeText(N);
-    return N.Width > 1 && N.K != Node::Const ? S + ":" + std::to_string(N.Width) : S;
+    return N.Width > 1 && N.K != Node::Const ? S + ":" + std::to_string(N.Width)
+                                             : S;
   }
 
   std::string nodeText(const Node &N) const {
@@ -146,14 +150,24 @@ private:
     std::string Value = O.Value ? " " + node(*O.Value) : "";
     std::string Index = O.Index ? " " + node(*O.Index) : "";
     switch (O.K) {
-    case Op::SetLocal: Out += "(set %" + std::to_string(O.Id) + Value + ")"; return;
+    case Op::SetLocal:
+      Out += "(set %" + std::to_string(O.Id) + Value + ")";
+      return;
     case Op::SetSlot: Out += "(set " + slotName(O.Id) + Value + ")"; return;
-    case Op::SetElem: Out += "(set-elem " + slotName(O.Id) + Index + Value + ")"; return;
-    case Op::SetLane: Out += "(set-lane " + target(O) + Index + Value + ")"; return;
+    case Op::SetElem:
+      Out += "(set-elem " + slotName(O.Id) + Index + Value + ")";
+      return;
+    case Op::SetLane:
+      Out += "(set-lane " + target(O) + Index + Value + ")";
+      return;
     case Op::SetOut: Out += "(set out" + Value + ")"; return;
-    case Op::DelayWrite: Out += "(write " + slotName(O.Id) + Value + ")"; return;
+    case Op::DelayWrite:
+      Out += "(write " + slotName(O.Id) + Value + ")";
+      return;
     case Op::Break: Out += "(break)"; return;
-    case Op::Return: Out += "(return #" + std::to_string(O.Id) + Value + ")"; return;
+    case Op::Return:
+      Out += "(return #" + std::to_string(O.Id) + Value + ")";
+      return;
     case Op::If:
       Out += "(if" + Value;
       ops(O.Body, Indent + 1);
@@ -171,7 +185,8 @@ private:
       Out += ")";
       return;
     case Op::Inline:
-      Out += "(inline #" + std::to_string(O.Count) + " result=%" + std::to_string(O.Id);
+      Out += "(inline #" + std::to_string(O.Count) + " result=%" +
+             std::to_string(O.Id);
       ops(O.Body, Indent + 1);
       Out += ")";
       return;

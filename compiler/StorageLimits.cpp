@@ -14,7 +14,8 @@ namespace dspjit {
 
 unsigned channelCount(double V, const Decl &Io, DiagnosticEngine &Diags) {
   if (V < 0 || V > MaxChannels || V != std::floor(V)) {
-    Diags.report(DiagId::ChannelCount, Io.Loc, {formatNumber(V), std::to_string(MaxChannels)}, 2);
+    Diags.report(DiagId::ChannelCount, Io.Loc,
+                 {formatNumber(V), std::to_string(MaxChannels)}, 2);
     return 1;
   }
   return unsigned(V);
@@ -27,10 +28,13 @@ void checkParamValues(Slot &S, const Decl &D, std::optional<double> Def,
     return;
   if (*Min > *Max)
     Diags.report(DiagId::ParamRangeEmpty, D.Min->Loc,
-                 {D.Name, formatNumber(*Min), formatNumber(*Max)}, D.Min->Length);
+                 {D.Name, formatNumber(*Min), formatNumber(*Max)},
+                 D.Min->Length);
   else if (*Def < *Min || *Def > *Max)
-    Diags.report(DiagId::ParamDefaultOutOfRange, D.Init->Loc,
-                 {formatNumber(*Def), D.Name, formatNumber(*Min), formatNumber(*Max)}, D.Init->Length);
+    Diags.report(
+        DiagId::ParamDefaultOutOfRange, D.Init->Loc,
+        {formatNumber(*Def), D.Name, formatNumber(*Min), formatNumber(*Max)},
+        D.Init->Length);
   S.Def = *Def;
   S.Min = *Min;
   S.Max = *Max;
@@ -41,43 +45,49 @@ void checkSmoothing(Slot &S, const Expr &Smooth, std::optional<double> Seconds,
   if (!Seconds)
     return;
   if (*Seconds < 0 || *Seconds > 10)
-    Diags.report(DiagId::SmoothRange, Smooth.Loc, {formatNumber(*Seconds)}, Smooth.Length);
+    Diags.report(DiagId::SmoothRange, Smooth.Loc, {formatNumber(*Seconds)},
+                 Smooth.Length);
   else
     S.SmoothSeconds = *Seconds;
 }
 
-unsigned arraySize(std::optional<double> N, const Expr &Size, CheckReporter &R) {
+unsigned arraySize(std::optional<double> N, const Expr &Size,
+                   CheckReporter &R) {
   if (!N)
     return 1;
   double Count = std::floor(*N);
   if (Count < 1 || Count > MaxArraySize) {
-    R.report(DiagId::ArraySizeRange, Size.Loc, {formatNumber(*N), std::to_string(MaxArraySize)},
-             Size.Length);
+    R.report(DiagId::ArraySizeRange, Size.Loc,
+             {formatNumber(*N), std::to_string(MaxArraySize)}, Size.Length);
     Count = 1;
   }
   return unsigned(std::max(1.0, std::min(Count, double(MaxArraySize))));
 }
 
-unsigned delayFrames(std::optional<double> Length, const Decl &D, double SampleRate,
-                     CheckReporter &R) {
+unsigned delayFrames(std::optional<double> Length, const Decl &D,
+                     double SampleRate, CheckReporter &R) {
   if (!Length)
     return 1;
-  double Scale = D.Unit == "s" ? SampleRate : D.Unit == "ms" ? SampleRate / 1000 : 1;
+  double Scale = D.Unit == "s"    ? SampleRate
+                 : D.Unit == "ms" ? SampleRate / 1000
+                                  : 1;
   double Frames = std::ceil(*Length * Scale - 1e-9);
   if (Frames < 1 || Frames > MaxDelayFrames) {
     R.report(DiagId::DelayLengthRange, D.Size->Loc,
-             {formatNumber(Frames), std::to_string(MaxDelayFrames)}, D.Size->Length);
+             {formatNumber(Frames), std::to_string(MaxDelayFrames)},
+             D.Size->Length);
     Frames = 1;
   }
   return unsigned(Frames);
 }
 
-double loopCount(std::optional<double> From, std::optional<double> To, bool Unroll,
-                 const Stmt &S, CheckReporter &R) {
+double loopCount(std::optional<double> From, std::optional<double> To,
+                 bool Unroll, const Stmt &S, CheckReporter &R) {
   unsigned Limit = Unroll ? MaxUnrollCount : MaxLoopCount;
   double Count = From && To ? std::ceil(*To - *From) : 1;
   if (From && To && (Count < 1 || Count > Limit)) {
-    R.report(DiagId::LoopCountRange, S.From->Loc, {formatNumber(Count), std::to_string(Limit)}, 1);
+    R.report(DiagId::LoopCountRange, S.From->Loc,
+             {formatNumber(Count), std::to_string(Limit)}, 1);
     Count = 1;
   }
   return Count;
@@ -87,7 +97,9 @@ double LoopNest::enter(double Count, const Stmt &S, CheckReporter &R) {
   if (Iterations * Count > MaxLoopCount) {
     // Both factors are at most MaxLoopCount: the product is exact.
     R.report(DiagId::NestedLoopCount, S.From->Loc,
-             {std::to_string(uint64_t(Iterations * Count)), std::to_string(MaxLoopCount)}, 1);
+             {std::to_string(uint64_t(Iterations * Count)),
+              std::to_string(MaxLoopCount)},
+             1);
     // Loops inside this one are counted from here, so that one error is
     // reported per nest.
     Count = 1;
@@ -104,7 +116,8 @@ void checkStorage(Program &P, const std::set<ptrdiff_t> &DelaysRead,
       continue;
     // After a syntax error the write may be in the statement that failed
     // to parse: say nothing rather than something false.
-    if (S.K == Slot::Delay && DelaysRead.count(&S - P.Slots.data()) && !AfterSyntaxErrors)
+    if (S.K == Slot::Delay && DelaysRead.count(&S - P.Slots.data()) &&
+        !AfterSyntaxErrors)
       R.report(DiagId::DelayNeverWritten, S.Loc, {S.Name}, 1);
     S.Width = 1;
   }
@@ -118,14 +131,16 @@ void checkInstanceSize(const Program &P, CheckReporter &R) {
   const Slot *Biggest = &P.Slots.front();
   uint64_t BiggestBytes = 0;
   for (const Slot &S : P.Slots) {
-    uint64_t Bytes = uint64_t(S.K == Slot::Delay ? S.Capacity : S.Count) * S.Width;
+    uint64_t Bytes =
+        uint64_t(S.K == Slot::Delay ? S.Capacity : S.Count) * S.Width;
     if (Bytes > BiggestBytes) {
       BiggestBytes = Bytes;
       Biggest = &S;
     }
   }
   R.report(DiagId::InstanceTooLarge, Biggest->Loc,
-           {std::to_string(P.InstanceSize), std::to_string(MaxInstanceBytes)}, 1);
+           {std::to_string(P.InstanceSize), std::to_string(MaxInstanceBytes)},
+           1);
 }
 
 } // namespace dspjit

@@ -46,12 +46,12 @@ unsigned arraySize(std::optional<double> N, const Expr &Size, CheckReporter &R);
 
 /// A delay line's length in frames (1 after an error); `Unit` is "s", "ms"
 /// or empty (frames).
-unsigned delayFrames(std::optional<double> Length, const Decl &D, double SampleRate,
-                     CheckReporter &R);
+unsigned delayFrames(std::optional<double> Length, const Decl &D,
+                     double SampleRate, CheckReporter &R);
 
 /// The iteration count of a `for` or an `unroll` (1 after an error).
-double loopCount(std::optional<double> From, std::optional<double> To, bool Unroll,
-                 const Stmt &S, CheckReporter &R);
+double loopCount(std::optional<double> From, std::optional<double> To,
+                 bool Unroll, const Stmt &S, CheckReporter &R);
 
 /// How many times the body being elaborated runs per frame (or per callback
 /// in `block`): the product of the enclosing `for` counts. A `for` inside a

@@ -34,7 +34,8 @@ public:
   }
 
 private:
-  void report(DiagId Id, const Node &N, std::initializer_list<std::string> Args) {
+  void report(DiagId Id, const Node &N,
+              std::initializer_list<std::string> Args) {
     if (Reporting)
       Diags.report(Id, N.Loc, Args, N.Length);
   }
@@ -66,7 +67,8 @@ private:
         continue;
       }
       if (!N.UnknownWidth)
-        report(DiagId::WidthMismatch, N, {OpName, std::to_string(W), std::to_string(AW)});
+        report(DiagId::WidthMismatch, N,
+               {OpName, std::to_string(W), std::to_string(AW)});
       return W;
     }
     return W;
@@ -119,7 +121,8 @@ private:
       const Node &Vec = *N.Args[0], &I = *N.Args[1];
       if (I.isConst() && I.Value.size() == 1 && !Vec.UnknownWidth &&
           !isWholeIn(I.Value[0], Vec.Width))
-        report(DiagId::LaneOutOfRange, N, {formatNumber(I.Value[0]), std::to_string(Vec.Width)});
+        report(DiagId::LaneOutOfRange, N,
+               {formatNumber(I.Value[0]), std::to_string(Vec.Width)});
       N.Width = 1;
       N.UnknownWidth = false;
       return;
@@ -130,7 +133,8 @@ private:
         W += A->Width;
       if (W > MaxWidth) {
         if (!N.UnknownWidth)
-          report(DiagId::VectorTooWide, N, {std::to_string(W), std::to_string(MaxWidth)});
+          report(DiagId::VectorTooWide, N,
+                 {std::to_string(W), std::to_string(MaxWidth)});
         W = MaxWidth;
       }
       N.Width = W;
@@ -143,7 +147,8 @@ private:
       unsigned AW = N.Args[0]->Width;
       if (AW != 1 && AW != W && !N.UnknownWidth && !S.UnknownWidth)
         report(DiagId::WidthMismatch, N,
-               {N.K == Node::Tap ? "tap" : "read", std::to_string(W), std::to_string(AW)});
+               {N.K == Node::Tap ? "tap" : "read", std::to_string(W),
+                std::to_string(AW)});
       N.Width = W;
       N.UnknownWidth = S.UnknownWidth;
       return;
@@ -152,8 +157,8 @@ private:
   }
 
   /// An assignment of V to a variable of width Var (UnknownVar its taint).
-  void assignWidth(unsigned &Var, bool &UnknownVar, const Node &V, const std::string &Name,
-                   const Op &O) {
+  void assignWidth(unsigned &Var, bool &UnknownVar, const Node &V,
+                   const std::string &Name, const Op &O) {
     if (V.Width > MaxWidth)
       return;
     if (V.UnknownWidth && !UnknownVar) {
@@ -203,25 +208,27 @@ private:
           Unknown = P.Slots[size_t(O.Id)].UnknownWidth;
         }
         const Node &I = *O.Index;
-        if (I.isConst() && I.Value.size() == 1 && !Unknown && !isWholeIn(I.Value[0], W))
-          report(DiagId::LaneOutOfRange, O, {formatNumber(I.Value[0]), std::to_string(W)});
+        if (I.isConst() && I.Value.size() == 1 && !Unknown &&
+            !isWholeIn(I.Value[0], W))
+          report(DiagId::LaneOutOfRange, O,
+                 {formatNumber(I.Value[0]), std::to_string(W)});
         break;
       }
       case Op::SetOut:
-        if (O.Value->Width != 1 && O.Value->Width != P.Outputs && !O.Value->UnknownWidth)
+        if (O.Value->Width != 1 && O.Value->Width != P.Outputs &&
+            !O.Value->UnknownWidth)
           report(DiagId::OutWidthMismatch, O,
                  {std::to_string(P.Outputs), std::to_string(P.Inputs),
                   std::to_string(O.Value->Width)});
         break;
       case Op::If:
         if (O.Value->Width != 1 && !O.Value->UnknownWidth)
-          report(DiagId::ConditionNotScalar, *O.Value, {std::to_string(O.Value->Width)});
+          report(DiagId::ConditionNotScalar, *O.Value,
+                 {std::to_string(O.Value->Width)});
         inferOps(O.Body);
         inferOps(O.Else);
         break;
-      case Op::Loop:
-        inferOps(O.Body);
-        break;
+      case Op::Loop: inferOps(O.Body); break;
       case Op::Inline:
         Results.push_back(O.Id);
         inferOps(O.Body);
@@ -234,8 +241,7 @@ private:
                     "the result of " + R.Name.substr(0, R.Name.find(' ')), O);
         break;
       }
-      case Op::Break:
-        break;
+      case Op::Break: break;
       }
     }
   }

@@ -18,12 +18,9 @@ namespace dspjit {
 
 const char *sampleFormatName(SampleFormat Format) {
   switch (Format) {
-  case SampleFormat::Float32:
-    return "float";
-  case SampleFormat::Pcm16:
-    return "16-bit";
-  case SampleFormat::Pcm24:
-    return "24-bit";
+  case SampleFormat::Float32: return "float";
+  case SampleFormat::Pcm16: return "16-bit";
+  case SampleFormat::Pcm24: return "24-bit";
   }
   return "?";
 }
@@ -54,12 +51,9 @@ static SampleFormat closestFormat(int SfFormat) {
   switch (SfFormat & SF_FORMAT_SUBMASK) {
   case SF_FORMAT_PCM_S8:
   case SF_FORMAT_PCM_U8:
-  case SF_FORMAT_PCM_16:
-    return SampleFormat::Pcm16;
-  case SF_FORMAT_PCM_24:
-    return SampleFormat::Pcm24;
-  default:
-    return SampleFormat::Float32;
+  case SF_FORMAT_PCM_16: return SampleFormat::Pcm16;
+  case SF_FORMAT_PCM_24: return SampleFormat::Pcm24;
+  default: return SampleFormat::Float32;
   }
 }
 
@@ -119,12 +113,9 @@ static Result<int> fileFormat(const std::string &Path, SampleFormat Format) {
   if (Container == SF_FORMAT_FLAC && Format == SampleFormat::Float32)
     Format = SampleFormat::Pcm24;
   switch (Format) {
-  case SampleFormat::Float32:
-    return Container | SF_FORMAT_FLOAT;
-  case SampleFormat::Pcm16:
-    return Container | SF_FORMAT_PCM_16;
-  case SampleFormat::Pcm24:
-    return Container | SF_FORMAT_PCM_24;
+  case SampleFormat::Float32: return Container | SF_FORMAT_FLOAT;
+  case SampleFormat::Pcm16: return Container | SF_FORMAT_PCM_16;
+  case SampleFormat::Pcm24: return Container | SF_FORMAT_PCM_24;
   }
   return Container | SF_FORMAT_FLOAT;
 }
@@ -151,7 +142,8 @@ Result<AudioFileWriter> AudioFileWriter::create(const std::string &Path,
         Path, sampleFormatName(Format), Channels));
   SNDFILE *File = sf_open(Path.c_str(), SFM_WRITE, &Info);
   if (!File)
-    return fail(message<Msg::AudioFileCannotCreate>(Path, sndfileError(nullptr)));
+    return fail(
+        message<Msg::AudioFileCannotCreate>(Path, sndfileError(nullptr)));
   // Out-of-range floats clip to full scale instead of wrapping around.
   sf_command(File, SFC_SET_CLIPPING, nullptr, SF_TRUE);
   return AudioFileWriter(Path, File, Channels);
@@ -178,7 +170,8 @@ Result<void> AudioFileWriter::write(const float *Samples, uint64_t Frames) {
   if (!File)
     return fail(message<Msg::AudioFileClosed>(Path));
   auto *Sf = static_cast<SNDFILE *>(File);
-  sf_count_t Count = sf_writef_float(Sf, Samples, static_cast<sf_count_t>(Frames));
+  sf_count_t Count =
+      sf_writef_float(Sf, Samples, static_cast<sf_count_t>(Frames));
   if (Count > 0)
     Written += static_cast<uint64_t>(Count);
   if (Count != static_cast<sf_count_t>(Frames))
@@ -191,7 +184,8 @@ Result<void> AudioFileWriter::close() {
     return {};
   auto *Sf = static_cast<SNDFILE *>(std::exchange(File, nullptr));
   if (int Error = sf_close(Sf); Error != 0)
-    return fail(message<Msg::AudioFileCannotFinish>(Path, sf_error_number(Error)));
+    return fail(
+        message<Msg::AudioFileCannotFinish>(Path, sf_error_number(Error)));
   return {};
 }
 

@@ -61,18 +61,17 @@ Result<void> writeAudioFile(const std::string &Path, const float *Samples,
                             SampleFormat Format = SampleFormat::Float32);
 inline Result<void> writeAudioFile(const std::string &Path,
                                    const AudioData &Data) {
-  return writeAudioFile(Path, Data.Samples.data(), Data.frames(),
-                        Data.Channels, Data.SampleRate, Data.Format);
+  return writeAudioFile(Path, Data.Samples.data(), Data.frames(), Data.Channels,
+                        Data.SampleRate, Data.Format);
 }
 
 /// Writes a file block by block, for renders too long to keep in memory.
 /// The header is finalized by close() or, failing that, the destructor.
 class AudioFileWriter {
 public:
-  static Result<AudioFileWriter> create(const std::string &Path,
-                                        unsigned Channels, double SampleRate,
-                                        SampleFormat Format =
-                                            SampleFormat::Float32);
+  static Result<AudioFileWriter>
+  create(const std::string &Path, unsigned Channels, double SampleRate,
+         SampleFormat Format = SampleFormat::Float32);
 
   AudioFileWriter(AudioFileWriter &&Other) noexcept;
   AudioFileWriter &operator=(AudioFileWriter &&Other) noexcept;

@@ -9,16 +9,16 @@
 #include "runtime/MessageCatalog.h"
 #include "runtime/SpscRing.h"
 
-#include <sndfile.h>
 #include <sched.h>
+#include <sndfile.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -29,7 +29,9 @@ namespace dspjit {
 //===-- Files -------------------------------------------------------------===//
 
 namespace {
-void napMs(int Ms) { std::this_thread::sleep_for(std::chrono::milliseconds(Ms)); }
+void napMs(int Ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(Ms));
+}
 
 /// File threads yield to the audio thread: without real-time scheduling
 /// (jackd --no-realtime, most desktops) their wake-ups would preempt it in
@@ -64,7 +66,7 @@ struct Host::Files {
   std::atomic<bool> CloseNow{false};  ///< close at once
   std::atomic<bool> Closed{false};
   std::thread WriterThread;
-  std::mutex CloseLock; ///< serializes closing the writer
+  std::mutex CloseLock;   ///< serializes closing the writer
   std::string WriteError; ///< set before WriteFailed
   std::atomic<bool> WriteFailed{false};
   unsigned RecordChannels = 0;
@@ -168,8 +170,8 @@ static Result<SNDFILE *> openPlayFile(const std::string &Path,
 static Result<void> checkOptions(const DspjitKernel &Kernel,
                                  const HostOptions &O,
                                  const std::string &Script) {
-  if (O.Direct && (!O.PlayPath.empty() || !O.RecordPath.empty() ||
-                   !O.Map.empty()))
+  if (O.Direct &&
+      (!O.PlayPath.empty() || !O.RecordPath.empty() || !O.Map.empty()))
     return fail(message<Msg::DirectExcludesFiles>());
   if (!O.PlayPath.empty() && Kernel.inputs == 0)
     return fail(message<Msg::PlayNeedsInputs>(Script));
@@ -216,7 +218,8 @@ Result<void> Host::openFiles(const DspjitKernel &Kernel,
     F.PlayFile = *File;
     F.PlayName = Options.PlayPath;
     F.Loop = Options.Loop;
-    F.PlayRing = std::make_unique<SpscRing<float>>(size_t(Rate) * Kernel.inputs);
+    F.PlayRing =
+        std::make_unique<SpscRing<float>>(size_t(Rate) * Kernel.inputs);
   }
   if (!Options.RecordPath.empty()) {
     auto W = AudioFileWriter::create(Options.RecordPath, Kernel.outputs, Rate,
@@ -338,8 +341,8 @@ Result<std::unique_ptr<Host>> Host::open(const DspjitKernel &Kernel,
   H->MaxChunk = std::max<unsigned long>(4096, O.FramesPerBuffer);
   H->InScratch.assign(H->MaxChunk * std::max(1u, H->KernelIn), 0.0f);
   H->OutScratch.assign(H->MaxChunk * std::max(1u, H->KernelOut), 0.0f);
-  H->Swap = std::make_unique<HotSwap>(std::move(Keep), std::move(*Inst),
-                                      H->MaxChunk);
+  H->Swap =
+      std::make_unique<HotSwap>(std::move(Keep), std::move(*Inst), H->MaxChunk);
   // Files before the stream: their errors are the user's.
   if (auto Ok = H->openFiles(Kernel, Script); !Ok)
     return fail(Ok.error());
@@ -436,15 +439,17 @@ int Host::callback(const void *Input, void *Output, unsigned long Frames,
     const float *KIn = H.gatherInput(DevIn, Done, N, RecordFrames);
     float *KOut = nullptr;
     if (H.KernelOut)
-      KOut = InPlace ? DevOut + size_t(Done) * H.KernelOut : H.OutScratch.data();
+      KOut =
+          InPlace ? DevOut + size_t(Done) * H.KernelOut : H.OutScratch.data();
     const uint64_t Before = monotonicNanoseconds();
-    H.Swap->process(KIn, KOut, N, reinterpret_cast<const DspjitTimeInfo *>(Time),
-                    Flags);
+    H.Swap->process(KIn, KOut, N,
+                    reinterpret_cast<const DspjitTimeInfo *>(Time), Flags);
     KernelNs += monotonicNanoseconds() - Before;
     H.scatterOutput(KOut, DevOut, Done, N, !InPlace, RecordFrames);
     Done += N;
   }
-  if (Flags && H.Options.FatalXruns && H.FatalKind.load(std::memory_order_relaxed) < 0)
+  if (Flags && H.Options.FatalXruns &&
+      H.FatalKind.load(std::memory_order_relaxed) < 0)
     H.FatalKind.store(firstXrunKind(Flags), std::memory_order_relaxed);
   H.Stats.record(monotonicNanoseconds() - Start, KernelNs, Frames, Flags);
   return paContinue;
@@ -578,17 +583,14 @@ XrunKind Host::fatalXrun() const {
 
 std::string Host::stopMessage() const {
   switch (stopReason()) {
-  case StopReason::None:
-    return message<Msg::StopRunning>();
-  case StopReason::Requested:
-    return message<Msg::StopRequested>();
+  case StopReason::None: return message<Msg::StopRunning>();
+  case StopReason::Requested: return message<Msg::StopRequested>();
   case StopReason::PlayEnded:
     return message<Msg::StopPlayEnded>(Options.PlayPath);
   case StopReason::FatalXrun:
     return message<Msg::StopFatalXrun>(xrunKindName(fatalXrun()),
                                        Stats.frames());
-  case StopReason::StreamEnded:
-    return message<Msg::StopStreamEnded>();
+  case StopReason::StreamEnded: return message<Msg::StopStreamEnded>();
   case StopReason::RecordFailed:
     return message<Msg::StopRecordFailed>(IO->WriteError);
   }
@@ -608,8 +610,6 @@ TimingSummary Host::summary() const {
   return S;
 }
 
-double Host::cpuLoad() const {
-  return Audio ? Audio->cpuLoad() : 0;
-}
+double Host::cpuLoad() const { return Audio ? Audio->cpuLoad() : 0; }
 
 } // namespace dspjit

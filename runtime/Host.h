@@ -214,7 +214,9 @@ public:
   unsigned long framesPerBuffer() const { return Options.FramesPerBuffer; }
   /// Reported stream latencies in seconds.
   double inputLatency() const { return Audio ? Audio->info().InputLatency : 0; }
-  double outputLatency() const { return Audio ? Audio->info().OutputLatency : 0; }
+  double outputLatency() const {
+    return Audio ? Audio->info().OutputLatency : 0;
+  }
 
   /// The callback PortAudio calls; public so that tests can drive it
   /// offline to measure the trampoline.
@@ -226,7 +228,8 @@ private:
   Host(double Rate, const HostOptions &Options);
   struct Files;
   Result<void> openFiles(const DspjitKernel &Kernel, const std::string &Script);
-  Result<void> openStream(const DspjitKernel &Kernel, const std::string &Script);
+  Result<void> openStream(const DspjitKernel &Kernel,
+                          const std::string &Script);
   std::string describe(const DspjitKernel &Kernel) const;
   void startFiles(unsigned Inputs);
   // The trampoline's steps (see callback()).

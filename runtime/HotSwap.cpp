@@ -107,20 +107,23 @@ HotSwap::prepare(std::shared_ptr<const void> Code, const DspjitKernel &Kernel,
       }
       // The smoothed value continues; the target is the user's value, or
       // the new default for a parameter the user never touched.
-      V->Values.push_back({Prev->value_offset, New.value_offset, New.min, New.max});
+      V->Values.push_back(
+          {Prev->value_offset, New.value_offset, New.min, New.max});
       auto User = UserValues.find(std::string_view(New.name));
       if (User != UserValues.end()) {
         V->I.setParamTarget(New, User->second);
         R.UserParams.push_back(std::string(New.name) + "=" +
                                formatNumber(clampParam(New, User->second)));
       } else if (New.def != Prev->def) {
-        R.NewDefaults.push_back(std::string(New.name) + "=" + formatNumber(New.def));
+        R.NewDefaults.push_back(std::string(New.name) + "=" +
+                                formatNumber(New.def));
       }
       continue;
     }
     if (New.kind != DSPJIT_SLOT_STATE && New.kind != DSPJIT_SLOT_DELAY)
       continue;
-    if (!Prev || (Prev->kind != DSPJIT_SLOT_STATE && Prev->kind != DSPJIT_SLOT_DELAY)) {
+    if (!Prev ||
+        (Prev->kind != DSPJIT_SLOT_STATE && Prev->kind != DSPJIT_SLOT_DELAY)) {
       R.Added.push_back(New.name);
       continue;
     }
@@ -297,7 +300,8 @@ int HotSwap::process(const float *In, float *Out, unsigned long Frames,
   }
   double R = 0;
   if (FadeNewPower > 1e-20 && FadeOldPower > 1e-20)
-    R = std::clamp(FadeCross / std::sqrt(FadeNewPower * FadeOldPower), 0.0, 1.0);
+    R = std::clamp(FadeCross / std::sqrt(FadeNewPower * FadeOldPower), 0.0,
+                   1.0);
   const double Step = std::numbers::pi / 2 / Length;
   for (unsigned long F = 0; F < Frames; ++F) {
     uint32_t Pos = FadePos + uint32_t(F);

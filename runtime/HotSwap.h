@@ -103,11 +103,11 @@ struct KernelVersion {
 /// What a reload kept and what it reset, for the one line printed per
 /// reload and for tests.
 struct SwapReport {
-  std::vector<std::string> Kept;       ///< state and delays carried over
-  std::vector<std::string> Reset;      ///< in both, but reshaped: restarted
-  std::vector<std::string> Added;      ///< new state, delays and parameters
-  std::vector<std::string> Removed;    ///< gone from the new version
-  std::vector<std::string> UserParams; ///< "feedback=0.6": the user's values
+  std::vector<std::string> Kept;        ///< state and delays carried over
+  std::vector<std::string> Reset;       ///< in both, but reshaped: restarted
+  std::vector<std::string> Added;       ///< new state, delays and parameters
+  std::vector<std::string> Removed;     ///< gone from the new version
+  std::vector<std::string> UserParams;  ///< "feedback=0.6": the user's values
   std::vector<std::string> NewDefaults; ///< "mix=0.8": untouched, new default
   /// Bytes of state the audio thread copies at pick-up.
   uint64_t CopiedBytes = 0;
@@ -186,8 +186,7 @@ public:
   /// inputs or outputs; Frames <= MaxFrames. Returns paContinue (0).
   /// Thread: the audio thread only (or one thread offline).
   int process(const float *In, float *Out, unsigned long Frames,
-              const DspjitTimeInfo *Time,
-              unsigned long Flags) DSPJIT_REALTIME;
+              const DspjitTimeInfo *Time, unsigned long Flags) DSPJIT_REALTIME;
 
   unsigned inputs() const { return Inputs; }
   unsigned outputs() const { return Outputs; }
@@ -215,7 +214,8 @@ private:
   KernelVersion *Current = nullptr;
   KernelVersion *Fading = nullptr;
   uint32_t FadePos = 0;
-  double FadeCross = 0, FadeNewPower = 0, FadeOldPower = 0; ///< since the fade began
+  double FadeCross = 0, FadeNewPower = 0,
+         FadeOldPower = 0;    ///< since the fade began
   std::vector<float> FadeOut; ///< the fading version's output block
 };
 

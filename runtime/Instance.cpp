@@ -25,14 +25,10 @@ static_assert(std::atomic_ref<uint64_t>::is_always_lock_free,
 
 const char *slotKindName(uint32_t Kind) {
   switch (Kind) {
-  case DSPJIT_SLOT_PARAM:
-    return "param";
-  case DSPJIT_SLOT_METER:
-    return "meter";
-  case DSPJIT_SLOT_STATE:
-    return "state";
-  case DSPJIT_SLOT_DELAY:
-    return "delay";
+  case DSPJIT_SLOT_PARAM: return "param";
+  case DSPJIT_SLOT_METER: return "meter";
+  case DSPJIT_SLOT_STATE: return "state";
+  case DSPJIT_SLOT_DELAY: return "delay";
   }
   return "unknown";
 }
@@ -61,8 +57,8 @@ static Result<void> checkSlot(const DspjitKernel &K, const DspjitSlot &S,
   case DSPJIT_SLOT_PARAM:
     Inside = fits(K, S.offset, 4, 4) && fits(K, S.value_offset, 4, 4);
     if (!(S.min <= S.max) || !(S.def >= S.min && S.def <= S.max))
-      return fail(message<Msg::SlotDefaultOutside>(Index, S.name, S.def,
-                                                   S.min, S.max));
+      return fail(
+          message<Msg::SlotDefaultOutside>(Index, S.name, S.def, S.min, S.max));
     break;
   case DSPJIT_SLOT_METER:
   case DSPJIT_SLOT_STATE:
@@ -84,8 +80,7 @@ Result<void> checkKernel(const DspjitKernel &K) {
     return fail(message<Msg::AbiMismatch>(K.abi_version, DSPJIT_ABI_VERSION));
   if (!K.process || !K.init)
     return fail(message<Msg::KernelMissingFunctions>());
-  if (K.instance_align == 0 ||
-      (K.instance_align & (K.instance_align - 1)) != 0)
+  if (K.instance_align == 0 || (K.instance_align & (K.instance_align - 1)) != 0)
     return fail(message<Msg::KernelAlignment>(K.instance_align));
   if (K.instance_size < sizeof(DspjitInstanceHeader))
     return fail(message<Msg::KernelTooSmall>(K.instance_size));
@@ -106,8 +101,7 @@ const DspjitSlot *findSlot(const DspjitKernel &K, std::string_view Name) {
   return nullptr;
 }
 
-std::vector<std::string> slotNames(const DspjitKernel &K,
-                                   DspjitSlotKind Kind) {
+std::vector<std::string> slotNames(const DspjitKernel &K, DspjitSlotKind Kind) {
   std::vector<std::string> Names;
   for (uint32_t I = 0; I < K.num_slots; ++I)
     if (K.slots[I].kind == static_cast<uint32_t>(Kind))
@@ -132,15 +126,15 @@ Result<Instance> Instance::create(const DspjitKernel &K, double SampleRate) {
     return fail(message<Msg::KernelRateMismatch>(K.sample_rate, SampleRate));
 
   // The header holds uint64 counters, so never align less than they need.
-  std::size_t Align = std::max<std::size_t>(K.instance_align,
-                                            alignof(DspjitInstanceHeader));
-  void *Raw = ::operator new(K.instance_size, std::align_val_t(Align),
-                             std::nothrow);
+  std::size_t Align =
+      std::max<std::size_t>(K.instance_align, alignof(DspjitInstanceHeader));
+  void *Raw =
+      ::operator new(K.instance_size, std::align_val_t(Align), std::nothrow);
   if (!Raw)
     return fail(message<Msg::InstanceAllocFailed>(K.instance_size));
   std::memset(Raw, 0, K.instance_size);
-  std::unique_ptr<std::byte[], AlignedFree> Memory(static_cast<std::byte *>(Raw),
-                                                   AlignedFree{Align});
+  std::unique_ptr<std::byte[], AlignedFree> Memory(
+      static_cast<std::byte *>(Raw), AlignedFree{Align});
 
   if (K.init(Memory.get(), SampleRate) != 0)
     return fail(message<Msg::KernelInitRefused>(SampleRate, K.sample_rate));
@@ -189,7 +183,7 @@ static std::string unknownName(const DspjitKernel &K, std::string_view Name,
     return message<Msg::UnknownSlotNoneOfKind>(What, Name);
   if (std::string Close = closestName(Name, Names); !Close.empty())
     return message<Msg::UnknownSlotDidYouMean>(What, Name, Close,
-                                                joinNames(Names));
+                                               joinNames(Names));
   return message<Msg::UnknownSlot>(What, Name, joinNames(Names));
 }
 
@@ -201,7 +195,7 @@ static std::string wrongKind(const DspjitKernel &K, const DspjitSlot &S,
   std::vector<std::string> Names = slotNames(K, Kind);
   if (Names.empty())
     return message<Msg::WrongSlotKindNoneOfKind>(S.name, slotKindName(S.kind),
-                                                  What);
+                                                 What);
   return message<Msg::WrongSlotKind>(S.name, slotKindName(S.kind), What,
                                      joinNames(Names));
 }
@@ -240,8 +234,8 @@ ParamUpdate Instance::prepareParam(std::string_view Name, float Value,
   Update.Value = clampParam(*S, Value);
   if (Update.Value != Value) {
     Update.Status = ParamUpdate::Clamped;
-    Update.Message = message<Msg::ParamClamped>(Name, Value, S->min, S->max,
-                                                Update.Value);
+    Update.Message =
+        message<Msg::ParamClamped>(Name, Value, S->min, S->max, Update.Value);
   }
   return Update;
 }

@@ -16,7 +16,8 @@
 // default that reads "option 'play'"; a program installs its own spelling
 // once, before any other thread runs (tools/ spells it "--play"):
 //
-//   setOptionSpelling([](std::string_view Name) { return "--" + std::string(Name); });
+//   setOptionSpelling([](std::string_view Name) { return "--" +
+//   std::string(Name); });
 //
 // Thread contract: message() allocates (not for the audio thread) and is
 // safe on any other thread once the spelling is installed.

@@ -21,7 +21,9 @@ unsigned editDistance(std::string_view A, std::string_view B) {
   // ("gian" -> "gain" is one edit). Names are short; a full table is fine.
   const size_t Columns = B.size() + 1;
   std::vector<unsigned> D((A.size() + 1) * Columns);
-  auto At = [&](size_t I, size_t J) -> unsigned & { return D[I * Columns + J]; };
+  auto At = [&](size_t I, size_t J) -> unsigned & {
+    return D[I * Columns + J];
+  };
   for (size_t I = 0; I <= A.size(); ++I)
     At(I, 0) = static_cast<unsigned>(I);
   for (size_t J = 0; J <= B.size(); ++J)
@@ -29,8 +31,8 @@ unsigned editDistance(std::string_view A, std::string_view B) {
   for (size_t I = 1; I <= A.size(); ++I)
     for (size_t J = 1; J <= B.size(); ++J) {
       unsigned Cost = lower(A[I - 1]) != lower(B[J - 1]);
-      At(I, J) = std::min({At(I - 1, J) + 1, At(I, J - 1) + 1,
-                           At(I - 1, J - 1) + Cost});
+      At(I, J) = std::min(
+          {At(I - 1, J) + 1, At(I, J - 1) + 1, At(I - 1, J - 1) + Cost});
       if (I > 1 && J > 1 && lower(A[I - 1]) == lower(B[J - 2]) &&
           lower(A[I - 2]) == lower(B[J - 1]))
         At(I, J) = std::min(At(I, J), At(I - 2, J - 2) + 1);
@@ -85,9 +87,7 @@ std::string formatNumber(double Value) {
     return shortest(F);
   return shortest(Value);
 }
-std::string formatNumber(float Value) {
-  return formatNumber(double(Value));
-}
+std::string formatNumber(float Value) { return formatNumber(double(Value)); }
 
 } // namespace dspjit
 

@@ -35,15 +35,14 @@ static_assert(offsetof(DspjitTimeInfo, outputBufferDacTime) ==
               offsetof(PaStreamCallbackTimeInfo, outputBufferDacTime));
 // ...and DspjitProcessFn is PaStreamCallback with that one type swapped.
 static_assert(std::is_same_v<PaStreamCallbackFlags, unsigned long>);
-static_assert(std::is_same_v<
-              PaStreamCallback *,
-              int (*)(const void *, void *, unsigned long,
-                      const PaStreamCallbackTimeInfo *, PaStreamCallbackFlags,
-                      void *)>);
-static_assert(std::is_same_v<
-              DspjitProcessFn,
-              int (*)(const void *, void *, unsigned long,
-                      const DspjitTimeInfo *, unsigned long, void *)>);
+static_assert(std::is_same_v<PaStreamCallback *,
+                             int (*)(const void *, void *, unsigned long,
+                                     const PaStreamCallbackTimeInfo *,
+                                     PaStreamCallbackFlags, void *)>);
+static_assert(
+    std::is_same_v<DspjitProcessFn,
+                   int (*)(const void *, void *, unsigned long,
+                           const DspjitTimeInfo *, unsigned long, void *)>);
 static_assert(paContinue == 0, "kernels return 0 to keep streaming");
 
 std::string paErrorText(PaError Error) {
@@ -223,7 +222,8 @@ Result<PaDeviceIndex> findDevice(PaHostApiIndex Api, std::string_view Spec,
         message<Msg::DeviceAmbiguous>(DirName, Spec, deviceList(Matches)));
   if (Candidates.empty())
     return fail(message<Msg::NoDevicesOfKind>(DirName, Spec));
-  return fail(message<Msg::NoSuchDevice>(DirName, Spec, deviceList(Candidates)));
+  return fail(
+      message<Msg::NoSuchDevice>(DirName, Spec, deviceList(Candidates)));
 }
 
 /// The device for `Dir` that `O` names, looked up as StreamOptions says.
@@ -238,7 +238,8 @@ Result<double> defaultSampleRate(const StreamOptions &O) {
   auto Api = findHostApi(O.HostApi);
   if (!Api)
     return fail(Api.error());
-  std::string OutSpec = !O.OutputDevice.empty() ? O.OutputDevice : O.InputDevice;
+  std::string OutSpec =
+      !O.OutputDevice.empty() ? O.OutputDevice : O.InputDevice;
   auto Out = chooseDevice(O, *Api, OutSpec, Direction::Output);
   if (Out)
     return Pa_GetDeviceInfo(*Out)->defaultSampleRate;
@@ -257,16 +258,15 @@ static std::string deviceLine(PaDeviceIndex D) {
   bool Out = D == Pa_GetDefaultOutputDevice() || D == A->defaultOutputDevice;
   char Mark = In && Out ? '*' : In ? '>' : Out ? '<' : ' ';
   char Line[512];
-  std::snprintf(Line, sizeof Line,
-                "%c %3d %s, %s (%d in, %d out), %s Hz, latency in %.1f/%.1f "
-                "ms, out %.1f/%.1f ms (low/high)\n",
-                Mark, D, Info->name, A->name, Info->maxInputChannels,
-                Info->maxOutputChannels,
-                formatNumber(Info->defaultSampleRate).c_str(),
-                Info->defaultLowInputLatency * 1e3,
-                Info->defaultHighInputLatency * 1e3,
-                Info->defaultLowOutputLatency * 1e3,
-                Info->defaultHighOutputLatency * 1e3);
+  std::snprintf(
+      Line, sizeof Line,
+      "%c %3d %s, %s (%d in, %d out), %s Hz, latency in %.1f/%.1f "
+      "ms, out %.1f/%.1f ms (low/high)\n",
+      Mark, D, Info->name, A->name, Info->maxInputChannels,
+      Info->maxOutputChannels, formatNumber(Info->defaultSampleRate).c_str(),
+      Info->defaultLowInputLatency * 1e3, Info->defaultHighInputLatency * 1e3,
+      Info->defaultLowOutputLatency * 1e3,
+      Info->defaultHighOutputLatency * 1e3);
   return Line;
 }
 
@@ -290,9 +290,10 @@ std::string listDevices() {
 //===-- Stream ------------------------------------------------------------===//
 
 /// Stream parameters for one direction, checking the device's channels.
-static Result<PaStreamParameters>
-directionParameters(const StreamOptions &O, PaHostApiIndex Api, Direction Dir,
-                    unsigned Channels) {
+static Result<PaStreamParameters> directionParameters(const StreamOptions &O,
+                                                      PaHostApiIndex Api,
+                                                      Direction Dir,
+                                                      unsigned Channels) {
   const std::string &Spec =
       Dir == Direction::Input ? O.InputDevice : O.OutputDevice;
   auto Device = chooseDevice(O, Api, Spec, Dir);
@@ -309,12 +310,11 @@ directionParameters(const StreamOptions &O, PaHostApiIndex Api, Direction Dir,
   P.channelCount = int(Channels);
   P.sampleFormat = paFloat32; // interleaved, as the ABI says
   const bool In = Dir == Direction::Input;
-  P.suggestedLatency =
-      O.HighLatency   ? (In ? Info->defaultHighInputLatency
-                            : Info->defaultHighOutputLatency)
-      : O.Latency > 0 ? O.Latency
-                      : (In ? Info->defaultLowInputLatency
-                            : Info->defaultLowOutputLatency);
+  P.suggestedLatency = O.HighLatency   ? (In ? Info->defaultHighInputLatency
+                                             : Info->defaultHighOutputLatency)
+                       : O.Latency > 0 ? O.Latency
+                                       : (In ? Info->defaultLowInputLatency
+                                             : Info->defaultLowOutputLatency);
   return P;
 }
 
@@ -337,9 +337,9 @@ static Result<void> checkFormat(const PaStreamParameters *In,
   const PaDeviceInfo *Main = Pa_GetDeviceInfo(Out ? Out->device : In->device);
   PaError Check = Pa_IsFormatSupported(In, Out, Rate);
   if (Check == paInvalidSampleRate)
-    return fail(message<Msg::UnsupportedRate>(
-        ApiName, Main->name, Rate, supportedRates(In, Out),
-        Main->defaultSampleRate));
+    return fail(message<Msg::UnsupportedRate>(ApiName, Main->name, Rate,
+                                              supportedRates(In, Out),
+                                              Main->defaultSampleRate));
   if (Check == paInvalidChannelCount)
     return fail(message<Msg::UnsupportedChannels>(
         ApiName, Main->name, In ? In->channelCount : 0,
@@ -375,7 +375,8 @@ Result<Stream> Stream::openWithCallback(unsigned Inputs, unsigned Outputs,
     Out = *P;
   }
   if (Inputs && Outputs &&
-      Pa_GetDeviceInfo(In.device)->hostApi != Pa_GetDeviceInfo(Out.device)->hostApi)
+      Pa_GetDeviceInfo(In.device)->hostApi !=
+          Pa_GetDeviceInfo(Out.device)->hostApi)
     return fail(message<Msg::DifferentHostApis>(deviceLabel(In.device),
                                                 deviceLabel(Out.device)));
   const PaStreamParameters *InPtr = Inputs ? &In : nullptr;
@@ -393,11 +394,11 @@ Result<Stream> Stream::openWithCallback(unsigned Inputs, unsigned Outputs,
     return fail(Ok.error());
 
   PaStream *Handle = nullptr;
-  PaError Error = Pa_OpenStream(&Handle, InPtr, OutPtr, SampleRate,
-                                Options.FramesPerBuffer
-                                    ? Options.FramesPerBuffer
-                                    : paFramesPerBufferUnspecified,
-                                paNoFlag, Callback, UserData);
+  PaError Error =
+      Pa_OpenStream(&Handle, InPtr, OutPtr, SampleRate,
+                    Options.FramesPerBuffer ? Options.FramesPerBuffer
+                                            : paFramesPerBufferUnspecified,
+                    paNoFlag, Callback, UserData);
   if (Error != paNoError)
     return fail(message<Msg::CannotOpenStream>(Info.HostApi, Main->name,
                                                paErrorText(Error)));
@@ -415,8 +416,10 @@ Result<Stream> Stream::open(Instance &I, const StreamOptions &Options) {
   if constexpr (RealtimeChecked) {
     // A bare kernel leaves no frame of ours on the audio thread to mark as
     // real-time, so RTSan builds run it inside one (runtime/Realtime.h).
-    auto Frame = std::make_unique<RealtimeFrame>(RealtimeFrame{K.process, I.data()});
-    auto *Callback = reinterpret_cast<PaStreamCallback *>(&RealtimeFrame::callback);
+    auto Frame =
+        std::make_unique<RealtimeFrame>(RealtimeFrame{K.process, I.data()});
+    auto *Callback =
+        reinterpret_cast<PaStreamCallback *>(&RealtimeFrame::callback);
     auto S = openWithCallback(K.inputs, K.outputs, I.sampleRate(), Callback,
                               Frame.get(), Options);
     if (S)
@@ -431,9 +434,8 @@ Result<Stream> Stream::open(Instance &I, const StreamOptions &Options) {
 }
 
 Stream::Stream(Stream &&Other) noexcept
-    : Handle(std::exchange(Other.Handle, nullptr)),
-      Info(std::move(Other.Info)), Frame(std::move(Other.Frame)),
-      Started(Other.Started) {}
+    : Handle(std::exchange(Other.Handle, nullptr)), Info(std::move(Other.Info)),
+      Frame(std::move(Other.Frame)), Started(Other.Started) {}
 
 Stream &Stream::operator=(Stream &&Other) noexcept {
   if (this != &Other) {
@@ -493,6 +495,8 @@ bool Stream::hasEnded() const {
   return Handle && Started && Pa_IsStreamActive(Handle) == 0;
 }
 
-double Stream::cpuLoad() const { return Handle ? Pa_GetStreamCpuLoad(Handle) : 0; }
+double Stream::cpuLoad() const {
+  return Handle ? Pa_GetStreamCpuLoad(Handle) : 0;
+}
 
 } // namespace dspjit

@@ -55,9 +55,8 @@ static Result<uint64_t> planRender(const DspjitKernel &K, double Rate,
       return fail(message<Msg::RenderSignalNotTaken>(Signal->str(), Kernel,
                                                      K.inputs, K.outputs));
   } else if (K.inputs != 0) {
-    return fail(message<Msg::RenderNeedsInput>(Kernel, K.inputs,
-                                               plural(K.inputs), K.inputs,
-                                               K.outputs));
+    return fail(message<Msg::RenderNeedsInput>(
+        Kernel, K.inputs, plural(K.inputs), K.inputs, K.outputs));
   }
   if (!Options.Frames)
     return fail(message<Msg::RenderNoLength>(Kernel));
@@ -71,11 +70,49 @@ Result<uint64_t> renderLength(const DspjitKernel &Kernel, double Rate,
 }
 
 /// The block loop, for anything with a stream callback's `process`.
+namespace {
+/// The kernel's input block by block: frames of a buffer (then silence
+/// after its end), a test signal, or nothing for a generator.
+class InputFeed {
+public:
+  InputFeed(const RenderInput &Input, double Rate, unsigned Channels,
+            unsigned Block)
+      : Buffer(std::get_if<BufferInput>(&Input)), Channels(Channels),
+        InBlock(size_t(Block) * Channels) {
+    if (const auto *Signal = std::get_if<SignalSpec>(&Input))
+      Generator.emplace(*Signal, Rate, Channels);
+  }
+
+  /// The input for frames [Done, Done + N).
+  const float *next(uint64_t Done, unsigned long N) {
+    if (Generator) {
+      Generator->generate(InBlock.data(), N);
+      return InBlock.data();
+    }
+    if (!Buffer)
+      return nullptr;
+    if (Done + N <= Buffer->Frames)
+      return Buffer->Samples + Done * Channels;
+    // The end of the input: what is left, then silence.
+    uint64_t Left = Buffer->Frames > Done ? Buffer->Frames - Done : 0;
+    std::fill(InBlock.begin(), InBlock.end(), 0.0f);
+    std::copy_n(Buffer->Samples + Done * Channels, Left * Channels,
+                InBlock.begin());
+    return InBlock.data();
+  }
+
+private:
+  const BufferInput *Buffer;
+  unsigned Channels;
+  std::vector<float> InBlock;
+  std::optional<SignalGenerator> Generator;
+};
+} // namespace
+
 template <class Processor>
-static Result<RenderResult> renderWith(const DspjitKernel &K, double Rate,
-                                       Processor &&Process,
-                                       const RenderInput &Input,
-                                       const RenderOptions &Options) {
+static Result<RenderResult>
+renderWith(const DspjitKernel &K, double Rate, Processor &&Process,
+           const RenderInput &Input, const RenderOptions &Options) {
   auto Planned = planRender(K, Rate, Input, Options);
   if (!Planned)
     return fail(Planned.error());
@@ -92,13 +129,8 @@ static Result<RenderResult> renderWith(const DspjitKernel &K, double Rate,
   R.Channels = K.outputs;
   if (!Options.Sink)
     R.Output.assign(Total * K.outputs, 0.0f);
-  std::vector<float> InBlock(size_t(Block) * K.inputs);
+  InputFeed Feed(Input, Rate, K.inputs, Block);
   std::vector<float> OutBlock(Options.Sink ? size_t(Block) * K.outputs : 0);
-
-  const auto *Buffer = std::get_if<BufferInput>(&Input);
-  std::optional<SignalGenerator> Generator;
-  if (const auto *Signal = std::get_if<SignalSpec>(&Input))
-    Generator.emplace(*Signal, Rate, K.inputs);
 
   const uint64_t ProgressStep = std::max<uint64_t>(1, Total / 100);
   uint64_t NextProgress = ProgressStep;
@@ -114,22 +146,7 @@ static Result<RenderResult> renderWith(const DspjitKernel &K, double Rate,
     const unsigned long N =
         static_cast<unsigned long>(std::min<uint64_t>(Block, Until - Done));
 
-    const float *In = nullptr;
-    if (Buffer) {
-      if (Done + N <= Buffer->Frames) {
-        In = Buffer->Samples + Done * K.inputs;
-      } else {
-        // The end of the input: what is left, then silence.
-        uint64_t Left = Buffer->Frames > Done ? Buffer->Frames - Done : 0;
-        std::fill(InBlock.begin(), InBlock.end(), 0.0f);
-        std::copy_n(Buffer->Samples + Done * K.inputs, Left * K.inputs,
-                    InBlock.begin());
-        In = InBlock.data();
-      }
-    } else if (Generator) {
-      Generator->generate(InBlock.data(), N);
-      In = InBlock.data();
-    }
+    const float *In = Feed.next(Done, N);
 
     float *Out = nullptr;
     if (K.outputs)

@@ -25,12 +25,9 @@ static std::optional<double> parseNumber(std::string_view Text) {
 
 std::string SignalSpec::str() const {
   switch (Type) {
-  case Impulse:
-    return "impulse";
-  case Silence:
-    return "silence";
-  case Noise:
-    return "noise";
+  case Impulse: return "impulse";
+  case Silence: return "silence";
+  case Noise: return "noise";
   case Sine: {
     std::string Text = "sine:" + formatNumber(Frequency);
     if (Amplitude != 0.5f)
@@ -76,7 +73,8 @@ Result<SignalSpec> parseSignal(std::string_view Text) {
     return Spec;
   }
 
-  std::string Close = closestName(Kind, {"impulse", "silence", "noise", "sine"});
+  std::string Close =
+      closestName(Kind, {"impulse", "silence", "noise", "sine"});
   return Invalid(Close.empty() ? std::string()
                                : message<Msg::SignalDidYouMean>(Close));
 }
@@ -123,10 +121,11 @@ void SignalGenerator::generate(float *Out, uint64_t Frames) {
     case SignalSpec::Sine: {
       // The phase comes from the frame number, not an accumulator, so it
       // does not drift over long renders.
-      double Cycles = static_cast<double>(Position) * Spec.Frequency / SampleRate;
+      double Cycles =
+          static_cast<double>(Position) * Spec.Frequency / SampleRate;
       double Phase = Cycles - std::floor(Cycles);
-      float Value = static_cast<float>(
-          Spec.Amplitude * std::sin(2 * std::numbers::pi * Phase));
+      float Value = static_cast<float>(Spec.Amplitude *
+                                       std::sin(2 * std::numbers::pi * Phase));
       for (unsigned C = 0; C < Channels; ++C)
         Frame[C] = Value;
       break;

@@ -88,7 +88,7 @@ std::vector<float> generateSignal(const SignalSpec &Spec, double SampleRate,
 
 /// A length of audio as the user wrote it (see the file comment).
 struct Duration {
-  double Seconds = 0;                ///< When given in time units.
+  double Seconds = 0;                  ///< When given in time units.
   std::optional<uint64_t> ExactFrames; ///< When given as `Nframes`.
 
   /// The length in frames at `SampleRate`.

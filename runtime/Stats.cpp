@@ -18,16 +18,11 @@ static constexpr unsigned long XrunFlags[NumXrunKinds] = {
 
 const char *xrunKindName(XrunKind Kind) {
   switch (Kind) {
-  case XrunKind::InputUnderflow:
-    return "input underflow";
-  case XrunKind::InputOverflow:
-    return "input overflow";
-  case XrunKind::OutputUnderflow:
-    return "output underflow";
-  case XrunKind::OutputOverflow:
-    return "output overflow";
-  case XrunKind::PrimingOutput:
-    return "priming output";
+  case XrunKind::InputUnderflow: return "input underflow";
+  case XrunKind::InputOverflow: return "input overflow";
+  case XrunKind::OutputUnderflow: return "output underflow";
+  case XrunKind::OutputOverflow: return "output overflow";
+  case XrunKind::PrimingOutput: return "priming output";
   }
   return "xrun";
 }
@@ -137,8 +132,10 @@ TimingSummary CallbackStats::summary() const {
   double MaxShare = double(load(MaxSharePpm)) * 1e-6;
   S.MaxShare = MaxShare;
   S.MeanShare = double(load(SumSharePpm)) / N * 1e-6;
-  S.P50Share = std::min(percentile(ShareHistogram, S.Callbacks, 0.50) * 1e-6, MaxShare);
-  S.P99Share = std::min(percentile(ShareHistogram, S.Callbacks, 0.99) * 1e-6, MaxShare);
+  S.P50Share =
+      std::min(percentile(ShareHistogram, S.Callbacks, 0.50) * 1e-6, MaxShare);
+  S.P99Share =
+      std::min(percentile(ShareHistogram, S.Callbacks, 0.99) * 1e-6, MaxShare);
   S.OverDeadline = load(OverDeadline);
   return S;
 }
@@ -180,8 +177,7 @@ std::string TimingSummary::text() const {
        message<Msg::StatsKernelAlone>(printf1("%.2f", MeanKernelUs),
                                       printf1("%.3f", MeanUs - MeanKernelUs)) +
        "\n";
-  std::snprintf(Line, sizeof Line,
-                "  over deadline: %llu callbacks (%.3f%%)\n",
+  std::snprintf(Line, sizeof Line, "  over deadline: %llu callbacks (%.3f%%)\n",
                 (unsigned long long)OverDeadline,
                 Callbacks ? 100.0 * double(OverDeadline) / double(Callbacks)
                           : 0.0);

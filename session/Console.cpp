@@ -16,8 +16,8 @@ namespace dspjit::session {
 
 const char *commandHelp() {
   // The format is the text: it has no arguments and names no option.
-  static_assert(detail::argumentCount(
-                    detail::MsgFormats[size_t(Msg::ConsoleHelp)]) == 0);
+  static_assert(
+      detail::argumentCount(detail::MsgFormats[size_t(Msg::ConsoleHelp)]) == 0);
   return msgFormat(Msg::ConsoleHelp);
 }
 
@@ -45,6 +45,143 @@ static std::string paramLine(const Instance &I, const DspjitSlot &P) {
   return Out.str();
 }
 
+namespace {
+/// One command line, split, with the version it runs against.
+struct Command {
+  ControlBus &Bus;
+  std::vector<std::string_view> Words;
+  std::shared_ptr<Instance> Inst; ///< kept alive across a reload
+  const DspjitKernel &kernel() const { return Inst->kernel(); }
+  /// The number of arguments is within [Min, Max].
+  bool takes(size_t Min, size_t Max) const {
+    return Words.size() - 1 >= Min && Words.size() - 1 <= Max;
+  }
+};
+
+CommandReply error(std::string Text) {
+  return CommandReply{std::move(Text), CommandReply::Error};
+}
+
+/// Every slot of `Kind`, one line each from `Line`, or `None`.
+template <class LineFn>
+std::string slotLines(const DspjitKernel &K, uint32_t Kind, LineFn Line,
+                      std::string None) {
+  std::string Text;
+  for (uint32_t S = 0; S < K.num_slots; ++S)
+    if (K.slots[S].kind == Kind)
+      Text += (Text.empty() ? "" : "\n") + Line(K.slots[S]);
+  return Text.empty() ? None : Text;
+}
+
+/// set NAME VALUE
+CommandReply setCommand(const Command &C) {
+  if (!C.takes(2, 2))
+    return error(message<Msg::ConsoleUsageSet>());
+  std::string Text(C.Words[2]);
+  char *End = nullptr;
+  errno = 0;
+  float V = std::strtof(Text.c_str(), &End);
+  if (*End != '\0' || End == Text.c_str())
+    return error(message<Msg::ConsoleNotANumber>(C.Words[1], Text));
+  if (errno == ERANGE && std::isinf(V)) // "1e999", not "inf"
+    return error(message<Msg::ConsoleOutOfRange>(C.Words[1], Text));
+  ParamUpdate U = C.Bus.setParam(C.Words[1], V);
+  if (!U.stored())
+    return error(U.Message);
+  if (U.Status == ParamUpdate::Clamped)
+    return {U.Message, CommandReply::Warning};
+  return {std::string(C.Words[1]) + " = " + formatNumber(U.Value)};
+}
+
+/// get [NAME]
+CommandReply getCommand(const Command &C) {
+  if (!C.takes(0, 1))
+    return error(message<Msg::ConsoleUsageGet>());
+  if (C.Words.size() == 2) {
+    auto V = C.Inst->param(C.Words[1]);
+    if (!V)
+      return error(V.error());
+    return {paramLine(*C.Inst, *findSlot(C.kernel(), C.Words[1]))};
+  }
+  return {slotLines(
+      C.kernel(), DSPJIT_SLOT_PARAM,
+      [&](const DspjitSlot &P) { return paramLine(*C.Inst, P); },
+      message<Msg::ConsoleNoParameters>())};
+}
+
+/// params
+CommandReply paramsCommand(const Command &C) {
+  auto Line = [&](const DspjitSlot &P) {
+    return std::string(P.name) + " = " + formatNumber(*C.Inst->param(P.name)) +
+           " in [" + formatNumber(P.min) + ", " + formatNumber(P.max) + "]" +
+           (P.unit[0] ? " " : "") + P.unit + ", default " + formatNumber(P.def);
+  };
+  return {slotLines(C.kernel(), DSPJIT_SLOT_PARAM, Line,
+                    message<Msg::ConsoleNoParameters>())};
+}
+
+/// meters
+CommandReply metersCommand(const Command &C) {
+  auto Line = [&](const DspjitSlot &M) {
+    std::string Text = std::string(M.name) + " =";
+    auto Lanes =
+        C.Inst->meter(M.name); // kept: *meter() in the for would dangle
+    for (float V : *Lanes)
+      Text += " " + formatNumber(V);
+    return Text;
+  };
+  return {slotLines(C.kernel(), DSPJIT_SLOT_METER, Line,
+                    message<Msg::ConsoleNoMeters>())};
+}
+
+/// stats
+CommandReply statsCommand(const Command &C) {
+  auto Summary = C.Bus.summary();
+  if (!Summary)
+    return error(Summary.error());
+  std::string Text = Summary->text();
+  if (!Text.empty() && Text.back() == '\n')
+    Text.pop_back();
+  return {Text};
+}
+
+/// reset [state]
+CommandReply resetCommand(const Command &C) {
+  if (!C.takes(0, 1))
+    return error(message<Msg::ConsoleUsageReset>());
+  if (C.Words.size() == 2 && C.Words[1] != "state")
+    return error(message<Msg::ConsoleResetWhat>(C.Words[1]));
+  if (C.Words.size() == 2) {
+    if (auto R = C.Bus.resetState(); !R)
+      return error(R.error());
+    return {message<Msg::ConsoleStateReset>()};
+  }
+  if (auto R = C.Bus.resetParams(); !R)
+    return error(R.error());
+  return {message<Msg::ConsoleParamsReset>()};
+}
+
+/// quit
+CommandReply quitCommand(const Command &C) {
+  C.Bus.requestStop();
+  return {message<Msg::ConsoleStopping>()};
+}
+
+CommandReply helpCommand(const Command &) { return {commandHelp()}; }
+
+struct CommandEntry {
+  const char *Name;
+  CommandReply (*Run)(const Command &);
+};
+
+const CommandEntry Commands[] = {
+    {"set", setCommand},       {"get", getCommand},
+    {"params", paramsCommand}, {"meters", metersCommand},
+    {"stats", statsCommand},   {"reset", resetCommand},
+    {"help", helpCommand},     {"?", helpCommand},
+    {"quit", quitCommand},     {"exit", quitCommand}};
+} // namespace
+
 CommandReply runCommand(ControlBus &Bus, std::string_view Line) {
   std::vector<std::string_view> W = words(Line);
   if (W.empty())
@@ -52,119 +189,25 @@ CommandReply runCommand(ControlBus &Bus, std::string_view Line) {
   // One version for the whole command, kept alive across a reload.
   std::shared_ptr<Instance> Inst = Bus.instance();
   if (!Inst)
-    return {message<Msg::SessionStopped>(), CommandReply::Error};
-  const DspjitKernel &K = Inst->kernel();
+    return error(message<Msg::SessionStopped>());
+  const Command C{Bus, W, std::move(Inst)};
+  for (const CommandEntry &E : Commands)
+    if (W[0] == E.Name)
+      return E.Run(C);
   const std::string Cmd(W[0]);
-  auto Error = [](std::string Text) {
-    return CommandReply{std::move(Text), CommandReply::Error};
-  };
-  auto Arity = [&](size_t Min, size_t Max) {
-    return W.size() - 1 >= Min && W.size() - 1 <= Max;
-  };
-
-  if (Cmd == "help" || Cmd == "?")
-    return {commandHelp()};
-  if (Cmd == "quit" || Cmd == "exit") {
-    Bus.requestStop();
-    return {message<Msg::ConsoleStopping>()};
-  }
-  if (Cmd == "set") {
-    if (!Arity(2, 2))
-      return Error(message<Msg::ConsoleUsageSet>());
-    std::string Text(W[2]);
-    char *End = nullptr;
-    errno = 0;
-    float V = std::strtof(Text.c_str(), &End);
-    if (*End != '\0' || End == Text.c_str())
-      return Error(message<Msg::ConsoleNotANumber>(W[1], Text));
-    if (errno == ERANGE && std::isinf(V)) // "1e999", not "inf"
-      return Error(message<Msg::ConsoleOutOfRange>(W[1], Text));
-    ParamUpdate U = Bus.setParam(W[1], V);
-    if (!U.stored())
-      return Error(U.Message);
-    if (U.Status == ParamUpdate::Clamped)
-      return {U.Message, CommandReply::Warning};
-    return {std::string(W[1]) + " = " + formatNumber(U.Value)};
-  }
-  if (Cmd == "get") {
-    if (!Arity(0, 1))
-      return Error(message<Msg::ConsoleUsageGet>());
-    if (W.size() == 2) {
-      auto V = Inst->param(W[1]);
-      if (!V)
-        return Error(V.error());
-      return {paramLine(*Inst, *findSlot(K, W[1]))};
-    }
-    std::string Text;
-    for (uint32_t S = 0; S < K.num_slots; ++S)
-      if (K.slots[S].kind == DSPJIT_SLOT_PARAM)
-        Text += (Text.empty() ? "" : "\n") + paramLine(*Inst, K.slots[S]);
-    return {Text.empty() ? message<Msg::ConsoleNoParameters>() : Text};
-  }
-  if (Cmd == "params") {
-    std::string Text;
-    for (uint32_t S = 0; S < K.num_slots; ++S) {
-      const DspjitSlot &P = K.slots[S];
-      if (P.kind != DSPJIT_SLOT_PARAM)
-        continue;
-      Text += (Text.empty() ? "" : "\n") + std::string(P.name) + " = " +
-              formatNumber(*Inst->param(P.name)) + " in [" +
-              formatNumber(P.min) + ", " + formatNumber(P.max) + "]" +
-              (P.unit[0] ? " " : "") + P.unit + ", default " +
-              formatNumber(P.def);
-    }
-    return {Text.empty() ? message<Msg::ConsoleNoParameters>() : Text};
-  }
-  if (Cmd == "meters") {
-    std::string Text;
-    for (uint32_t S = 0; S < K.num_slots; ++S) {
-      const DspjitSlot &M = K.slots[S];
-      if (M.kind != DSPJIT_SLOT_METER)
-        continue;
-      Text += (Text.empty() ? "" : "\n") + std::string(M.name) + " =";
-      auto Lanes = Inst->meter(M.name); // kept: *meter() in the for would dangle
-      for (float V : *Lanes)
-        Text += " " + formatNumber(V);
-    }
-    return {Text.empty() ? message<Msg::ConsoleNoMeters>() : Text};
-  }
-  if (Cmd == "stats") {
-    auto Summary = Bus.summary();
-    if (!Summary)
-      return Error(Summary.error());
-    std::string Text = Summary->text();
-    if (!Text.empty() && Text.back() == '\n')
-      Text.pop_back();
-    return {Text};
-  }
-  if (Cmd == "reset") {
-    if (!Arity(0, 1))
-      return Error(message<Msg::ConsoleUsageReset>());
-    if (W.size() == 2 && W[1] != "state")
-      return Error(message<Msg::ConsoleResetWhat>(W[1]));
-    if (W.size() == 2) {
-      if (auto R = Bus.resetState(); !R)
-        return Error(R.error());
-      return {message<Msg::ConsoleStateReset>()};
-    }
-    if (auto R = Bus.resetParams(); !R)
-      return Error(R.error());
-    return {message<Msg::ConsoleParamsReset>()};
-  }
-  std::vector<std::string> Known = {"set",  "get",   "params", "meters",
+  std::vector<std::string> Known = {"set",   "get",   "params", "meters",
                                     "stats", "reset", "help",   "quit"};
   if (std::string Close = closestName(Cmd, Known); !Close.empty())
-    return Error(message<Msg::ConsoleUnknownCommandDidYouMean>(Cmd, Close));
-  return Error(message<Msg::ConsoleUnknownCommand>(Cmd));
+    return error(message<Msg::ConsoleUnknownCommandDidYouMean>(Cmd, Close));
+  return error(message<Msg::ConsoleUnknownCommand>(Cmd));
 }
 
 std::unique_ptr<Console> Console::start(ControlBus &Bus, int Fd,
                                         PrintFn Print) {
   std::unique_ptr<Console> C(new Console(Bus, Fd, std::move(Print)));
   Console *Self = C.get();
-  C->Events = Bus.subscribe([Self](const Event &E) {
-    Self->Print(ConsoleLine{nullptr, &E});
-  });
+  C->Events = Bus.subscribe(
+      [Self](const Event &E) { Self->Print(ConsoleLine{nullptr, &E}); });
   if (Fd >= 0) {
     Bus.attachSurface(message<Msg::ConsoleSurface>());
     C->Reader = std::thread([Self] { Self->readLoop(); });
@@ -193,7 +236,8 @@ void Console::handleLine(std::string_view Line) {
     Line.remove_suffix(1);
   for (unsigned char C : Line)
     if ((C < 0x20 && C != '\t') || C == 0x7f)
-      return reply({message<Msg::ConsoleUnreadableLine>(), CommandReply::Error});
+      return reply(
+          {message<Msg::ConsoleUnreadableLine>(), CommandReply::Error});
   reply(runCommand(Bus, Line));
 }
 

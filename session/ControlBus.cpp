@@ -17,7 +17,7 @@ struct ControlBus::Subscribers {
     uint64_t Id;
     std::shared_ptr<Subscriber> Call;
   };
-  std::mutex Lock;        ///< guards List and NextId
+  std::mutex Lock; ///< guards List and NextId
   /// One event at a time, in order; held by remove() too, so that a
   /// subscriber is never called after its Subscription is gone. Recursive:
   /// a subscriber may publish, or drop its own Subscription.
@@ -57,7 +57,8 @@ void Subscription::reset() {
 
 //===-- ControlBus --------------------------------------------------------===//
 
-ControlBus::ControlBus(Host &H) : H(&H), Subs(std::make_shared<Subscribers>()) {}
+ControlBus::ControlBus(Host &H)
+    : H(&H), Subs(std::make_shared<Subscribers>()) {}
 
 ControlBus::~ControlBus() = default;
 

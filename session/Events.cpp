@@ -31,11 +31,11 @@ std::string ReloadStats::text() const {
   std::vector<double> L = LatencyMs;
   std::sort(L.begin(), L.end());
   auto At = [&](double Q) {
-    return L[std::min(L.size() - 1,
-                      size_t(std::ceil(Q * double(L.size()))) - (Q > 0 ? 1 : 0))];
+    return L[std::min(L.size() - 1, size_t(std::ceil(Q * double(L.size()))) -
+                                        (Q > 0 ? 1 : 0))];
   };
-  return Text + message<Msg::ReloadLatencies>(ms(At(0.5)), ms(At(0.99)),
-                                              ms(L.back()));
+  return Text +
+         message<Msg::ReloadLatencies>(ms(At(0.5)), ms(At(0.99)), ms(L.back()));
 }
 
 namespace {

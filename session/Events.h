@@ -48,8 +48,8 @@ struct Started {
 
 /// A save went live: the first tier (at -O0 when tiered), crossfaded.
 struct Reloaded {
-  unsigned Number = 0;     ///< counts saves that compiled, from 1
-  double LatencyMs = 0;    ///< from the save to the first block it ran
+  unsigned Number = 0;  ///< counts saves that compiled, from 1
+  double LatencyMs = 0; ///< from the save to the first block it ran
   double CompileMs = 0;
   bool Cached = false;     ///< the machine code came from the disk cache
   bool QuickTier = false;  ///< compiled at -O0; the optimized one follows
@@ -119,8 +119,15 @@ struct Notice {
 
 /// Why a session ended.
 enum class ExitReason {
-  EndOfDuration, Requested, Interrupted, PlayEnded, FatalXrun, StreamEnded,
-  RecordFailed, Stalled, ShutdownTimeout
+  EndOfDuration,
+  Requested,
+  Interrupted,
+  PlayEnded,
+  FatalXrun,
+  StreamEnded,
+  RecordFailed,
+  Stalled,
+  ShutdownTimeout
 };
 
 /// Shutdown began; `Why` says why ("end of 'in.wav'").
@@ -141,8 +148,8 @@ struct Stopped {
   /// The session ended in failure (a fatal xrun, the server gone, a
   /// failed recording, a stall): Why is one of the Errors.
   bool Failed = false;
-  bool Direct = false;         ///< the kernel ran unwrapped: no timing
-  std::string Recording;       ///< the recording's path, if one was kept
+  bool Direct = false;   ///< the kernel ran unwrapped: no timing
+  std::string Recording; ///< the recording's path, if one was kept
 };
 
 } // namespace event

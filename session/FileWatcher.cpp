@@ -61,8 +61,10 @@ Result<void> FileWatcher::watch(const std::vector<std::string> &Paths) {
     if (W < 0) {
       // An import in a directory that does not exist (yet): the compile
       // reports it; nothing to watch there.
-      if (Dir == fs::absolute(Paths.front()).lexically_normal().parent_path().string())
-        return fail(message<Msg::CannotWatchDirectory>(Dir, std::strerror(errno)));
+      if (Dir ==
+          fs::absolute(Paths.front()).lexically_normal().parent_path().string())
+        return fail(
+            message<Msg::CannotWatchDirectory>(Dir, std::strerror(errno)));
       continue;
     }
     Dirs[W] = Dir;
@@ -117,7 +119,8 @@ uint64_t FileWatcher::wait(int TimeoutMs) {
     // Wait for the first save.
     uint64_t Deadline = monotonicNanoseconds() + uint64_t(TimeoutMs) * 1000000;
     for (;;) {
-      int Left = int((Deadline - std::min(Deadline, monotonicNanoseconds())) / 1000000);
+      int Left = int((Deadline - std::min(Deadline, monotonicNanoseconds())) /
+                     1000000);
       if (poll(&P, 1, Left) > 0 && drain()) {
         First = monotonicNanoseconds();
         break;

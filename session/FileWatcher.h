@@ -63,8 +63,8 @@ private:
   void noteExisting();
 
   int Fd;
-  std::map<int, std::string> Dirs;                     ///< descriptor -> dir
-  std::map<std::string, std::set<std::string>> Names;  ///< dir -> file names
+  std::map<int, std::string> Dirs;                    ///< descriptor -> dir
+  std::map<std::string, std::set<std::string>> Names; ///< dir -> file names
   std::vector<std::string> Files;
   std::set<std::string> Existing; ///< watched files that existed last time
   uint64_t PendingSince = 0; ///< a save seen by pendingSave(), not reported

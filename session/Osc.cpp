@@ -72,8 +72,7 @@ void OscServer::serve() {
 
 /// Sends `Path` with float arguments (or one string) back to the sender.
 static void reply(int Socket, const char *Path, const std::vector<float> &Args,
-                  const void *To, unsigned ToLen,
-                  const char *Text = nullptr) {
+                  const void *To, unsigned ToLen, const char *Text = nullptr) {
   lo_message M = lo_message_new();
   for (float V : Args)
     lo_message_add_float(M, V);
@@ -106,69 +105,74 @@ void OscServer::forward(const Event &E) {
           Text.c_str());
 }
 
-void OscServer::handle(const char *Data, size_t Size, const void *From,
-                       unsigned FromLen) {
-  auto Bad = [&](const std::string &Message) { bad(Message); };
-  int Result = 0;
-  lo_message M = lo_message_deserialise(const_cast<char *>(Data), Size, &Result);
-  if (!M) {
-    if (Size >= 8 && std::memcmp(Data, "#bundle", 8) == 0)
-      Bad(message<Msg::OscBundle>());
-    else
-      Bad(message<Msg::OscNotAMessage>(Size));
-    return;
-  }
-  std::string Path = lo_get_path(const_cast<char *>(Data), ssize_t(Size));
+/// /param/NAME with no argument (a query) or one number.
+void OscServer::handleParam(const std::string &Path, lo_message M,
+                            const Instance &Inst, const void *From,
+                            unsigned FromLen) {
+  const std::string Name = Path.substr(7);
   const char *Types = lo_message_get_types(M);
   lo_arg **Argv = lo_message_get_argv(M);
   int Argc = lo_message_get_argc(M);
+  if (Argc == 0) {
+    auto V = Inst.param(Name);
+    if (!V)
+      return bad(V.error());
+    return reply(Socket, Path.c_str(), {*V}, From, FromLen);
+  }
+  if (Argc != 1 || (Types[0] != 'f' && Types[0] != 'i' && Types[0] != 'd'))
+    return bad(message<Msg::OscTakesOneNumber>(Path, Types));
+  double V = Types[0] == 'f'   ? double(Argv[0]->f)
+             : Types[0] == 'i' ? double(Argv[0]->i)
+                               : Argv[0]->d;
+  // A finite double beyond float's range has no float value (the
+  // conversion would be undefined), so it is not clamped either.
+  if (std::isfinite(V) && std::fabs(V) > std::numeric_limits<float>::max())
+    return bad(message<Msg::OscOutOfRange>(Path, V));
+  ParamUpdate U = Bus.setParam(Name, float(V));
+  if (!U.stored())
+    return bad(U.Message);
+  ++Handled;
+  if (U.Status == ParamUpdate::Clamped && Log)
+    Log(message<Msg::OscLogLine>(U.Message), false);
+}
+
+/// /events: the sender receives every event from now on.
+void OscServer::subscribe(const void *From, unsigned FromLen) {
+  std::lock_guard<std::mutex> Guard(ListenersLock);
+  const char *Bytes = static_cast<const char *>(From);
+  std::vector<char> Address(Bytes, Bytes + FromLen);
+  if (std::find(Listeners.begin(), Listeners.end(), Address) == Listeners.end())
+    Listeners.push_back(std::move(Address));
+}
+
+void OscServer::handle(const char *Data, size_t Size, const void *From,
+                       unsigned FromLen) {
+  int Result = 0;
+  lo_message M =
+      lo_message_deserialise(const_cast<char *>(Data), Size, &Result);
+  if (!M) {
+    if (Size >= 8 && std::memcmp(Data, "#bundle", 8) == 0)
+      return bad(message<Msg::OscBundle>());
+    return bad(message<Msg::OscNotAMessage>(Size));
+  }
+  std::string Path = lo_get_path(const_cast<char *>(Data), ssize_t(Size));
   // One version for the whole message, kept alive across a reload.
   std::shared_ptr<Instance> Inst = Bus.instance();
   if (!Inst) {
-    lo_message_free(M);
-    return Bad(message<Msg::SessionStopped>());
-  }
-  const DspjitKernel &K = Inst->kernel();
-
-  if (Path.rfind("/param/", 0) == 0) {
-    std::string Name = Path.substr(7);
-    if (Argc == 0) {
-      auto V = Inst->param(Name);
-      if (!V)
-        Bad(V.error());
-      else
-        reply(Socket, Path.c_str(), {*V}, From, FromLen);
-    } else if (Argc == 1 && (Types[0] == 'f' || Types[0] == 'i' ||
-                             Types[0] == 'd')) {
-      double V = Types[0] == 'f'   ? double(Argv[0]->f)
-                 : Types[0] == 'i' ? double(Argv[0]->i)
-                                   : Argv[0]->d;
-      ParamUpdate U;
-      // A finite double beyond float's range has no float value (the
-      // conversion would be undefined), so it is not clamped either.
-      if (std::isfinite(V) && std::fabs(V) > std::numeric_limits<float>::max())
-        Bad(message<Msg::OscOutOfRange>(Path, V));
-      else if (U = Bus.setParam(Name, float(V)); !U.stored())
-        Bad(U.Message);
-      else {
-        ++Handled;
-        if (U.Status == ParamUpdate::Clamped && Log)
-          Log(message<Msg::OscLogLine>(U.Message), false);
-      }
-    } else {
-      Bad(message<Msg::OscTakesOneNumber>(Path, Types));
-    }
+    bad(message<Msg::SessionStopped>());
+  } else if (Path.rfind("/param/", 0) == 0) {
+    handleParam(Path, M, *Inst, From, FromLen);
   } else if (Path == "/meters") {
+    const DspjitKernel &K = Inst->kernel();
     for (uint32_t S = 0; S < K.num_slots; ++S)
       if (K.slots[S].kind == DSPJIT_SLOT_METER)
         reply(Socket, ("/meter/" + std::string(K.slots[S].name)).c_str(),
               *Inst->meter(K.slots[S].name), From, FromLen);
     ++Handled;
   } else if (Path.rfind("/meter/", 0) == 0) {
-    auto V = Bus.meter(Path.substr(7));
-    if (!V)
-      Bad(V.error());
-    else {
+    if (auto V = Bus.meter(Path.substr(7)); !V) {
+      bad(V.error());
+    } else {
       reply(Socket, Path.c_str(), *V, From, FromLen);
       ++Handled;
     }
@@ -176,15 +180,10 @@ void OscServer::handle(const char *Data, size_t Size, const void *From,
     Bus.requestStop();
     ++Handled;
   } else if (Path == "/events") {
-    std::lock_guard<std::mutex> Guard(ListenersLock);
-    const char *Bytes = static_cast<const char *>(From);
-    std::vector<char> Address(Bytes, Bytes + FromLen);
-    if (std::find(Listeners.begin(), Listeners.end(), Address) ==
-        Listeners.end())
-      Listeners.push_back(std::move(Address));
+    subscribe(From, FromLen);
     ++Handled;
   } else {
-    Bad(message<Msg::OscUnknownAddress>(Path));
+    bad(message<Msg::OscUnknownAddress>(Path));
   }
   lo_message_free(M);
 }

@@ -33,10 +33,12 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <string>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
+
+typedef void *lo_message; // as liblo's lo/lo_types.h declares it
 
 namespace dspjit::session {
 
@@ -44,8 +46,8 @@ class OscServer {
 public:
   using LogFn = std::function<void(const std::string &Message, bool IsError)>;
   /// Binds 127.0.0.1:Port (0: any free port; see port()).
-  static Result<std::unique_ptr<OscServer>> open(ControlBus &Bus,
-                                                 unsigned Port, LogFn Log);
+  static Result<std::unique_ptr<OscServer>> open(ControlBus &Bus, unsigned Port,
+                                                 LogFn Log);
   ~OscServer();
   OscServer(const OscServer &) = delete;
   OscServer &operator=(const OscServer &) = delete;
@@ -61,6 +63,9 @@ private:
   void serve();
   void handle(const char *Data, size_t Size, const void *From,
               unsigned FromLen);
+  void handleParam(const std::string &Path, lo_message M, const Instance &Inst,
+                   const void *From, unsigned FromLen);
+  void subscribe(const void *From, unsigned FromLen);
   void bad(const std::string &Message);
   void forward(const Event &E);
 

@@ -181,8 +181,8 @@ void Reloader::reload(uint64_t SavedAtNs) {
     return;
   }
   SwapReport Report;
-  auto V = H.reload(C.K, C.K->info(), {.FadeFrames = H.crossfadeFrames()},
-                    &Report);
+  auto V =
+      H.reload(C.K, C.K->info(), {.FadeFrames = H.crossfadeFrames()}, &Report);
   if (!V)
     return failed(N, V.error());
   (Tiered ? QuickHash : FullHash) = C.K->codeHash();

@@ -90,8 +90,8 @@ private:
   ReloaderOptions O;
   std::unique_ptr<FileWatcher> Watcher;
   std::vector<std::string> Files; ///< the script and its imports
-  std::string LastHash; ///< of the sources last compiled, good or not
-  bool Gone = false;    ///< the script was missing at the last save
+  std::string LastHash;           ///< of the sources last compiled, good or not
+  bool Gone = false;              ///< the script was missing at the last save
   /// Kernel::codeHash() of the playing source at -O0 and at the session's
   /// level: a save that compiles to the same code swaps nothing.
   uint64_t QuickHash = 0, FullHash = 0;

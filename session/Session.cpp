@@ -59,8 +59,8 @@ static Result<void> checkFiles(const HostOptions &H) {
   return {};
 }
 
-Result<std::unique_ptr<Session>> Session::open(SessionOptions Options,
-                                               const DiagnosticsPrinter &Print) {
+Result<std::unique_ptr<Session>>
+Session::open(SessionOptions Options, const DiagnosticsPrinter &Print) {
   if (auto Ok = checkFiles(Options.Host); !Ok)
     return fail(Ok.error());
   std::unique_ptr<Session> S(new Session());
@@ -120,7 +120,8 @@ Result<void> Session::start() {
   if (!O.Watch)
     return {};
   if (O.Host.Direct) {
-    Bus->publish(event::Notice{event::Notice::Info, message<Msg::NotWatching>()});
+    Bus->publish(
+        event::Notice{event::Notice::Info, message<Msg::NotWatching>()});
     return {};
   }
   ReloaderOptions RO{O.Script, O.Compile, O.Tiered};
@@ -149,18 +150,12 @@ std::optional<event::ExitReason> Session::whyStop() {
   if (Interrupts.load(std::memory_order_relaxed) > 0)
     return ExitReason::Interrupted;
   switch (H->stopReason()) {
-  case StopReason::None:
-    break;
-  case StopReason::Requested:
-    return ExitReason::Requested;
-  case StopReason::PlayEnded:
-    return ExitReason::PlayEnded;
-  case StopReason::FatalXrun:
-    return ExitReason::FatalXrun;
-  case StopReason::StreamEnded:
-    return ExitReason::StreamEnded;
-  case StopReason::RecordFailed:
-    return ExitReason::RecordFailed;
+  case StopReason::None: break;
+  case StopReason::Requested: return ExitReason::Requested;
+  case StopReason::PlayEnded: return ExitReason::PlayEnded;
+  case StopReason::FatalXrun: return ExitReason::FatalXrun;
+  case StopReason::StreamEnded: return ExitReason::StreamEnded;
+  case StopReason::RecordFailed: return ExitReason::RecordFailed;
   }
   if (StalledAt)
     return ExitReason::Stalled;
@@ -241,15 +236,13 @@ static std::string whyText(event::ExitReason Reason, const Host &H,
                            const std::optional<uint64_t> &Length, double Rate) {
   using event::ExitReason;
   switch (Reason) {
-  case ExitReason::EndOfDuration:
-    return message<Msg::EndOfLength>();
-  case ExitReason::Interrupted:
-    return message<Msg::Interrupted>();
+  case ExitReason::EndOfDuration: return message<Msg::EndOfLength>();
+  case ExitReason::Interrupted: return message<Msg::Interrupted>();
   case ExitReason::Stalled:
-    return message<Msg::StalledLine>(2.0 * double(Length.value_or(0)) / Rate + 5,
+    return message<Msg::StalledLine>(2.0 * double(Length.value_or(0)) / Rate +
+                                         5,
                                      StalledAt.value_or(0), Length.value_or(0));
-  default:
-    return H.stopMessage();
+  default: return H.stopMessage();
   }
 }
 
@@ -268,8 +261,8 @@ void Session::watchdog(const std::atomic<bool> &Done, int BaseInterrupts,
   while (!Done.load()) {
     if (BaseInterrupts > 0 && Interrupts.load() > BaseInterrupts) {
       H->finalizeRecordingNow();
-      Bus->publish(event::Notice{event::Notice::Info,
-                                 message<Msg::SecondInterrupt>()});
+      Bus->publish(
+          event::Notice{event::Notice::Info, message<Msg::SecondInterrupt>()});
       return stuck(130);
     }
     if (Clock::now() - Start > O.ShutdownTimeout) {
@@ -299,9 +292,9 @@ event::Stopped Session::stop() {
     }
     Monitor.join();
   }
-  event::ExitReason Final = Reason.value_or(
-      Started ? whyStop().value_or(event::ExitReason::Requested)
-              : event::ExitReason::Requested);
+  event::ExitReason Final =
+      Reason.value_or(Started ? whyStop().value_or(event::ExitReason::Requested)
+                              : event::ExitReason::Requested);
   std::string Why = whyText(Final, *H, StalledAt, LengthFrames, sampleRate());
   Bus->publish(event::Stopping{Final, Why});
 

@@ -42,7 +42,8 @@ void printDiagnostics(const Compiler &C);
 /// Applies `--set name=value` options before processing starts, without
 /// smoothing. Warns about clamped values; on an error prints it as
 /// "dspjit COMMAND: error: ..." and returns false.
-bool applySets(Instance &I, const std::vector<std::string> &Sets, const char *Command);
+bool applySets(Instance &I, const std::vector<std::string> &Sets,
+               const char *Command);
 /// The same through any setter (e.g. a Host's, which also remembers the
 /// values as the user's across reloads).
 bool applySets(const std::function<ParamUpdate(std::string_view, float)> &Set,

@@ -46,7 +46,8 @@ struct Series {
   double quantile(double Q) const {
     std::vector<double> S = Blocks;
     std::sort(S.begin(), S.end());
-    return S.empty() ? 0 : S[std::min(S.size() - 1, size_t(Q * double(S.size())))];
+    return S.empty() ? 0
+                     : S[std::min(S.size() - 1, size_t(Q * double(S.size())))];
   }
   double total() const {
     double T = 0;
@@ -76,7 +77,8 @@ public:
         Pos = 0;
       const float *InPtr = K.inputs ? In.data() + Pos * K.inputs : nullptr;
       auto T0 = Clock::now();
-      K.process(InPtr, K.outputs ? Out.data() : nullptr, O.Block, nullptr, 0, I.data());
+      K.process(InPtr, K.outputs ? Out.data() : nullptr, O.Block, nullptr, 0,
+                I.data());
       auto T1 = Clock::now();
       S.Blocks.push_back(std::chrono::duration<double>(T1 - T0).count());
       Pos += O.Block;
@@ -127,7 +129,8 @@ std::unique_ptr<Kernel> compileTimed(const BenchOpts &O, CompileTimes &Times) {
 
 /// A fresh instance with the --set values applied, or nullopt (the error
 /// printed).
-std::optional<Instance> newInstance(const BenchOpts &O, const DspjitKernel &Info) {
+std::optional<Instance> newInstance(const BenchOpts &O,
+                                    const DspjitKernel &Info) {
   auto I = Instance::create(Info, O.Rate);
   if (!I) {
     fail(I.error());
@@ -143,13 +146,15 @@ std::optional<Instance> newInstance(const BenchOpts &O, const DspjitKernel &Info
 std::vector<float> noiseInput(const BenchOpts &O, const DspjitKernel &Info) {
   unsigned Channels = std::max(1u, Info.inputs);
   uint64_t NoiseFrames = (uint64_t(64) << 20) / (sizeof(float) * Channels);
-  return Info.inputs ? generateSignal(*parseSignal("noise"), O.Rate, Info.inputs, NoiseFrames)
+  return Info.inputs ? generateSignal(*parseSignal("noise"), O.Rate,
+                                      Info.inputs, NoiseFrames)
                      : std::vector<float>{};
 }
 
 /// A decaying tail on `T`: one impulse block (for a script with inputs),
 /// then 10 s of silence timed, where unflushed denormals would show.
-Series silentTail(Bench &B, Instance &T, const BenchOpts &O, const DspjitKernel &Info) {
+Series silentTail(Bench &B, Instance &T, const BenchOpts &O,
+                  const DspjitKernel &Info) {
   unsigned Channels = std::max(1u, Info.inputs);
   std::vector<float> Impulse(size_t(O.Block) * Channels, 0.0f);
   std::vector<float> Silence(Impulse);
@@ -158,7 +163,8 @@ Series silentTail(Bench &B, Instance &T, const BenchOpts &O, const DspjitKernel 
   if (Info.inputs)
     B.run(T, "impulse", "", Impulse, 1);
   uint64_t TailBlocks = uint64_t(10 * O.Rate / O.Block); // 10 s of tail
-  return B.run(T, "silent-tail", "10 s of silence after an impulse", Silence, TailBlocks);
+  return B.run(T, "silent-tail", "10 s of silence after an impulse", Silence,
+               TailBlocks);
 }
 
 /// The script's parameter slots.
@@ -173,7 +179,8 @@ std::vector<const DspjitSlot *> paramSlots(const DspjitKernel &Info) {
 /// Times every scenario, in the order they are reported: first-blocks,
 /// steady, silent-tail and, for a script with parameters, param-changes.
 /// Returns nullopt when an instance cannot be made (the error printed).
-std::optional<std::vector<Series>> runScenarios(const BenchOpts &O, const DspjitKernel &Info) {
+std::optional<std::vector<Series>> runScenarios(const BenchOpts &O,
+                                                const DspjitKernel &Info) {
   std::vector<float> Noise = noiseInput(O, Info);
   Bench B(O, Info);
   uint64_t SteadyBlocks = uint64_t(O.Seconds * O.Rate / O.Block);
@@ -184,14 +191,16 @@ std::optional<std::vector<Series>> runScenarios(const BenchOpts &O, const Dspjit
     auto I = newInstance(O, Info);
     if (!I)
       return std::nullopt;
-    All.push_back(B.run(*I, "first-blocks", "the first 16 blocks of a new instance", Noise, 16));
+    All.push_back(B.run(*I, "first-blocks",
+                        "the first 16 blocks of a new instance", Noise, 16));
   }
   auto I = newInstance(O, Info);
   if (!I)
     return std::nullopt;
   // 2. The steady state, after a warm-up second.
   B.run(*I, "warm-up", "", Noise, uint64_t(O.Rate / O.Block));
-  All.push_back(B.run(*I, "steady", "noise input, steady state", Noise, SteadyBlocks));
+  All.push_back(
+      B.run(*I, "steady", "noise input, steady state", Noise, SteadyBlocks));
   // 3. A decaying tail: an impulse, then silence (denormals, if unflushed).
   {
     auto T = newInstance(O, Info);
@@ -202,7 +211,8 @@ std::optional<std::vector<Series>> runScenarios(const BenchOpts &O, const Dspjit
   // 4. Every parameter moved every block, between its minimum and maximum.
   std::vector<const DspjitSlot *> Params = paramSlots(Info);
   if (!Params.empty()) {
-    All.push_back(B.run(*I, "param-changes", "every parameter moved every block", Noise,
+    All.push_back(B.run(*I, "param-changes",
+                        "every parameter moved every block", Noise,
                         SteadyBlocks / 4, [&](uint64_t Block) {
                           for (const DspjitSlot *P : Params)
                             I->setParamTarget(*P, Block % 2 ? P->max : P->min);
@@ -223,15 +233,16 @@ unsigned samplesPerFrame(const DspjitKernel &Info) {
 std::string phasesJson(const PhaseTimes &T) {
   std::ostringstream P;
   P << "{\"parse_ms\": " << T.parse * 1e3 << ", \"check_ms\": " << T.check * 1e3
-    << ", \"ir_ms\": " << T.ir * 1e3 << ", \"optimize_ms\": " << T.optimize * 1e3
+    << ", \"ir_ms\": " << T.ir * 1e3
+    << ", \"optimize_ms\": " << T.optimize * 1e3
     << ", \"machine_code_ms\": " << T.machineCode * 1e3
     << ", \"total_ms\": " << T.total() * 1e3 << "}";
   return P.str();
 }
 
 /// Prints the results as one JSON object (--json).
-void printJson(const BenchOpts &O, const DspjitKernel &Info, const CompileTimes &Times,
-               const std::vector<Series> &All) {
+void printJson(const BenchOpts &O, const DspjitKernel &Info,
+               const CompileTimes &Times, const std::vector<Series> &All) {
   double Deadline = blockDeadline(O);
   unsigned Samples = samplesPerFrame(Info);
   std::ostringstream J;
@@ -244,7 +255,8 @@ void printJson(const BenchOpts &O, const DspjitKernel &Info, const CompileTimes 
   for (size_t S = 0; S < All.size(); ++S) {
     const Series &X = All[S];
     double NsPerFrame = X.total() / double(X.Frames) * 1e9;
-    J << (S ? ",\n" : "\n") << "    \"" << X.Name << "\": {\"blocks\": " << X.Blocks.size()
+    J << (S ? ",\n" : "\n") << "    \"" << X.Name
+      << "\": {\"blocks\": " << X.Blocks.size()
       << ", \"ns_per_frame\": " << NsPerFrame
       << ", \"ns_per_sample\": " << NsPerFrame / Samples
       << ", \"real_time_factor\": " << (X.Frames / O.Rate) / X.total()
@@ -260,19 +272,21 @@ void printJson(const BenchOpts &O, const DspjitKernel &Info, const CompileTimes 
 
 /// Prints one row of compile times, in milliseconds.
 void printPhases(const char *Label, const PhaseTimes &T) {
-  std::printf("  %-16s parse %6.2f  check %6.2f  IR %6.2f  optimize %6.2f  machine code "
-              "%6.2f  total %6.2f ms\n",
-              Label, T.parse * 1e3, T.check * 1e3, T.ir * 1e3, T.optimize * 1e3,
-              T.machineCode * 1e3, T.total() * 1e3);
+  std::printf(
+      "  %-16s parse %6.2f  check %6.2f  IR %6.2f  optimize %6.2f  machine code "
+      "%6.2f  total %6.2f ms\n",
+      Label, T.parse * 1e3, T.check * 1e3, T.ir * 1e3, T.optimize * 1e3,
+      T.machineCode * 1e3, T.total() * 1e3);
 }
 
 /// Prints the results as tables: compile time, then processing cost.
-void printTable(const BenchOpts &O, const DspjitKernel &Info, const CompileTimes &Times,
-                const std::vector<Series> &All) {
+void printTable(const BenchOpts &O, const DspjitKernel &Info,
+                const CompileTimes &Times, const std::vector<Series> &All) {
   double Deadline = blockDeadline(O);
   unsigned Samples = samplesPerFrame(Info);
-  std::printf("%s: io %u -> %u, %g Hz, %u-frame blocks (deadline %.1f us)\n", O.File.c_str(),
-              Info.inputs, Info.outputs, O.Rate, O.Block, Deadline * 1e6);
+  std::printf("%s: io %u -> %u, %g Hz, %u-frame blocks (deadline %.1f us)\n",
+              O.File.c_str(), Info.inputs, Info.outputs, O.Rate, O.Block,
+              Deadline * 1e6);
   std::printf("compile time\n");
   printPhases("first compile", Times.First);
   if (Times.Repeats) {
@@ -280,19 +294,23 @@ void printTable(const BenchOpts &O, const DspjitKernel &Info, const CompileTimes
     std::snprintf(Label, sizeof Label, "median of %zu", Times.Repeats);
     printPhases(Label, Times.Median);
   }
-  std::printf("processing          ns/frame  ns/sample  x real time  block median   block p99  "
-              "of deadline (median/p99)\n");
+  std::printf(
+      "processing          ns/frame  ns/sample  x real time  block median   block p99  "
+      "of deadline (median/p99)\n");
   for (const Series &X : All) {
     double NsPerFrame = X.total() / double(X.Frames) * 1e9;
-    std::printf("  %-16s %9.1f  %9.1f  %11.0f  %9.2f us  %8.2f us  %5.2f%% / %5.2f%%\n",
-                X.Name.c_str(), NsPerFrame, NsPerFrame / Samples,
-                (X.Frames / O.Rate) / X.total(), X.quantile(0.5) * 1e6,
-                X.quantile(0.99) * 1e6, 100 * X.quantile(0.5) / Deadline,
-                100 * X.quantile(0.99) / Deadline);
+    std::printf(
+        "  %-16s %9.1f  %9.1f  %11.0f  %9.2f us  %8.2f us  %5.2f%% / %5.2f%%\n",
+        X.Name.c_str(), NsPerFrame, NsPerFrame / Samples,
+        (X.Frames / O.Rate) / X.total(), X.quantile(0.5) * 1e6,
+        X.quantile(0.99) * 1e6, 100 * X.quantile(0.5) / Deadline,
+        100 * X.quantile(0.99) / Deadline);
   }
-  std::printf("  (%s)\n", "steady: noise over 64 MiB of input; silent-tail: an impulse then "
-                          "10 s of silence; param-changes: every parameter set to its min or "
-                          "max each block; first-blocks: a new instance");
+  std::printf(
+      "  (%s)\n",
+      "steady: noise over 64 MiB of input; silent-tail: an impulse then "
+      "10 s of silence; param-changes: every parameter set to its min or "
+      "max each block; first-blocks: a new instance");
 }
 
 /// `dspjit bench`: times the script's compiles, then its processing in
@@ -315,15 +333,20 @@ int run(const BenchOpts &O) {
 } // namespace
 
 Command addBench(CLI::App &App) {
-  auto *Cmd = App.add_subcommand("bench", "Measure a script's compile time and processing cost");
+  auto *Cmd = App.add_subcommand(
+      "bench", "Measure a script's compile time and processing cost");
   auto O = std::make_shared<BenchOpts>();
   Cmd->add_option("FILE", O->File, "The .dsp script")->required();
-  Cmd->add_option("--block", O->Block, "Frames per callback")->check(CLI::Range(1, 65536));
-  Cmd->add_option("--rate", O->Rate, "Sample rate")->check(CLI::Range(1000.0, 768000.0));
+  Cmd->add_option("--block", O->Block, "Frames per callback")
+      ->check(CLI::Range(1, 65536));
+  Cmd->add_option("--rate", O->Rate, "Sample rate")
+      ->check(CLI::Range(1000.0, 768000.0));
   Cmd->add_option("--set", O->Sets, "Set a parameter: name=value");
-  Cmd->add_option("--compiles", O->Compiles, "Compiles to time (the first is reported apart)")
+  Cmd->add_option("--compiles", O->Compiles,
+                  "Compiles to time (the first is reported apart)")
       ->check(CLI::Range(1, 1000));
-  Cmd->add_option("--seconds", O->Seconds, "Audio seconds in the steady-state run")
+  Cmd->add_option("--seconds", O->Seconds,
+                  "Audio seconds in the steady-state run")
       ->check(CLI::Range(0.1, 3600.0));
   Cmd->add_flag("--json", O->Json, "Print the results as JSON");
   O->Flags.add(*Cmd, /*WithRate=*/false);

@@ -8,7 +8,8 @@
 namespace dspjit::tools {
 
 Command addCheck(CLI::App &App) {
-  auto *Cmd = App.add_subcommand("check", "Compile a script and report every error");
+  auto *Cmd =
+      App.add_subcommand("check", "Compile a script and report every error");
   struct Opts {
     std::string File;
     bool Time = false;
@@ -18,9 +19,10 @@ Command addCheck(CLI::App &App) {
   auto O = std::make_shared<Opts>();
   Cmd->add_option("FILE", O->File, "The .dsp script")->required();
   Cmd->add_flag("--time", O->Time, "Print the time each compiler phase took");
-  Cmd->add_option("--repeat", O->Repeat,
-                  "Compile N times in this process and print the times of the first "
-                  "compile and the median of the others (implies --time)")
+  Cmd->add_option(
+         "--repeat", O->Repeat,
+         "Compile N times in this process and print the times of the first "
+         "compile and the median of the others (implies --time)")
       ->check(CLI::Range(1, 1000));
   O->Flags.add(*Cmd);
   return [O] {
@@ -41,13 +43,15 @@ Command addCheck(CLI::App &App) {
       return 1;
     }
     auto Print = [](const char *Label, const PhaseTimes &T) {
-      std::printf("  %sparse %.2f ms, check %.2f ms, IR %.2f ms, optimize %.2f ms, "
-                  "machine code %.2f ms, total %.2f ms\n",
-                  Label, T.parse * 1e3, T.check * 1e3, T.ir * 1e3, T.optimize * 1e3,
-                  T.machineCode * 1e3, T.total() * 1e3);
+      std::printf(
+          "  %sparse %.2f ms, check %.2f ms, IR %.2f ms, optimize %.2f ms, "
+          "machine code %.2f ms, total %.2f ms\n",
+          Label, T.parse * 1e3, T.check * 1e3, T.ir * 1e3, T.optimize * 1e3,
+          T.machineCode * 1e3, T.total() * 1e3);
     };
-    std::printf("%s: ok (io %u -> %u, %u slots, %llu bytes per instance)\n", O->File.c_str(),
-                K->info().inputs, K->info().outputs, K->info().num_slots,
+    std::printf("%s: ok (io %u -> %u, %u slots, %llu bytes per instance)\n",
+                O->File.c_str(), K->info().inputs, K->info().outputs,
+                K->info().num_slots,
                 (unsigned long long)K->info().instance_size);
     if (Warm.empty()) {
       if (O->Time)

@@ -11,7 +11,8 @@
 namespace dspjit::tools {
 
 Command addInfo(CLI::App &App) {
-  auto *Cmd = App.add_subcommand("info", "List a script's channels, parameters and meters");
+  auto *Cmd = App.add_subcommand(
+      "info", "List a script's channels, parameters and meters");
   struct Opts {
     std::string File;
     bool State = false;
@@ -28,8 +29,11 @@ Command addInfo(CLI::App &App) {
     if (!K)
       return 1;
     const DspjitKernel &I = K->info();
-    std::printf("%s\n  channels: %u in, %u out%s\n", O->File.c_str(), I.inputs, I.outputs,
-                I.inputs == 0 ? " (a generator)" : I.outputs == 0 ? " (analysis only)" : "");
+    std::printf("%s\n  channels: %u in, %u out%s\n", O->File.c_str(), I.inputs,
+                I.outputs,
+                I.inputs == 0    ? " (a generator)"
+                : I.outputs == 0 ? " (analysis only)"
+                                 : "");
     auto Count = [&](uint32_t Kind) {
       unsigned N = 0;
       for (uint32_t S = 0; S < I.num_slots; ++S)
@@ -41,8 +45,8 @@ Command addInfo(CLI::App &App) {
       const DspjitSlot &P = I.slots[S];
       if (P.kind != DSPJIT_SLOT_PARAM)
         continue;
-      std::printf("    %-16s default %-8g range [%g, %g]%s%s", P.name, P.def, P.min, P.max,
-                  P.unit[0] ? " " : "", P.unit);
+      std::printf("    %-16s default %-8g range [%g, %g]%s%s", P.name, P.def,
+                  P.min, P.max, P.unit[0] ? " " : "", P.unit);
       if (P.smooth_seconds > 0)
         std::printf(", smoothed over %g ms\n", P.smooth_seconds * 1e3);
       else
@@ -64,17 +68,20 @@ Command addInfo(CLI::App &App) {
         StateBytes += uint64_t(D.capacity) * D.width * D.elem_size;
       }
     }
-    std::printf("  state: %u states and %u delay lines, %llu bytes; %llu bytes per "
-                "instance\n",
-                States, Delays, (unsigned long long)StateBytes,
-                (unsigned long long)I.instance_size);
+    std::printf(
+        "  state: %u states and %u delay lines, %llu bytes; %llu bytes per "
+        "instance\n",
+        States, Delays, (unsigned long long)StateBytes,
+        (unsigned long long)I.instance_size);
     if (O->State) {
       for (uint32_t S = 0; S < I.num_slots; ++S) {
         const DspjitSlot &D = I.slots[S];
         if (D.kind == DSPJIT_SLOT_STATE)
-          std::printf("    state %-28s width %u x %u\n", D.name, D.width, D.count);
+          std::printf("    state %-28s width %u x %u\n", D.name, D.width,
+                      D.count);
         else if (D.kind == DSPJIT_SLOT_DELAY)
-          std::printf("    delay %-28s width %u, %u frames\n", D.name, D.width, D.length);
+          std::printf("    delay %-28s width %u, %u frames\n", D.name, D.width,
+                      D.length);
       }
     }
     std::printf("  compiled for %g Hz\n", I.sample_rate);

@@ -13,10 +13,12 @@ namespace dspjit::tools {
 
 void CompileFlags::add(CLI::App &Cmd, bool WithRate) {
   if (WithRate)
-    Cmd.add_option("--rate", Rate, "Sample rate the kernel is compiled for (Hz)")
+    Cmd.add_option("--rate", Rate,
+                   "Sample rate the kernel is compiled for (Hz)")
         ->check(CLI::Range(1000.0, 768000.0));
   Cmd.add_flag("--double", Double, "Compute internally with 64-bit floats");
-  Cmd.add_option("-O,--opt", OptLevel, "LLVM optimization level")->check(CLI::Range(0, 3));
+  Cmd.add_option("-O,--opt", OptLevel, "LLVM optimization level")
+      ->check(CLI::Range(0, 3));
 }
 
 CompileOptions CompileFlags::options() const {
@@ -34,10 +36,11 @@ void printDiagnostics(const Compiler &C) {
   C.diagnostics().print(std::cerr, isatty(STDERR_FILENO));
 }
 
-bool applySets(Instance &I, const std::vector<std::string> &Sets, const char *Command) {
-  return applySets(
-      [&](std::string_view Name, float V) { return I.setParamImmediate(Name, V); },
-      Sets, Command);
+bool applySets(Instance &I, const std::vector<std::string> &Sets,
+               const char *Command) {
+  return applySets([&](std::string_view Name,
+                       float V) { return I.setParamImmediate(Name, V); },
+                   Sets, Command);
 }
 
 bool applySets(const std::function<ParamUpdate(std::string_view, float)> &Set,
@@ -48,14 +51,14 @@ bool applySets(const std::function<ParamUpdate(std::string_view, float)> &Set,
     char *End = nullptr;
     float V = std::strtof(Text.c_str(), &End);
     if (Eq == std::string::npos || Eq == 0 || Text.empty() || *End != '\0') {
-      std::cerr << "dspjit " << Command << ": error: --set takes name=number, not '" << S
-                << "'\n";
+      std::cerr << "dspjit " << Command
+                << ": error: --set takes name=number, not '" << S << "'\n";
       return false;
     }
     ParamUpdate U = Set(S.substr(0, Eq), V);
     if (!U.stored()) {
-      std::cerr << "dspjit " << Command << ": error: --set " << S.substr(0, Eq) << ": "
-                << U.Message << "\n";
+      std::cerr << "dspjit " << Command << ": error: --set " << S.substr(0, Eq)
+                << ": " << U.Message << "\n";
       return false;
     }
     if (U.Status == ParamUpdate::Clamped)
@@ -90,10 +93,12 @@ int main(int argc, char **argv) {
   // The libraries name options ("option 'play'"); here they are flags.
   dspjit::setOptionSpelling(
       [](std::string_view Name) { return "--" + std::string(Name); });
-  CLI::App App{"dspjit: audio effects written as .dsp scripts, compiled to native code "
-               "by LLVM"};
+  CLI::App App{
+      "dspjit: audio effects written as .dsp scripts, compiled to native code "
+      "by LLVM"};
   App.require_subcommand(1);
-  App.set_version_flag("--version", std::string("dspjit ") + dspjit::compilerVersion());
+  App.set_version_flag("--version",
+                       std::string("dspjit ") + dspjit::compilerVersion());
   std::vector<std::pair<CLI::App *, Command>> Commands;
   auto Register = [&](Command (*Add)(CLI::App &)) {
     size_t Before = App.get_subcommands({}).size();

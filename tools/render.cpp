@@ -10,8 +10,8 @@
 #include "runtime/AudioFile.h"
 #include "runtime/HotSwap.h"
 #include "runtime/Instance.h"
-#include "runtime/Render.h"
 #include "runtime/Messages.h"
+#include "runtime/Render.h"
 #include "runtime/Signals.h"
 
 #include <cstdio>
@@ -64,7 +64,8 @@ Result<PlannedSwap> parseSwap(const std::string &Spec, double Rate) {
        Colon = Spec.rfind(':', Colon - 1)) {
     auto D = parseDuration(Spec.substr(0, Colon));
     if (D && Colon + 1 < Spec.size())
-      return PlannedSwap{Spec, Spec.substr(Colon + 1), D->frames(Rate), 0, nullptr};
+      return PlannedSwap{Spec, Spec.substr(Colon + 1), D->frames(Rate), 0,
+                         nullptr};
     if (Colon == 0)
       break;
   }
@@ -75,8 +76,9 @@ Result<PlannedSwap> parseSwap(const std::string &Spec, double Rate) {
 /// number of files, and an input file given together with --input.
 Result<std::optional<AudioData>> readInputFile(const RenderOpts &O) {
   if (O.Files.empty() || O.Files.size() > 2)
-    return dspjit::fail("give an output file, and optionally an input file before it: "
-                        "dspjit render SCRIPT [IN.wav] OUT.wav");
+    return dspjit::fail(
+        "give an output file, and optionally an input file before it: "
+        "dspjit render SCRIPT [IN.wav] OUT.wav");
   if (O.Files.size() < 2)
     return std::optional<AudioData>();
   if (!O.Input.empty())
@@ -89,12 +91,14 @@ Result<std::optional<AudioData>> readInputFile(const RenderOpts &O) {
 
 /// The rate to render at: the input file's, unless told otherwise. Refuses
 /// a --rate that differs from the input file's, since nothing resamples.
-Result<double> renderRate(const RenderOpts &O, const std::optional<AudioData> &InFile) {
+Result<double> renderRate(const RenderOpts &O,
+                          const std::optional<AudioData> &InFile) {
   double Rate = O.Rate ? O.Rate : InFile ? InFile->SampleRate : 48000;
   if (InFile && O.Rate && O.Rate != InFile->SampleRate)
-    return dspjit::fail(O.Files[0] + " is " + std::to_string(int(InFile->SampleRate)) +
-                        " Hz but --rate asks for " + std::to_string(int(O.Rate)) +
-                        " Hz; dspjit does not resample: drop --rate or convert the file");
+    return dspjit::fail(
+        O.Files[0] + " is " + std::to_string(int(InFile->SampleRate)) +
+        " Hz but --rate asks for " + std::to_string(int(O.Rate)) +
+        " Hz; dspjit does not resample: drop --rate or convert the file");
   return Rate;
 }
 
@@ -108,7 +112,8 @@ struct SwapPlan {
 /// Parses and compiles every --swap before rendering, each with the
 /// --xfade crossfade. A version that does not compile is reported, counted
 /// and left out; a bad --xfade or TIME:FILE refuses the render.
-Result<SwapPlan> compileSwaps(const RenderOpts &O, const CompileOptions &CO, double Rate) {
+Result<SwapPlan> compileSwaps(const RenderOpts &O, const CompileOptions &CO,
+                              double Rate) {
   SwapPlan Plan;
   if (O.Swaps.empty())
     return Plan;
@@ -124,8 +129,8 @@ Result<SwapPlan> compileSwaps(const RenderOpts &O, const CompileOptions &CO, dou
     P->Code = SC.compileFile(P->Script);
     printDiagnostics(SC);
     if (!P->Code) {
-      std::cerr << "dspjit render: error: --swap " << Spec << ": "
-                << P->Script << " does not compile; the version before it "
+      std::cerr << "dspjit render: error: --swap " << Spec << ": " << P->Script
+                << " does not compile; the version before it "
                 << "keeps running\n";
       ++Plan.Failures;
       continue;
@@ -133,8 +138,9 @@ Result<SwapPlan> compileSwaps(const RenderOpts &O, const CompileOptions &CO, dou
     P->Fade = Fade;
     Plan.Versions.push_back(std::move(*P));
   }
-  std::stable_sort(Plan.Versions.begin(), Plan.Versions.end(),
-                   [](const auto &A, const auto &B) { return A.AtFrame < B.AtFrame; });
+  std::stable_sort(
+      Plan.Versions.begin(), Plan.Versions.end(),
+      [](const auto &A, const auto &B) { return A.AtFrame < B.AtFrame; });
   return Plan;
 }
 
@@ -153,15 +159,17 @@ Result<RenderInput> renderInput(const RenderOpts &O, const DspjitKernel &Info,
   }
   if (!O.Input.empty())
     std::cerr << "dspjit render: warning: " << O.Script
-              << " has no inputs (io 0 -> " << Info.outputs << "); --input is ignored\n";
+              << " has no inputs (io 0 -> " << Info.outputs
+              << "); --input is ignored\n";
   return RenderInput();
 }
 
 /// The frames to render, from --duration: 5 s by default over a generated
 /// input, none given (the input file's length) by default over a file.
-Result<std::optional<uint64_t>> renderFrames(const RenderOpts &O, bool HasInFile,
-                                             double Rate) {
-  std::string DurationText = O.Duration.empty() && !HasInFile ? "5s" : O.Duration;
+Result<std::optional<uint64_t>> renderFrames(const RenderOpts &O,
+                                             bool HasInFile, double Rate) {
+  std::string DurationText =
+      O.Duration.empty() && !HasInFile ? "5s" : O.Duration;
   if (DurationText.empty())
     return std::optional<uint64_t>();
   auto D = parseDuration(DurationText);
@@ -171,7 +179,8 @@ Result<std::optional<uint64_t>> renderFrames(const RenderOpts &O, bool HasInFile
 }
 
 /// The output's sample format: --format, else the input file's, else float.
-Result<SampleFormat> outputFormat(const RenderOpts &O, const std::optional<AudioData> &InFile) {
+Result<SampleFormat> outputFormat(const RenderOpts &O,
+                                  const std::optional<AudioData> &InFile) {
   if (O.Format.empty())
     return InFile ? InFile->Format : SampleFormat::Float32;
   auto F = parseSampleFormat(O.Format);
@@ -191,7 +200,8 @@ struct RenderSetup {
 /// the render can run. Everything that can refuse the render does so here,
 /// before the output file is created: a mistyped command must not destroy
 /// the previous render.
-Result<RenderSetup> setUpRender(const RenderOpts &O, const DspjitKernel &Info, double Rate,
+Result<RenderSetup> setUpRender(const RenderOpts &O, const DspjitKernel &Info,
+                                double Rate,
                                 const std::optional<AudioData> &InFile) {
   RenderSetup Setup;
   auto Input = renderInput(O, Info, InFile);
@@ -205,8 +215,9 @@ Result<RenderSetup> setUpRender(const RenderOpts &O, const DspjitKernel &Info, d
     return dspjit::fail(Frames.error());
   Setup.RO.Frames = *Frames;
   if (Info.outputs == 0)
-    return dspjit::fail(O.Script + " has no outputs (io " + std::to_string(Info.inputs) +
-                        " -> 0), so there is nothing to write to " + O.Files.back());
+    return dspjit::fail(
+        O.Script + " has no outputs (io " + std::to_string(Info.inputs) +
+        " -> 0), so there is nothing to write to " + O.Files.back());
   auto Format = outputFormat(O, InFile);
   if (!Format)
     return dspjit::fail(Format.error());
@@ -223,19 +234,22 @@ void scheduleSwaps(SwapPlan &Plan, HotSwap *Swap, double Rate, bool Quiet,
                    RenderOptions &RO) {
   unsigned *Failures = &Plan.Failures;
   for (const PlannedSwap &Version : Plan.Versions)
-    RO.Events.push_back({Version.AtFrame, [P = &Version, Swap, Rate, Quiet, Failures] {
-      SwapReport Report;
-      auto V = Swap->prepare(P->Code, P->Code->info(), {.FadeFrames = P->Fade}, &Report);
-      if (!V || !Swap->publish(*V)) {
-        std::cerr << "dspjit render: error: --swap " << P->Spec << ": "
-                  << (V ? "could not publish" : V.error()) << "\n";
-        ++*Failures;
-        return;
-      }
-      if (!Quiet)
-        std::cerr << "dspjit render: at " << formatNumber(double(P->AtFrame) / Rate)
-                  << " s, " << P->Script << ": " << Report.text() << "\n";
-    }});
+    RO.Events.push_back(
+        {Version.AtFrame, [P = &Version, Swap, Rate, Quiet, Failures] {
+           SwapReport Report;
+           auto V = Swap->prepare(P->Code, P->Code->info(),
+                                  {.FadeFrames = P->Fade}, &Report);
+           if (!V || !Swap->publish(*V)) {
+             std::cerr << "dspjit render: error: --swap " << P->Spec << ": "
+                       << (V ? "could not publish" : V.error()) << "\n";
+             ++*Failures;
+             return;
+           }
+           if (!Quiet)
+             std::cerr << "dspjit render: at "
+                       << formatNumber(double(P->AtFrame) / Rate) << " s, "
+                       << P->Script << ": " << Report.text() << "\n";
+         }});
 }
 
 /// After the render: says what was written (unless --quiet), warns about
@@ -246,22 +260,27 @@ int reportRender(const RenderOpts &O, const DspjitKernel &Info, double Rate,
                  const SwapPlan &Plan) {
   const std::string &OutPath = O.Files.back();
   if (!O.Quiet)
-    std::printf("wrote %s: %u channel%s, %g Hz, %.3f s, %s; rendered %.1fx faster than "
-                "real time\n",
-                OutPath.c_str(), Info.outputs, Info.outputs == 1 ? "" : "s", Rate,
-                R.AudioSeconds, sampleFormatName(Format), R.realTimeFactor());
+    std::printf(
+        "wrote %s: %u channel%s, %g Hz, %.3f s, %s; rendered %.1fx faster than "
+        "real time\n",
+        OutPath.c_str(), Info.outputs, Info.outputs == 1 ? "" : "s", Rate,
+        R.AudioSeconds, sampleFormatName(Format), R.realTimeFactor());
   if (Nonfinite)
-    std::cerr << "dspjit render: warning: " << Nonfinite
-              << " non-finite output samples (NaN or infinity) were replaced by silence\n";
+    std::cerr
+        << "dspjit render: warning: " << Nonfinite
+        << " non-finite output samples (NaN or infinity) were replaced by silence\n";
   for (const PlannedSwap &P : Plan.Versions)
     if (P.AtFrame >= R.Frames)
       std::cerr << "dspjit render: warning: --swap " << P.Spec
                 << " comes after the end of the render ("
-                << formatNumber(double(R.Frames) / Rate) << " s); it did not run\n";
+                << formatNumber(double(R.Frames) / Rate)
+                << " s); it did not run\n";
   if (Plan.Failures)
     return fail(std::to_string(Plan.Failures) + " of " +
-                std::to_string(O.Swaps.size()) + " --swap versions were not "
-                "swapped in (see above); " + OutPath + " holds the render without them");
+                std::to_string(O.Swaps.size()) +
+                " --swap versions were not "
+                "swapped in (see above); " +
+                OutPath + " holds the render without them");
   return 0;
 }
 
@@ -296,7 +315,8 @@ int run(const RenderOpts &O) {
   std::unique_ptr<HotSwap> Swap;
   if (!O.Swaps.empty()) {
     Swap = std::make_unique<HotSwap>(K, std::move(*Inst), O.Block);
-    if (!applySets([&](std::string_view N, float V) { return Swap->setParamImmediate(N, V); },
+    if (!applySets([&](std::string_view N,
+                       float V) { return Swap->setParamImmediate(N, V); },
                    O.Sets, "render"))
       return 1;
   } else if (!applySets(*Inst, O.Sets, "render")) {
@@ -307,41 +327,55 @@ int run(const RenderOpts &O) {
   if (!Setup)
     return fail(Setup.error());
   RenderOptions &RO = Setup->RO;
-  auto Writer = AudioFileWriter::create(O.Files.back(), Info.outputs, *Rate, Setup->Format);
+  auto Writer = AudioFileWriter::create(O.Files.back(), Info.outputs, *Rate,
+                                        Setup->Format);
   if (!Writer)
     return fail(Writer.error());
-  RO.Sink = [&](const float *Out, uint64_t Frames) { return Writer->write(Out, Frames); };
+  RO.Sink = [&](const float *Out, uint64_t Frames) {
+    return Writer->write(Out, Frames);
+  };
   if (!O.Quiet && isatty(STDERR_FILENO))
     RO.Progress = progressBar;
   scheduleSwaps(*Plan, Swap.get(), *Rate, O.Quiet, RO);
 
-  auto R = Swap ? render(*Swap, Setup->Input, RO) : render(*Inst, Setup->Input, RO);
+  auto R =
+      Swap ? render(*Swap, Setup->Input, RO) : render(*Inst, Setup->Input, RO);
   if (!R)
     return fail(R.error());
   if (auto Closed = Writer->close(); !Closed)
     return fail(Closed.error());
-  return reportRender(O, Info, *Rate, Setup->Format, *R,
-                      Swap ? Swap->nonfiniteSamples() : Inst->nonfiniteSamples(), *Plan);
+  return reportRender(
+      O, Info, *Rate, Setup->Format, *R,
+      Swap ? Swap->nonfiniteSamples() : Inst->nonfiniteSamples(), *Plan);
 }
 } // namespace
 
 Command addRender(CLI::App &App) {
   auto *Cmd = App.add_subcommand(
-      "render", "Run a script over a file or a generated signal and write a sound file");
+      "render",
+      "Run a script over a file or a generated signal and write a sound file");
   auto O = std::make_shared<RenderOpts>();
   Cmd->add_option("SCRIPT", O->Script, "The .dsp script")->required();
-  Cmd->add_option("FILES", O->Files, "[IN.wav] OUT.wav")->required()->expected(1, 2);
-  Cmd->add_option("--set", O->Sets, "Set a parameter before rendering: name=value");
-  Cmd->add_option("--rate", O->Rate, "Sample rate (default: the input file's, or 48000)")
+  Cmd->add_option("FILES", O->Files, "[IN.wav] OUT.wav")
+      ->required()
+      ->expected(1, 2);
+  Cmd->add_option("--set", O->Sets,
+                  "Set a parameter before rendering: name=value");
+  Cmd->add_option("--rate", O->Rate,
+                  "Sample rate (default: the input file's, or 48000)")
       ->check(CLI::Range(1000.0, 768000.0));
-  Cmd->add_option("--block", O->Block, "Frames per callback")->check(CLI::Range(1, 65536));
-  Cmd->add_option("--duration", O->Duration,
-                  "Length: 10, 10s, 500ms, 1:30 or 96000frames (default: the input "
-                  "file's, or 5s)");
-  Cmd->add_option("--input", O->Input,
-                  "Generated input: impulse, noise, sine:440 or silence (default: impulse)");
-  Cmd->add_option("--format", O->Format,
-                  "Output sample format: float, 16 or 24 (default: the input's, or float)");
+  Cmd->add_option("--block", O->Block, "Frames per callback")
+      ->check(CLI::Range(1, 65536));
+  Cmd->add_option(
+      "--duration", O->Duration,
+      "Length: 10, 10s, 500ms, 1:30 or 96000frames (default: the input "
+      "file's, or 5s)");
+  Cmd->add_option(
+      "--input", O->Input,
+      "Generated input: impulse, noise, sine:440 or silence (default: impulse)");
+  Cmd->add_option(
+      "--format", O->Format,
+      "Output sample format: float, 16 or 24 (default: the input's, or float)");
   Cmd->add_option("--swap", O->Swaps,
                   "Swap in another version at a time, as a live reload would: "
                   "TIME:FILE (2s:echo_v2.dsp); repeatable");

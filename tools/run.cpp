@@ -115,7 +115,8 @@ std::string bar(float Value) {
   return std::string(N, '#') + std::string(10 - N, '.');
 }
 
-/// "rms [#####.....] -6.2  cpu 3%  dsp 1.9% of 1333 us (max 23%)  xruns 2  4.1 s"
+/// "rms [#####.....] -6.2  cpu 3%  dsp 1.9% of 1333 us (max 23%)  xruns 2  4.1
+/// s"
 std::string statusLine(const Host &H) {
   std::shared_ptr<Instance> Inst = H.instance(); // alive across a reload
   const DspjitKernel &K = Inst->kernel();
@@ -142,16 +143,18 @@ std::string statusLine(const Host &H) {
                 H.sampleRate() > 0 ? double(S.Frames) / H.sampleRate() : 0.0);
   Line += Tail;
   if (S.NonfiniteSamples)
-    Line += "  NaN/inf " + std::to_string(S.NonfiniteSamples) + " (reset state?)";
+    Line +=
+        "  NaN/inf " + std::to_string(S.NonfiniteSamples) + " (reset state?)";
   return Line;
 }
 
 /// How `dspjit run` shows the session's events and the console's replies.
 void show(Terminal &T, const session::ConsoleLine &L) {
   if (const session::CommandReply *R = L.Reply)
-    return T.line(R->Status == session::CommandReply::Error     ? "error: " + R->Text
-                  : R->Status == session::CommandReply::Warning ? "warning: " + R->Text
-                                                                : R->Text);
+    return T.line(
+        R->Status == session::CommandReply::Error     ? "error: " + R->Text
+        : R->Status == session::CommandReply::Warning ? "warning: " + R->Text
+                                                      : R->Text);
   const Event &E = *L.Happened;
   const std::string Line = "dspjit run: " + session::describe(E);
   if (const auto *F = std::get_if<event::ReloadFailed>(&E))
@@ -159,7 +162,8 @@ void show(Terminal &T, const session::ConsoleLine &L) {
   if (const auto *R = std::get_if<event::Reloaded>(&E))
     return T.block(T.colors() ? R->DiagnosticsColored : R->Diagnostics, Line);
   if (const auto *N = std::get_if<event::Notice>(&E))
-    return T.line(N->Severity == event::Notice::Error ? "dspjit run: error: " + N->Text
+    return T.line(N->Severity == event::Notice::Error
+                      ? "dspjit run: error: " + N->Text
                   : N->Severity == event::Notice::Warning
                       ? "dspjit run: warning: " + N->Text
                       : Line);
@@ -194,7 +198,8 @@ Result<double> parseRate(const std::string &Text) {
   double V = std::strtod(T.c_str(), &End);
   if (T.empty() || *End != '\0' || !(V * Scale >= 1000 && V * Scale <= 768000))
     return fail("--rate takes a rate from 1000 to 768000 Hz such as 48000, "
-                "48k or 44.1k, not '" + Text + "'");
+                "48k or 44.1k, not '" +
+                Text + "'");
   return std::round(V * Scale);
 }
 
@@ -209,7 +214,8 @@ Result<std::vector<unsigned>> parseMap(const std::string &Text) {
     long V = std::strtol(Item.c_str(), &End, 10);
     if (Item.empty() || *End != '\0' || V < 1 || V > 1024)
       return fail("--map takes device channels counted from 1, separated by "
-                  "commas (e.g. 1,2), not '" + Text + "'");
+                  "commas (e.g. 1,2), not '" +
+                  Text + "'");
     Map.push_back(unsigned(V));
     if (Comma == std::string::npos)
       break;
@@ -316,15 +322,16 @@ int runSession(const RunOpts &R) {
   auto O = sessionOptions(R);
   if (!O)
     return reportError(O.error());
-  auto Opened = session::Session::open(
-      std::move(*O), [](const DiagnosticEngine &D) {
+  auto Opened =
+      session::Session::open(std::move(*O), [](const DiagnosticEngine &D) {
         D.print(std::cerr, isatty(STDERR_FILENO));
       });
   if (!Opened)
     return Opened.error().empty() ? 1 : reportError(Opened.error());
   session::Session &S = **Opened;
   Host &H = S.host();
-  if (!applySets([&](std::string_view N, float V) { return H.setParamImmediate(N, V); },
+  if (!applySets([&](std::string_view N,
+                     float V) { return H.setParamImmediate(N, V); },
                  R.Sets, "run"))
     return 1;
 
@@ -353,7 +360,8 @@ int runSession(const RunOpts &R) {
   T.line("dspjit run: " +
          (S.lengthFrames()
               ? "running for " +
-                    formatNumber(double(*S.lengthFrames()) / S.sampleRate()) + " s"
+                    formatNumber(double(*S.lengthFrames()) / S.sampleRate()) +
+                    " s"
               : std::string("running")) +
          "; Ctrl-C or 'quit' stops, 'help' lists commands");
 
@@ -381,8 +389,10 @@ Command addRun(CLI::App &App) {
   Cmd->add_option("FILE", O->Script, "The .dsp script")->required();
   Cmd->add_option("-d,--device", O->Device,
                   "Input and output device: index or part of its name");
-  Cmd->add_option("--input-device", O->InputDevice, "Input device: index or name");
-  Cmd->add_option("--output-device", O->OutputDevice, "Output device: index or name");
+  Cmd->add_option("--input-device", O->InputDevice,
+                  "Input device: index or name");
+  Cmd->add_option("--output-device", O->OutputDevice,
+                  "Output device: index or name");
   Cmd->add_option("--host-api", O->HostApi,
                   "Host API by name (jack, alsa); default: JACK when its "
                   "server runs, else PortAudio's default");
@@ -397,13 +407,18 @@ Command addRun(CLI::App &App) {
   Cmd->add_option("-p,--play", O->Play,
                   "Feed this file to the effect instead of the live input");
   Cmd->add_flag("--loop", O->Loop, "Loop the --play file");
-  Cmd->add_option("-w,--record", O->Record, "Record the effect's output to a file");
-  Cmd->add_option("--format", O->Format, "Sample format of --record: float, 16, 24");
+  Cmd->add_option("-w,--record", O->Record,
+                  "Record the effect's output to a file");
+  Cmd->add_option("--format", O->Format,
+                  "Sample format of --record: float, 16, 24");
   Cmd->add_option("-t,--duration", O->Duration,
                   "Stop after 10, 1:30, 90s, 500ms or 48000samples");
-  Cmd->add_flag("--fatal-xruns", O->FatalXruns, "Stop at the first over- or underrun");
-  Cmd->add_option("--stats-json", O->StatsJson, "Write the timing summary as JSON");
-  Cmd->add_option("--set", O->Sets, "Set a parameter before starting: name=value");
+  Cmd->add_flag("--fatal-xruns", O->FatalXruns,
+                "Stop at the first over- or underrun");
+  Cmd->add_option("--stats-json", O->StatsJson,
+                  "Write the timing summary as JSON");
+  Cmd->add_option("--set", O->Sets,
+                  "Set a parameter before starting: name=value");
   Cmd->add_option("--osc", O->OscPort,
                   "Take OSC on this UDP port of 127.0.0.1 (0: any free port)")
       ->check(CLI::Range(0, 65535));

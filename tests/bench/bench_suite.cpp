@@ -48,7 +48,8 @@ double rateFor(const std::string &Name) {
 /// header says), 4 MiB per channel: more than the caches hold.
 std::vector<float> noise(unsigned Channels, double Rate) {
   uint64_t Frames = (uint64_t(4) << 20) / sizeof(float);
-  auto N = generateSignal(*parseSignal("noise"), Rate, std::max(1u, Channels), Frames);
+  auto N = generateSignal(*parseSignal("noise"), Rate, std::max(1u, Channels),
+                          Frames);
   for (float &X : N)
     X *= 0.5f;
   return N;
@@ -73,12 +74,13 @@ struct Pair {
   void runJit(uint64_t Blocks) {
     const DspjitKernel &Info = K->info();
     for (uint64_t B = 0; B < Blocks; ++B)
-      Info.process(Info.inputs ? nextInput() : nullptr, Out.data(), Block, nullptr, 0,
-                   I->data());
+      Info.process(Info.inputs ? nextInput() : nullptr, Out.data(), Block,
+                   nullptr, 0, I->data());
   }
   void runNative(uint64_t Blocks) {
     for (uint64_t B = 0; B < Blocks; ++B)
-      Native->process(K->info().inputs ? nextInput() : nullptr, Out.data(), Block);
+      Native->process(K->info().inputs ? nextInput() : nullptr, Out.data(),
+                      Block);
   }
 };
 
@@ -89,7 +91,8 @@ std::optional<Pair> makePair(const std::string &Name) {
   CompileOptions O = CompileOptions::fromEnvironment(); // DSPJIT_CPU, ...
   O.sampleRate = P.Rate;
   Compiler C(O);
-  P.K = C.compileFile(std::string(DSPJIT_SOURCE_DIR) + "/examples/" + Name + ".dsp");
+  P.K = C.compileFile(std::string(DSPJIT_SOURCE_DIR) + "/examples/" + Name +
+                      ".dsp");
   if (!P.K) {
     std::fprintf(stderr, "%s: does not compile\n", Name.c_str());
     return std::nullopt;
@@ -112,7 +115,8 @@ double median(std::vector<double> V) {
   return V[V.size() / 2];
 }
 
-int callgrindOne(const std::string &Name, const std::string &Side, uint64_t Frames) {
+int callgrindOne(const std::string &Name, const std::string &Side,
+                 uint64_t Frames) {
   auto P = makePair(Name);
   if (!P)
     return 1;
@@ -149,23 +153,26 @@ int main(int Argc, char **Argv) {
     else if (Arg == "--rounds")
       Rounds = unsigned(std::stoul(Next()));
     else {
-      std::fprintf(stderr,
-                   "usage: dspjit_bench_suite [--rounds N] [--only NAME --side jit|native "
-                   "[--frames N]]\n");
+      std::fprintf(
+          stderr,
+          "usage: dspjit_bench_suite [--rounds N] [--only NAME --side jit|native "
+          "[--frames N]]\n");
       return 2;
     }
   }
   if (!Side.empty())
     return callgrindOne(Only, Side, Frames);
 
-  std::printf("%-14s %12s %12s %8s\n", "example", "JIT ns/frame", "C++ ns/frame", "ratio");
+  std::printf("%-14s %12s %12s %8s\n", "example", "JIT ns/frame",
+              "C++ ns/frame", "ratio");
   for (const std::string &Name : golden::exampleNames()) {
     if (!Only.empty() && Name != Only)
       continue;
     auto P = makePair(Name);
     if (!P)
       return 1;
-    uint64_t Blocks = std::max<uint64_t>(1, uint64_t(RoundSeconds * P->Rate / Block));
+    uint64_t Blocks =
+        std::max<uint64_t>(1, uint64_t(RoundSeconds * P->Rate / Block));
     P->runJit(Blocks); // warm both up
     P->runNative(Blocks);
     std::vector<double> Jit, Native;
@@ -176,8 +183,10 @@ int main(int Argc, char **Argv) {
       P->runNative(Blocks);
       auto T2 = Clock::now();
       double F = double(Blocks * Block);
-      Jit.push_back(std::chrono::duration<double, std::nano>(T1 - T0).count() / F);
-      Native.push_back(std::chrono::duration<double, std::nano>(T2 - T1).count() / F);
+      Jit.push_back(std::chrono::duration<double, std::nano>(T1 - T0).count() /
+                    F);
+      Native.push_back(
+          std::chrono::duration<double, std::nano>(T2 - T1).count() / F);
     }
     double J = median(Jit), N = median(Native);
     std::printf("%-14s %12.1f %12.1f %8.2f\n", Name.c_str(), J, N, J / N);

@@ -61,7 +61,8 @@ protected:
     EXPECT_NE(C.Status, 0) << C.describe();
     EXPECT_FALSE(C.crashed()) << C.describe();
     EXPECT_NE(C.Err.find(Message), std::string::npos)
-        << "expected: " << Message << "\n" << C.describe();
+        << "expected: " << Message << "\n"
+        << C.describe();
     return C;
   }
 
@@ -101,22 +102,27 @@ std::string repeat(const std::string &S, size_t N) {
 //===-- Scripts -----------------------------------------------------------===//
 
 TEST_F(BadInputCli, AMissingScriptIsNamed) {
-  expectScriptRefused(path("nowhere.dsp"),
-                      "cannot read '" + path("nowhere.dsp") + "': no such file");
+  expectScriptRefused(path("nowhere.dsp"), "cannot read '" +
+                                               path("nowhere.dsp") +
+                                               "': no such file");
 }
 
 TEST_F(BadInputCli, BadLlvmOptionsInTheEnvironmentAreNamed) {
-  ChildResult C = runChild("/usr/bin/env", {"DSPJIT_LLVM_ARGS=-no-such-option", Dspjit,
-                                            "check", Examples + "wire.dsp"});
+  ChildResult C =
+      runChild("/usr/bin/env", {"DSPJIT_LLVM_ARGS=-no-such-option", Dspjit,
+                                "check", Examples + "wire.dsp"});
   EXPECT_EQ(C.Status, 1) << C.describe();
-  EXPECT_NE(C.Err.find("DSPJIT_LLVM_ARGS='-no-such-option' is not valid: Unknown command "
-                       "line argument '-no-such-option'"),
-            std::string::npos)
+  EXPECT_NE(
+      C.Err.find(
+          "DSPJIT_LLVM_ARGS='-no-such-option' is not valid: Unknown command "
+          "line argument '-no-such-option'"),
+      std::string::npos)
       << C.describe();
   EXPECT_EQ(C.Err.find("internal error"), std::string::npos) << C.describe();
   // Valid ones are taken, one of dspjit's defaults replaced included.
-  C = runChild("/usr/bin/env", {"DSPJIT_LLVM_ARGS=-enable-misched -slp-threshold=0", Dspjit,
-                                "check", Examples + "wire.dsp"});
+  C = runChild("/usr/bin/env",
+               {"DSPJIT_LLVM_ARGS=-enable-misched -slp-threshold=0", Dspjit,
+                "check", Examples + "wire.dsp"});
   EXPECT_EQ(C.Status, 0) << C.describe();
 }
 
@@ -152,16 +158,17 @@ TEST_F(BadInputCli, ABinaryFileGivesAtMostAHundredErrors) {
 }
 
 TEST_F(BadInputCli, InvalidUtf8IsReportedByteByByte) {
-  std::string Script =
-      writeFile("latin1.dsp", "io 1 -> 1;\n// caf\xe9\nprocess { out = in; }\n");
-  ChildResult C = expectRefused({"check", Script}, "latin1.dsp:2:7: error: "
-                                                   "invalid UTF-8 byte 0xE9 in source");
+  std::string Script = writeFile(
+      "latin1.dsp", "io 1 -> 1;\n// caf\xe9\nprocess { out = in; }\n");
+  ChildResult C =
+      expectRefused({"check", Script}, "latin1.dsp:2:7: error: "
+                                       "invalid UTF-8 byte 0xE9 in source");
 }
 
 TEST_F(BadInputCli, DeepNestingIsOneErrorNotACrash) {
-  std::string Script =
-      writeFile("deep.dsp", "io 1 -> 1;\nprocess { out = " + repeat("(", 200000) +
-                                "in" + repeat(")", 200000) + "; }\n");
+  std::string Script = writeFile(
+      "deep.dsp", "io 1 -> 1;\nprocess { out = " + repeat("(", 200000) + "in" +
+                      repeat(")", 200000) + "; }\n");
   expectScriptRefused(Script, "nesting is too deep (the limit is 128 levels)");
   std::string Blocks = writeFile(
       "blocks.dsp", "io 1 -> 1;\nprocess { " + repeat("if in > 0 { ", 50000) +
@@ -172,24 +179,27 @@ TEST_F(BadInputCli, DeepNestingIsOneErrorNotACrash) {
 TEST_F(BadInputCli, ADeviceThatNeverEndsIsTooLargeNotAnEndlessRead) {
   // Read until memory ran out (std::bad_alloc, abort) before the fix.
   for (const char *Device : {"/dev/zero", "/dev/urandom"})
-    expectRefused({"check", Device}, std::string("source file is too large (more "
-                                                 "than 1048576 bytes; the limit "
-                                                 "is 1048576)"));
+    expectRefused({"check", Device},
+                  std::string("source file is too large (more "
+                              "than 1048576 bytes; the limit "
+                              "is 1048576)"));
 }
 
 TEST_F(BadInputCli, HugeLiteralsAreOutOfRange) {
   std::string Script = writeFile(
-      "huge.dsp", "io 1 -> 1;\nconst a = 1e39;\nconst b = " + repeat("9", 5000) +
-                      ";\nconst c = 1e-99999;\nprocess { out = in * a * b * c; }\n");
-  ChildResult C = expectRefused({"check", Script},
-                                "number '1e39' is out of range for a 32-bit float");
+      "huge.dsp",
+      "io 1 -> 1;\nconst a = 1e39;\nconst b = " + repeat("9", 5000) +
+          ";\nconst c = 1e-99999;\nprocess { out = in * a * b * c; }\n");
+  ChildResult C = expectRefused(
+      {"check", Script}, "number '1e39' is out of range for a 32-bit float");
   EXPECT_NE(C.Err.find("huge.dsp:3:11: error: number '999"), std::string::npos)
       << C.Err.substr(0, 3000);
 }
 
 TEST_F(BadInputCli, ASourceOverOneMebibyteIsRefusedBeforeLexing) {
-  std::string Script = writeFile(
-      "big.dsp", "io 1 -> 1;\nprocess { out = in; }\n" + repeat("// padding\n", 100000));
+  std::string Script =
+      writeFile("big.dsp", "io 1 -> 1;\nprocess { out = in; }\n" +
+                               repeat("// padding\n", 100000));
   expectScriptRefused(Script, "source file is too large (1100033 bytes; the "
                               "limit is 1048576)");
 }
@@ -199,13 +209,16 @@ TEST_F(BadInputCli, EnormousLoopsAreRefused) {
       "loop.dsp", "io 1 -> 1;\nprocess { for i in 0..1e9 { out += in; } }\n");
   expectScriptRefused(One, "loop count 1e+09 is out of range (1 to 65536)");
   std::string Unroll = writeFile(
-      "unroll.dsp", "io 1 -> 1;\nprocess { unroll i in 0..100000 { out += in; } }\n");
-  expectRefused({"check", Unroll}, "loop count 100000 is out of range (1 to 4096)");
+      "unroll.dsp",
+      "io 1 -> 1;\nprocess { unroll i in 0..100000 { out += in; } }\n");
+  expectRefused({"check", Unroll},
+                "loop count 100000 is out of range (1 to 4096)");
   // Each loop within its limit, but nested they would run 2^48 times a frame.
-  std::string Nested = writeFile(
-      "nested.dsp", "io 1 -> 1;\nstate s = 0;\nprocess {\n"
-                    "  for i in 0..65536 { for j in 0..65536 { for k in 0..65536 "
-                    "{ s = sin(s + in); } } }\n  out = s;\n}\n");
+  std::string Nested =
+      writeFile("nested.dsp",
+                "io 1 -> 1;\nstate s = 0;\nprocess {\n"
+                "  for i in 0..65536 { for j in 0..65536 { for k in 0..65536 "
+                "{ s = sin(s + in); } } }\n  out = s;\n}\n");
   expectScriptRefused(Nested, "nested.dsp:4:32: error: nested loops run their "
                               "body 4294967296 times, more than the limit of "
                               "65536");
@@ -214,20 +227,22 @@ TEST_F(BadInputCli, EnormousLoopsAreRefused) {
 
 TEST_F(BadInputCli, InstancesOverTheMemoryLimitAreRefused) {
   const std::string Limit = "more than the limit of 268435456";
-  std::string Delay = writeFile(
-      "delay.dsp", "io 2 -> 2;\ndelay d[600 s];\n"
-                   "process { d.write(in); out = d.tap(1); }\n");
+  std::string Delay =
+      writeFile("delay.dsp", "io 2 -> 2;\ndelay d[600 s];\n"
+                             "process { d.write(in); out = d.tap(1); }\n");
   // 600 s at 48 kHz is within the length limit, but its ring of 2^25
   // stereo frames takes the whole 256 MiB.
-  expectScriptRefused(Delay, "delay.dsp:2:7: error: the script needs 268435584 "
-                             "bytes of memory, more than the limit of 268435456");
-  std::string Longer = writeFile(
-      "longer.dsp", "io 1 -> 1;\ndelay d[2000 s];\n"
-                    "process { d.write(in); out = d.tap(1); }\n");
+  expectScriptRefused(Delay,
+                      "delay.dsp:2:7: error: the script needs 268435584 "
+                      "bytes of memory, more than the limit of 268435456");
+  std::string Longer =
+      writeFile("longer.dsp", "io 1 -> 1;\ndelay d[2000 s];\n"
+                              "process { d.write(in); out = d.tap(1); }\n");
   expectScriptRefused(Longer, "is out of range (1 to 67108864)");
-  std::string Wide = writeFile(
-      "wide.dsp", "io 1 -> 1;\ndelay d[1048576];\n"
-                  "process { d.write(iota(256) * in); out = sum(d.tap(1)); }\n");
+  std::string Wide =
+      writeFile("wide.dsp",
+                "io 1 -> 1;\ndelay d[1048576];\n"
+                "process { d.write(iota(256) * in); out = sum(d.tap(1)); }\n");
   expectScriptRefused(Wide, "wide.dsp:2:7: error: the script needs");
   expectRefused({"check", Wide}, Limit);
   std::string Array = writeFile(
@@ -239,8 +254,9 @@ TEST_F(BadInputCli, InstancesOverTheMemoryLimitAreRefused) {
 
 TEST_F(BadInputCli, CallsOutsideTheWhitelistAreRefused) {
   for (const char *Fn : {"malloc", "system", "printf", "fopen", "dlopen"}) {
-    std::string Script = writeFile(
-        "evil.dsp", std::string("io 1 -> 1;\nprocess { out = ") + Fn + "(in); }\n");
+    std::string Script =
+        writeFile("evil.dsp", std::string("io 1 -> 1;\nprocess { out = ") + Fn +
+                                  "(in); }\n");
     expectScriptRefused(Script, std::string("unknown function '") + Fn + "'");
   }
 }
@@ -248,8 +264,9 @@ TEST_F(BadInputCli, CallsOutsideTheWhitelistAreRefused) {
 //===-- Sound files -------------------------------------------------------===//
 
 TEST_F(BadInputCli, AMissingInputFileIsNamed) {
-  expectRefused({"render", Examples + "wire.dsp", path("missing.wav"), path("out.wav")},
-                "cannot open '" + path("missing.wav") + "'");
+  expectRefused(
+      {"render", Examples + "wire.dsp", path("missing.wav"), path("out.wav")},
+      "cannot open '" + path("missing.wav") + "'");
   EXPECT_FALSE(fs::exists(path("out.wav")));
 }
 
@@ -279,9 +296,10 @@ TEST_F(BadInputCli, ATruncatedInputFileRendersWhatItHolds) {
   std::ifstream In(Wav, std::ios::binary);
   std::string Bytes((std::istreambuf_iterator<char>(In)), {});
   const size_t Header = Bytes.size() - 48000 * 2 * 4;
-  std::string Truncated = writeFile("truncated.wav", Bytes.substr(0, Header + 1000 * 8));
-  ChildResult C = runChild(Dspjit, {"render", Examples + "wire.dsp", Truncated,
-                                    path("out.wav")});
+  std::string Truncated =
+      writeFile("truncated.wav", Bytes.substr(0, Header + 1000 * 8));
+  ChildResult C = runChild(
+      Dspjit, {"render", Examples + "wire.dsp", Truncated, path("out.wav")});
   ASSERT_EQ(C.Status, 0) << C.describe();
   auto Out = readAudioFile(path("out.wav"));
   ASSERT_TRUE(Out) << Out.error();
@@ -295,10 +313,12 @@ TEST_F(BadInputCli, ATruncatedInputFileRendersWhatItHolds) {
 TEST_F(BadInputCli, WrongChannelCountsAreRefused) {
   std::string Mono = writeWav("mono.wav", 480, 1);
   expectRefused({"render", Examples + "wire.dsp", Mono, path("out.wav")},
-                Mono + " has 1 channel but " + Examples + "wire.dsp expects 2 (io 2 -> 2)");
+                Mono + " has 1 channel but " + Examples +
+                    "wire.dsp expects 2 (io 2 -> 2)");
   std::string Six = writeWav("six.wav", 480, 6);
   expectRefused({"render", Examples + "wire.dsp", Six, path("out.wav")},
-                Six + " has 6 channels but " + Examples + "wire.dsp expects 2 (io 2 -> 2)");
+                Six + " has 6 channels but " + Examples +
+                    "wire.dsp expects 2 (io 2 -> 2)");
 }
 
 // tools/render.cpp checks the input against the kernel (renderLength)
@@ -309,28 +329,34 @@ TEST_F(BadInputCli, ARefusedRenderLeavesAnExistingOutputAlone) {
   auto Before = readAudioFile(Previous);
   ASSERT_TRUE(Before) << Before.error();
   std::string Mono = writeWav("mono.wav", 480, 1);
-  expectRefused({"render", Examples + "wire.dsp", Mono, Previous}, "has 1 channel");
+  expectRefused({"render", Examples + "wire.dsp", Mono, Previous},
+                "has 1 channel");
   auto After = readAudioFile(Previous);
   ASSERT_TRUE(After) << After.error();
   EXPECT_EQ(After->Samples, Before->Samples);
 }
 
 TEST_F(BadInputCli, UnsupportedRatesAreRefused) {
-  expectRefused({"render", Examples + "wire.dsp", path("out.wav"), "--rate", "100"},
-                "--rate: Value 100 not in range");
-  expectRefused({"render", Examples + "wire.dsp", path("out.wav"), "--rate", "fast"},
-                "--rate");
+  expectRefused(
+      {"render", Examples + "wire.dsp", path("out.wav"), "--rate", "100"},
+      "--rate: Value 100 not in range");
+  expectRefused(
+      {"render", Examples + "wire.dsp", path("out.wav"), "--rate", "fast"},
+      "--rate");
   std::string Wav = writeWav("at44.wav", 441, 2, 44100);
-  expectRefused({"render", Examples + "wire.dsp", Wav, path("out.wav"), "--rate", "48000"},
+  expectRefused({"render", Examples + "wire.dsp", Wav, path("out.wav"),
+                 "--rate", "48000"},
                 "dspjit does not resample");
 }
 
 TEST_F(BadInputCli, DurationsThatCannotBeCountedAreRefused) {
   for (const char *D : {"1e30", "99999999:00", "-1", "nan", "inf", "forever"})
-    expectRefused({"render", Examples + "wire.dsp", path("out.wav"), "--duration", D},
-                  std::string("--duration: "));
-  expectRefused({"render", Examples + "wire.dsp", path("out.wav"), "--duration", "1e30"},
-                "duration '1e30' is longer than the limit of 1000000000 s");
+    expectRefused(
+        {"render", Examples + "wire.dsp", path("out.wav"), "--duration", D},
+        std::string("--duration: "));
+  expectRefused(
+      {"render", Examples + "wire.dsp", path("out.wav"), "--duration", "1e30"},
+      "duration '1e30' is longer than the limit of 1000000000 s");
 }
 
 TEST_F(BadInputCli, UnwritableOutputsAreRefused) {
@@ -350,8 +376,8 @@ TEST_F(BadInputCli, ADiskThatFillsUpStopsTheRenderAndKeepsWhatWasWritten) {
   // stereo float (3.84 MB) fails part-way with EFBIG, as a full disk would.
   ChildOptions O;
   O.FileSizeLimit = 1 << 20;
-  ChildResult C = expectRefused({"render", Examples + "additive.dsp", path("out.wav"),
-                                 "--duration", "10s"},
+  ChildResult C = expectRefused({"render", Examples + "additive.dsp",
+                                 path("out.wav"), "--duration", "10s"},
                                 "cannot write '" + path("out.wav") + "'", O);
   EXPECT_NE(C.Err.find("File too large"), std::string::npos) << C.Err;
   // The file is a valid WAV holding the frames written before the fault.
@@ -374,9 +400,9 @@ TEST_F(BadInputCli, ADiskThatFillsUpStopsTheRenderAndKeepsWhatWasWritten) {
 TEST_F(BadInputCli, ADiskThatIsFullFromTheStartIsRefused) {
   // A .wav name for /dev/full, where every write fails with ENOSPC.
   fs::create_symlink("/dev/full", path("full.wav"));
-  expectRefused({"render", Examples + "wire.dsp", path("full.wav"), "--duration",
-                 "10ms"},
-                "cannot create '" + path("full.wav") + "': No space left on device");
+  expectRefused(
+      {"render", Examples + "wire.dsp", path("full.wav"), "--duration", "10ms"},
+      "cannot create '" + path("full.wav") + "': No space left on device");
 }
 
 //===-- Parameter values from --set ---------------------------------------===//
@@ -384,21 +410,26 @@ TEST_F(BadInputCli, ADiskThatIsFullFromTheStartIsRefused) {
 TEST_F(BadInputCli, BadSetValuesAreRefusedAndOutOfRangeOnesClamped) {
   const std::string Gain = Examples + "gain.dsp";
   auto Render = [&](const std::string &Set) {
-    return std::vector<std::string>{"render", Gain, path("out.wav"), "--duration",
-                                    "10ms", "--set", Set};
+    return std::vector<std::string>{
+        "render", Gain, path("out.wav"), "--duration", "10ms", "--set", Set};
   };
-  expectRefused(Render("gain=loud"), "--set takes name=number, not 'gain=loud'");
+  expectRefused(Render("gain=loud"),
+                "--set takes name=number, not 'gain=loud'");
   expectRefused(Render("gain="), "--set takes name=number, not 'gain='");
   expectRefused(Render("=3"), "--set takes name=number, not '=3'");
   expectRefused(Render("gain"), "--set takes name=number, not 'gain'");
   expectRefused(Render("gain=3dB"), "--set takes name=number, not 'gain=3dB'");
-  expectRefused(Render("gian=3"), "unknown parameter 'gian'; did you mean 'gain'?");
-  expectRefused(Render("gain=nan"), "cannot set 'gain' to nan: not a finite number");
-  expectRefused(Render("gain=inf"), "cannot set 'gain' to inf: not a finite number");
+  expectRefused(Render("gian=3"),
+                "unknown parameter 'gian'; did you mean 'gain'?");
+  expectRefused(Render("gain=nan"),
+                "cannot set 'gain' to nan: not a finite number");
+  expectRefused(Render("gain=inf"),
+                "cannot set 'gain' to inf: not a finite number");
   expectRefused(Render("gain=-1e999"), "not a finite number");
   ChildResult C = runChild(Dspjit, Render("gain=1e30"));
   EXPECT_EQ(C.Status, 0) << C.describe();
-  EXPECT_NE(C.Err.find("warning: 'gain' = 1e+30 is outside ["), std::string::npos)
+  EXPECT_NE(C.Err.find("warning: 'gain' = 1e+30 is outside ["),
+            std::string::npos)
       << C.Err;
 }
 
@@ -407,12 +438,14 @@ TEST_F(BadInputCli, BadSetValuesAreRefusedAndOutOfRangeOnesClamped) {
 TEST_F(BadInputCli, NonFiniteOutputIsSilencedAndCountedByRender) {
   std::string Script =
       writeFile("nan.dsp", "io 1 -> 1;\nprocess { out = in / (in - in); }\n");
-  ChildResult C = runChild(Dspjit, {"render", Script, path("out.wav"), "--input",
-                                    "sine:440", "--duration", "100ms"});
+  ChildResult C =
+      runChild(Dspjit, {"render", Script, path("out.wav"), "--input",
+                        "sine:440", "--duration", "100ms"});
   ASSERT_EQ(C.Status, 0) << C.describe();
-  EXPECT_NE(C.Err.find("warning: 4800 non-finite output samples (NaN or infinity) "
-                       "were replaced by silence"),
-            std::string::npos)
+  EXPECT_NE(
+      C.Err.find("warning: 4800 non-finite output samples (NaN or infinity) "
+                 "were replaced by silence"),
+      std::string::npos)
       << C.Err;
   auto Out = readAudioFile(path("out.wav"));
   ASSERT_TRUE(Out) << Out.error();
@@ -425,10 +458,11 @@ TEST_F(BadInputCli, NonFiniteSamplesInAnInputFileAreSilencedAndCounted) {
   std::vector<float> S = {0.25f, NaN(), INFINITY, -0.5f, -INFINITY, 0.125f};
   auto W = writeAudioFile(path("nan.wav"), S.data(), 3, 2, 48000);
   ASSERT_TRUE(W) << W.error();
-  ChildResult C = runChild(Dspjit, {"render", Examples + "wire.dsp", path("nan.wav"),
-                                    path("out.wav")});
+  ChildResult C = runChild(Dspjit, {"render", Examples + "wire.dsp",
+                                    path("nan.wav"), path("out.wav")});
   ASSERT_EQ(C.Status, 0) << C.describe();
-  EXPECT_NE(C.Err.find("warning: 3 non-finite output samples"), std::string::npos)
+  EXPECT_NE(C.Err.find("warning: 3 non-finite output samples"),
+            std::string::npos)
       << C.Err;
   auto Out = readAudioFile(path("out.wav"));
   ASSERT_TRUE(Out) << Out.error();

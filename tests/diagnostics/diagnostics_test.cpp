@@ -48,7 +48,8 @@ std::vector<std::string> expectations(const std::string &Path) {
 /// What the compiler said, as `L:C: message`; a diagnostic in another file
 /// than the case itself (an import) is prefixed with that file's path
 /// relative to cases/.
-std::vector<std::string> actual(const Compiler &C, const std::string &CasePath) {
+std::vector<std::string> actual(const Compiler &C,
+                                const std::string &CasePath) {
   std::vector<std::string> Out;
   for (const Diagnostic &D : C.diagnostics().all()) {
     std::string Where;
@@ -57,8 +58,8 @@ std::vector<std::string> actual(const Compiler &C, const std::string &CasePath) 
       if (Path != CasePath)
         Where = fs::relative(Path, DSPJIT_DIAG_CASES).string() + ":";
     }
-    Out.push_back(std::string(D.Sev == Severity::Note ? "note " : "error ") + Where +
-                  C.diagnostics().shortForm(D));
+    Out.push_back(std::string(D.Sev == Severity::Note ? "note " : "error ") +
+                  Where + C.diagnostics().shortForm(D));
   }
   return Out;
 }
@@ -77,7 +78,8 @@ TEST_P(DiagnosticsCase, ReportsExactlyTheExpectedDiagnostics) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, DiagnosticsCase, testing::ValuesIn(caseFiles()),
                          [](const testing::TestParamInfo<std::string> &I) {
-                           std::string N = I.param.substr(0, I.param.size() - 4);
+                           std::string N =
+                               I.param.substr(0, I.param.size() - 4);
                            for (char &C : N)
                              if (!isalnum((unsigned char)C))
                                C = '_';
@@ -97,12 +99,14 @@ TEST(Diagnostics, DirectoryIsNotAScript) {
   Compiler C;
   EXPECT_EQ(C.compileFile(DSPJIT_DIAG_CASES), nullptr);
   ASSERT_EQ(C.diagnostics().all().size(), 1u);
-  EXPECT_NE(C.diagnostics().all()[0].Message.find("it is a directory"), std::string::npos);
+  EXPECT_NE(C.diagnostics().all()[0].Message.find("it is a directory"),
+            std::string::npos);
 }
 
 TEST(Diagnostics, HugeSourceIsRefused) {
   Compiler C;
-  std::string Text = "io 1 -> 1; process { out = in; }\n" + std::string(2 << 20, ' ');
+  std::string Text =
+      "io 1 -> 1; process { out = in; }\n" + std::string(2 << 20, ' ');
   EXPECT_EQ(C.compileSource("huge.dsp", Text), nullptr);
   ASSERT_EQ(C.diagnostics().all().size(), 1u);
   EXPECT_EQ(C.diagnostics().all()[0].Id, DiagId::SourceTooLarge);
@@ -114,9 +118,10 @@ TEST(Diagnostics, PrintShowsFileLineColumnSourceAndCaret) {
                            "process { out = in * cutof; }\n");
   std::ostringstream OS;
   C.diagnostics().print(OS);
-  EXPECT_EQ(OS.str(), "t.dsp:3:22: error: unknown name 'cutof'; did you mean 'cutoff'?\n"
-                      "process { out = in * cutof; }\n"
-                      "                     ^~~~~\n");
+  EXPECT_EQ(OS.str(),
+            "t.dsp:3:22: error: unknown name 'cutof'; did you mean 'cutoff'?\n"
+            "process { out = in * cutof; }\n"
+            "                     ^~~~~\n");
 }
 
 TEST(Diagnostics, EveryCatalogMessageHasATest) {
@@ -132,9 +137,9 @@ TEST(Diagnostics, EveryCatalogMessageHasATest) {
       Seen.insert(D.Id);
   }
   for (unsigned I = 0; I < unsigned(DiagId::NumDiags); ++I)
-    EXPECT_TRUE(Seen.count(DiagId(I))) << "no test in tests/diagnostics/cases produces "
-                                       << diagName(DiagId(I)) << ": \"" << diagFormat(DiagId(I))
-                                       << "\"";
+    EXPECT_TRUE(Seen.count(DiagId(I)))
+        << "no test in tests/diagnostics/cases produces " << diagName(DiagId(I))
+        << ": \"" << diagFormat(DiagId(I)) << "\"";
 }
 
 } // namespace

@@ -20,13 +20,16 @@ void fail(const std::string &Why) {
   std::abort();
 }
 
-GuardedBlock::GuardedBlock(std::size_t Bytes, std::size_t Align) : Bytes(Bytes) {
+GuardedBlock::GuardedBlock(std::size_t Bytes, std::size_t Align)
+    : Bytes(Bytes) {
   const std::size_t Page = std::size_t(sysconf(_SC_PAGESIZE));
   if (Align == 0 || (Align & (Align - 1)) || Align > Page)
     fail("unsupported alignment " + std::to_string(Align));
-  std::size_t Inner = (std::max<std::size_t>(Bytes, 1) + Page - 1) / Page * Page;
+  std::size_t Inner =
+      (std::max<std::size_t>(Bytes, 1) + Page - 1) / Page * Page;
   MapBytes = Inner + 2 * Page;
-  void *M = mmap(nullptr, MapBytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void *M =
+      mmap(nullptr, MapBytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (M == MAP_FAILED)
     fail("mmap of " + std::to_string(MapBytes) + " bytes failed");
   Map = M;
@@ -65,15 +68,17 @@ std::vector<float> testInput(unsigned Channels) {
 RunResult runGuarded(const DspjitKernel &K, const std::vector<float> &Input,
                      float (*ParamValue)(unsigned Index)) {
   // As Instance::create: never less aligned than the header's counters.
-  GuardedBlock Memory(K.instance_size, std::max<std::size_t>(K.instance_align,
-                                                          alignof(DspjitInstanceHeader)));
+  GuardedBlock Memory(
+      K.instance_size,
+      std::max<std::size_t>(K.instance_align, alignof(DspjitInstanceHeader)));
   if (K.init(Memory.data(), RunRate) != 0)
     fail("init refused the rate the kernel was compiled for");
   for (uint32_t I = 0, P = 0; I < K.num_slots; ++I)
     if (K.slots[I].kind == DSPJIT_SLOT_PARAM) {
       float V = ParamValue(P++);
-      std::memcpy(static_cast<unsigned char *>(Memory.data()) + K.slots[I].offset, &V,
-                  sizeof V);
+      std::memcpy(static_cast<unsigned char *>(Memory.data()) +
+                      K.slots[I].offset,
+                  &V, sizeof V);
     }
 
   const std::size_t InBlock = std::size_t(RunBlock) * K.inputs;
@@ -86,16 +91,20 @@ RunResult runGuarded(const DspjitKernel &K, const std::vector<float> &Input,
   for (unsigned Done = 0; Done < RunFrames; Done += RunBlock) {
     auto *InF = static_cast<float *>(In.data());
     for (std::size_t I = 0; I < InBlock; ++I)
-      InF[I] = Input.empty() ? 0.0f : Input[(Done * K.inputs + I) % Input.size()];
-    std::memset(Out.data(), 0xff, OutBlock * sizeof(float)); // NaN: must be overwritten
-    int Rc = K.process(K.inputs ? In.data() : nullptr, K.outputs ? Out.data() : nullptr,
-                       RunBlock, &Time, 0, Memory.data());
+      InF[I] =
+          Input.empty() ? 0.0f : Input[(Done * K.inputs + I) % Input.size()];
+    std::memset(Out.data(), 0xff,
+                OutBlock * sizeof(float)); // NaN: must be overwritten
+    int Rc = K.process(K.inputs ? In.data() : nullptr,
+                       K.outputs ? Out.data() : nullptr, RunBlock, &Time, 0,
+                       Memory.data());
     if (Rc != 0)
       fail("process returned " + std::to_string(Rc));
     auto *OutF = static_cast<const float *>(Out.data());
     for (std::size_t I = 0; I < OutBlock; ++I) {
       if (!std::isfinite(OutF[I]))
-        fail("non-finite output sample at frame " + std::to_string(Done + I / K.outputs));
+        fail("non-finite output sample at frame " +
+             std::to_string(Done + I / K.outputs));
       R.Out.push_back(OutF[I]);
     }
   }
@@ -122,7 +131,8 @@ void runThroughInstance(const DspjitKernel &K) {
   std::vector<float> In = testInput(K.inputs);
   std::vector<float> Out(std::size_t(RunBlock) * K.outputs);
   for (unsigned Done = 0; Done < 2 * RunBlock; Done += RunBlock)
-    (void)I->process(K.inputs ? In.data() + std::size_t(Done) * K.inputs : nullptr,
+    (void)I->process(K.inputs ? In.data() + std::size_t(Done) * K.inputs
+                              : nullptr,
                      K.outputs ? Out.data() : nullptr, RunBlock);
   for (const std::string &Name : slotNames(K, DSPJIT_SLOT_METER)) {
     auto M = I->meter(Name);
@@ -131,7 +141,8 @@ void runThroughInstance(const DspjitKernel &K) {
   }
   I->reset();
   if (I->framesProcessed() != 0)
-    fail("reset left frames_processed at " + std::to_string(I->framesProcessed()));
+    fail("reset left frames_processed at " +
+         std::to_string(I->framesProcessed()));
 }
 
 } // namespace dspjit::fuzz

@@ -67,19 +67,20 @@ struct Function {
 
 /// Numbers worth trying: ordinary, tiny, huge, denormal, negative zero is
 /// `-0` in the source.
-const char *const Numbers[] = {"0",    "1",     "0.5",  "2",     "0.25", "3",
-                               "0.999", "1e-3", "100",  "440",   "1e-6", "7",
-                               "1e30", "1e-40", "0.1",  "64",    "1.5",  "1000",
-                               "3.4e38", "12"};
+const char *const Numbers[] = {"0",    "1",     "0.5",  "2",      "0.25",
+                               "3",    "0.999", "1e-3", "100",    "440",
+                               "1e-6", "7",     "1e30", "1e-40",  "0.1",
+                               "64",   "1.5",   "1000", "3.4e38", "12"};
 
 class Generator {
 public:
   explicit Generator(Choices &C) : C(C) {}
 
   std::string run() {
-    Inputs = C.pick(4);          // 0..3
-    Width = 1 + C.pick(3);       // outputs, 1..3
-    Out += "io " + std::to_string(Inputs) + " -> " + std::to_string(Width) + ";\n";
+    Inputs = C.pick(4);    // 0..3
+    Width = 1 + C.pick(3); // outputs, 1..3
+    Out +=
+        "io " + std::to_string(Inputs) + " -> " + std::to_string(Width) + ";\n";
     declareParams();
     declareConsts();
     declareMemory();
@@ -108,22 +109,24 @@ private:
   std::vector<std::string> FunctionArgs;
   unsigned FunctionsVisible = 0; ///< functions a body may call (no recursion)
 
-  std::string number() { return Numbers[C.pick(sizeof Numbers / sizeof Numbers[0])]; }
+  std::string number() {
+    return Numbers[C.pick(sizeof Numbers / sizeof Numbers[0])];
+  }
 
   // --- declarations -------------------------------------------------------
 
   void declareParams() {
-    static const char *const Ranges[][3] = {{"0.5", "0", "1"},      {"0", "-1", "1"},
-                                            {"440", "20", "20000"}, {"0", "-60", "12"},
-                                            {"1", "0", "1e6"},      {"0.01", "0.001", "2"}};
-    static const char *const Tails[] = {"", " hz", " s smooth 50 ms", " nosmooth", " db",
-                                        " smooth 0"};
+    static const char *const Ranges[][3] = {
+        {"0.5", "0", "1"},  {"0", "-1", "1"},  {"440", "20", "20000"},
+        {"0", "-60", "12"}, {"1", "0", "1e6"}, {"0.01", "0.001", "2"}};
+    static const char *const Tails[] = {"",          " hz", " s smooth 50 ms",
+                                        " nosmooth", " db", " smooth 0"};
     unsigned N = 1 + C.pick(3);
     for (unsigned I = 0; I < N; ++I) {
       const auto &R = Ranges[C.pick(6)];
       std::string Name = "p" + std::to_string(I);
-      Out += "param " + Name + " = " + R[0] + " in [" + R[1] + ", " + R[2] + "]" +
-             Tails[C.pick(6)] + ";\n";
+      Out += "param " + Name + " = " + R[0] + " in [" + R[1] + ", " + R[2] +
+             "]" + Tails[C.pick(6)] + ";\n";
       Params.push_back(Name);
     }
   }
@@ -137,7 +140,9 @@ private:
       case 0: E = number(); break;
       case 1: E = number() + " * sr / 1000"; break;
       case 2: E = "pow(2, " + number() + " / 12)"; break;
-      case 3: E = Consts.empty() ? "pi / 4" : Consts.back() + " + " + number(); break;
+      case 3:
+        E = Consts.empty() ? "pi / 4" : Consts.back() + " + " + number();
+        break;
       default: E = "exp(-" + number() + ")"; break;
       }
       Out += "const " + Name + " = " + E + ";\n";
@@ -159,7 +164,8 @@ private:
       static const unsigned Counts[] = {1, 2, 8, 100};
       unsigned Count = Counts[C.pick(4)];
       std::string Name = "a" + std::to_string(I);
-      Out += "state " + Name + "[" + std::to_string(Count) + "] = " + number() + ";\n";
+      Out += "state " + Name + "[" + std::to_string(Count) + "] = " + number() +
+             ";\n";
       Arrays.push_back({Name, Count});
     }
     N = C.pick(3);
@@ -237,7 +243,8 @@ private:
     // Every delay line is written once per frame, after its reads.
     for (const Delay &D : Delays)
       Out += "    " + D.Name + ".write(" + expr(1, 0) + ");\n";
-    Out += "    out " + std::string(C.chance(30) ? "+=" : "=") + " " + expr(Width, 0) + ";\n";
+    Out += "    out " + std::string(C.chance(30) ? "+=" : "=") + " " +
+           expr(Width, 0) + ";\n";
     Out += "}\n";
     Scopes.pop_back();
   }
@@ -284,12 +291,12 @@ private:
       static const char *const Ops[] = {"=", "+=", "-=", "*=", "/="};
       indent(Depth);
       if (T.Width > 1 && C.chance(25)) { // one lane
-        Out += T.Name + "[" + index(T.Width) + "] " + Ops[C.pick(5)] + " " + expr(1, 0) +
-               ";\n";
+        Out += T.Name + "[" + index(T.Width) + "] " + Ops[C.pick(5)] + " " +
+               expr(1, 0) + ";\n";
         return;
       }
-      Out += T.Name + " " + Ops[C.pick(5)] + " " + expr(C.chance(50) ? T.Width : 1, 0) +
-             ";\n";
+      Out += T.Name + " " + Ops[C.pick(5)] + " " +
+             expr(C.chance(50) ? T.Width : 1, 0) + ";\n";
       return;
     }
     case 4: { // an array element
@@ -297,8 +304,8 @@ private:
         break;
       const Array &A = Arrays[C.pick(unsigned(Arrays.size()))];
       indent(Depth);
-      Out += A.Name + "[" + runtimeIndex() + "] " + (C.chance(50) ? "=" : "+=") + " " +
-             expr(1, 0) + ";\n";
+      Out += A.Name + "[" + runtimeIndex() + "] " +
+             (C.chance(50) ? "=" : "+=") + " " + expr(1, 0) + ";\n";
       return;
     }
     case 5: { // a meter
@@ -373,8 +380,7 @@ private:
       Out += call(FunctionsVisible) + ";\n";
       return;
     }
-    default:
-      break;
+    default: break;
     }
     // The fallback: a let of a scalar.
     std::string Name = "v" + std::to_string(NextLocal++);
@@ -396,23 +402,21 @@ private:
   /// An index that is never a compile-time constant: it goes through a
   /// parameter, so the kernel clamps it at run time.
   std::string runtimeIndex() {
-    return "(" + Params[C.pick(unsigned(Params.size()))] + " * " + number() + " + " +
-           expr(1, 2) + ")";
+    return "(" + Params[C.pick(unsigned(Params.size()))] + " * " + number() +
+           " + " + expr(1, 2) + ")";
   }
 
   /// A lane of a vector of width W: a constant in range, an unroll
   /// variable that is in range, or a run-time index.
   std::string index(unsigned W) {
     switch (C.pick(3)) {
-    case 0:
-      return std::to_string(C.pick(W));
+    case 0: return std::to_string(C.pick(W));
     case 1:
       for (size_t I = 0; I < Constants.size(); ++I)
         if (UnrollBounds[I] <= W)
           return Constants[I];
       return "0";
-    default:
-      return runtimeIndex();
+    default: return runtimeIndex();
     }
   }
 
@@ -446,11 +450,13 @@ private:
     case 5:
       if (!Delays.empty()) {
         const Delay &D = Delays[C.pick(unsigned(Delays.size()))];
-        return D.Name + (C.chance(50) ? ".tap(" : ".read(") + runtimeIndex() + ")";
+        return D.Name + (C.chance(50) ? ".tap(" : ".read(") + runtimeIndex() +
+               ")";
       }
       // `out` reads what the frame assigned so far (0 in `block`).
       if (!InFunction && C.chance(50))
-        return Width == 1 ? "out" : "out[" + std::to_string(C.pick(Width)) + "]";
+        return Width == 1 ? "out"
+                          : "out[" + std::to_string(C.pick(Width)) + "]";
       return "tau";
     default: {
       std::vector<const Var *> V;
@@ -508,38 +514,37 @@ private:
     auto Either = [&] { return W > 1 && C.chance(70) ? W : 1; };
     switch (C.pick(16)) {
     case 0:
-    case 1:
-      return W == 1 ? scalarLeaf() : vectorLeaf(W, Depth);
+    case 1: return W == 1 ? scalarLeaf() : vectorLeaf(W, Depth);
     case 2:
     case 3: {
       static const char *const Ops[] = {" + ", " - ", " * ", " / ", " % "};
       const char *Op = Ops[C.pick(5)];
       // One side may be a scalar broadcast to W.
       bool LeftFull = C.chance(50);
-      return "(" + Sub(LeftFull ? W : Either()) + Op + Sub(LeftFull ? Either() : W) + ")";
+      return "(" + Sub(LeftFull ? W : Either()) + Op +
+             Sub(LeftFull ? Either() : W) + ")";
     }
     case 4: {
-      static const char *const Ops[] = {" < ", " <= ", " > ", " >= ", " == ", " != ",
-                                        " && ", " || "};
+      static const char *const Ops[] = {
+          " < ", " <= ", " > ", " >= ", " == ", " != ", " && ", " || "};
       return "(" + Sub(W) + Ops[C.pick(8)] + Sub(Either()) + ")";
     }
-    case 5:
-      return std::string(C.chance(50) ? "-" : "!") + Sub(W);
+    case 5: return std::string(C.chance(50) ? "-" : "!") + Sub(W);
     case 6:
       return "(" + Sub(Either()) + " ? " + Sub(W) + " : " + Sub(Either()) + ")";
     case 7:
     case 8: {
-      static const char *const Fns[] = {"sin", "cos", "tanh", "exp", "log", "sqrt",
-                                        "abs", "floor", "ceil", "round", "atan", "exp2",
-                                        "log2", "tan", "asin", "sinh"};
+      static const char *const Fns[] = {
+          "sin",  "cos",   "tanh", "exp",  "log",  "sqrt", "abs",  "floor",
+          "ceil", "round", "atan", "exp2", "log2", "tan",  "asin", "sinh"};
       return std::string(Fns[C.pick(16)]) + "(" + Sub(W) + ")";
     }
     case 9: {
       static const char *const Fns[] = {"min", "max", "pow", "atan2", "fmod"};
-      return std::string(Fns[C.pick(5)]) + "(" + Sub(W) + ", " + Sub(Either()) + ")";
+      return std::string(Fns[C.pick(5)]) + "(" + Sub(W) + ", " + Sub(Either()) +
+             ")";
     }
-    case 10:
-      return "clamp(" + Sub(W) + ", -1, 1)";
+    case 10: return "clamp(" + Sub(W) + ", -1, 1)";
     case 11: { // the standard library: stateful call sites
       switch (C.pick(8)) {
       case 0: return "onepole(" + Sub(W) + ", " + Sub(1) + ")";
@@ -572,8 +577,7 @@ private:
       if (FunctionsVisible > 0 && W == 1 && !InBlock) // functions may read `in`
         return call(FunctionsVisible);
       return "(" + Sub(W) + " * " + number() + ")";
-    default:
-      return "(" + Sub(W) + " + " + Sub(Either()) + ")";
+    default: return "(" + Sub(W) + " + " + Sub(Either()) + ")";
     }
   }
 };

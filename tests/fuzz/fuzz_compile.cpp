@@ -32,7 +32,8 @@ using namespace dspjit::fuzz;
 
 namespace {
 float edgeParam(unsigned Index) {
-  static const float Values[] = {0.5f, -1e30f, 1e30f, 0.0f, -0.0f, 1e-30f, 3.0f};
+  static const float Values[] = {0.5f,  -1e30f, 1e30f, 0.0f,
+                                 -0.0f, 1e-30f, 3.0f};
   return Values[Index % (sizeof Values / sizeof Values[0])];
 }
 } // namespace

@@ -82,8 +82,8 @@ extern "C" int dspjitFuzzLevelsAgree(const uint8_t *Data, size_t Size) {
     return 0;
   }
   if (!K0 || !K3)
-    fail("only -O" + std::string(K0 ? "0" : "3") + " compiled:\n" + Source + "\n" +
-         diagnosticsText(K0 ? C3 : C0));
+    fail("only -O" + std::string(K0 ? "0" : "3") + " compiled:\n" + Source +
+         "\n" + diagnosticsText(K0 ? C3 : C0));
 
   const std::vector<float> Input = testInput(K0->info().inputs);
   RunResult R0 = runGuarded(K0->info(), Input, paramValue);
@@ -97,9 +97,10 @@ extern "C" int dspjitFuzzLevelsAgree(const uint8_t *Data, size_t Size) {
     double Diff = std::fabs(double(R0.Out[I]) - double(R3.Out[I]));
     if (Diff > Tolerance * Peak) {
       unsigned Outputs = K0->info().outputs;
-      fail("-O0 and -O3 disagree at frame " + std::to_string(I / Outputs) + ", channel " +
-           std::to_string(I % Outputs) + ": " + std::to_string(R0.Out[I]) + " against " +
-           std::to_string(R3.Out[I]) + " (peak " + std::to_string(Peak) + ")\n" + Source);
+      fail("-O0 and -O3 disagree at frame " + std::to_string(I / Outputs) +
+           ", channel " + std::to_string(I % Outputs) + ": " +
+           std::to_string(R0.Out[I]) + " against " + std::to_string(R3.Out[I]) +
+           " (peak " + std::to_string(Peak) + ")\n" + Source);
     }
   }
   runThroughInstance(K3->info());

@@ -94,7 +94,8 @@ int main(int Argc, char **Argv) {
     } else if (std::filesystem::is_regular_file(P)) {
       Files.push_back(P);
     } else {
-      std::cerr << "dspjit_fuzz_replay: no such file or directory: " << P << "\n";
+      std::cerr << "dspjit_fuzz_replay: no such file or directory: " << P
+                << "\n";
       return 1;
     }
   }
@@ -104,6 +105,7 @@ int main(int Argc, char **Argv) {
     std::vector<uint8_t> Bytes = readBytes(F);
     Run(Bytes.data(), Bytes.size());
   }
-  std::cout << "replayed " << Files.size() << " inputs through '" << Target << "'\n";
+  std::cout << "replayed " << Files.size() << " inputs through '" << Target
+            << "'\n";
   return 0;
 }

@@ -102,7 +102,8 @@ static constexpr int64_t LehmerModulus = 16777213; // largest prime < 2^24
 static constexpr int64_t LehmerMultiplier = 4093;  // a primitive root of it
 
 Noise::Noise(double Seed)
-    : X(1 + int64_t(std::fmod(std::fabs(std::floor(Seed)), LehmerModulus - 1))) {}
+    : X(1 +
+        int64_t(std::fmod(std::fabs(std::floor(Seed)), LehmerModulus - 1))) {}
 
 float Noise::next() {
   X = X * LehmerMultiplier % LehmerModulus;
@@ -202,7 +203,8 @@ float Biquad::process(float X, const BiquadCoefs &C) {
 
 Svf::Outputs Svf::process(float X, float FreqHz, float Q, float SampleRate) {
   // Simper, "Linear Trapezoidal Integrated SVF" (Cytomic, 2013).
-  float G = std::tan(Pi * std::clamp(FreqHz, 1.0f, 0.49f * SampleRate) / SampleRate);
+  float G =
+      std::tan(Pi * std::clamp(FreqHz, 1.0f, 0.49f * SampleRate) / SampleRate);
   float K = 1.0f / std::max(Q, 0.01f);
   float A1 = 1.0f / (1.0f + G * (G + K));
   float A2 = G * A1;
@@ -259,8 +261,8 @@ float FreeverbAllpass::process(float Input, float Feedback) {
 
 Processor::Processor(unsigned Inputs, unsigned Outputs, double SampleRate)
     : Rate(float(SampleRate)), Inputs(Inputs), Outputs(Outputs),
-      SampleRate(SampleRate), FrameIn(std::max(Inputs, 1u)),
-      FrameOut(Outputs) {}
+      SampleRate(SampleRate), FrameIn(std::max(Inputs, 1u)), FrameOut(Outputs) {
+}
 
 int Processor::addParam(ParamSpec Spec) {
   Param P;
@@ -308,8 +310,9 @@ const std::vector<float> *Processor::meter(std::string_view Name) const {
 
 void Processor::process(const float *In, float *Out, unsigned Frames) {
   for (Param &P : Params) {
-    P.Target = std::isnan(P.Target) ? P.Spec.Def
-                                    : std::clamp(P.Target, P.Spec.Min, P.Spec.Max);
+    P.Target = std::isnan(P.Target)
+                   ? P.Spec.Def
+                   : std::clamp(P.Target, P.Spec.Min, P.Spec.Max);
     if (P.Spec.SmoothSeconds <= 0)
       P.Value = P.Target;
   }
@@ -423,10 +426,10 @@ public:
 
 protected:
   void beginBlock() override {
-    static const RbjShape Shapes[] = {
-        RbjShape::Lowpass, RbjShape::Highpass,  RbjShape::Bandpass,
-        RbjShape::Notch,   RbjShape::Peak,      RbjShape::LowShelf,
-        RbjShape::HighShelf};
+    static const RbjShape Shapes[] = {RbjShape::Lowpass,  RbjShape::Highpass,
+                                      RbjShape::Bandpass, RbjShape::Notch,
+                                      RbjShape::Peak,     RbjShape::LowShelf,
+                                      RbjShape::HighShelf};
     int Shape = int(std::round(param(Mode)));
     Coefs = rbjCoefs(Shapes[std::clamp(Shape, 0, 6)], param(Freq), param(Q),
                      param(GainDb), Rate);
@@ -469,10 +472,13 @@ private:
 class Freeverb : public Processor {
 public:
   explicit Freeverb(double Sr) : Processor(2, 2, Sr) {
-    static const int CombTuning[] = {1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617};
+    static const int CombTuning[] = {1116, 1188, 1277, 1356,
+                                     1422, 1491, 1557, 1617};
     static const int AllpassTuning[] = {556, 441, 341, 225};
     const int StereoSpread = 23;
-    auto Scaled = [&](int Tuning) { return size_t(std::round(Tuning * Sr / 44100)); };
+    auto Scaled = [&](int Tuning) {
+      return size_t(std::round(Tuning * Sr / 44100));
+    };
     for (int T : CombTuning) {
       CombL.emplace_back(Scaled(T));
       CombR.emplace_back(Scaled(T + StereoSpread));
@@ -535,7 +541,8 @@ protected:
     for (int C = 0; C < 2; ++C) {
       // The right channel's LFO is a quarter period behind the left's.
       float Mod = std::sin(Tau * fract(Phase + 0.25f * C));
-      float DelayFrames = (param(TimeMs) + param(DepthMs) * Mod) * 0.001f * Rate;
+      float DelayFrames =
+          (param(TimeMs) + param(DepthMs) * Mod) * 0.001f * Rate;
       float Wet = Lines[C].read(DelayFrames);
       Lines[C].write(In[C]);
       Out[C] = In[C] + param(Mix) * (Wet - In[C]);
@@ -605,9 +612,11 @@ protected:
   void frame(const float *In, float *Out) override {
     for (int C = 0; C < 2; ++C) {
       Out[C] = In[C];
-      float MeanSquare = Rms[C].process(In[C] * In[C], param(WindowMs) * 0.001f, Rate);
+      float MeanSquare =
+          Rms[C].process(In[C] * In[C], param(WindowMs) * 0.001f, Rate);
       meterLanes(RmsMeter)[C] = lin2db(std::sqrt(MeanSquare));
-      meterLanes(PeakMeter)[C] = lin2db(Peak[C].process(In[C], 0, param(Release), Rate));
+      meterLanes(PeakMeter)[C] =
+          lin2db(Peak[C].process(In[C], 0, param(Release), Rate));
     }
   }
 
@@ -691,7 +700,8 @@ protected:
       // Zero-stuffing, without gain compensation, as the authors' code.
       float Vc = J == 0 ? Carrier : 0.0f, Vm = J == 0 ? Modulator : 0.0f;
       float G4 = Diode(U4), G5 = Diode(U5), G6 = Diode(U6), G7 = Diode(U7);
-      U1 = U1 + TOverC * (I1 - G4 / 2 + G5 / 2 - G6 / 2 + G7 / 2 - (U1 - Scale * Vm) / Rm);
+      U1 = U1 + TOverC * (I1 - G4 / 2 + G5 / 2 - G6 / 2 + G7 / 2 -
+                          (U1 - Scale * Vm) / Rm);
       U2 = U2 + TOverC * (I2 + G4 / 2 - G5 / 2 - G6 / 2 + G7 / 2 - U2 / Ra);
       U3 = U3 + TOverCp * (G4 + G5 - G6 - G7 - U3 / Ri);
       U4 = U1 / 2 - U2 / 2 - U3 - Scale * Vc;
@@ -790,14 +800,21 @@ template <class T> std::unique_ptr<Processor> make(double Sr) {
 
 const std::map<std::string, Factory, std::less<>> &examples() {
   static const std::map<std::string, Factory, std::less<>> Table = {
-      {"wire", make<Wire>},         {"gain", make<Gain>},
-      {"tremolo", make<Tremolo>},   {"echo", make<Echo>},
-      {"lowpass", make<Lowpass>},   {"biquad", make<MultimodeBiquad>},
-      {"distortion", make<Distortion>}, {"freeverb", make<Freeverb>},
-      {"chorus", make<Chorus>},     {"ringmod", make<RingMod>},
-      {"additive", make<Additive>}, {"meter", make<Meter>},
+      {"wire", make<Wire>},
+      {"gain", make<Gain>},
+      {"tremolo", make<Tremolo>},
+      {"echo", make<Echo>},
+      {"lowpass", make<Lowpass>},
+      {"biquad", make<MultimodeBiquad>},
+      {"distortion", make<Distortion>},
+      {"freeverb", make<Freeverb>},
+      {"chorus", make<Chorus>},
+      {"ringmod", make<RingMod>},
+      {"additive", make<Additive>},
+      {"meter", make<Meter>},
       {"gate", make<Gate>},
-      {"diode_ringmod", make<DiodeRingMod>}, {"vcs3_filter", make<Vcs3Filter>},
+      {"diode_ringmod", make<DiodeRingMod>},
+      {"vcs3_filter", make<Vcs3Filter>},
   };
   return Table;
 }
@@ -811,7 +828,8 @@ std::vector<std::string> exampleNames() {
   return Names;
 }
 
-std::unique_ptr<Processor> makeExample(std::string_view Name, double SampleRate) {
+std::unique_ptr<Processor> makeExample(std::string_view Name,
+                                       double SampleRate) {
   auto It = examples().find(Name);
   if (It == examples().end())
     return nullptr;

@@ -118,7 +118,15 @@ struct BiquadCoefs {
   float B0 = 1, B1 = 0, B2 = 0, A1 = 0, A2 = 0;
 };
 
-enum class RbjShape { Lowpass, Highpass, Bandpass, Notch, Peak, LowShelf, HighShelf };
+enum class RbjShape {
+  Lowpass,
+  Highpass,
+  Bandpass,
+  Notch,
+  Peak,
+  LowShelf,
+  HighShelf
+};
 
 /// The Audio EQ Cookbook's formulas, frequency clamped to [1, 0.49 sr] and
 /// Q to at least 0.01.
@@ -270,7 +278,8 @@ private:
 std::vector<std::string> exampleNames();
 
 /// The reference model of examples/NAME.dsp, or null if there is none.
-std::unique_ptr<Processor> makeExample(std::string_view Name, double SampleRate);
+std::unique_ptr<Processor> makeExample(std::string_view Name,
+                                       double SampleRate);
 
 } // namespace dspjit::golden
 

@@ -24,7 +24,9 @@ struct DocBlock {
   std::string Source;
 };
 
-std::string docPath() { return std::string(DSPJIT_SOURCE_DIR) + "/dsl/LANGUAGE.md"; }
+std::string docPath() {
+  return std::string(DSPJIT_SOURCE_DIR) + "/dsl/LANGUAGE.md";
+}
 
 std::vector<DocBlock> dspBlocks() {
   std::ifstream File(docPath());
@@ -55,7 +57,8 @@ std::vector<float> run(const Kernel &K) {
     return {};
   unsigned Ins = K.info().inputs, Outs = K.info().outputs;
   auto Noise = parseSignal("noise");
-  std::vector<float> In = Ins ? generateSignal(*Noise, 48000, Ins, Frames) : std::vector<float>();
+  std::vector<float> In =
+      Ins ? generateSignal(*Noise, 48000, Ins, Frames) : std::vector<float>();
   std::vector<float> Out(size_t(Frames) * Outs);
   for (unsigned Start = 0; Start < Frames; Start += Block)
     I->process(Ins ? In.data() + size_t(Start) * Ins : nullptr,
@@ -65,7 +68,8 @@ std::vector<float> run(const Kernel &K) {
 }
 
 TEST(LanguageReference, HasExamples) {
-  EXPECT_GE(dspBlocks().size(), 10u) << "no ```dsp blocks found in " << docPath();
+  EXPECT_GE(dspBlocks().size(), 10u)
+      << "no ```dsp blocks found in " << docPath();
 }
 
 TEST(LanguageReference, EveryDspBlockCompilesAndRuns) {
@@ -82,8 +86,10 @@ TEST(LanguageReference, EveryDspBlockCompilesAndRuns) {
       if (!K) {
         std::ostringstream OS;
         C.diagnostics().print(OS);
-        ADD_FAILURE() << "the block at line " << B.Line << " does not compile at -O" << Opt
-                      << ":\n" << OS.str() << "\n" << B.Source;
+        ADD_FAILURE() << "the block at line " << B.Line
+                      << " does not compile at -O" << Opt << ":\n"
+                      << OS.str() << "\n"
+                      << B.Source;
         break;
       }
       Outputs[Index++] = run(*K);
@@ -93,7 +99,8 @@ TEST(LanguageReference, EveryDspBlockCompilesAndRuns) {
     ASSERT_EQ(Outputs[0].size(), Outputs[1].size());
     for (size_t I = 0; I < Outputs[0].size(); ++I) {
       ASSERT_TRUE(std::isfinite(Outputs[0][I]));
-      ASSERT_NEAR(Outputs[0][I], Outputs[1][I], 1e-5 * std::max(1.0f, std::fabs(Outputs[1][I])))
+      ASSERT_NEAR(Outputs[0][I], Outputs[1][I],
+                  1e-5 * std::max(1.0f, std::fabs(Outputs[1][I])))
           << "at sample " << I;
     }
   }

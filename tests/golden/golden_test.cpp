@@ -4,9 +4,9 @@
 // (optLevel 0 and 3), run on an impulse, a 440 Hz sine and noise (24000
 // frames, 0.5 s at 48 kHz, in 64-frame blocks), and compared with the C++
 // model of the same algorithm in Reference.cpp. The two circuit models of De
-// Pra and Fontana run at 44.1 kHz, the rate their constants are for. The examples also run a scenario that moves
-// their parameters mid-render, which exercises clamping, smoothing and
-// `nosmooth`.
+// Pra and Fontana run at 44.1 kHz, the rate their constants are for. The
+// examples also run a scenario that moves their parameters mid-render, which
+// exercises clamping, smoothing and `nosmooth`.
 //
 // Tolerances, as the largest absolute difference over the render divided by
 // the largest absolute value of the expected signal (floored at 1e-3):
@@ -120,7 +120,8 @@ Capture renderKernel(const Kernel &K, const Scenario &S,
   std::vector<float> In = inputFor(S, Ins, Rate);
   C.Channels = Outs;
   C.Output.assign(Frames * Outs, 0.0f);
-  for (uint64_t Start = 0, Block = 0; Start < Frames; Start += BlockSize, ++Block) {
+  for (uint64_t Start = 0, Block = 0; Start < Frames;
+       Start += BlockSize, ++Block) {
     for (const ParamChange &P : S.Changes) {
       if (P.Block != Block)
         continue;
@@ -134,7 +135,8 @@ Capture renderKernel(const Kernel &K, const Scenario &S,
       auto Lanes = I->meter(Name);
       EXPECT_TRUE(bool(Lanes)) << Lanes.error();
       if (Lanes)
-        C.Meters[Name].insert(C.Meters[Name].end(), Lanes->begin(), Lanes->end());
+        C.Meters[Name].insert(C.Meters[Name].end(), Lanes->begin(),
+                              Lanes->end());
     }
   }
   return C;
@@ -145,7 +147,8 @@ Capture renderReference(Processor &P, const Scenario &S) {
   std::vector<float> In = inputFor(S, P.inputs(), P.sampleRate());
   C.Channels = P.outputs();
   C.Output.assign(Frames * P.outputs(), 0.0f);
-  for (uint64_t Start = 0, Block = 0; Start < Frames; Start += BlockSize, ++Block) {
+  for (uint64_t Start = 0, Block = 0; Start < Frames;
+       Start += BlockSize, ++Block) {
     for (const ParamChange &Change : S.Changes) {
       if (Change.Block == Block) {
         EXPECT_TRUE(P.setParam(Change.Name, Change.Value)) << Change.Name;
@@ -181,24 +184,27 @@ void expectClose(const std::vector<float> &Got, const std::vector<float> &Want,
     }
   }
   EXPECT_LE(Worst, Allowed)
-      << What << ": largest difference " << Worst << " (" << Worst / std::max(Peak, 1e-3)
-      << " of the peak " << Peak << ") at frame " << WorstAt / std::max(Lanes, 1u)
-      << ", lane " << WorstAt % std::max(Lanes, 1u) << ": got "
+      << What << ": largest difference " << Worst << " ("
+      << Worst / std::max(Peak, 1e-3) << " of the peak " << Peak
+      << ") at frame " << WorstAt / std::max(Lanes, 1u) << ", lane "
+      << WorstAt % std::max(Lanes, 1u) << ": got "
       << (Got.empty() ? 0.0f : Got[WorstAt]) << ", expected "
       << (Want.empty() ? 0.0f : Want[WorstAt]);
 }
 
-void expectCapturesClose(const Capture &Got, const Capture &Want, double Tolerance,
-                         const std::string &What) {
-  expectClose(Got.Output, Want.Output, Want.Channels, Tolerance, What + " output");
+void expectCapturesClose(const Capture &Got, const Capture &Want,
+                         double Tolerance, const std::string &What) {
+  expectClose(Got.Output, Want.Output, Want.Channels, Tolerance,
+              What + " output");
   for (const auto &[Name, Lanes] : Want.Meters) {
     auto It = Got.Meters.find(Name);
     if (It == Got.Meters.end()) {
       ADD_FAILURE() << What << ": no meter '" << Name << "'";
       continue;
     }
-    expectClose(It->second, Lanes, unsigned(Lanes.size() / (Frames / BlockSize)),
-                Tolerance, What + " meter '" + Name + "'");
+    expectClose(It->second, Lanes,
+                unsigned(Lanes.size() / (Frames / BlockSize)), Tolerance,
+                What + " meter '" + Name + "'");
   }
 }
 
@@ -206,8 +212,9 @@ struct CompiledPair {
   std::unique_ptr<Kernel> O0, O3;
 };
 
-std::unique_ptr<Kernel> compileAt(const std::string &Name, const std::string *Source,
-                                  unsigned OptLevel, double Rate) {
+std::unique_ptr<Kernel> compileAt(const std::string &Name,
+                                  const std::string *Source, unsigned OptLevel,
+                                  double Rate) {
   CompileOptions Options;
   Options.sampleRate = Rate;
   Options.optLevel = OptLevel;
@@ -224,7 +231,8 @@ std::unique_ptr<Kernel> compileAt(const std::string &Name, const std::string *So
 }
 
 /// Compiles a script from a file (Source null) or from text.
-CompiledPair compileBoth(const std::string &Name, const std::string *Source = nullptr,
+CompiledPair compileBoth(const std::string &Name,
+                         const std::string *Source = nullptr,
                          double Rate = SampleRate) {
   return {compileAt(Name, Source, 0, Rate), compileAt(Name, Source, 3, Rate)};
 }
@@ -264,7 +272,8 @@ void runScenarios(const CompiledPair &Kernels, MakeReference Make,
   }
 }
 
-// --- The examples -------------------------------------------------------------
+// --- The examples
+// -------------------------------------------------------------
 
 std::string examplePath(const std::string &Name) {
   return std::string(DSPJIT_SOURCE_DIR) + "/examples/" + Name + ".dsp";
@@ -290,33 +299,61 @@ ExampleMoves movesFor(const std::string &Name) {
   if (Name == "tremolo")
     return {Noise, {{100, "rate", 11}, {100, "depth", 0.9f}}};
   if (Name == "echo")
-    return {Noise, {{100, "time", 0.05f}, {100, "feedback", 0.9f}, {100, "mix", 0.7f}}};
+    return {
+        Noise,
+        {{100, "time", 0.05f}, {100, "feedback", 0.9f}, {100, "mix", 0.7f}}};
   if (Name == "lowpass")
     return {Noise, {{100, "cutoff", 200}, {250, "cutoff", 1e6f}}};
   if (Name == "biquad")
-    return {Noise, {{100, "mode", 4}, {100, "freq", 3000}, {100, "q", 4}, {100, "gain", 9},
-                    {250, "mode", 6}, {250, "gain", -6}}};
+    return {Noise,
+            {{100, "mode", 4},
+             {100, "freq", 3000},
+             {100, "q", 4},
+             {100, "gain", 9},
+             {250, "mode", 6},
+             {250, "gain", -6}}};
   if (Name == "distortion")
     return {Sine, {{100, "drive", 30}, {100, "tone", 1500}, {100, "level", 0}}};
   if (Name == "freeverb")
-    return {Noise, {{100, "roomsize", 0.9f}, {100, "damp", 0.1f}, {100, "wet", 0.5f},
-                    {100, "dry", 0.4f}, {100, "width", 0.3f}, {250, "freeze", 1}}};
+    return {Noise,
+            {{100, "roomsize", 0.9f},
+             {100, "damp", 0.1f},
+             {100, "wet", 0.5f},
+             {100, "dry", 0.4f},
+             {100, "width", 0.3f},
+             {250, "freeze", 1}}};
   if (Name == "chorus")
-    return {Noise, {{100, "rate", 3}, {100, "time", 25}, {100, "depth", 5}, {100, "mix", 0.8f}}};
+    return {Noise,
+            {{100, "rate", 3},
+             {100, "time", 25},
+             {100, "depth", 5},
+             {100, "mix", 0.8f}}};
   if (Name == "ringmod")
     return {Noise, {{100, "freq", 1234}, {100, "mix", 0.6f}}};
-  if (Name == "additive") // at 1500 Hz the partials from the 16th on are dropped
+  if (Name ==
+      "additive") // at 1500 Hz the partials from the 16th on are dropped
     return {signal("silence"),
-            {{100, "freq", 1500}, {100, "tilt", 2}, {100, "even", 0.3f}, {100, "level", -20}}};
+            {{100, "freq", 1500},
+             {100, "tilt", 2},
+             {100, "even", 0.3f},
+             {100, "level", -20}}};
   if (Name == "meter")
     return {Noise, {{100, "window", 50}, {100, "release", 0.3f}}};
   if (Name == "diode_ringmod") // the 0.5 sine, then quieter; 60 clamps to 48
     return {Sine, {{100, "input", -6}, {100, "level", 12}, {250, "level", 60}}};
-  if (Name == "vcs3_filter") // a quieter input, the cutoff down, then up; 60 clamps to 40
-    return {Sine, {{100, "drive", -20}, {100, "current", 10}, {250, "current", 60}}};
-  if (Name == "gate") // the -6 dB sine: closed below -1 - 2 dB, open again at -40
-    return {Sine, {{100, "threshold", -1}, {100, "hysteresis", 2}, {100, "hold", 10},
-                   {100, "release", 20}, {250, "threshold", -40}, {250, "attack", 5}}};
+  if (Name == "vcs3_filter") // a quieter input, the cutoff down, then up; 60
+                             // clamps to 40
+    return {Sine,
+            {{100, "drive", -20}, {100, "current", 10}, {250, "current", 60}}};
+  if (Name ==
+      "gate") // the -6 dB sine: closed below -1 - 2 dB, open again at -40
+    return {Sine,
+            {{100, "threshold", -1},
+             {100, "hysteresis", 2},
+             {100, "hold", 10},
+             {100, "release", 20},
+             {250, "threshold", -40},
+             {250, "attack", 5}}};
   return {Noise, {}};
 }
 
@@ -362,17 +399,19 @@ TEST_P(ExampleGolden, MatchesReference) {
   ExampleMoves Moves = movesFor(Name);
   if (!Moves.Changes.empty())
     Scenarios.push_back({"moved parameters", Moves.Signal, Moves.Changes});
-  runScenarios(Kernels, [&] { return makeExample(Name, Rate); }, Scenarios,
-               ReferenceTolerance);
+  runScenarios(
+      Kernels, [&] { return makeExample(Name, Rate); }, Scenarios,
+      ReferenceTolerance);
 }
 
-INSTANTIATE_TEST_SUITE_P(Examples, ExampleGolden, testing::ValuesIn(exampleNames()),
+INSTANTIATE_TEST_SUITE_P(Examples, ExampleGolden,
+                         testing::ValuesIn(exampleNames()),
                          [](const auto &Info) { return Info.param; });
 
 TEST(ExampleGolden, EveryExampleHasAReference) {
   std::set<std::string> Files;
-  for (const auto &Entry :
-       std::filesystem::directory_iterator(std::string(DSPJIT_SOURCE_DIR) + "/examples"))
+  for (const auto &Entry : std::filesystem::directory_iterator(
+           std::string(DSPJIT_SOURCE_DIR) + "/examples"))
     if (Entry.path().extension() == ".dsp")
       Files.insert(Entry.path().stem().string());
   std::vector<std::string> Names = exampleNames();
@@ -404,20 +443,22 @@ TEST(ExampleGolden, HeadersDescribeEveryParameter) {
         << Name << ".dsp should open with a comment naming it";
     for (const std::string &P : Params)
       EXPECT_NE(Header.find(P), std::string::npos)
-          << Name << ".dsp: the header comment does not describe parameter '" << P << "'";
+          << Name << ".dsp: the header comment does not describe parameter '"
+          << P << "'";
   }
 }
 
 /// The VCS3 filter's fixed-point iteration converges in about ten passes at
 /// the paper's settings: the figure README.md quotes. Each signal runs for
 /// 2 s at 44.1 kHz in 64-frame callbacks; the meter gives each callback's
-/// mean, which weighted by the callback's length gives the signal's. The musical
-/// signal is an arpeggio of naive sawtooth notes (A2 C3 E3 A3, a quarter of a
-/// second each, amplitude 0.5).
+/// mean, which weighted by the callback's length gives the signal's. The
+/// musical signal is an arpeggio of naive sawtooth notes (A2 C3 E3 A3, a
+/// quarter of a second each, amplitude 0.5).
 TEST(PaperModels, Vcs3FilterConvergesInAboutTenPasses) {
   const double Rate = 44100;
   const uint64_t Length = 88200;
-  std::unique_ptr<Kernel> K = compileAt(examplePath("vcs3_filter"), nullptr, 3, Rate);
+  std::unique_ptr<Kernel> K =
+      compileAt(examplePath("vcs3_filter"), nullptr, 3, Rate);
   ASSERT_TRUE(K);
   std::vector<float> Arpeggio(Length);
   const double Notes[] = {110, 130.81, 164.81, 220};
@@ -442,7 +483,8 @@ TEST(PaperModels, Vcs3FilterConvergesInAboutTenPasses) {
       Passes += (*I->meter("iterations"))[0] * double(N);
     }
     double Mean = Passes / double(Length);
-    std::printf("vcs3_filter: %.2f passes per sample on %s\n", Mean, Name.c_str());
+    std::printf("vcs3_filter: %.2f passes per sample on %s\n", Mean,
+                Name.c_str());
     EXPECT_GT(Mean, 2) << Name;
     EXPECT_LT(Mean, 20) << Name;
   }
@@ -457,7 +499,9 @@ struct StdCase {
   std::function<std::unique_ptr<Processor>()> Reference;
 };
 
-std::ostream &operator<<(std::ostream &OS, const StdCase &C) { return OS << C.Name; }
+std::ostream &operator<<(std::ostream &OS, const StdCase &C) {
+  return OS << C.Name;
+}
 
 using Body = FrameFunction::Body;
 
@@ -466,16 +510,19 @@ StdCase mono(std::string Name, std::string Expr, Body F) {
           [F] { return std::make_unique<FrameFunction>(1, 1, SampleRate, F); }};
 }
 
-StdCase withIo(std::string Name, unsigned Ins, unsigned Outs, std::string Expr, Body F) {
+StdCase withIo(std::string Name, unsigned Ins, unsigned Outs, std::string Expr,
+               Body F) {
   return {Name,
           "io " + std::to_string(Ins) + " -> " + std::to_string(Outs) +
               ";\nprocess {\n    out = " + Expr + ";\n}\n",
-          [=] { return std::make_unique<FrameFunction>(Ins, Outs, SampleRate, F); }};
+          [=] {
+            return std::make_unique<FrameFunction>(Ins, Outs, SampleRate, F);
+          }};
 }
 
 /// A mono biquad case with fixed cookbook parameters.
-StdCase rbj(std::string Name, std::string Args, RbjShape Shape, float F, float Q,
-            float GainDb = 0) {
+StdCase rbj(std::string Name, std::string Args, RbjShape Shape, float F,
+            float Q, float GainDb = 0) {
   BiquadCoefs C = rbjCoefs(Shape, F, Q, GainDb, Sr);
   return mono(Name, Name + "(in, " + Args + ")",
               [C, B = Biquad()](const float *In, float *Out) mutable {
@@ -518,9 +565,12 @@ std::vector<StdCase> stdCases() {
              Out[0] = squareOsc(P, 440 + 200 * In[0], Sr);
            }),
       withIo("noise", 0, 1, "noise()",
-             [N = Noise()](const float *, float *Out) mutable { Out[0] = N.next(); }),
+             [N = Noise()](const float *, float *Out) mutable {
+               Out[0] = N.next();
+             }),
       withIo("noise_seeded", 0, 2, "[noise_seeded(7), noise_seeded(16777211)]",
-             [A = Noise(7), B = Noise(16777211)](const float *, float *Out) mutable {
+             [A = Noise(7), B = Noise(16777211)](const float *,
+                                                 float *Out) mutable {
                Out[0] = A.next();
                Out[1] = B.next();
              }),
@@ -550,7 +600,8 @@ std::vector<StdCase> stdCases() {
            }),
       mono("rbj_w0", "rbj_w0(1000 + 900 * in)",
            [](const float *In, float *Out) {
-             Out[0] = Tau * std::clamp(1000 + 900 * In[0], 1.0f, 0.49f * Sr) / Sr;
+             Out[0] =
+                 Tau * std::clamp(1000 + 900 * In[0], 1.0f, 0.49f * Sr) / Sr;
            }),
       mono("rbj_alpha", "rbj_alpha(0.3 + 0.2 * in, 0.707)",
            [](const float *In, float *Out) {
@@ -560,20 +611,23 @@ std::vector<StdCase> stdCases() {
       mono("lowpass_modulated", "lowpass(in, 1000 + 800 * sine(3), 2)",
            [B = Biquad(), P = Phasor()](const float *In, float *Out) mutable {
              float F = 1000 + 800 * sineOsc(P, 3, Sr);
-             Out[0] = B.process(In[0], rbjCoefs(RbjShape::Lowpass, F, 2, 0, Sr));
+             Out[0] =
+                 B.process(In[0], rbjCoefs(RbjShape::Lowpass, F, 2, 0, Sr));
            }),
-      withIo("lowpass_stereo", 2, 2, "lowpass(in, 1000, 0.707)",
-             [C = rbjCoefs(RbjShape::Lowpass, 1000, 0.707f, 0, Sr),
-              B = std::array<Biquad, 2>()](const float *In, float *Out) mutable {
-               Out[0] = B[0].process(In[0], C);
-               Out[1] = B[1].process(In[1], C);
-             }),
+      withIo(
+          "lowpass_stereo", 2, 2, "lowpass(in, 1000, 0.707)",
+          [C = rbjCoefs(RbjShape::Lowpass, 1000, 0.707f, 0, Sr),
+           B = std::array<Biquad, 2>()](const float *In, float *Out) mutable {
+            Out[0] = B[0].process(In[0], C);
+            Out[1] = B[1].process(In[1], C);
+          }),
       rbj("highpass", "1000, 0.707", RbjShape::Highpass, 1000, 0.707f),
       rbj("bandpass", "1000, 2", RbjShape::Bandpass, 1000, 2),
       rbj("notch", "1000, 2", RbjShape::Notch, 1000, 2),
       rbj("peak", "2000, 2, -9", RbjShape::Peak, 2000, 2, -9),
       rbj("lowshelf", "300, 0.707, 6", RbjShape::LowShelf, 300, 0.707f, 6),
-      rbj("highshelf", "4000, 0.707, -6", RbjShape::HighShelf, 4000, 0.707f, -6),
+      rbj("highshelf", "4000, 0.707, -6", RbjShape::HighShelf, 4000, 0.707f,
+          -6),
       withIo("svf", 1, 3, "svf(in, 1000, 2)",
              [S = Svf()](const float *In, float *Out) mutable {
                Svf::Outputs O = S.process(In[0], 1000, 2, Sr);
@@ -581,7 +635,8 @@ std::vector<StdCase> stdCases() {
              }),
       withIo("svf_modulated", 1, 3, "svf(in, 1000 + 800 * sine(3), 5)",
              [S = Svf(), P = Phasor()](const float *In, float *Out) mutable {
-               Svf::Outputs O = S.process(In[0], 1000 + 800 * sineOsc(P, 3, Sr), 5, Sr);
+               Svf::Outputs O =
+                   S.process(In[0], 1000 + 800 * sineOsc(P, 3, Sr), 5, Sr);
                Out[0] = O.Low, Out[1] = O.Band, Out[2] = O.High;
              }),
       mono("comb", "comb(in, 1000, 0.8, 0.3)",
@@ -622,7 +677,8 @@ TEST(StdGolden, EveryStdFunctionIsCovered) {
     if (Line.rfind("fn ", 0) != 0)
       continue;
     std::string Name = Line.substr(3, Line.find('(') - 3);
-    EXPECT_TRUE(Covered.count(Name)) << "std function '" << Name << "' has no golden case";
+    EXPECT_TRUE(Covered.count(Name))
+        << "std function '" << Name << "' has no golden case";
   }
 }
 

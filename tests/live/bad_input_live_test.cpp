@@ -71,11 +71,11 @@ protected:
           ("dspjit-bad-live-" + std::to_string(getpid()));
     fs::create_directories(Dir);
   }
-  void TearDown() override {
-    fs::remove_all(Dir);
-  }
+  void TearDown() override { fs::remove_all(Dir); }
 
-  std::string path(const std::string &Name) const { return (Dir / Name).string(); }
+  std::string path(const std::string &Name) const {
+    return (Dir / Name).string();
+  }
 
   std::string writeNoise(const std::string &Name, uint64_t Frames,
                          unsigned Channels = 2) {
@@ -106,8 +106,8 @@ protected:
 };
 
 void expectHas(const ChildResult &C, const std::string &Text) {
-  EXPECT_NE(C.Err.find(Text), std::string::npos)
-      << "expected: " << Text << "\n" << C.describe();
+  EXPECT_NE(C.Err.find(Text), std::string::npos) << "expected: " << Text << "\n"
+                                                 << C.describe();
 }
 
 /// A non-zero exit that is not a crash.
@@ -125,8 +125,8 @@ TEST_F(BadInputLive, BadSetValuesStopBeforeTheStreamStarts) {
            {"gain=nan", "cannot set 'gain' to nan: not a finite number"},
            {"gain=-inf", "cannot set 'gain' to -inf: not a finite number"},
            {"gian=3", "unknown parameter 'gian'; did you mean 'gain'?"}}) {
-    ChildResult C = runChild(Dspjit, {"run", Examples + "gain.dsp", "--duration",
-                                      "0.2", "--set", Set});
+    ChildResult C = runChild(Dspjit, {"run", Examples + "gain.dsp",
+                                      "--duration", "0.2", "--set", Set});
     expectFailed(C);
     expectHas(C, "dspjit run: error: --set ");
     expectHas(C, Message);
@@ -144,19 +144,24 @@ TEST_F(BadInputLive, BadSetValuesStopBeforeTheStreamStarts) {
 TEST_F(BadInputLive, BadScriptsAndFilesStopBeforeTheStreamStarts) {
   fs::create_directories(path("dir.dsp"));
   std::string Empty = writeFile("empty.dsp", "");
-  std::string Binary = writeFile("binary.dsp", std::string("\x7f" "ELF\x02\x01\x01\0\xff\xfe", 10));
+  std::string Binary =
+      writeFile("binary.dsp", std::string("\x7f"
+                                          "ELF\x02\x01\x01\0\xff\xfe",
+                                          10));
   std::string At44 = path("at44.wav");
   std::vector<float> Silence(2 * 4410);
   ASSERT_TRUE(writeAudioFile(At44, Silence.data(), 4410, 2, 44100));
   for (auto [Args, Message] :
        std::vector<std::pair<std::vector<std::string>, std::string>>{
-           {{path("missing.dsp")}, "cannot read '" + path("missing.dsp") + "': no such file"},
+           {{path("missing.dsp")},
+            "cannot read '" + path("missing.dsp") + "': no such file"},
            {{path("dir.dsp")}, "it is a directory, not a file"},
            {{Empty}, "the script has no 'io' declaration"},
            {{Binary}, "invalid UTF-8 byte 0xFF in source"},
            {{Examples + "wire.dsp", "--play", At44},
-            "'" + At44 + "' is at 44100 Hz but the stream runs at 48000 Hz; run "
-            "with --rate 44100 or resample the file"},
+            "'" + At44 +
+                "' is at 44100 Hz but the stream runs at 48000 Hz; run "
+                "with --rate 44100 or resample the file"},
            {{Examples + "wire.dsp", "--record", path("no/such/dir/out.wav")},
             "cannot create '" + path("no/such/dir/out.wav") + "'"},
            {{Examples + "wire.dsp", "--record", path("out.mp3")},
@@ -180,23 +185,28 @@ TEST_F(BadInputLive, BadOptionsAreRefusedBeforeTheStreamStarts) {
   socklen_t L = sizeof A;
   getsockname(Taken, reinterpret_cast<sockaddr *>(&A), &L);
   const std::string Port = std::to_string(ntohs(A.sin_port));
-  for (auto [Args, Message] :
-       std::vector<std::pair<std::vector<std::string>, std::string>>{
-           {{"--osc", Port},
-            "cannot listen for OSC on 127.0.0.1:" + Port + ": Address already in use"},
-           {{"--osc", "70000"}, "--osc: Value 70000 not in range 0 to 65535"},
-           {{"--map", "3,4"},
-            "has 2 input channels but the script (io 2 -> 2) with --map needs 4; "
-            "choose another device or route channels with --map"},
-           {{"--map", "0,1"}, "--map takes device channels counted from 1"},
-           {{"--device", "99999999999"}, "no device has index 99999999999"},
-           {{"--host-api", "nosuch"}, "no host API matches 'nosuch' (available: "},
-           {{"--latency", "-1"}, "--latency takes low, high or seconds"},
-           {{"--format", "8"}, "invalid sample format '8'; expected float, 16 or 24"},
-           {{"--block", "99999"}, "--block: Value 99999 not in range 0 to 16384"},
-           {{"--loop"}, "--loop loops the file of --play; give --play FILE"},
-           {{"--duration", "1e30"}, "is longer than the limit of 1000000000 s"},
-       }) {
+  for (
+      auto [Args, Message] :
+      std::vector<std::pair<std::vector<std::string>, std::string>>{
+          {{"--osc", Port},
+           "cannot listen for OSC on 127.0.0.1:" + Port +
+               ": Address already in use"},
+          {{"--osc", "70000"}, "--osc: Value 70000 not in range 0 to 65535"},
+          {{"--map", "3,4"},
+           "has 2 input channels but the script (io 2 -> 2) with --map needs 4; "
+           "choose another device or route channels with --map"},
+          {{"--map", "0,1"}, "--map takes device channels counted from 1"},
+          {{"--device", "99999999999"}, "no device has index 99999999999"},
+          {{"--host-api", "nosuch"},
+           "no host API matches 'nosuch' (available: "},
+          {{"--latency", "-1"}, "--latency takes low, high or seconds"},
+          {{"--format", "8"},
+           "invalid sample format '8'; expected float, 16 or 24"},
+          {{"--block", "99999"},
+           "--block: Value 99999 not in range 0 to 16384"},
+          {{"--loop"}, "--loop loops the file of --play; give --play FILE"},
+          {{"--duration", "1e30"}, "is longer than the limit of 1000000000 s"},
+      }) {
     Args.insert(Args.begin(), {"run", Examples + "wire.dsp"});
     ChildResult C = runChild(Dspjit, Args);
     expectFailed(C);
@@ -212,18 +222,22 @@ TEST_F(BadInputLive, ConsoleValuesThatAreNotFiniteNumbersNeverReachTheAudio) {
   const uint64_t Frames = uint64_t(0.9 * Rate);
   std::string In = writeNoise("in.wav", Frames);
   std::vector<ChildAction> Typed;
-  for (const char *Line : {"set gain nan\n", "set gain -nan\n", "set gain inf\n",
-                           "set gain -infinity\n", "set gain 1e999\n",
-                           "set gain 0x\n", "set gain 1,5\n", "set gain\n",
-                           "set gain 1 2\n", "get nosuch\n", "set \xc3\xa9 1\n",
-                           "set gain \xff\xfe\n"})
-    Typed.push_back({Typed.empty() ? 0.2 : 0.02, Line, 0, {},
+  for (const char *Line :
+       {"set gain nan\n", "set gain -nan\n", "set gain inf\n",
+        "set gain -infinity\n", "set gain 1e999\n", "set gain 0x\n",
+        "set gain 1,5\n", "set gain\n", "set gain 1 2\n", "get nosuch\n",
+        "set \xc3\xa9 1\n", "set gain \xff\xfe\n"})
+    Typed.push_back({Typed.empty() ? 0.2 : 0.02,
+                     Line,
+                     0,
+                     {},
                      Typed.empty() ? Running : ""});
   ChildOptions O;
   O.Actions = Typed;
-  ChildResult C = runChild(Dspjit, {"run", Examples + "gain.dsp", "--play", In,
-                                    "--record", path("out.wav")},
-                           O);
+  ChildResult C = runChild(
+      Dspjit,
+      {"run", Examples + "gain.dsp", "--play", In, "--record", path("out.wav")},
+      O);
   expectFailed(C);
   expectHas(C, "error: cannot set 'gain' to nan: not a finite number");
   expectHas(C, "error: cannot set 'gain' to inf: not a finite number");
@@ -299,9 +313,11 @@ TEST_F(BadInputLive, OscValuesAndPacketsThatAreWrongNeverReachTheAudio) {
   const unsigned Port = freeUdpPort();
   const std::string Gain = oscString("/param/gain");
   std::vector<std::string> Bad = {
-      Gain + oscString(",f") + oscFloat(std::numeric_limits<float>::quiet_NaN()),
+      Gain + oscString(",f") +
+          oscFloat(std::numeric_limits<float>::quiet_NaN()),
       Gain + oscString(",f") + oscFloat(std::numeric_limits<float>::infinity()),
-      Gain + oscString(",f") + oscFloat(-std::numeric_limits<float>::infinity()),
+      Gain + oscString(",f") +
+          oscFloat(-std::numeric_limits<float>::infinity()),
       Gain + oscString(",d") + oscDouble(1e300), // infinite as a float
       Gain + oscString(",s") + oscString("loud"),
       Gain + oscString(",ff") + oscFloat(1) + oscFloat(2),
@@ -335,17 +351,20 @@ TEST_F(BadInputLive, OscValuesAndPacketsThatAreWrongNeverReachTheAudio) {
                          EXPECT_EQ(*R, Gain + oscString(",f") + oscFloat(0));
                        },
                        Running});
-  ChildResult C = runChild(Dspjit, {"run", Examples + "gain.dsp", "--play", In,
-                                    "--record", path("out.wav"), "--osc",
-                                    std::to_string(Port)},
-                           O);
+  ChildResult C =
+      runChild(Dspjit,
+               {"run", Examples + "gain.dsp", "--play", In, "--record",
+                path("out.wav"), "--osc", std::to_string(Port)},
+               O);
   expectFailed(C);
   expectHas(C, "error: OSC: cannot set 'gain' to nan: not a finite number");
   expectHas(C, "error: OSC: cannot set 'gain' to inf: not a finite number");
   expectHas(C, "error: OSC: cannot set 'gain' to -inf: not a finite number");
-  expectHas(C, "error: OSC: /param/gain: 1e+300 is out of range for a 32-bit float");
+  expectHas(
+      C, "error: OSC: /param/gain: 1e+300 is out of range for a 32-bit float");
   expectHas(C, "error: OSC: /param/gain takes one number (f, i or d), not 's'");
-  expectHas(C, "error: OSC: /param/gain takes one number (f, i or d), not 'ff'");
+  expectHas(C,
+            "error: OSC: /param/gain takes one number (f, i or d), not 'ff'");
   expectHas(C, "error: OSC: unknown parameter 'nosuch'");
   expectHas(C, "error: OSC: unknown address '/frobnicate'");
   expectHas(C, "error: OSC: unknown meter 'nosuch'");
@@ -354,7 +373,7 @@ TEST_F(BadInputLive, OscValuesAndPacketsThatAreWrongNeverReachTheAudio) {
                "the arguments it announces)");
   expectHas(C, "error: OSC: ignoring an OSC bundle: bundles are not supported; "
                "send each message in a packet of its own");
-  expectHas(C, "error: OSC: ignoring a packet of 16 bytes");     // garbage
+  expectHas(C, "error: OSC: ignoring a packet of 16 bytes"); // garbage
   expectHas(C, "error: OSC: ignoring a packet of 60000 bytes");
   expectHas(C, std::to_string(Bad.size()) +
                    " commands on standard input or OSC failed");
@@ -378,9 +397,8 @@ TEST_F(BadInputLive, OscValuesOutOfRangeAreClampedWithAWarning) {
                        },
                        Running});
   O.Actions.push_back({0.3, "quit\n"});
-  ChildResult C = runChild(Dspjit, {"run", Examples + "gain.dsp", "--osc",
-                                    std::to_string(Port)},
-                           O);
+  ChildResult C = runChild(
+      Dspjit, {"run", Examples + "gain.dsp", "--osc", std::to_string(Port)}, O);
   EXPECT_EQ(C.Status, 0) << C.describe();
   expectHas(C, "warning: OSC: 'gain' = 1000 is outside [-60, 12]; using 12");
 }
@@ -395,19 +413,22 @@ TEST_F(BadInputLive, EmptyAndTruncatedPlayFiles) {
   const size_t Header = Bytes.size() - Frames * 2 * 4;
   // No data at all: refused before the stream starts.
   std::string Hollow = writeFile("hollow.wav", Bytes.substr(0, Header));
-  ChildResult H = runChild(Dspjit, {"run", Examples + "wire.dsp", "--play", Hollow});
+  ChildResult H =
+      runChild(Dspjit, {"run", Examples + "wire.dsp", "--play", Hollow});
   expectFailed(H);
   expectHas(H, "'" + Hollow + "' holds no audio");
   std::string Empty = writeFile("empty.wav", "");
-  ChildResult E = runChild(Dspjit, {"run", Examples + "wire.dsp", "--play", Empty});
+  ChildResult E =
+      runChild(Dspjit, {"run", Examples + "wire.dsp", "--play", Empty});
   expectFailed(E);
   expectHas(E, "cannot open '" + Empty + "'");
   // Cut short (a header that promises more than the file holds): what is
   // there plays, and the session ends at its end.
   const uint64_t Kept = 4800;
-  std::string Short = writeFile("short.wav", Bytes.substr(0, Header + Kept * 8));
-  ChildResult S = runChild(Dspjit, {"run", Examples + "wire.dsp", "--play", Short,
-                                    "--record", path("out.wav")});
+  std::string Short =
+      writeFile("short.wav", Bytes.substr(0, Header + Kept * 8));
+  ChildResult S = runChild(Dspjit, {"run", Examples + "wire.dsp", "--play",
+                                    Short, "--record", path("out.wav")});
   EXPECT_EQ(S.Status, 0) << S.describe();
   expectHas(S, "end of '" + Short + "'");
   expectUntouched(path("out.wav"), Kept);
@@ -420,8 +441,9 @@ TEST_F(BadInputLive, ADiskThatFillsUpWhileRecordingStopsWithAValidFile) {
   ChildOptions O;
   O.FileSizeLimit = 1 << 20;
   O.TimeoutSeconds = 20;
-  ChildResult C = runChild(Dspjit, {"run", Examples + "additive.dsp", "--duration",
-                                    "10", "--record", path("out.wav")},
+  ChildResult C = runChild(Dspjit,
+                           {"run", Examples + "additive.dsp", "--duration",
+                            "10", "--record", path("out.wav")},
                            O);
   expectFailed(C);
   expectHas(C, "recording failed: cannot write '" + path("out.wav") +
@@ -434,9 +456,9 @@ TEST_F(BadInputLive, ADiskThatFillsUpWhileRecordingStopsWithAValidFile) {
   EXPECT_EQ(Live->Channels, 2u);
   EXPECT_GT(Live->frames(), uint64_t(Rate));
   EXPECT_LE(fs::file_size(path("out.wav")), uint64_t(1) << 20);
-  ChildResult R = runChild(Dspjit, {"render", Examples + "additive.dsp",
-                                    path("ref.wav"), "--duration", "3s", "--block",
-                                    "64"});
+  ChildResult R =
+      runChild(Dspjit, {"render", Examples + "additive.dsp", path("ref.wav"),
+                        "--duration", "3s", "--block", "64"});
   ASSERT_EQ(R.Status, 0) << R.describe();
   auto Ref = readAudioFile(path("ref.wav"));
   ASSERT_TRUE(Ref) << Ref.error();
@@ -450,35 +472,41 @@ TEST_F(BadInputLive, AFailedRecordingIsReportedOnceWithWhatItKept) {
   ChildOptions O;
   O.FileSizeLimit = 1 << 20;
   O.TimeoutSeconds = 20;
-  ChildResult C = runChild(Dspjit, {"run", Examples + "additive.dsp", "--duration",
-                                    "10", "--record", path("out.wav")},
+  ChildResult C = runChild(Dspjit,
+                           {"run", Examples + "additive.dsp", "--duration",
+                            "10", "--record", path("out.wav")},
                            O);
   expectFailed(C);
   size_t First = C.Err.find("File too large");
   ASSERT_NE(First, std::string::npos) << C.describe();
-  EXPECT_EQ(C.Err.find("File too large", First + 1), std::string::npos) << C.describe();
+  EXPECT_EQ(C.Err.find("File too large", First + 1), std::string::npos)
+      << C.describe();
   expectHas(C, "'" + path("out.wav") + "' keeps the first ");
 }
 
 TEST_F(BadInputLive, ARecordingOnAFullDiskIsRefusedBeforeTheStreamStarts) {
   fs::create_symlink("/dev/full", path("full.wav"));
-  ChildResult C = runChild(Dspjit, {"run", Examples + "additive.dsp", "--duration",
-                                    "1", "--record", path("full.wav")});
+  ChildResult C =
+      runChild(Dspjit, {"run", Examples + "additive.dsp", "--duration", "1",
+                        "--record", path("full.wav")});
   expectFailed(C);
-  expectHas(C, "cannot create '" + path("full.wav") + "': No space left on device");
+  expectHas(C, "cannot create '" + path("full.wav") +
+                   "': No space left on device");
   EXPECT_EQ(C.Err.find(Running), std::string::npos) << "the stream started";
 }
 
 //===-- Non-finite output -------------------------------------------------===//
 
 TEST_F(BadInputLive, NonFiniteOutputIsSilencedAndCountedInTheStatistics) {
-  std::string Script = writeFile("nan.dsp", "io 0 -> 2;\nstate n = 0;\n"
-                                            "process { n += 1; out = n / (n - n); }\n");
-  ChildResult C = runChild(Dspjit, {"run", Script, "--duration", "48000samples",
-                                    "--record", path("out.wav"), "--stats-json",
-                                    path("stats.json")});
+  std::string Script =
+      writeFile("nan.dsp", "io 0 -> 2;\nstate n = 0;\n"
+                           "process { n += 1; out = n / (n - n); }\n");
+  ChildResult C =
+      runChild(Dspjit, {"run", Script, "--duration", "48000samples", "--record",
+                        path("out.wav"), "--stats-json", path("stats.json")});
   ASSERT_EQ(C.Status, 0) << C.describe();
-  EXPECT_NE(C.Out.find(" non-finite samples silenced"), std::string::npos) << C.Out;
+  EXPECT_NE(C.Out.find(" non-finite samples silenced"), std::string::npos)
+      << C.Out;
   auto Out = readAudioFile(path("out.wav"));
   ASSERT_TRUE(Out) << Out.error();
   ASSERT_GE(Out->frames(), uint64_t(Rate));
@@ -495,14 +523,15 @@ TEST_F(BadInputLive, NonFiniteOutputIsSilencedAndCountedInTheStatistics) {
 }
 
 TEST_F(BadInputLive, TheStatusLineCountsNonFiniteSamples) {
-  std::string Script = writeFile("nan.dsp", "io 0 -> 2;\nstate n = 0;\n"
-                                            "process { n += 1; out = n / (n - n); }\n");
+  std::string Script =
+      writeFile("nan.dsp", "io 0 -> 2;\nstate n = 0;\n"
+                           "process { n += 1; out = n / (n - n); }\n");
   ChildOptions O;
   O.StderrIsATerminal = true; // the status line is drawn on terminals only
   ChildResult C = runChild(Dspjit, {"run", Script, "--duration", "1.5"}, O);
   ASSERT_EQ(C.Status, 0) << C.describe();
-  expectHas(C, "xruns ");     // a status line was drawn
-  expectHas(C, "NaN/inf ");   // with the count
+  expectHas(C, "xruns ");   // a status line was drawn
+  expectHas(C, "NaN/inf "); // with the count
   expectHas(C, "(reset state?)");
 }
 
@@ -510,7 +539,8 @@ TEST_F(BadInputLive, TheStatusLineCountsNonFiniteSamples) {
 
 //===-- An audio server that stops -----------------------------------------===//
 
-TEST_F(BadInputLive, AStalledServerEndsTheSessionWithAnErrorAndAValidRecording) {
+TEST_F(BadInputLive,
+       AStalledServerEndsTheSessionWithAnErrorAndAValidRecording) {
   // Freeze jackd (SIGSTOP) half a second in: no more callbacks. After twice
   // the duration plus 5 s of wall-clock time, run gives up, says why, and
   // exits non-zero; the recording of what was processed stays valid.
@@ -519,15 +549,17 @@ TEST_F(BadInputLive, AStalledServerEndsTheSessionWithAnErrorAndAValidRecording) 
     std::ifstream Cmd(E.path() / "cmdline", std::ios::binary);
     std::string Args((std::istreambuf_iterator<char>(Cmd)), {});
     if (Args.find("jackd") != std::string::npos &&
-        Args.find(std::string("\0-n\0", 4) + Server->name() + '\0') != std::string::npos)
+        Args.find(std::string("\0-n\0", 4) + Server->name() + '\0') !=
+            std::string::npos)
       Jackd = pid_t(std::atol(E.path().filename().c_str()));
   }
   ASSERT_GT(Jackd, 0) << "jackd of " << Server->name() << " not found";
   ChildOptions O;
   O.Actions = {{0.5, "", 0, [&] { kill(Jackd, SIGSTOP); }, Running}};
   O.TimeoutSeconds = 30;
-  ChildResult C = runChild(Dspjit, {"run", Examples + "additive.dsp", "--duration", "1",
-                                    "--record", path("out.wav"), "--no-status"},
+  ChildResult C = runChild(Dspjit,
+                           {"run", Examples + "additive.dsp", "--duration", "1",
+                            "--record", path("out.wav"), "--no-status"},
                            O);
   kill(Jackd, SIGCONT);
   expectFailed(C);

@@ -66,7 +66,8 @@ struct LiveRun {
 };
 
 /// The value a script should output for the input played at a frame time.
-using Expectation = std::function<double(uint32_t PlayedTime, unsigned Channel)>;
+using Expectation =
+    std::function<double(uint32_t PlayedTime, unsigned Channel)>;
 
 /// Every recorded frame, sorted into what it can be. Frame times are the
 /// recorder's own cycle stamps (the control thread's estimate of JACK's
@@ -104,8 +105,8 @@ std::string describe(const Tally &T) {
   Out << "lag " << T.Lag << ": matching";
   for (uint64_t M : T.Matching)
     Out << " " << M;
-  Out << ", between " << T.Between << ", silent " << T.Silent
-      << ", displaced " << T.Displaced << ", wrong " << T.Wrong;
+  Out << ", between " << T.Between << ", silent " << T.Silent << ", displaced "
+      << T.Displaced << ", wrong " << T.Wrong;
   if (!T.FirstWrong.empty())
     Out << "; first wrong: " << T.FirstWrong;
   return Out.str();
@@ -546,7 +547,8 @@ TEST_F(LiveTest, HostApisAndDevicesAreFoundByName) {
   EXPECT_NE(NoApi.error().find("no host API matches 'coreaudio' (available: "),
             std::string::npos)
       << NoApi.error();
-  EXPECT_NE(NoApi.error().find("'JACK Audio Connection Kit'"), std::string::npos)
+  EXPECT_NE(NoApi.error().find("'JACK Audio Connection Kit'"),
+            std::string::npos)
       << NoApi.error();
   auto NoDevice = findDevice(*Jack, "speakers", Direction::Output);
   ASSERT_FALSE(NoDevice);
@@ -616,8 +618,8 @@ TEST(JackHarness, StartsAServerWhenTheRegistryIsFullOfDeadServers) {
     char *Entry = Bytes.data() + HeaderSize + I * EntrySize;
     int32_t Pid = 0x7ffffff0 + int32_t(I);
     std::memcpy(Entry, &Pid, sizeof Pid);
-    std::string Name = "jack-" + std::to_string(getuid()) + ":dead-" +
-                       std::to_string(I) + ":";
+    std::string Name =
+        "jack-" + std::to_string(getuid()) + ":dead-" + std::to_string(I) + ":";
     std::memset(Entry + 4, 0, EntrySize - 4);
     std::memcpy(Entry + 4, Name.data(), Name.size());
   }

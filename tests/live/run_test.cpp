@@ -68,7 +68,8 @@ Child runDspjit(const std::vector<std::string> &Args,
   O.CloseStdin = CloseStdin;
   Child C = runChild(Dspjit, Args, O);
   EXPECT_FALSE(C.TimedOut) << "dspjit did not finish in " << TimeoutSeconds
-                           << " s\nstderr:\n" << C.Err;
+                           << " s\nstderr:\n"
+                           << C.Err;
   return C;
 }
 
@@ -97,11 +98,11 @@ protected:
           ("dspjit-run-test-" + std::to_string(getpid()));
     std::filesystem::create_directories(Dir);
   }
-  void TearDown() override {
-    std::filesystem::remove_all(Dir);
-  }
+  void TearDown() override { std::filesystem::remove_all(Dir); }
 
-  std::string path(const std::string &Name) const { return (Dir / Name).string(); }
+  std::string path(const std::string &Name) const {
+    return (Dir / Name).string();
+  }
 
   std::string writeNoise(const std::string &Name, uint64_t Frames,
                          unsigned Channels = 2) {
@@ -230,10 +231,10 @@ TEST_F(RunTest, ASetCommandOnStandardInputReachesTheRecording) {
   std::string In = writeNoise("in.wav", Frames);
   // A slow start leaves the file playing for 0.9 s: send the command as
   // soon as the stream is up, i.e. after the "running" line.
-  Child C = runDspjit({"run", Examples + "gain.dsp", "--play", In, "--record",
-                       path("out.wav")},
-                      {{0.3, "set gain -20\n", 0, {}, Running},
-                       {0.4, "get gain\n", 0, {}, Running}});
+  Child C = runDspjit(
+      {"run", Examples + "gain.dsp", "--play", In, "--record", path("out.wav")},
+      {{0.3, "set gain -20\n", 0, {}, Running},
+       {0.4, "get gain\n", 0, {}, Running}});
   report(C);
   ASSERT_EQ(C.Status, 0) << describe(C);
   EXPECT_NE(C.Err.find("gain = -20"), std::string::npos) << C.Err;
@@ -273,7 +274,8 @@ TEST_F(RunTest, AnOscMessageReachesTheRecording) {
     A.sin_port = htons(uint16_t(Port));
     A.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     std::string M = oscMessage("/param/gain", -12.0f);
-    sendto(S, M.data(), M.size(), 0, reinterpret_cast<sockaddr *>(&A), sizeof A);
+    sendto(S, M.data(), M.size(), 0, reinterpret_cast<sockaddr *>(&A),
+           sizeof A);
     close(S);
   };
   Child C = runDspjit({"run", Examples + "gain.dsp", "--play", In, "--record",
@@ -302,9 +304,9 @@ const char *PeakScript = "io 2 -> 0;\n"
 
 TEST_F(RunTest, AnInputOnlyMeterScriptRunsLiveAndAnswersMeters) {
   std::string Script = writeScript("peak.dsp", PeakScript);
-  Child C = runDspjit({"run", Script, "--duration", "1", "--stats-json",
-                       path("stats.json")},
-                      {{0.5, "meters\n", 0, {}, Running}});
+  Child C = runDspjit(
+      {"run", Script, "--duration", "1", "--stats-json", path("stats.json")},
+      {{0.5, "meters\n", 0, {}, Running}});
   report(C);
   ASSERT_EQ(C.Status, 0) << describe(C);
   EXPECT_NE(C.Err.find("meters only"), std::string::npos) << C.Err;
@@ -322,9 +324,9 @@ TEST_F(RunTest, AMeterScriptOverAPlayedFileReportsItsPeak) {
     S[2 * K + 1] = -0.25f;
   }
   ASSERT_TRUE(writeAudioFile(path("in.wav"), S.data(), Frames, 2, Rate));
-  Child C = runDspjit({"run", Script, "--play", path("in.wav"), "--loop",
-                       "--duration", "1.5"},
-                      {{0.8, "meters\n", 0, {}, Running}});
+  Child C = runDspjit(
+      {"run", Script, "--play", path("in.wav"), "--loop", "--duration", "1.5"},
+      {{0.8, "meters\n", 0, {}, Running}});
   ASSERT_EQ(C.Status, 0) << describe(C);
   EXPECT_NE(C.Err.find("peak = 0.75 0.25"), std::string::npos) << C.Err;
 }
@@ -334,17 +336,19 @@ TEST_F(RunTest, AMeterScriptOverAPlayedFileReportsItsPeak) {
 TEST_F(RunTest, DevicesListsJackWithDefaultsMarked) {
   Child C = runDspjit({"devices"});
   ASSERT_EQ(C.Status, 0) << describe(C);
-  EXPECT_NE(C.Out.find("JACK Audio Connection Kit"), std::string::npos) << C.Out;
-  EXPECT_NE(C.Out.find("system, JACK Audio Connection Kit (2 in, 2 out), 48000 Hz"),
-            std::string::npos)
+  EXPECT_NE(C.Out.find("JACK Audio Connection Kit"), std::string::npos)
+      << C.Out;
+  EXPECT_NE(
+      C.Out.find("system, JACK Audio Connection Kit (2 in, 2 out), 48000 Hz"),
+      std::string::npos)
       << C.Out;
   EXPECT_NE(C.Out.find("* "), std::string::npos) << C.Out;
   EXPECT_NE(C.Out.find("latency"), std::string::npos) << C.Out;
 }
 
 TEST_F(RunTest, DevicesAreChosenByIndexOrName) {
-  Child ByName = runDspjit({"run", Examples + "wire.dsp", "--device", "SYST",
-                            "--duration", "0.3"});
+  Child ByName = runDspjit(
+      {"run", Examples + "wire.dsp", "--device", "SYST", "--duration", "0.3"});
   EXPECT_EQ(ByName.Status, 0) << describe(ByName);
   Child Direct = runDspjit({"run", Examples + "wire.dsp", "--host-api", "jack",
                             "--duration", "0.3", "--direct"});
@@ -358,7 +362,8 @@ TEST_F(RunTest, DevicesAreChosenByIndexOrName) {
 
 /// Runs, expects a non-zero exit and `Message` on stderr.
 void expectRefused(const std::vector<std::string> &Args,
-                   const std::string &Message, std::vector<Action> Actions = {}) {
+                   const std::string &Message,
+                   std::vector<Action> Actions = {}) {
   Child C = runDspjit(Args, std::move(Actions));
   EXPECT_NE(C.Status, 0) << describe(C);
   EXPECT_LT(C.Status, 128) << "crashed: " << describe(C);
@@ -415,7 +420,8 @@ TEST_F(RunTest, CommandErrorsAreReportedAndGiveANonZeroExit) {
       << C.Err;
   EXPECT_NE(C.Err.find("warning: "), std::string::npos) << C.Err; // clamped
   EXPECT_NE(C.Err.find("unreadable bytes"), std::string::npos) << C.Err;
-  EXPECT_NE(C.Err.find("unknown command 'frobnicate'"), std::string::npos) << C.Err;
+  EXPECT_NE(C.Err.find("unknown command 'frobnicate'"), std::string::npos)
+      << C.Err;
   EXPECT_NE(C.Err.find("'loud' is not a number"), std::string::npos) << C.Err;
   EXPECT_NE(C.Err.find("longer than 1024 bytes"), std::string::npos) << C.Err;
   EXPECT_NE(C.Err.find("5 commands on standard input failed"),
@@ -424,10 +430,10 @@ TEST_F(RunTest, CommandErrorsAreReportedAndGiveANonZeroExit) {
 }
 
 TEST_F(RunTest, CtrlCStopsAndTheRecordingIsValid) {
-  Child C = runDspjit({"run", Examples + "additive.dsp", "--record",
-                       path("out.wav")},
-                      {{0.7, "", SIGINT, {}, Running}}, 20,
-                      /*CloseStdin=*/false);
+  Child C =
+      runDspjit({"run", Examples + "additive.dsp", "--record", path("out.wav")},
+                {{0.7, "", SIGINT, {}, Running}}, 20,
+                /*CloseStdin=*/false);
   report(C);
   EXPECT_EQ(C.Status, 0) << describe(C);
   EXPECT_NE(C.Err.find("interrupted"), std::string::npos) << C.Err;
@@ -436,12 +442,10 @@ TEST_F(RunTest, CtrlCStopsAndTheRecordingIsValid) {
 }
 
 TEST_F(RunTest, ASecondCtrlCDuringShutdownStillLeavesAValidRecording) {
-  Child C = runDspjit({"run", Examples + "additive.dsp", "--record",
-                       path("out.wav")},
-                      {{0.7, "", SIGINT, {}, Running},
-                       {0, "", SIGINT},
-                       {0, "", SIGINT}},
-                      20, /*CloseStdin=*/false);
+  Child C = runDspjit(
+      {"run", Examples + "additive.dsp", "--record", path("out.wav")},
+      {{0.7, "", SIGINT, {}, Running}, {0, "", SIGINT}, {0, "", SIGINT}}, 20,
+      /*CloseStdin=*/false);
   EXPECT_TRUE(C.Status == 0 || C.Status == 130) << describe(C);
   EXPECT_LT(C.Seconds, 5.0);
   AudioData Out = readRecording(path("out.wav"));
@@ -459,9 +463,11 @@ TEST(RunWithoutJack, NoDeviceAtAllExplainsHowToStartJack) {
   unsetenv("JACK_DEFAULT_SERVER");
   EXPECT_EQ(C.Status, 1) << describe(C);
   EXPECT_NE(C.Err.find("no audio device"), std::string::npos) << C.Err;
-  EXPECT_NE(C.Err.find("jackd --no-realtime -d dummy"), std::string::npos) << C.Err;
+  EXPECT_NE(C.Err.find("jackd --no-realtime -d dummy"), std::string::npos)
+      << C.Err;
   EXPECT_EQ(C.Err.find("Cannot connect to server"), std::string::npos)
-      << "libjack's noise leaked:\n" << C.Err;
+      << "libjack's noise leaked:\n"
+      << C.Err;
 }
 
 } // namespace

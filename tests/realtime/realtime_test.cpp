@@ -105,8 +105,9 @@ std::unique_ptr<llvm::orc::LLJIT> jitMallocKernel(DspjitProcessFn &Fn) {
   llvm::Type *Ptr = llvm::PointerType::getUnqual(*Ctx);
   llvm::Type *I64 = llvm::Type::getInt64Ty(*Ctx);
   llvm::Type *I32 = llvm::Type::getInt32Ty(*Ctx);
-  auto *Malloc = llvm::Function::Create(llvm::FunctionType::get(Ptr, {I64}, false),
-                                        llvm::Function::ExternalLinkage, "malloc", *M);
+  auto *Malloc =
+      llvm::Function::Create(llvm::FunctionType::get(Ptr, {I64}, false),
+                             llvm::Function::ExternalLinkage, "malloc", *M);
   auto *Process = llvm::Function::Create(
       llvm::FunctionType::get(I32, {Ptr, Ptr, I64, Ptr, I64, Ptr}, false),
       llvm::Function::ExternalLinkage, "process", *M);
@@ -151,7 +152,8 @@ void runInRealtimeFrame(const Kernel &K, double Rate, double Seconds) {
   ASSERT_TRUE(bool(I)) << I.error();
   const DspjitKernel &D = K.info();
   constexpr unsigned Block = 64;
-  std::vector<float> In(std::size_t(Block) * D.inputs), Out(std::size_t(Block) * D.outputs);
+  std::vector<float> In(std::size_t(Block) * D.inputs),
+      Out(std::size_t(Block) * D.outputs);
   uint32_t Seed = 1;
   RealtimeFrame Frame{D.process, I->data()};
   DspjitTimeInfo Time = {};
@@ -165,8 +167,8 @@ void runInRealtimeFrame(const Kernel &K, double Rate, double Seconds) {
       if (D.slots[S].kind == DSPJIT_SLOT_PARAM)
         I->setParamTarget(D.slots[S], N % 2 ? D.slots[S].max : D.slots[S].min);
     ASSERT_EQ(RealtimeFrame::callback(D.inputs ? In.data() : nullptr,
-                                      D.outputs ? Out.data() : nullptr, Block, &Time, 0,
-                                      &Frame),
+                                      D.outputs ? Out.data() : nullptr, Block,
+                                      &Time, 0, &Frame),
               0);
     for (float S : Out)
       ASSERT_TRUE(std::isfinite(S));
@@ -177,9 +179,12 @@ void runInRealtimeFrame(const Kernel &K, double Rate, double Seconds) {
 class Examples : public testing::TestWithParam<std::string> {};
 
 TEST_P(Examples, RunCleanInARealtimeFrame) {
-  const std::string Path = std::string(DSPJIT_SOURCE_DIR) + "/examples/" + GetParam() + ".dsp";
+  const std::string Path =
+      std::string(DSPJIT_SOURCE_DIR) + "/examples/" + GetParam() + ".dsp";
   // The circuit models are tuned for 44.1 kHz, as in the paper.
-  const double Rate = GetParam() == "diode_ringmod" || GetParam() == "vcs3_filter" ? 44100 : 48000;
+  const double Rate =
+      GetParam() == "diode_ringmod" || GetParam() == "vcs3_filter" ? 44100
+                                                                   : 48000;
   for (unsigned Level : {0u, 3u}) {
     SCOPED_TRACE("optLevel " + std::to_string(Level));
     CompileOptions O;
@@ -194,8 +199,8 @@ TEST_P(Examples, RunCleanInARealtimeFrame) {
 
 std::vector<std::string> exampleNames() {
   std::vector<std::string> Names;
-  for (const auto &E :
-       std::filesystem::directory_iterator(std::string(DSPJIT_SOURCE_DIR) + "/examples"))
+  for (const auto &E : std::filesystem::directory_iterator(
+           std::string(DSPJIT_SOURCE_DIR) + "/examples"))
     if (E.path().extension() == ".dsp")
       Names.push_back(E.path().stem().string());
   std::sort(Names.begin(), Names.end());

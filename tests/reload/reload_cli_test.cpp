@@ -71,7 +71,9 @@ protected:
     unsetenv("DSPJIT_CACHE_DIR");
   }
 
-  std::string path(const std::string &Name) const { return (Dir / Name).string(); }
+  std::string path(const std::string &Name) const {
+    return (Dir / Name).string();
+  }
 
   void writeInPlace(const std::string &Name, const std::string &Text) {
     std::ofstream(path(Name), std::ios::trunc) << Text;
@@ -85,8 +87,9 @@ protected:
   ChildResult run(double Seconds, std::vector<ChildAction> Actions,
                   std::vector<std::string> Extra = {}) {
     std::vector<std::string> Args = {
-        "run", path("gain.dsp"), "--play", path("in.wav"), "--record",
-        path("out.wav"), "--duration", std::to_string(Seconds), "--no-status"};
+        "run",        path("gain.dsp"), "--play",     path("in.wav"),
+        "--record",   path("out.wav"),  "--duration", std::to_string(Seconds),
+        "--no-status"};
     Args.insert(Args.end(), Extra.begin(), Extra.end());
     ChildOptions O;
     O.Actions = std::move(Actions);
@@ -120,7 +123,8 @@ protected:
     std::vector<float> Runs;
     std::vector<float> G = gains();
     for (size_t I = 0; I + 2 < G.size(); ++I) {
-      bool Steady = std::abs(G[I] - G[I + 1]) < 1e-3 && std::abs(G[I] - G[I + 2]) < 1e-3;
+      bool Steady =
+          std::abs(G[I] - G[I + 1]) < 1e-3 && std::abs(G[I] - G[I + 2]) < 1e-3;
       if (Steady && (Runs.empty() || std::abs(Runs.back() - G[I]) > 1e-3))
         Runs.push_back(G[I]);
     }
@@ -152,7 +156,8 @@ std::vector<ChildAction> timeline(std::vector<ChildAction> Actions) {
 
 size_t count(const std::string &Text, const std::string &What) {
   size_t N = 0;
-  for (size_t P = Text.find(What); P != std::string::npos; P = Text.find(What, P + 1))
+  for (size_t P = Text.find(What); P != std::string::npos;
+       P = Text.find(What, P + 1))
     ++N;
   return N;
 }
@@ -161,11 +166,13 @@ size_t count(const std::string &Text, const std::string &What) {
 
 TEST_F(LiveReloadTest, TheReloadLinesDiagnosticsAndSummaryArePrinted) {
   writeInPlace("gain.dsp", gainScript("0.5"));
-  ChildResult C = run(4, timeline({at(1.0, [&] { writeInPlace("gain.dsp", gainScript("0.5 *")); }),
-                          at(2.0, [&] { writeInPlace("gain.dsp", gainScript("2")); }),
-                          at(3.0, [&] {
-                            writeInPlace("gain.dsp", "// louder\n" + gainScript("2"));
-                          })}));
+  ChildResult C = run(
+      4,
+      timeline({at(1.0, [&] { writeInPlace("gain.dsp", gainScript("0.5 *")); }),
+                at(2.0, [&] { writeInPlace("gain.dsp", gainScript("2")); }),
+                at(3.0, [&] {
+                  writeInPlace("gain.dsp", "// louder\n" + gainScript("2"));
+                })}));
   ASSERT_EQ(C.Status, 0) << C.describe();
   EXPECT_EQ(heard(), (std::vector<float>{0.5f, 2.0f})) << C.describe();
   // The diagnostics, with line, column and caret, then the verdict.
@@ -176,7 +183,8 @@ TEST_F(LiveReloadTest, TheReloadLinesDiagnosticsAndSummaryArePrinted) {
                        "keeps playing"),
             std::string::npos)
       << C.Err;
-  EXPECT_NE(C.Err.find("dspjit run: reload 2: live in "), std::string::npos) << C.Err;
+  EXPECT_NE(C.Err.find("dspjit run: reload 2: live in "), std::string::npos)
+      << C.Err;
   EXPECT_NE(C.Err.find("-O0 first); "), std::string::npos) << C.Err;
   EXPECT_NE(C.Err.find("dspjit run: reload 2: optimized (-O3) live "),
             std::string::npos)

@@ -86,8 +86,9 @@ TEST_F(ReloadLive, ABrokenSaveKeepsTheMusicPlayingAndTheNextGoodOneIsHeard) {
   EXPECT_NE(Failed->Diagnostics.find("gain.dsp:2:"), std::string::npos)
       << Failed->Diagnostics;
   EXPECT_NE(Failed->Diagnostics.find("^"), std::string::npos);
-  EXPECT_NE(session::describe(*Failed).find("the last good version keeps playing"),
-            std::string::npos);
+  EXPECT_NE(
+      session::describe(*Failed).find("the last good version keeps playing"),
+      std::string::npos);
   playFor(*S, 1);
   Mark = Log->mark();
   writeInPlace("gain.dsp", gainScript("2"));
@@ -124,8 +125,10 @@ TEST_F(ReloadLive, AnIoChangeIsRefusedWithAdviceAndTheOldVersionPlays) {
   writeInPlace("gain.dsp", "io 2 -> 1;\nprocess { out = in[0]; }\n");
   auto Failed = Log->waitFor<event::ReloadFailed>(10);
   ASSERT_TRUE(Failed) << Log->text();
-  EXPECT_NE(Failed->Reason.find("io 2 -> 1"), std::string::npos) << Failed->Reason;
-  EXPECT_NE(session::describe(*Failed).find("keeps playing"), std::string::npos);
+  EXPECT_NE(Failed->Reason.find("io 2 -> 1"), std::string::npos)
+      << Failed->Reason;
+  EXPECT_NE(session::describe(*Failed).find("keeps playing"),
+            std::string::npos);
   playFor(*S, 1);
   EXPECT_EQ(S->stop().ExitStatus, 0) << Log->text();
   EXPECT_EQ(heard(), std::vector<float>{0.5f}) << Log->text();

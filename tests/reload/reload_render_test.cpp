@@ -50,15 +50,18 @@ protected:
   }
   void TearDown() override { fs::remove_all(Dir); }
 
-  std::string path(const std::string &Name) const { return (Dir / Name).string(); }
+  std::string path(const std::string &Name) const {
+    return (Dir / Name).string();
+  }
   void write(const std::string &Name, const std::string &Text) {
     std::ofstream(path(Name)) << Text;
   }
 
   /// Renders v1.dsp over an impulse for 1 s with these extra arguments.
   ChildResult render(const std::string &Out, std::vector<std::string> Extra) {
-    std::vector<std::string> Args = {"render", path("v1.dsp"), path(Out),
-                                     "--duration", "1s", "--input", "impulse"};
+    std::vector<std::string> Args = {"render",     path("v1.dsp"), path(Out),
+                                     "--duration", "1s",           "--input",
+                                     "impulse"};
     Args.insert(Args.end(), Extra.begin(), Extra.end());
     return runChild(Dspjit, Args);
   }
@@ -77,7 +80,8 @@ protected:
 TEST_F(RenderSwap, ABrokenVersionLeavesTheOutputExactlyAsWithoutASwap) {
   ChildResult Plain = render("plain.wav", {});
   ASSERT_EQ(Plain.Status, 0) << Plain.describe();
-  ChildResult C = render("swapped.wav", {"--swap", "0.25s:" + path("broken.dsp")});
+  ChildResult C =
+      render("swapped.wav", {"--swap", "0.25s:" + path("broken.dsp")});
   EXPECT_EQ(C.Status, 1) << C.describe();
   EXPECT_NE(C.Err.find("broken.dsp:2:"), std::string::npos) << C.Err;
   EXPECT_NE(C.Err.find("keeps running"), std::string::npos) << C.Err;
@@ -85,8 +89,9 @@ TEST_F(RenderSwap, ABrokenVersionLeavesTheOutputExactlyAsWithoutASwap) {
 }
 
 TEST_F(RenderSwap, AGoodVersionTakesOverAtItsFrameWithTheEchoTail) {
-  ChildResult C = render("swapped.wav", {"--swap", "0.25s:" + path("v2.dsp"),
-                                         "--set", "feedback=0.8", "--xfade", "0"});
+  ChildResult C =
+      render("swapped.wav", {"--swap", "0.25s:" + path("v2.dsp"), "--set",
+                             "feedback=0.8", "--xfade", "0"});
   ASSERT_EQ(C.Status, 0) << C.describe();
   EXPECT_NE(C.Err.find("at 0.25 s"), std::string::npos) << C.Err;
   EXPECT_NE(C.Err.find("kept 1 (line)"), std::string::npos) << C.Err;
@@ -103,10 +108,12 @@ TEST_F(RenderSwap, AGoodVersionTakesOverAtItsFrameWithTheEchoTail) {
 }
 
 TEST_F(RenderSwap, ChangingTheChannelsIsRefusedWithAdvice) {
-  ChildResult C = render("swapped.wav", {"--swap", "0.25s:" + path("stereo.dsp")});
+  ChildResult C =
+      render("swapped.wav", {"--swap", "0.25s:" + path("stereo.dsp")});
   EXPECT_EQ(C.Status, 1) << C.describe();
   EXPECT_NE(C.Err.find("io 1 -> 2"), std::string::npos) << C.Err;
-  EXPECT_NE(C.Err.find("holds the render without them"), std::string::npos) << C.Err;
+  EXPECT_NE(C.Err.find("holds the render without them"), std::string::npos)
+      << C.Err;
 }
 
 TEST_F(RenderSwap, TimesTakeEveryDurationFormAndLateSwapsAreReported) {
@@ -114,7 +121,8 @@ TEST_F(RenderSwap, TimesTakeEveryDurationFormAndLateSwapsAreReported) {
                                          "--swap", "1:30:" + path("v1.dsp")});
   ASSERT_EQ(C.Status, 0) << C.describe();
   EXPECT_NE(C.Err.find("at 0.5 s"), std::string::npos) << C.Err;
-  EXPECT_NE(C.Err.find("after the end of the render"), std::string::npos) << C.Err;
+  EXPECT_NE(C.Err.find("after the end of the render"), std::string::npos)
+      << C.Err;
   ChildResult Bad = render("x.wav", {"--swap", "soon:" + path("v2.dsp")});
   EXPECT_EQ(Bad.Status, 1) << Bad.describe();
   EXPECT_NE(Bad.Err.find("is not TIME:FILE"), std::string::npos) << Bad.Err;

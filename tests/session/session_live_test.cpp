@@ -164,7 +164,8 @@ TEST_F(SessionLive, StartReloadStopWithTheConsoleAndOscSeeingTheSameEvents) {
   EXPECT_EQ(Replies, (std::vector<std::string>{"gain = 1.5", "stopping"}));
   // Controls after the end answer that the session has stopped.
   EXPECT_FALSE(S.bus().setParam("gain", 1).stored());
-  EXPECT_EQ(session::runCommand(S.bus(), "meters").Text, "the session has stopped");
+  EXPECT_EQ(session::runCommand(S.bus(), "meters").Text,
+            "the session has stopped");
 
   // What was heard: 0.5, the user's 1.5, then the new version's -1.5.
   EXPECT_EQ(heard(), (std::vector<float>{0.5f, 1.5f, -1.5f})) << Log.text();
@@ -186,7 +187,8 @@ TEST_F(SessionLive, ALengthEndsTheSessionAtItsFrame) {
   ASSERT_TRUE(Log->waitFor<event::Stopped>(1));
 }
 
-TEST_F(SessionLive, TheEndOfThePlayedFileEndsTheSessionAndTheRecordingHasItAll) {
+TEST_F(SessionLive,
+       TheEndOfThePlayedFileEndsTheSessionAndTheRecordingHasItAll) {
   writeInPlace("gain.dsp", gainScript("0.5"));
   auto O = options();
   O.Host.Loop = false;
@@ -225,14 +227,15 @@ TEST_F(SessionLive, RefusedCommandsFromEverySurfaceMakeTheExitStatusNonZero) {
   S->bus().requestStop();
   event::Stopped End = S->run();
   EXPECT_EQ(End.ExitStatus, 1);
-  EXPECT_EQ(End.Errors, std::vector<std::string>{
-                            "2 commands on the test or OSC failed"});
+  EXPECT_EQ(End.Errors,
+            std::vector<std::string>{"2 commands on the test or OSC failed"});
 }
 
 // Last, with a server of its own: it freezes jackd.
 class SessionStall : public LiveSessionTest {};
 
-TEST_F(SessionStall, AFrozenServerStallsTheSessionAndTheWatchdogClosesTheRecording) {
+TEST_F(SessionStall,
+       AFrozenServerStallsTheSessionAndTheWatchdogClosesTheRecording) {
   writeInPlace("gain.dsp", gainScript("0.5"));
   auto O = options(0.5);
   O.ShutdownTimeout = std::chrono::milliseconds(1000);

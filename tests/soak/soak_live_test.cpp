@@ -231,7 +231,9 @@ public:
       unlink(CopyTo.c_str());
   }
 
-  bool copyAlive() const { return Copy > 0 && waitpid(Copy, nullptr, WNOHANG) == 0; }
+  bool copyAlive() const {
+    return Copy > 0 && waitpid(Copy, nullptr, WNOHANG) == 0;
+  }
 
   double BusyCpu = 0;
   uint64_t Copies = 0, Bytes = 0;
@@ -268,7 +270,8 @@ pid_t findDspjit(const std::string &Script) {
   for (const auto &E : fs::directory_iterator("/proc")) {
     std::ifstream Cmd(E.path() / "cmdline", std::ios::binary);
     std::string Args((std::istreambuf_iterator<char>(Cmd)), {});
-    if (Args.rfind(Dspjit + '\0', 0) == 0 && Args.find(Script) != std::string::npos)
+    if (Args.rfind(Dspjit + '\0', 0) == 0 &&
+        Args.find(Script) != std::string::npos)
       return pid_t(std::atol(E.path().filename().c_str()));
   }
   return 0;
@@ -277,14 +280,17 @@ pid_t findDspjit(const std::string &Script) {
 struct Latencies {
   std::vector<double> Ms;
   std::string text() const {
-    return fmt("median %.1f", percentile(Ms, 0.5)) + fmt(", p99 %.1f", percentile(Ms, 0.99)) +
-           fmt(", max %.1f ms", Ms.empty() ? 0 : *std::max_element(Ms.begin(), Ms.end()));
+    return fmt("median %.1f", percentile(Ms, 0.5)) +
+           fmt(", p99 %.1f", percentile(Ms, 0.99)) +
+           fmt(", max %.1f ms",
+               Ms.empty() ? 0 : *std::max_element(Ms.begin(), Ms.end()));
   }
   std::string json() const {
     return fmt("{\"count\": %.0f", double(Ms.size())) +
            fmt(", \"median\": %.6g", percentile(Ms, 0.5)) +
            fmt(", \"p99\": %.6g", percentile(Ms, 0.99)) +
-           fmt(", \"max\": %.6g}", Ms.empty() ? 0 : *std::max_element(Ms.begin(), Ms.end()));
+           fmt(", \"max\": %.6g}",
+               Ms.empty() ? 0 : *std::max_element(Ms.begin(), Ms.end()));
   }
 };
 
@@ -316,8 +322,8 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
     ~ServerStop() { S.beginShutdown(); }
   } StopServer{**Server};
 
-  const fs::path Dir = fs::temp_directory_path() /
-                       ("dspjit-soak-" + std::to_string(getpid()));
+  const fs::path Dir =
+      fs::temp_directory_path() / ("dspjit-soak-" + std::to_string(getpid()));
   fs::remove_all(Dir);
   fs::create_directories(Dir);
   const bool Keep = std::getenv("DSPJIT_SOAK_KEEP") != nullptr;
@@ -336,7 +342,8 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
   std::ifstream In(SourceDir + "/examples/freeverb.dsp");
   std::string Text((std::istreambuf_iterator<char>(In)), {});
   std::smatch Room;
-  ASSERT_TRUE(std::regex_search(Text, Room, std::regex("param roomsize = ([0-9.]+)")));
+  ASSERT_TRUE(
+      std::regex_search(Text, Room, std::regex("param roomsize = ([0-9.]+)")));
   const size_t At = size_t(Room.position(1)), Len = size_t(Room.length(1));
   auto version = [&](int I) {
     // Alternating 0.3 and 0.8, each value new: every save compiles.
@@ -375,12 +382,14 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
   pid_t Pid = 0;
   auto T0 = std::chrono::steady_clock::now();
   auto Now = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - T0).count();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - T0)
+        .count();
   };
   std::vector<std::pair<double, long>> Rss; // (seconds, kB)
   int Saves = 0;
   std::vector<ChildAction> Actions;
-  Actions.push_back({0.2, "", 0, [&] {
+  Actions.push_back({0.2, "", 0,
+                     [&] {
                        Pid = findDspjit(Script);
                        Rss.push_back({Now(), vmRssKb(Pid)});
                      },
@@ -407,7 +416,8 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
                          return;
                        const int I = Saves;
                        std::string V = version(I);
-                       if (I % 2) { // as editors do: a temporary renamed over it
+                       if (I %
+                           2) { // as editors do: a temporary renamed over it
                          std::ofstream(Script + ".tmp~") << V;
                          fs::rename(Script + ".tmp~", Script);
                        } else {
@@ -415,8 +425,9 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
                        }
                        ++Saves;
                      }});
-  std::stable_sort(Timed.begin(), Timed.end(),
-                   [](const auto &A, const auto &B) { return A.first < B.first; });
+  std::stable_sort(
+      Timed.begin(), Timed.end(),
+      [](const auto &A, const auto &B) { return A.first < B.first; });
   for (auto &[T, F] : Timed)
     Actions.push_back({T, "", 0, F});
 
@@ -445,15 +456,19 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
   Latencies Live, Optimized, Compile0, Compile3;
   int Cached = 0;
   {
-    std::regex LiveLine("reload \\d+: live in ([0-9.]+) ms \\(compile ([0-9.]+) ms([^)]*)\\)");
-    std::regex OptLine("reload \\d+: optimized \\(-O\\d\\) live ([0-9.]+) ms after the save "
-                       "\\(compile ([0-9.]+) ms([^)]*)\\)");
-    for (std::sregex_iterator M(C.Err.begin(), C.Err.end(), LiveLine), E; M != E; ++M) {
+    std::regex LiveLine(
+        "reload \\d+: live in ([0-9.]+) ms \\(compile ([0-9.]+) ms([^)]*)\\)");
+    std::regex OptLine(
+        "reload \\d+: optimized \\(-O\\d\\) live ([0-9.]+) ms after the save "
+        "\\(compile ([0-9.]+) ms([^)]*)\\)");
+    for (std::sregex_iterator M(C.Err.begin(), C.Err.end(), LiveLine), E;
+         M != E; ++M) {
       Live.Ms.push_back(std::stod((*M)[1]));
       Compile0.Ms.push_back(std::stod((*M)[2]));
       Cached += (*M)[3].str().find("cache") != std::string::npos;
     }
-    for (std::sregex_iterator M(C.Err.begin(), C.Err.end(), OptLine), E; M != E; ++M) {
+    for (std::sregex_iterator M(C.Err.begin(), C.Err.end(), OptLine), E; M != E;
+         ++M) {
       Optimized.Ms.push_back(std::stod((*M)[1]));
       Compile3.Ms.push_back(std::stod((*M)[2]));
       Cached += (*M)[3].str().find("cache") != std::string::npos;
@@ -477,7 +492,8 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
       SumSquares += double(V) * V;
     }
   }
-  const double RecRms = RecFrames ? std::sqrt(SumSquares / double(2 * RecFrames)) : 0;
+  const double RecRms =
+      RecFrames ? std::sqrt(SumSquares / double(2 * RecFrames)) : 0;
   // VmRSS: at the start, after the warm-up, the highest after it, the end
   // (the last sample at least 1.5 s before the exit, so not the shutdown).
   while (!Rss.empty() && Rss.back().first > C.Seconds - 1.5)
@@ -499,33 +515,41 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
   std::ostringstream T;
   T << "[ soak ] examples/freeverb.dsp live for " << Seconds
     << " s on a private JACK dummy server, 64 frames at 48 kHz (deadline "
-    << fmt("%.1f", J("", "deadline_us")) << " us)" << (Loaded ? ", under load" : ", without load") << ":\n"
+    << fmt("%.1f", J("", "deadline_us")) << " us)"
+    << (Loaded ? ", under load" : ", without load") << ":\n"
     << "  load: "
-    << (!Loaded ? std::string("none (DSPJIT_SOAK_LOAD=0)")
-                : "busy loop " +
-                      (Cpu >= 0 ? "pinned to CPU " + std::to_string(Cpu)
-                                : std::string("unpinned")) +
-                      fmt(", %.1f s of CPU", L.BusyCpu) + "; file copy of " +
-                      fmt("%.0f", CopyMb) + " MiB x " + std::to_string(L.Copies) +
-                      fmt(" (%.2f GiB", double(L.Bytes) / (1 << 30)) +
-                      fmt(", %.0f MB/s)", double(L.Bytes) / 1e6 / std::max(1.0, C.Seconds)))
-    << "; a save every " << ReloadEvery << " s; load average now "
-    << [] {
-         std::ifstream A("/proc/loadavg");
-         std::string S;
-         std::getline(A, S);
-         return S.substr(0, S.find(' ', S.find(' ', S.find(' ') + 1) + 1));
-       }()
+    << (!Loaded
+            ? std::string("none (DSPJIT_SOAK_LOAD=0)")
+            : "busy loop " +
+                  (Cpu >= 0 ? "pinned to CPU " + std::to_string(Cpu)
+                            : std::string("unpinned")) +
+                  fmt(", %.1f s of CPU", L.BusyCpu) + "; file copy of " +
+                  fmt("%.0f", CopyMb) + " MiB x " + std::to_string(L.Copies) +
+                  fmt(" (%.2f GiB", double(L.Bytes) / (1 << 30)) +
+                  fmt(", %.0f MB/s)",
+                      double(L.Bytes) / 1e6 / std::max(1.0, C.Seconds)))
+    << "; a save every " << ReloadEvery << " s; load average now " <<
+      [] {
+        std::ifstream A("/proc/loadavg");
+        std::string S;
+        std::getline(A, S);
+        return S.substr(0, S.find(' ', S.find(' ', S.find(' ') + 1) + 1));
+      }()
     << "\n"
     << fmt("  exit %.0f", C.Status) << fmt(" after %.1f s; ", C.Seconds)
-    << fmt("callbacks %.0f", J("", "callbacks")) << fmt(", frames %.0f", J("", "frames"))
+    << fmt("callbacks %.0f", J("", "callbacks"))
+    << fmt(", frames %.0f", J("", "frames"))
     << fmt(" (%.2f s of audio", J("", "frames") / Rate)
-    << fmt(": the server ran at %.2f x real time)\n", J("", "frames") / Rate / C.Seconds)
+    << fmt(": the server ran at %.2f x real time)\n",
+           J("", "frames") / Rate / C.Seconds)
     << "  processing time     min      mean     p50      p99      max\n"
     << fmt("    microseconds  %8.2f", J("processing_us", "min"))
-    << fmt(" %8.2f", J("processing_us", "mean")) << fmt(" %8.2f", J("processing_us", "p50"))
-    << fmt(" %8.2f", J("processing_us", "p99")) << fmt(" %8.2f\n", J("processing_us", "max"))
-    << "    of deadline            " << fmt("%7.2f%%", 100 * J("share_of_deadline", "mean"))
+    << fmt(" %8.2f", J("processing_us", "mean"))
+    << fmt(" %8.2f", J("processing_us", "p50"))
+    << fmt(" %8.2f", J("processing_us", "p99"))
+    << fmt(" %8.2f\n", J("processing_us", "max"))
+    << "    of deadline            "
+    << fmt("%7.2f%%", 100 * J("share_of_deadline", "mean"))
     << fmt(" %7.2f%%", 100 * J("share_of_deadline", "p50"))
     << fmt(" %7.2f%%", 100 * J("share_of_deadline", "p99"))
     << fmt(" %7.2f%%\n", 100 * J("share_of_deadline", "max"))
@@ -545,39 +569,48 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
     << "  reloads: " << Saves << " saves, " << Reloads << " live, " << Cached
     << " from the cache; save to sound (-O0) " << Live.text() << "; -O3 live "
     << Optimized.text() << "\n"
-    << "           compile -O0 " << Compile0.text() << "; -O3 " << Compile3.text() << "\n"
-    << "  VmRSS: " << RssStart << " kB at the start, " << RssWarm << " kB after the warm-up ("
-    << fmt("%.0f s), ", RssWarmAt) << RssMax << " kB at most after it, " << RssEnd
+    << "           compile -O0 " << Compile0.text() << "; -O3 "
+    << Compile3.text() << "\n"
+    << "  VmRSS: " << RssStart << " kB at the start, " << RssWarm
+    << " kB after the warm-up (" << fmt("%.0f s), ", RssWarmAt) << RssMax
+    << " kB at most after it, " << RssEnd
     << fmt(" kB at the end (%.0f s): ", RssEndAt) << (RssEnd - RssWarm)
     << " kB since the warm-up\n";
-  const std::string OutJson =
-      std::string(DSPJIT_SOAK_OUT_DIR) + "/soak-" + fmt("%.0f", Seconds) + "s" +
-                             (Loaded ? "" : "-noload") + ".json";
+  const std::string OutJson = std::string(DSPJIT_SOAK_OUT_DIR) + "/soak-" +
+                              fmt("%.0f", Seconds) + "s" +
+                              (Loaded ? "" : "-noload") + ".json";
   T << "  figures: " << OutJson << "\n";
   std::cout << T.str() << "dspjit's summary:\n" << C.Out << std::flush;
   {
     std::ostringstream RssSeries;
     for (size_t I = 0; I < Rss.size(); ++I)
-      RssSeries << (I ? ", " : "") << fmt("[%.1f, ", Rss[I].first) << Rss[I].second << "]";
+      RssSeries << (I ? ", " : "") << fmt("[%.1f, ", Rss[I].first)
+                << Rss[I].second << "]";
     std::ofstream F(OutJson);
-    F << "{\n  \"script\": \"examples/freeverb.dsp\",\n  \"seconds\": " << Seconds
-      << ",\n  \"wall_seconds\": " << C.Seconds << ",\n  \"exit_status\": " << C.Status
-      << ",\n  \"load\": {\"loaded\": " << (Loaded ? "true" : "false") << ", \"busy_cpu\": " << Cpu << ", \"busy_cpu_seconds\": " << L.BusyCpu
+    F << "{\n  \"script\": \"examples/freeverb.dsp\",\n  \"seconds\": "
+      << Seconds << ",\n  \"wall_seconds\": " << C.Seconds
+      << ",\n  \"exit_status\": " << C.Status
+      << ",\n  \"load\": {\"loaded\": " << (Loaded ? "true" : "false")
+      << ", \"busy_cpu\": " << Cpu << ", \"busy_cpu_seconds\": " << L.BusyCpu
       << ", \"copy_mib\": " << CopyMb << ", \"copies\": " << L.Copies
-      << ", \"copied_bytes\": " << L.Bytes << ", \"reload_every_s\": " << ReloadEvery
-      << "},\n  \"dspjit_stats\": "
-      << (Json.empty() ? std::string("null") : Json.substr(0, Json.find_last_not_of(" \n") + 1))
+      << ", \"copied_bytes\": " << L.Bytes
+      << ", \"reload_every_s\": " << ReloadEvery << "},\n  \"dspjit_stats\": "
+      << (Json.empty() ? std::string("null")
+                       : Json.substr(0, Json.find_last_not_of(" \n") + 1))
       << ",\n  \"reloads\": {\"saves\": " << Saves << ", \"live\": " << Reloads
-      << ", \"from_cache\": " << Cached << ", \"save_to_sound_ms\": " << Live.json()
+      << ", \"from_cache\": " << Cached
+      << ", \"save_to_sound_ms\": " << Live.json()
       << ", \"optimized_live_ms\": " << Optimized.json()
-      << ", \"compile_o0_ms\": " << Compile0.json() << ", \"compile_o3_ms\": "
-      << Compile3.json() << "},\n  \"recording\": {\"frames\": " << RecFrames
+      << ", \"compile_o0_ms\": " << Compile0.json()
+      << ", \"compile_o3_ms\": " << Compile3.json()
+      << "},\n  \"recording\": {\"frames\": " << RecFrames
       << ", \"nonfinite\": " << RecNonfinite << ", \"peak\": " << Peak
-      << ", \"rms\": " << RecRms << "},\n  \"vmrss_kb\": {\"start\": " << RssStart
+      << ", \"rms\": " << RecRms
+      << "},\n  \"vmrss_kb\": {\"start\": " << RssStart
       << ", \"after_warm_up\": " << RssWarm << ", \"warm_up_s\": " << RssWarmAt
       << ", \"max_after_warm_up\": " << RssMax << ", \"end\": " << RssEnd
-      << ", \"growth_after_warm_up\": " << (RssEnd - RssWarm) << ", \"series\": ["
-      << RssSeries.str() << "]}\n}\n";
+      << ", \"growth_after_warm_up\": " << (RssEnd - RssWarm)
+      << ", \"series\": [" << RssSeries.str() << "]}\n}\n";
   }
 
   // What can honestly be asserted.
@@ -602,13 +635,15 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
   // The stream ran to the end of --duration (dspjit stops by the wall clock
   // if the server runs slower than half real time), a block or a few over.
   EXPECT_GE(J("", "frames"), Seconds * Rate)
-      << fmt("the server ran at %.2f x real time", J("", "frames") / Rate / C.Seconds)
+      << fmt("the server ran at %.2f x real time",
+             J("", "frames") / Rate / C.Seconds)
       << (C.Err.find("stalled") != std::string::npos
               ? ", under half: dspjit stopped by its wall-clock guard\n"
               : "\n")
       << C.describe();
   EXPECT_LT(J("", "frames"), (Seconds + 1) * Rate);
-  EXPECT_EQ(double(RecFrames), J("", "frames") - J("", "record_dropped_frames"));
+  EXPECT_EQ(double(RecFrames),
+            J("", "frames") - J("", "record_dropped_frames"));
   EXPECT_GT(RecRms, 1e-3);
   // The callback's own time, at the 99th percentile, well within the deadline.
   EXPECT_LT(J("share_of_deadline", "p99"), P99Bound);
@@ -616,7 +651,7 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
   EXPECT_GT(RssWarm, 0);
   if (!UnderAsan) {
     EXPECT_LT(RssEnd - RssWarm, RssBoundKb)
-      << "VmRSS grew from " << RssWarm << " kB at " << RssWarmAt << " s to " << RssEnd
-      << " kB at " << RssEndAt << " s";
+        << "VmRSS grew from " << RssWarm << " kB at " << RssWarmAt << " s to "
+        << RssEnd << " kB at " << RssEndAt << " s";
   }
 }

@@ -69,8 +69,8 @@ public:
     std::lock_guard<std::mutex> Guard(Lock);
     std::string Text;
     for (const session::Event &E : Events)
-      Text += std::string(session::eventName(E)) + ": " +
-              session::describe(E) + "\n";
+      Text += std::string(session::eventName(E)) + ": " + session::describe(E) +
+              "\n";
     return Text;
   }
 

@@ -27,30 +27,31 @@ float JackProbe::playedSample(uint32_t Time, unsigned Channel) {
 Result<std::unique_ptr<JackProbe>> JackProbe::open(const Options &Opts) {
   std::unique_ptr<JackProbe> Probe(new JackProbe());
   jack_status_t Status;
-  Probe->Client = jack_client_open(Opts.ClientName.c_str(), JackNoStartServer,
-                                   &Status);
+  Probe->Client =
+      jack_client_open(Opts.ClientName.c_str(), JackNoStartServer, &Status);
   if (!Probe->Client)
-    return fail("cannot open JACK client '" + Opts.ClientName +
-                "' (status 0x" + [&] {
+    return fail("cannot open JACK client '" + Opts.ClientName + "' (status 0x" +
+                [&] {
                   char Hex[16];
                   std::snprintf(Hex, sizeof(Hex), "%x", unsigned(Status));
                   return std::string(Hex);
-                }() + ")");
+                }() +
+                ")");
 
   for (unsigned I = 1; I <= Opts.PlayPorts; ++I) {
     std::string Name = "play_" + std::to_string(I);
-    jack_port_t *Port = jack_port_register(Probe->Client, Name.c_str(),
-                                           JACK_DEFAULT_AUDIO_TYPE,
-                                           JackPortIsOutput, 0);
+    jack_port_t *Port =
+        jack_port_register(Probe->Client, Name.c_str(), JACK_DEFAULT_AUDIO_TYPE,
+                           JackPortIsOutput, 0);
     if (!Port)
       return fail("cannot register JACK port " + Name);
     Probe->Play.push_back(Port);
   }
   for (unsigned I = 1; I <= Opts.RecordPorts; ++I) {
     std::string Name = "record_" + std::to_string(I);
-    jack_port_t *Port = jack_port_register(Probe->Client, Name.c_str(),
-                                           JACK_DEFAULT_AUDIO_TYPE,
-                                           JackPortIsInput, 0);
+    jack_port_t *Port =
+        jack_port_register(Probe->Client, Name.c_str(), JACK_DEFAULT_AUDIO_TYPE,
+                           JackPortIsInput, 0);
     if (!Port)
       return fail("cannot register JACK port " + Name);
     Probe->Record.push_back(Port);
@@ -87,7 +88,8 @@ int JackProbe::process(uint32_t Frames) {
     uint64_t Done = Recorded.load(std::memory_order_relaxed);
     uint64_t N = std::min<uint64_t>(Frames, Times.size() - Done);
     for (unsigned C = 0; C < Record.size(); ++C) {
-      auto *In = static_cast<const float *>(jack_port_get_buffer(Record[C], Frames));
+      auto *In =
+          static_cast<const float *>(jack_port_get_buffer(Record[C], Frames));
       std::copy_n(In, N, Recording[C].begin() + Done);
     }
     for (uint64_t F = 0; F < N; ++F)

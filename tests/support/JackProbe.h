@@ -37,9 +37,9 @@ class JackProbe {
 public:
   struct Options {
     std::string ClientName = "probe";
-    unsigned PlayPorts = 0;       ///< Output ports "play_1".. playing playedSample.
-    unsigned RecordPorts = 0;     ///< Input ports "record_1".. recorded.
-    uint64_t RecordCapacity = 0;  ///< Frames kept; later frames are dropped.
+    unsigned PlayPorts = 0;   ///< Output ports "play_1".. playing playedSample.
+    unsigned RecordPorts = 0; ///< Input ports "record_1".. recorded.
+    uint64_t RecordCapacity = 0; ///< Frames kept; later frames are dropped.
   };
 
   /// Opens a client on the default server (JACK_DEFAULT_SERVER; never

@@ -20,8 +20,8 @@
 #include <fstream>
 #include <sstream>
 #include <sys/file.h>
-#include <sys/sem.h>
 #include <sys/prctl.h>
+#include <sys/sem.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -57,9 +57,10 @@ using Clock = std::chrono::steady_clock;
 /// Returns its descriptor (close-on-exec, so jackd never inherits it), or -1
 /// if the lock file cannot be opened; then setup is merely unserialized.
 int acquireSetupLock() {
-  std::string Path = (std::filesystem::temp_directory_path() /
-                      ("dspjit-jack-setup-" + std::to_string(getuid()) + ".lock"))
-                         .string();
+  std::string Path =
+      (std::filesystem::temp_directory_path() /
+       ("dspjit-jack-setup-" + std::to_string(getuid()) + ".lock"))
+          .string();
   int Fd = open(Path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (Fd < 0)
     return -1;
@@ -220,30 +221,25 @@ JackServer::start(const JackServerOptions &Options) {
   setenv("JACK_NO_START_SERVER", "1", 1);
   setenv("JACK_NO_AUDIO_RESERVATION", "1", 1);
 
-  std::vector<std::string> Args = {DSPJIT_JACKD,
-                                   "--no-realtime",
-                                   "-n",
-                                   Name,
-                                   "-d",
-                                   "dummy",
-                                   "-r",
-                                   std::to_string(Options.SampleRate),
-                                   "-p",
-                                   std::to_string(Options.Period),
-                                   "-C",
-                                   std::to_string(Options.Channels),
-                                   "-P",
-                                   std::to_string(Options.Channels)};
+  std::vector<std::string> Args = {
+      DSPJIT_JACKD, "--no-realtime",
+      "-n",         Name,
+      "-d",         "dummy",
+      "-r",         std::to_string(Options.SampleRate),
+      "-p",         std::to_string(Options.Period),
+      "-C",         std::to_string(Options.Channels),
+      "-P",         std::to_string(Options.Channels)};
   std::vector<char *> Argv;
   for (std::string &Arg : Args)
     Argv.push_back(Arg.data());
   Argv.push_back(nullptr);
 
-  int Log = open(LogPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int Log =
+      open(LogPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (Log < 0) {
     releaseSetupLock(Lock);
-    return fail("cannot create jackd log '" + LogPath + "': " +
-                std::strerror(errno));
+    return fail("cannot create jackd log '" + LogPath +
+                "': " + std::strerror(errno));
   }
   pid_t Parent = getpid();
   pid_t Pid = fork();
@@ -283,21 +279,21 @@ JackServer::start(const JackServerOptions &Options) {
   // while jackd starts, so keep libjack quiet meanwhile.
   jack_set_error_function(quietJackMessage);
   jack_set_info_function(quietJackMessage);
-  auto Deadline = Clock::now() + std::chrono::duration<double>(
-                                     Options.StartTimeoutSeconds);
+  auto Deadline =
+      Clock::now() + std::chrono::duration<double>(Options.StartTimeoutSeconds);
   while (true) {
     int Status = 0;
     if (waitpid(Pid, &Status, WNOHANG) == Pid) {
       Server->Pid = -1;
       jack_set_error_function(printJackError);
-      return Failed("exited at startup (status " + std::to_string(Status) + ")");
+      return Failed("exited at startup (status " + std::to_string(Status) +
+                    ")");
     }
     jack_status_t JackStatus;
-    jack_client_t *Probe =
-        jack_client_open("dspjit-probe",
-                         static_cast<jack_options_t>(JackNoStartServer |
-                                                     JackServerName),
-                         &JackStatus, Name.c_str());
+    jack_client_t *Probe = jack_client_open(
+        "dspjit-probe",
+        static_cast<jack_options_t>(JackNoStartServer | JackServerName),
+        &JackStatus, Name.c_str());
     if (Probe) {
       jack_nframes_t Rate = jack_get_sample_rate(Probe);
       jack_nframes_t Period = jack_get_buffer_size(Probe);

@@ -33,7 +33,7 @@ namespace dspjit::test {
 
 struct JackServerOptions {
   unsigned SampleRate = 48000;
-  unsigned Period = 64; ///< Frames per JACK cycle.
+  unsigned Period = 64;  ///< Frames per JACK cycle.
   unsigned Channels = 2; ///< Dummy capture and playback ports each.
   double StartTimeoutSeconds = 15;
 };

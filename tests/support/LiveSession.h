@@ -105,11 +105,12 @@ protected:
   /// Opens and starts a session with an EventLog attached.
   std::unique_ptr<session::Session> start(session::SessionOptions O) {
     std::string Diagnostics;
-    auto S = session::Session::open(std::move(O), [&](const DiagnosticEngine &D) {
-      std::ostringstream Text;
-      D.print(Text);
-      Diagnostics += Text.str();
-    });
+    auto S =
+        session::Session::open(std::move(O), [&](const DiagnosticEngine &D) {
+          std::ostringstream Text;
+          D.print(Text);
+          Diagnostics += Text.str();
+        });
     EXPECT_TRUE(S) << (S ? "" : S.error()) << Diagnostics;
     if (!S)
       return nullptr;
@@ -144,8 +145,8 @@ protected:
     std::vector<float> Runs;
     std::vector<float> G = gains();
     for (size_t I = 0; I + 2 < G.size(); ++I) {
-      bool Steady = std::abs(G[I] - G[I + 1]) < 1e-3 &&
-                    std::abs(G[I] - G[I + 2]) < 1e-3;
+      bool Steady =
+          std::abs(G[I] - G[I + 1]) < 1e-3 && std::abs(G[I] - G[I + 2]) < 1e-3;
       if (Steady && (Runs.empty() || std::abs(Runs.back() - G[I]) > 1e-3))
         Runs.push_back(G[I]);
     }

@@ -15,7 +15,8 @@
 namespace dspjit::test {
 
 /// Frames * Channels interleaved samples of noise in [-0.5, 0.5).
-inline std::vector<float> noise(uint64_t Frames, unsigned Channels, uint32_t Seed) {
+inline std::vector<float> noise(uint64_t Frames, unsigned Channels,
+                                uint32_t Seed) {
   std::vector<float> S(Frames * Channels);
   uint32_t X = Seed;
   for (float &V : S) {

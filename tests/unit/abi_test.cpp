@@ -40,14 +40,20 @@ TEST(Abi, SlotLayoutMatchesTheHeader) {
   llvm::DataLayout DL = hostLayout();
   const llvm::StructLayout *L = DL.getStructLayout(slotStructType(Ctx));
   EXPECT_EQ(L->getSizeInBytes(), sizeof(DspjitSlot));
-  const size_t Offsets[] = {
-      offsetof(DspjitSlot, name),         offsetof(DspjitSlot, kind),
-      offsetof(DspjitSlot, width),        offsetof(DspjitSlot, count),
-      offsetof(DspjitSlot, elem_size),    offsetof(DspjitSlot, offset),
-      offsetof(DspjitSlot, value_offset), offsetof(DspjitSlot, capacity),
-      offsetof(DspjitSlot, length),       offsetof(DspjitSlot, def),
-      offsetof(DspjitSlot, min),          offsetof(DspjitSlot, max),
-      offsetof(DspjitSlot, smooth_seconds), offsetof(DspjitSlot, unit)};
+  const size_t Offsets[] = {offsetof(DspjitSlot, name),
+                            offsetof(DspjitSlot, kind),
+                            offsetof(DspjitSlot, width),
+                            offsetof(DspjitSlot, count),
+                            offsetof(DspjitSlot, elem_size),
+                            offsetof(DspjitSlot, offset),
+                            offsetof(DspjitSlot, value_offset),
+                            offsetof(DspjitSlot, capacity),
+                            offsetof(DspjitSlot, length),
+                            offsetof(DspjitSlot, def),
+                            offsetof(DspjitSlot, min),
+                            offsetof(DspjitSlot, max),
+                            offsetof(DspjitSlot, smooth_seconds),
+                            offsetof(DspjitSlot, unit)};
   ASSERT_EQ(slotStructType(Ctx)->getNumElements(), std::size(Offsets));
   for (unsigned I = 0; I < std::size(Offsets); ++I)
     EXPECT_EQ(L->getElementOffset(I), Offsets[I]) << "field " << I;
@@ -76,12 +82,16 @@ static_assert(std::is_same_v<decltype(DspjitKernel::num_slots), uint32_t>);
 static_assert(std::is_same_v<decltype(DspjitKernel::instance_size), uint64_t>);
 static_assert(std::is_same_v<decltype(DspjitKernel::instance_align), uint64_t>);
 static_assert(std::is_same_v<decltype(DspjitKernel::sample_rate), double>);
-static_assert(std::is_same_v<decltype(DspjitKernel::slots), const DspjitSlot *>);
+static_assert(
+    std::is_same_v<decltype(DspjitKernel::slots), const DspjitSlot *>);
 static_assert(std::is_same_v<decltype(DspjitKernel::process), DspjitProcessFn>);
 static_assert(std::is_same_v<decltype(DspjitKernel::init), DspjitInitFn>);
-static_assert(std::is_same_v<decltype(DspjitInstanceHeader::frames_processed), uint64_t>);
-static_assert(std::is_same_v<decltype(DspjitInstanceHeader::callbacks), uint64_t>);
-static_assert(std::is_same_v<decltype(DspjitInstanceHeader::nonfinite_samples), uint64_t>);
+static_assert(
+    std::is_same_v<decltype(DspjitInstanceHeader::frames_processed), uint64_t>);
+static_assert(
+    std::is_same_v<decltype(DspjitInstanceHeader::callbacks), uint64_t>);
+static_assert(std::is_same_v<decltype(DspjitInstanceHeader::nonfinite_samples),
+                             uint64_t>);
 
 /// The IR type of a field, spelled as the header's C type: "u32", "u64",
 /// "float", "double" or "ptr".
@@ -111,15 +121,16 @@ TEST(Abi, SlotFieldTypesMatchTheHeader) {
   // above pin down.
   llvm::LLVMContext Ctx;
   EXPECT_EQ(irFieldTypes(slotStructType(Ctx)),
-            (std::vector<std::string>{"ptr", "u32", "u32", "u32", "u32", "u32", "u32", "u32",
-                                      "u32", "float", "float", "float", "float", "ptr"}));
+            (std::vector<std::string>{"ptr", "u32", "u32", "u32", "u32", "u32",
+                                      "u32", "u32", "u32", "float", "float",
+                                      "float", "float", "ptr"}));
 }
 
 TEST(Abi, KernelFieldTypesMatchTheHeader) {
   llvm::LLVMContext Ctx;
   EXPECT_EQ(irFieldTypes(kernelStructType(Ctx)),
-            (std::vector<std::string>{"u32", "u32", "u32", "u32", "u64", "u64", "double", "ptr",
-                                      "ptr", "ptr"}));
+            (std::vector<std::string>{"u32", "u32", "u32", "u32", "u64", "u64",
+                                      "double", "ptr", "ptr", "ptr"}));
 }
 
 // The kernel keeps its first slot on the second cache line.
@@ -130,21 +141,26 @@ TEST(Abi, KernelLayoutMatchesTheHeader) {
   llvm::DataLayout DL = hostLayout();
   const llvm::StructLayout *L = DL.getStructLayout(kernelStructType(Ctx));
   EXPECT_EQ(L->getSizeInBytes(), sizeof(DspjitKernel));
-  const size_t Offsets[] = {
-      offsetof(DspjitKernel, abi_version),   offsetof(DspjitKernel, inputs),
-      offsetof(DspjitKernel, outputs),       offsetof(DspjitKernel, num_slots),
-      offsetof(DspjitKernel, instance_size), offsetof(DspjitKernel, instance_align),
-      offsetof(DspjitKernel, sample_rate),   offsetof(DspjitKernel, slots),
-      offsetof(DspjitKernel, process),       offsetof(DspjitKernel, init)};
+  const size_t Offsets[] = {offsetof(DspjitKernel, abi_version),
+                            offsetof(DspjitKernel, inputs),
+                            offsetof(DspjitKernel, outputs),
+                            offsetof(DspjitKernel, num_slots),
+                            offsetof(DspjitKernel, instance_size),
+                            offsetof(DspjitKernel, instance_align),
+                            offsetof(DspjitKernel, sample_rate),
+                            offsetof(DspjitKernel, slots),
+                            offsetof(DspjitKernel, process),
+                            offsetof(DspjitKernel, init)};
   ASSERT_EQ(kernelStructType(Ctx)->getNumElements(), std::size(Offsets));
   for (unsigned I = 0; I < std::size(Offsets); ++I)
     EXPECT_EQ(L->getElementOffset(I), Offsets[I]) << "field " << I;
 }
 
 TEST(Abi, ProcessIsExactlyAPaStreamCallback) {
-  static_assert(std::is_same_v<std::remove_pointer_t<DspjitProcessFn>,
-                               int(const void *, void *, unsigned long,
-                                   const DspjitTimeInfo *, unsigned long, void *)>);
+  static_assert(
+      std::is_same_v<std::remove_pointer_t<DspjitProcessFn>,
+                     int(const void *, void *, unsigned long,
+                         const DspjitTimeInfo *, unsigned long, void *)>);
   static_assert(std::is_same_v<PaStreamCallbackFlags, unsigned long>);
   static_assert(sizeof(DspjitTimeInfo) == sizeof(PaStreamCallbackTimeInfo));
   static_assert(offsetof(DspjitTimeInfo, outputBufferDacTime) ==
@@ -154,9 +170,11 @@ TEST(Abi, ProcessIsExactlyAPaStreamCallback) {
   Compiler C;
   auto K = C.compileSource("abi.dsp", "io 1 -> 1; process { out = in * 3; }");
   ASSERT_TRUE(K);
-  PaStreamCallback *Callback = reinterpret_cast<PaStreamCallback *>(K->info().process);
+  PaStreamCallback *Callback =
+      reinterpret_cast<PaStreamCallback *>(K->info().process);
   std::vector<std::byte> Inst(K->info().instance_size + 64);
-  void *Aligned = Inst.data() + (64 - reinterpret_cast<uintptr_t>(Inst.data()) % 64) % 64;
+  void *Aligned =
+      Inst.data() + (64 - reinterpret_cast<uintptr_t>(Inst.data()) % 64) % 64;
   ASSERT_EQ(K->info().init(Aligned, 48000), 0);
   float In[4] = {1, 2, 3, 4}, Out[4] = {};
   PaStreamCallbackTimeInfo Time = {};

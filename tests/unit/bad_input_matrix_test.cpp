@@ -39,7 +39,8 @@ std::set<std::string> definedTests() {
     if (E.path().extension() != ".cpp")
       continue;
     std::string Text = readFile(E.path());
-    for (std::sregex_iterator I(Text.begin(), Text.end(), Test), End; I != End; ++I)
+    for (std::sregex_iterator I(Text.begin(), Text.end(), Test), End; I != End;
+         ++I)
       Names.insert((*I)[1].str() + "." + (*I)[2].str());
   }
   return Names;
@@ -72,7 +73,8 @@ std::vector<Row> matrixRows() {
   for (unsigned N = 1; std::getline(In, Line); ++N) {
     if (Line.rfind("## ", 0) == 0)
       InMatrix = true;
-    if (!InMatrix || Line.rfind("| ", 0) != 0 || Line.rfind("| Input |", 0) == 0)
+    if (!InMatrix || Line.rfind("| ", 0) != 0 ||
+        Line.rfind("| Input |", 0) == 0)
       continue;
     std::vector<std::string> Cells;
     std::string Cell;
@@ -104,12 +106,12 @@ TEST(BadInputMatrix, HasRowsForEveryKindOfInput) {
   std::string All;
   for (const Row &R : Rows)
     All += R.Input + "\n";
-  for (const char *Kind : {"Deep nesting", "Huge literals", "Enormous loops",
-                           "Invalid UTF-8", "Empty file", "A directory",
-                           "Missing script", "Binary file", "Missing input file",
-                           "Truncated file", "Wrong channel count", "Unknown device",
-                           "Unsupported rate", "Malformed OSC packets",
-                           "Disk fills up while recording", "deleted or made unreadable"})
+  for (const char *Kind :
+       {"Deep nesting", "Huge literals", "Enormous loops", "Invalid UTF-8",
+        "Empty file", "A directory", "Missing script", "Binary file",
+        "Missing input file", "Truncated file", "Wrong channel count",
+        "Unknown device", "Unsupported rate", "Malformed OSC packets",
+        "Disk fills up while recording", "deleted or made unreadable"})
     EXPECT_NE(All.find(Kind), std::string::npos) << "no row for: " << Kind;
 }
 
@@ -119,8 +121,8 @@ TEST(BadInputMatrix, EveryRowNamesTestsThatExist) {
   const std::regex Name(R"(`([^`]+)`)");
   for (const Row &R : matrixRows()) {
     unsigned Named = 0;
-    for (std::sregex_iterator I(R.Tests.begin(), R.Tests.end(), Name), End; I != End;
-         ++I) {
+    for (std::sregex_iterator I(R.Tests.begin(), R.Tests.end(), Name), End;
+         I != End; ++I) {
       std::string T = (*I)[1].str();
       ++Named;
       if (T.rfind("cases/", 0) == 0) {
@@ -130,7 +132,8 @@ TEST(BadInputMatrix, EveryRowNamesTestsThatExist) {
       }
       // "Containment/Clamping.*": the instantiation prefix is not in the
       // source.
-      if (size_t Slash = T.find('/'); Slash != std::string::npos && Slash < T.find('.'))
+      if (size_t Slash = T.find('/');
+          Slash != std::string::npos && Slash < T.find('.'))
         T = T.substr(Slash + 1);
       EXPECT_TRUE(matches(T, Defined))
           << "BAD_INPUT.md:" << R.Line << ": no test " << (*I)[1].str();

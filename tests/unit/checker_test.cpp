@@ -8,10 +8,10 @@
 // runs it: the standard library (dsl/std.dsp) first, then the script.
 //
 //===----------------------------------------------------------------------===//
-#include "tests/unit/DiagnosticsView.h"
 #include "compiler/Checker.h"
 #include "compiler/Parser.h"
 #include "runtime/dspjit_abi.h"
+#include "tests/unit/DiagnosticsView.h"
 
 #include <gtest/gtest.h>
 
@@ -48,7 +48,9 @@ struct Checked {
   std::unique_ptr<Program> P;
 
   std::vector<DiagId> errors() const { return testutil::errorIds(Diags); }
-  std::vector<std::string> messages() const { return testutil::shortMessages(Diags); }
+  std::vector<std::string> messages() const {
+    return testutil::shortMessages(Diags);
+  }
   const Slot *slot(const std::string &Name) const {
     for (const Slot &S : P->Slots)
       if (S.Name == Name)
@@ -122,7 +124,8 @@ void forEachNode(const Node &N, const std::function<void(const Node &)> &F) {
 }
 
 /// Every node of every op, in order.
-void forEachNodeIn(const OpList &Ops, const std::function<void(const Node &)> &F) {
+void forEachNodeIn(const OpList &Ops,
+                   const std::function<void(const Node &)> &F) {
   forEachOp(Ops, [&](const Op &O) {
     if (O.Value)
       forEachNode(*O.Value, F);
@@ -163,7 +166,8 @@ TEST(CheckerWidth, StateIsWidenedByAVectorAssignment) {
 }
 
 TEST(CheckerWidth, StateTakesTheWidthOfItsInitialValue) {
-  auto C = checkClean("io 1 -> 1;\nstate v = [1, 2, 3];\nprocess { out = v[2]; }");
+  auto C =
+      checkClean("io 1 -> 1;\nstate v = [1, 2, 3];\nprocess { out = v[2]; }");
   EXPECT_EQ(C->slot("v")->Width, 3u);
   EXPECT_EQ(C->slot("v")->Init, (std::vector<double>{1, 2, 3}));
 }
@@ -177,12 +181,14 @@ TEST(CheckerWidth, WideningPropagatesThroughEarlierAssignments) {
 }
 
 TEST(CheckerWidth, LetIsWidenedByALaterAssignment) {
-  auto C = checkClean("io 2 -> 2;\nprocess { let x = 0; x = in * 0.5; out = x; }");
+  auto C =
+      checkClean("io 2 -> 2;\nprocess { let x = 0; x = in * 0.5; out = x; }");
   EXPECT_EQ(C->localWidths("x"), (std::vector<unsigned>{2}));
 }
 
 TEST(CheckerWidth, DelayLineTakesTheWidthOfWhatIsWritten) {
-  auto C = checkClean("io 2 -> 2;\ndelay d[10];\nprocess { out = d.tap(1); d.write(in); }");
+  auto C = checkClean(
+      "io 2 -> 2;\ndelay d[10];\nprocess { out = d.tap(1); d.write(in); }");
   EXPECT_EQ(C->slot("d")->Width, 2u);
   const Node *V = outValue(*C->P);
   ASSERT_TRUE(V);
@@ -191,14 +197,16 @@ TEST(CheckerWidth, DelayLineTakesTheWidthOfWhatIsWritten) {
 }
 
 TEST(CheckerWidth, MeterTakesTheWidthOfWhatIsAssigned) {
-  auto C = checkClean("io 2 -> 2;\nmeter level;\nprocess { out = in; level = abs(in); }");
+  auto C = checkClean(
+      "io 2 -> 2;\nmeter level;\nprocess { out = in; level = abs(in); }");
   EXPECT_EQ(C->slot("level")->Width, 2u);
   EXPECT_EQ(C->slot("level")->K, Slot::Meter);
 }
 
 TEST(CheckerWidth, FunctionResultTakesTheWidthOfEachCallSite) {
-  auto C = checkClean("io 2 -> 2;\nfn twice(x) { return x * 2; }\n"
-                      "process { let a = twice(in[0]); let b = twice(in); out = a + b; }");
+  auto C = checkClean(
+      "io 2 -> 2;\nfn twice(x) { return x * 2; }\n"
+      "process { let a = twice(in[0]); let b = twice(in); out = a + b; }");
   EXPECT_EQ(C->localWidths("twice result"), (std::vector<unsigned>{1, 2}));
   EXPECT_EQ(C->localWidths("a"), (std::vector<unsigned>{1}));
   EXPECT_EQ(C->localWidths("b"), (std::vector<unsigned>{2}));
@@ -218,13 +226,16 @@ TEST(CheckerWidth, VectorLiteralsConcatenate) {
 TEST(CheckerWidth, DifferentVectorWidthsAreReportedWithBoth) {
   auto C = checkText("io 2 -> 2;\nprocess {\n  out = in + [1, 2, 3];\n}");
   ASSERT_EQ(C->errors(), (std::vector<DiagId>{DiagId::WidthMismatch}));
-  EXPECT_EQ(C->messages()[0], "3:9: operands of '+' have different widths (2 and 3)");
+  EXPECT_EQ(C->messages()[0],
+            "3:9: operands of '+' have different widths (2 and 3)");
 }
 
 TEST(CheckerWidth, AssigningAWiderValueToAVectorIsReported) {
-  auto C = checkText("io 1 -> 1;\nstate s = [1, 2];\nprocess {\n  s = [1, 2, 3];\n  out = 0;\n}");
+  auto C = checkText(
+      "io 1 -> 1;\nstate s = [1, 2];\nprocess {\n  s = [1, 2, 3];\n  out = 0;\n}");
   ASSERT_EQ(C->errors(), (std::vector<DiagId>{DiagId::AssignWidthMismatch}));
-  EXPECT_EQ(C->messages()[0], "4:3: cannot assign a value of width 3 to 's', which has width 2");
+  EXPECT_EQ(C->messages()[0],
+            "4:3: cannot assign a value of width 3 to 's', which has width 2");
 }
 
 TEST(CheckerWidth, OutputWidthMustMatchIo) {
@@ -244,46 +255,54 @@ TEST(CheckerWidth, ConstantLaneOutOfRangeIsReported) {
 
 //===-- Inlining and call sites ----------------------------------------------===//
 
-const char *OnePoleFn = "fn lp(x) { state z = 0; z += 0.5 * (x - z); return z; }\n";
+const char *OnePoleFn =
+    "fn lp(x) { state z = 0; z += 0.5 * (x - z); return z; }\n";
 
 TEST(CheckerInline, TwoCallsOfAStatefulFunctionGetTwoSlots) {
   auto C = checkClean(std::string("io 1 -> 1;\n") + OnePoleFn +
                       "process { out = lp(in) + lp(in * 2); }");
-  EXPECT_EQ(C->slotNames(), (std::vector<std::string>{"process/lp#1/z", "process/lp#2/z"}));
+  EXPECT_EQ(C->slotNames(),
+            (std::vector<std::string>{"process/lp#1/z", "process/lp#2/z"}));
 }
 
 TEST(CheckerInline, StdFunctionsKeepStatePerCallSite) {
-  auto C = checkClean("io 1 -> 1;\nprocess { out = onepole(in, 100) + onepole(in, 200); }");
-  EXPECT_EQ(C->slotNames(),
-            (std::vector<std::string>{"process/onepole#1/y", "process/onepole#2/y"}));
+  auto C = checkClean(
+      "io 1 -> 1;\nprocess { out = onepole(in, 100) + onepole(in, 200); }");
+  EXPECT_EQ(C->slotNames(), (std::vector<std::string>{"process/onepole#1/y",
+                                                      "process/onepole#2/y"}));
 }
 
 TEST(CheckerInline, NestedCallsNameTheWholeCallPath) {
   auto C = checkClean(std::string("io 1 -> 1;\n") + OnePoleFn +
                       "fn two(x) { return lp(x) + lp(-x); }\n"
                       "process { out = two(in) + two(in * 3); }");
-  EXPECT_EQ(C->slotNames(),
-            (std::vector<std::string>{"process/two#1/lp#1/z", "process/two#1/lp#2/z",
-                                      "process/two#2/lp#1/z", "process/two#2/lp#2/z"}));
+  EXPECT_EQ(C->slotNames(), (std::vector<std::string>{"process/two#1/lp#1/z",
+                                                      "process/two#1/lp#2/z",
+                                                      "process/two#2/lp#1/z",
+                                                      "process/two#2/lp#2/z"}));
 }
 
 TEST(CheckerInline, CallInAForLoopIsOneCallSite) {
-  auto C = checkClean(std::string("io 1 -> 1;\n") + OnePoleFn +
-                      "process { let y = in; for i in 0..4 { y = lp(y); } out = y; }");
+  auto C = checkClean(
+      std::string("io 1 -> 1;\n") + OnePoleFn +
+      "process { let y = in; for i in 0..4 { y = lp(y); } out = y; }");
   EXPECT_EQ(C->slotNames(), (std::vector<std::string>{"process/lp#1/z"}));
 }
 
 TEST(CheckerInline, BlockAndProcessCallSitesAreSeparate) {
-  auto C = checkClean(std::string("io 1 -> 1;\n") + OnePoleFn +
-                      "block { let k = lp(frames); }\nprocess { out = k * lp(in); }");
-  EXPECT_EQ(C->slotNames(), (std::vector<std::string>{"block/lp#1/z", "process/lp#1/z"}));
+  auto C = checkClean(
+      std::string("io 1 -> 1;\n") + OnePoleFn +
+      "block { let k = lp(frames); }\nprocess { out = k * lp(in); }");
+  EXPECT_EQ(C->slotNames(),
+            (std::vector<std::string>{"block/lp#1/z", "process/lp#1/z"}));
 }
 
 TEST(CheckerInline, LocalStateOfABodyIsNamedByTheBody) {
   auto C = checkClean("io 1 -> 1;\nblock { state n = 0; n += 1; let c = n; }\n"
                       "process { state s = 0; s += in; delay d[4]; d.write(s); "
                       "out = c * d.tap(2); }");
-  EXPECT_EQ(C->slotNames(), (std::vector<std::string>{"block/n", "process/s", "process/d"}));
+  EXPECT_EQ(C->slotNames(),
+            (std::vector<std::string>{"block/n", "process/s", "process/d"}));
 }
 
 TEST(CheckerInline, SlotNamesAreUnique) {
@@ -307,21 +326,24 @@ TEST(CheckerInline, FunctionParametersWithConstantArgumentsAreConstants) {
 }
 
 TEST(CheckerInline, UnrollMakesOneCopyPerIndexEachWithItsOwnState) {
-  auto C = checkClean(std::string("io 1 -> 1;\n") + OnePoleFn +
-                      "process { let acc = 0; unroll i in 0..4 { acc += lp(in * i); } "
-                      "out = acc; }");
+  auto C = checkClean(
+      std::string("io 1 -> 1;\n") + OnePoleFn +
+      "process { let acc = 0; unroll i in 0..4 { acc += lp(in * i); } "
+      "out = acc; }");
   ASSERT_EQ(C->P->Slots.size(), 4u);
   for (int I = 0; I < 4; ++I)
-    EXPECT_NE(C->P->Slots[size_t(I)].Name.find("i=" + std::to_string(I)), std::string::npos)
+    EXPECT_NE(C->P->Slots[size_t(I)].Name.find("i=" + std::to_string(I)),
+              std::string::npos)
         << C->P->Slots[size_t(I)].Name;
   // No run-time loop is left.
   forEachOp(C->P->Process, [](const Op &O) { EXPECT_NE(O.K, Op::Loop); });
 }
 
 TEST(CheckerInline, UnrollIndexIsAConstantInEachCopy) {
-  auto C = checkClean("io 1 -> 1;\nconst g = [10, 20, 30, 40];\n"
-                      "process { let acc = 0; unroll i in 0..4 { acc += g[i] * in; } "
-                      "out = acc; }");
+  auto C = checkClean(
+      "io 1 -> 1;\nconst g = [10, 20, 30, 40];\n"
+      "process { let acc = 0; unroll i in 0..4 { acc += g[i] * in; } "
+      "out = acc; }");
   // g[i] folded to 10, 20, 30, 40 in the copies: no lane selection remains.
   std::vector<double> Gains;
   forEachNodeIn(C->P->Process, [&](const Node &N) {
@@ -331,13 +353,15 @@ TEST(CheckerInline, UnrollIndexIsAConstantInEachCopy) {
   });
   EXPECT_EQ(Gains, (std::vector<double>{10, 20, 30, 40}));
   unsigned AccSets = 0;
-  forEachOp(C->P->Process, [&](const Op &O) { AccSets += O.K == Op::SetLocal; });
+  forEachOp(C->P->Process,
+            [&](const Op &O) { AccSets += O.K == Op::SetLocal; });
   EXPECT_EQ(AccSets, 5u); // the let, then one += per copy
 }
 
 TEST(CheckerInline, UnrollIndexCanSizeDelaysInEachCopy) {
-  auto C = checkClean("io 1 -> 1;\nprocess { let acc = 0; "
-                      "unroll i in 1..4 { acc += comb(in, i * 100, 0.5, 0.2); } out = acc; }");
+  auto C = checkClean(
+      "io 1 -> 1;\nprocess { let acc = 0; "
+      "unroll i in 1..4 { acc += comb(in, i * 100, 0.5, 0.2); } out = acc; }");
   std::vector<unsigned> Lengths;
   for (const Slot &S : C->P->Slots)
     if (S.K == Slot::Delay)
@@ -346,15 +370,17 @@ TEST(CheckerInline, UnrollIndexCanSizeDelaysInEachCopy) {
 }
 
 TEST(CheckerInline, RecursionIsReported) {
-  auto C = checkText("io 1 -> 1;\nfn f(x) { return g(x); }\nfn g(x) { return f(x); }\n"
-                     "process { out = f(in); }");
+  auto C = checkText(
+      "io 1 -> 1;\nfn f(x) { return g(x); }\nfn g(x) { return f(x); }\n"
+      "process { out = f(in); }");
   EXPECT_EQ(C->errors(), (std::vector<DiagId>{DiagId::Recursion}));
 }
 
 TEST(CheckerInline, WrongArgumentCountIsReported) {
   auto C = checkText(std::string("io 1 -> 1;\n") + OnePoleFn +
                      "process { out = lp(in, 1) + sin(in, 2); }");
-  EXPECT_EQ(C->errors(), (std::vector<DiagId>{DiagId::ArgCount, DiagId::ArgCount}));
+  EXPECT_EQ(C->errors(),
+            (std::vector<DiagId>{DiagId::ArgCount, DiagId::ArgCount}));
 }
 
 TEST(CheckerInline, FunctionWithoutReturnHasNoValue) {
@@ -372,13 +398,15 @@ TEST(CheckerStd, ScriptDefinitionReplacesTheStdFunction) {
 }
 
 TEST(CheckerStd, StdFunctionsAreAvailableWithoutImport) {
-  auto C = checkClean("io 1 -> 1;\nprocess { out = softclip(in) + db2lin(-6) * sine(440); }");
+  auto C = checkClean(
+      "io 1 -> 1;\nprocess { out = softclip(in) + db2lin(-6) * sine(440); }");
   EXPECT_TRUE(C->slot("process/sine#1/phasor#1/phase"));
 }
 
 TEST(CheckerStd, DefiningANameTwiceInTheScriptIsReported) {
-  auto C = checkText("io 1 -> 1;\nfn f(x) { return x; }\nfn f(x) { return -x; }\n"
-                     "process { out = f(in); }");
+  auto C =
+      checkText("io 1 -> 1;\nfn f(x) { return x; }\nfn f(x) { return -x; }\n"
+                "process { out = f(in); }");
   ASSERT_EQ(C->errors(), (std::vector<DiagId>{DiagId::Redefinition}));
   ASSERT_EQ(C->Diags.all().size(), 2u);
   EXPECT_EQ(C->Diags.all()[1].Id, DiagId::PreviousDefinition);
@@ -395,18 +423,21 @@ TEST(CheckerStd, BuiltInNamesCannotBeRedefined) {
 TEST(CheckerStd, UnknownFunctionSuggestsACloseName) {
   auto C = checkText("io 1 -> 1;\nprocess { out = onepol(in, 100); }");
   ASSERT_EQ(C->errors(), (std::vector<DiagId>{DiagId::UnknownFunctionSuggest}));
-  EXPECT_EQ(C->Diags.all()[0].Message, "unknown function 'onepol'; did you mean 'onepole'?");
+  EXPECT_EQ(C->Diags.all()[0].Message,
+            "unknown function 'onepol'; did you mean 'onepole'?");
 }
 
 //===-- Constants --------------------------------------------------------------===//
 
 TEST(CheckerConst, ConstVectorExpressionIsFolded) {
-  auto C = checkClean("io 1 -> 1;\nconst v = [1, 2] * 3 + 1;\nprocess { out = v[1] * in; }");
+  auto C = checkClean(
+      "io 1 -> 1;\nconst v = [1, 2] * 3 + 1;\nprocess { out = v[1] * in; }");
   EXPECT_EQ(outScale(*C->P), (std::vector<double>{7}));
 }
 
 TEST(CheckerConst, IotaAndReductionsFold) {
-  auto C = checkClean("io 1 -> 1;\nconst w = iota(4) * 2;\nprocess { out = sum(w) * in; }");
+  auto C = checkClean(
+      "io 1 -> 1;\nconst w = iota(4) * 2;\nprocess { out = sum(w) * in; }");
   EXPECT_EQ(outScale(*C->P), (std::vector<double>{12}));
   auto M = checkClean("io 1 -> 1;\nprocess { out = mean(iota(5)) * in; }");
   EXPECT_EQ(outScale(*M->P), (std::vector<double>{2}));
@@ -421,21 +452,24 @@ TEST(CheckerConst, ConstantsMayBeUsedBeforeTheirDeclaration) {
 }
 
 TEST(CheckerConst, ConstantCycleIsReported) {
-  auto C = checkText("io 1 -> 1;\nconst a = b + 1;\nconst b = a;\nprocess { out = a * in; }");
+  auto C = checkText(
+      "io 1 -> 1;\nconst a = b + 1;\nconst b = a;\nprocess { out = a * in; }");
   EXPECT_FALSE(C->errors().empty());
   for (DiagId Id : C->errors())
     EXPECT_EQ(Id, DiagId::NotConstant);
 }
 
 TEST(CheckerConst, BuiltInsWithConstantArgumentsAreEvaluated) {
-  auto C = checkClean("io 1 -> 4;\nprocess { out = [pow(2, 10), round(2.5), round(-2.5), "
-                      "-7 % 3] * in; }");
+  auto C = checkClean(
+      "io 1 -> 4;\nprocess { out = [pow(2, 10), round(2.5), round(-2.5), "
+      "-7 % 3] * in; }");
   EXPECT_EQ(outScale(*C->P), (std::vector<double>{1024, 3, -3, -1}));
 }
 
 TEST(CheckerConst, MinAndMaxOfNaNGiveTheOtherOperand) {
   // LANGUAGE.md section 8: "if a is NaN the result is b".
-  auto C = checkClean("io 1 -> 2;\nprocess { out = [min(0 / 0, 5), max(0 / 0, -5)] * in; }");
+  auto C = checkClean(
+      "io 1 -> 2;\nprocess { out = [min(0 / 0, 5), max(0 / 0, -5)] * in; }");
   EXPECT_EQ(outScale(*C->P), (std::vector<double>{5, -5}));
 }
 
@@ -450,9 +484,10 @@ TEST(CheckerConst, ClampOfNaNFoldsToTheLowerBound) {
 }
 
 TEST(CheckerConst, DelayLengthInTimeUnitsDependsOnTheSampleRate) {
-  const char *Src = "io 1 -> 1;\ndelay a[10 ms];\ndelay b[2 s];\ndelay c[0.1 ms];\n"
-                    "delay d[1.5];\nprocess { a.write(in); b.write(in); c.write(in); "
-                    "d.write(in); out = a.tap(1) + b.tap(1) + c.tap(1) + d.tap(1); }";
+  const char *Src =
+      "io 1 -> 1;\ndelay a[10 ms];\ndelay b[2 s];\ndelay c[0.1 ms];\n"
+      "delay d[1.5];\nprocess { a.write(in); b.write(in); c.write(in); "
+      "d.write(in); out = a.tap(1) + b.tap(1) + c.tap(1) + d.tap(1); }";
   auto C = checkClean(Src);
   EXPECT_EQ(C->slot("a")->Length, 480u);
   EXPECT_EQ(C->slot("b")->Length, 96000u);
@@ -469,7 +504,8 @@ TEST(CheckerConst, DelayLengthInTimeUnitsDependsOnTheSampleRate) {
 TEST(CheckerConst, SampleRateIsAConstant) {
   Options O;
   O.SampleRate = 96000;
-  auto C = checkClean("io 1 -> 1;\nconst half = sr / 2;\nprocess { out = half * in; }", O);
+  auto C = checkClean(
+      "io 1 -> 1;\nconst half = sr / 2;\nprocess { out = half * in; }", O);
   EXPECT_EQ(outScale(*C->P), (std::vector<double>{48000}));
 }
 
@@ -480,13 +516,15 @@ TEST(CheckerConst, IotaOfAWidthBelowOneSaysSo) {
   ASSERT_EQ(C->errors().size(), 1u);
   EXPECT_EQ(C->Diags.all()[0].Message.find("exceeds"), std::string::npos)
       << C->Diags.all()[0].Message;
-  EXPECT_EQ(checkText("io 1 -> 1;\nprocess { out = sum(iota(257)) * in; }")->errors(),
-            (std::vector<DiagId>{DiagId::VectorTooWide}));
+  EXPECT_EQ(
+      checkText("io 1 -> 1;\nprocess { out = sum(iota(257)) * in; }")->errors(),
+      (std::vector<DiagId>{DiagId::VectorTooWide}));
 }
 
 TEST(CheckerConst, NonConstantWhereAConstantIsNeededIsReported) {
-  auto C = checkText("io 1 -> 1;\nparam p = 1 in [1, 10];\ndelay d[p];\nstate s = in;\n"
-                     "process { d.write(in); out = d.tap(1) + s; for i in 0..p { } }");
+  auto C = checkText(
+      "io 1 -> 1;\nparam p = 1 in [1, 10];\ndelay d[p];\nstate s = in;\n"
+      "process { d.write(in); out = d.tap(1) + s; for i in 0..p { } }");
   EXPECT_EQ(C->errors(), (std::vector<DiagId>(3, DiagId::NotConstant)))
       << ::testing::PrintToString(C->messages());
 }
@@ -494,8 +532,9 @@ TEST(CheckerConst, NonConstantWhereAConstantIsNeededIsReported) {
 //===-- Parameters ---------------------------------------------------------------===//
 
 TEST(CheckerParam, DefaultRangeUnitAndSmoothingAreRecorded) {
-  auto C = checkClean("io 1 -> 1;\nparam f = 440 in [20, 20000] hz smooth 5 ms;\n"
-                      "process { out = in * f; }");
+  auto C =
+      checkClean("io 1 -> 1;\nparam f = 440 in [20, 20000] hz smooth 5 ms;\n"
+                 "process { out = in * f; }");
   const Slot *F = C->slot("f");
   ASSERT_TRUE(F);
   EXPECT_EQ(F->K, Slot::Param);
@@ -508,10 +547,11 @@ TEST(CheckerParam, DefaultRangeUnitAndSmoothingAreRecorded) {
 }
 
 TEST(CheckerParam, SmoothingDefaultsToTenMilliseconds) {
-  auto C = checkClean("io 1 -> 1;\nparam a = 0 in [0, 1];\nparam b = 0 in [0, 1] nosmooth;\n"
-                      "param c = 0 in [0, 1] smooth 0;\nparam d = 0 in [0, 1] smooth 2 s;\n"
-                      "param e = 0 in [-1, 1] % smooth 0.25;\n"
-                      "process { out = in * (a + b + c + d + e); }");
+  auto C = checkClean(
+      "io 1 -> 1;\nparam a = 0 in [0, 1];\nparam b = 0 in [0, 1] nosmooth;\n"
+      "param c = 0 in [0, 1] smooth 0;\nparam d = 0 in [0, 1] smooth 2 s;\n"
+      "param e = 0 in [-1, 1] % smooth 0.25;\n"
+      "process { out = in * (a + b + c + d + e); }");
   EXPECT_DOUBLE_EQ(C->slot("a")->SmoothSeconds, 0.01);
   EXPECT_EQ(C->slot("b")->SmoothSeconds, 0);
   EXPECT_EQ(C->slot("c")->SmoothSeconds, 0);
@@ -522,29 +562,34 @@ TEST(CheckerParam, SmoothingDefaultsToTenMilliseconds) {
 }
 
 TEST(CheckerParam, ParametersComeFirstInSourceOrder) {
-  auto C = checkClean("io 1 -> 1;\nstate s = 0;\nparam b = 0 in [0, 1];\nmeter m;\n"
-                      "param a = 0 in [0, 1];\nprocess { s = a + b; m = s; out = s; }");
+  auto C = checkClean(
+      "io 1 -> 1;\nstate s = 0;\nparam b = 0 in [0, 1];\nmeter m;\n"
+      "param a = 0 in [0, 1];\nprocess { s = a + b; m = s; out = s; }");
   EXPECT_EQ(C->slotNames(), (std::vector<std::string>{"b", "a", "s", "m"}));
 }
 
 TEST(CheckerParam, ConstantExpressionsInTheDeclaration) {
-  auto C = checkClean("io 1 -> 1;\nconst top = sr / 4;\nparam f = top / 2 in [0, top];\n"
-                      "process { out = in * f; }");
+  auto C = checkClean(
+      "io 1 -> 1;\nconst top = sr / 4;\nparam f = top / 2 in [0, top];\n"
+      "process { out = in * f; }");
   EXPECT_EQ(C->slot("f")->Def, 6000);
   EXPECT_EQ(C->slot("f")->Max, 12000);
 }
 
 TEST(CheckerParam, RangeErrorsAreReported) {
-  auto C = checkText("io 1 -> 1;\nparam a = 2 in [0, 1];\nparam b = 0 in [1, 0];\n"
-                     "param c = 0 in [0, 1] smooth 11;\nparam d = 0 in [0, 1] smooth -1 ms;\n"
-                     "process { out = in * (a + b + c + d); }");
+  auto C = checkText(
+      "io 1 -> 1;\nparam a = 2 in [0, 1];\nparam b = 0 in [1, 0];\n"
+      "param c = 0 in [0, 1] smooth 11;\nparam d = 0 in [0, 1] smooth -1 ms;\n"
+      "process { out = in * (a + b + c + d); }");
   EXPECT_EQ(C->errors(),
-            (std::vector<DiagId>{DiagId::ParamDefaultOutOfRange, DiagId::ParamRangeEmpty,
-                                 DiagId::SmoothRange, DiagId::SmoothRange}));
+            (std::vector<DiagId>{DiagId::ParamDefaultOutOfRange,
+                                 DiagId::ParamRangeEmpty, DiagId::SmoothRange,
+                                 DiagId::SmoothRange}));
 }
 
 TEST(CheckerParam, ParametersCannotBeAssigned) {
-  auto C = checkText("io 1 -> 1;\nparam g = 0 in [0, 1];\nprocess { g = 1; out = in; }");
+  auto C = checkText(
+      "io 1 -> 1;\nparam g = 0 in [0, 1];\nprocess { g = 1; out = in; }");
   ASSERT_EQ(C->errors(), (std::vector<DiagId>{DiagId::AssignToReadOnly}));
   EXPECT_NE(C->Diags.all()[0].Message.find("parameters are set by the host"),
             std::string::npos);
@@ -611,9 +656,10 @@ TEST(CheckerLayout, DoublePrecisionLayout) {
 }
 
 TEST(CheckerLayout, DelayCapacityIsThePowerOfTwoAboveLengthPlusTwo) {
-  auto C = checkClean("io 1 -> 1;\ndelay a[1];\ndelay b[6];\ndelay c[7];\ndelay d[14];\n"
-                      "delay e[15];\ndelay f[2 s];\nprocess { a.write(in); b.write(in); "
-                      "c.write(in); d.write(in); e.write(in); f.write(in); out = in; }");
+  auto C = checkClean(
+      "io 1 -> 1;\ndelay a[1];\ndelay b[6];\ndelay c[7];\ndelay d[14];\n"
+      "delay e[15];\ndelay f[2 s];\nprocess { a.write(in); b.write(in); "
+      "c.write(in); d.write(in); e.write(in); f.write(in); out = in; }");
   EXPECT_EQ(C->slot("a")->Capacity, 4u);
   EXPECT_EQ(C->slot("b")->Capacity, 8u);
   EXPECT_EQ(C->slot("c")->Capacity, 16u);
@@ -624,10 +670,12 @@ TEST(CheckerLayout, DelayCapacityIsThePowerOfTwoAboveLengthPlusTwo) {
 }
 
 TEST(CheckerLayout, EveryExampleHasASoundLayout) {
-  for (const char *Name : {"wire", "gain", "tremolo", "echo", "lowpass", "biquad", "distortion",
-                           "freeverb", "chorus", "ringmod", "additive", "meter", "gate"}) {
+  for (const char *Name :
+       {"wire", "gain", "tremolo", "echo", "lowpass", "biquad", "distortion",
+        "freeverb", "chorus", "ringmod", "additive", "meter", "gate"}) {
     SCOPED_TRACE(Name);
-    std::ifstream In(std::string(DSPJIT_SOURCE_DIR) + "/examples/" + Name + ".dsp");
+    std::ifstream In(std::string(DSPJIT_SOURCE_DIR) + "/examples/" + Name +
+                     ".dsp");
     ASSERT_TRUE(In.good());
     std::stringstream SS;
     SS << In.rdbuf();
@@ -641,10 +689,11 @@ TEST(CheckerLayout, EveryExampleHasASoundLayout) {
 }
 
 TEST(CheckerLayout, InstanceLargerThanTheLimitIsReported) {
-  auto C = checkText("io 1 -> 1;\nstate big[16777216] = 0;\nstate big2[16777216] = 0;\n"
-                     "state big3[16777216] = 0;\nstate big4[16777216] = 0;\n"
-                     "process { big[0] = in; big2[0] = in; big3[0] = in; big4[0] = in; "
-                     "out = big[0]; }");
+  auto C = checkText(
+      "io 1 -> 1;\nstate big[16777216] = 0;\nstate big2[16777216] = 0;\n"
+      "state big3[16777216] = 0;\nstate big4[16777216] = 0;\n"
+      "process { big[0] = in; big2[0] = in; big3[0] = in; big4[0] = in; "
+      "out = big[0]; }");
   EXPECT_EQ(C->errors(), (std::vector<DiagId>{DiagId::InstanceTooLarge}));
 }
 
@@ -680,15 +729,16 @@ TEST(CheckerUnused, WidthErrorsBetweenConstantsInAnUnusedFunctionAreReported) {
   const char *Body = "  let a = [1, 2] + [1, 2, 3];\n"
                      "  state s = [1, 2];\n  s = [1, 2, 3];\n"
                      "  if [1, 2] { }\n";
-  auto Used = checkText(std::string("io 1 -> 1;\nprocess {\n") + Body + "  out = in;\n}");
-  EXPECT_EQ(Used->errors(),
-            (std::vector<DiagId>{DiagId::WidthMismatch, DiagId::AssignWidthMismatch,
-                                 DiagId::ConditionNotScalar}));
+  auto Used = checkText(std::string("io 1 -> 1;\nprocess {\n") + Body +
+                        "  out = in;\n}");
+  EXPECT_EQ(Used->errors(), (std::vector<DiagId>{DiagId::WidthMismatch,
+                                                 DiagId::AssignWidthMismatch,
+                                                 DiagId::ConditionNotScalar}));
   auto Unused = checkText(std::string("io 1 -> 1;\nfn unused(x) {\n") + Body +
                           "  return x;\n}\nprocess { out = in; }");
-  EXPECT_EQ(Unused->errors(),
-            (std::vector<DiagId>{DiagId::WidthMismatch, DiagId::AssignWidthMismatch,
-                                 DiagId::ConditionNotScalar}))
+  EXPECT_EQ(Unused->errors(), (std::vector<DiagId>{DiagId::WidthMismatch,
+                                                   DiagId::AssignWidthMismatch,
+                                                   DiagId::ConditionNotScalar}))
       << "errors in an unused function that do not depend on its arguments are lost";
 }
 
@@ -702,37 +752,44 @@ TEST(CheckerUnused, UnusedStdFunctionsCostNothing) {
 //===-- Statements and names ----------------------------------------------------------===//
 
 TEST(CheckerStmt, BreakAndReturnOnlyWhereTheyMeanSomething) {
-  auto C = checkText("io 1 -> 1;\nfn f(x) { for i in 0..2 { unroll j in 0..2 { break; } } "
-                     "return x; }\nprocess { break; return 1; out = f(in); }");
-  EXPECT_EQ(C->errors(), (std::vector<DiagId>{DiagId::BreakInUnroll, DiagId::BreakOutsideLoop,
+  auto C = checkText(
+      "io 1 -> 1;\nfn f(x) { for i in 0..2 { unroll j in 0..2 { break; } } "
+      "return x; }\nprocess { break; return 1; out = f(in); }");
+  EXPECT_EQ(C->errors(), (std::vector<DiagId>{DiagId::BreakInUnroll,
+                                              DiagId::BreakOutsideLoop,
                                               DiagId::ReturnOutsideFunction}));
 }
 
 TEST(CheckerStmt, OnlyNamedTargetsCanBeAssigned) {
   // The parser accepts any index expression as a target; a lane of a lane
   // is not a name and cannot be assigned.
-  auto C = checkText("io 1 -> 1;\nprocess { let v = [1, 2]; v[0][0] = 3; out = in; }");
+  auto C = checkText(
+      "io 1 -> 1;\nprocess { let v = [1, 2]; v[0][0] = 3; out = in; }");
   EXPECT_EQ(C->errors(), (std::vector<DiagId>{DiagId::NotAssignable}));
 }
 
 TEST(CheckerStmt, ReadOnlyNamesCannotBeAssigned) {
-  auto C = checkText("io 1 -> 1;\nconst k = 1;\ndelay d[4];\n"
-                     "fn f(x) { x = 1; return x; }\n"
-                     "process { k = 2; in = 1; sr = 1; d = 1; for i in 0..2 { i = 1; } "
-                     "d.write(in); out = f(in) + d.tap(1); }");
+  auto C = checkText(
+      "io 1 -> 1;\nconst k = 1;\ndelay d[4];\n"
+      "fn f(x) { x = 1; return x; }\n"
+      "process { k = 2; in = 1; sr = 1; d = 1; for i in 0..2 { i = 1; } "
+      "d.write(in); out = f(in) + d.tap(1); }");
   EXPECT_EQ(C->errors(), (std::vector<DiagId>(6, DiagId::AssignToReadOnly)))
       << ::testing::PrintToString(C->messages());
 }
 
 TEST(CheckerStmt, ProgramStructureIsChecked) {
-  EXPECT_EQ(checkText("process { }")->errors(), (std::vector<DiagId>{DiagId::MissingIo}));
-  EXPECT_EQ(checkText("io 1 -> 1;")->errors(), (std::vector<DiagId>{DiagId::MissingProcess}));
+  EXPECT_EQ(checkText("process { }")->errors(),
+            (std::vector<DiagId>{DiagId::MissingIo}));
+  EXPECT_EQ(checkText("io 1 -> 1;")->errors(),
+            (std::vector<DiagId>{DiagId::MissingProcess}));
   EXPECT_EQ(checkText("io 1 -> 1;\nprocess { let a = in; }")->errors(),
             (std::vector<DiagId>{DiagId::OutNotAssigned}));
   EXPECT_EQ(checkText("io 0 -> 1;\nprocess { out = in; }")->errors(),
             (std::vector<DiagId>{DiagId::NoInputs}));
-  EXPECT_EQ(checkText("io 1 -> 1;\nio 1 -> 1;\nprocess { out = in; }")->errors(),
-            (std::vector<DiagId>{DiagId::DuplicateSection}));
+  EXPECT_EQ(
+      checkText("io 1 -> 1;\nio 1 -> 1;\nprocess { out = in; }")->errors(),
+      (std::vector<DiagId>{DiagId::DuplicateSection}));
   EXPECT_EQ(checkText("io 65 -> 1;\nprocess { out = 0; }")->errors(),
             (std::vector<DiagId>{DiagId::ChannelCount}));
 }
@@ -747,44 +804,54 @@ TEST(CheckerStmt, DelayReadButNeverWrittenIsReported) {
 }
 
 TEST(CheckerStmt, OneErrorPerPlaceHoweverManyCopiesReachIt) {
-  auto C = checkText("io 1 -> 1;\nfn f(x) { return x + missing; }\n"
-                     "process { let a = 0; unroll i in 0..8 { a += f(i); } out = a; }");
+  auto C = checkText(
+      "io 1 -> 1;\nfn f(x) { return x + missing; }\n"
+      "process { let a = 0; unroll i in 0..8 { a += f(i); } out = a; }");
   EXPECT_EQ(C->errors(), (std::vector<DiagId>{DiagId::UnknownName}));
 }
 
 //===-- Limits ---------------------------------------------------------------------===//
 
 TEST(CheckerLimits, UnrollAndLoopCountsAreLimited) {
-  EXPECT_EQ(checkText("io 1 -> 1;\nprocess { unroll i in 0..4097 { } out = in; }")->errors(),
+  EXPECT_EQ(
+      checkText("io 1 -> 1;\nprocess { unroll i in 0..4097 { } out = in; }")
+          ->errors(),
+      (std::vector<DiagId>{DiagId::LoopCountRange}));
+  EXPECT_EQ(checkText("io 1 -> 1;\nprocess { for i in 0..65537 { } out = in; }")
+                ->errors(),
             (std::vector<DiagId>{DiagId::LoopCountRange}));
-  EXPECT_EQ(checkText("io 1 -> 1;\nprocess { for i in 0..65537 { } out = in; }")->errors(),
+  EXPECT_EQ(checkText("io 1 -> 1;\nprocess { for i in 3..3 { } out = in; }")
+                ->errors(),
             (std::vector<DiagId>{DiagId::LoopCountRange}));
-  EXPECT_EQ(checkText("io 1 -> 1;\nprocess { for i in 3..3 { } out = in; }")->errors(),
-            (std::vector<DiagId>{DiagId::LoopCountRange}));
-  checkClean("io 1 -> 1;\nprocess { for i in 0..65536 { } unroll j in 0..4096 { } out = in; }");
+  checkClean(
+      "io 1 -> 1;\nprocess { for i in 0..65536 { } unroll j in 0..4096 { } out = in; }");
 }
 
 TEST(CheckerLimits, ProgramBelowTheDocumentedSizeLimitIsAccepted) {
   // LANGUAGE.md section 13: "program size after inlining and unrolling:
   // 250,000 operations". 49152 copies of `acc += in;` (a load, an add and
   // a store each) are below that.
-  auto C = checkText("io 1 -> 1;\nprocess { let acc = 0; "
-                     "unroll i in 0..4096 { unroll j in 0..12 { acc += in; } } out = acc; }");
+  auto C = checkText(
+      "io 1 -> 1;\nprocess { let acc = 0; "
+      "unroll i in 0..4096 { unroll j in 0..12 { acc += in; } } out = acc; }");
   EXPECT_TRUE(C->errors().empty()) << ::testing::PrintToString(C->messages());
 }
 
 TEST(CheckerLimits, ProgramAboveTheSizeLimitIsReportedOnceAndQuickly) {
-  auto C = checkText("io 1 -> 1;\nprocess { let acc = 0; "
-                     "unroll i in 0..4096 { unroll j in 0..4096 { acc += in; } } out = acc; }");
+  auto C = checkText(
+      "io 1 -> 1;\nprocess { let acc = 0; "
+      "unroll i in 0..4096 { unroll j in 0..4096 { acc += in; } } out = acc; }");
   EXPECT_EQ(C->errors(), (std::vector<DiagId>{DiagId::ProgramTooLarge}));
 }
 
 TEST(CheckerLimits, InliningDepthIsLimited) {
   std::string Src = "io 1 -> 1;\n";
   for (int I = 0; I < 70; ++I)
-    Src += "fn f" + std::to_string(I) + "(x) { return f" + std::to_string(I + 1) + "(x); }\n";
+    Src += "fn f" + std::to_string(I) + "(x) { return f" +
+           std::to_string(I + 1) + "(x); }\n";
   Src += "fn f70(x) { return x; }\nprocess { out = f0(in); }";
-  EXPECT_EQ(checkText(Src)->errors(), (std::vector<DiagId>{DiagId::InlineTooDeep}));
+  EXPECT_EQ(checkText(Src)->errors(),
+            (std::vector<DiagId>{DiagId::InlineTooDeep}));
 }
 
 } // namespace

@@ -71,7 +71,8 @@ public:
       return;
     const DspjitKernel &I = K->info();
     Size = I.instance_size;
-    Mem = static_cast<unsigned char *>(std::aligned_alloc(I.instance_align, Size));
+    Mem = static_cast<unsigned char *>(
+        std::aligned_alloc(I.instance_align, Size));
     std::memset(Mem, 0, Size);
     EXPECT_EQ(I.init(Mem, SampleRate), 0);
   }
@@ -90,17 +91,21 @@ public:
       EXPECT_EQ(In.size(), Frames * I.inputs);
     }
     std::vector<float> Out(Frames * I.outputs, -12345.0f);
-    int Rc = I.process(In.empty() ? nullptr : In.data(), Out.empty() ? nullptr : Out.data(),
-                       Frames, nullptr, 0, Mem);
+    int Rc =
+        I.process(In.empty() ? nullptr : In.data(),
+                  Out.empty() ? nullptr : Out.data(), Frames, nullptr, 0, Mem);
     EXPECT_EQ(Rc, 0); // paContinue
     return Out;
   }
   /// Runs a mono or generator kernel over `In` in blocks of `Block` frames.
-  std::vector<float> runBlocks(const std::vector<float> &In, unsigned long Block) {
+  std::vector<float> runBlocks(const std::vector<float> &In,
+                               unsigned long Block) {
     std::vector<float> Out;
     for (size_t At = 0; At < In.size(); At += Block) {
       size_t N = std::min<size_t>(Block, In.size() - At);
-      auto Part = run(std::vector<float>(In.begin() + long(At), In.begin() + long(At + N)), N);
+      auto Part = run(
+          std::vector<float>(In.begin() + long(At), In.begin() + long(At + N)),
+          N);
       Out.insert(Out.end(), Part.begin(), Part.end());
     }
     return Out;
@@ -162,7 +167,8 @@ std::string readFile(const fs::path &P) {
 
 std::vector<fs::path> examples() {
   std::vector<fs::path> Files;
-  for (const auto &E : fs::directory_iterator(fs::path(DSPJIT_SOURCE_DIR) / "examples"))
+  for (const auto &E :
+       fs::directory_iterator(fs::path(DSPJIT_SOURCE_DIR) / "examples"))
     if (E.path().extension() == ".dsp")
       Files.push_back(E.path());
   std::sort(Files.begin(), Files.end());
@@ -174,8 +180,9 @@ class TempScript {
 public:
   explicit TempScript(const std::string &Text) {
     static int Counter = 0;
-    Path = fs::temp_directory_path() /
-           ("dspjit_unit_" + std::to_string(getpid()) + "_" + std::to_string(Counter++) + ".dsp");
+    Path =
+        fs::temp_directory_path() / ("dspjit_unit_" + std::to_string(getpid()) +
+                                     "_" + std::to_string(Counter++) + ".dsp");
     std::ofstream(Path) << Text;
   }
   ~TempScript() {
@@ -198,9 +205,11 @@ TEST(Kernel, GainScriptComputesExactSamples) {
 }
 
 TEST(Kernel, StereoLanesAreInterleavedChannels) {
-  Instance I(compile("io 2 -> 3;\nprocess { out = [in[1], in[0], in[0] + in[1]]; }"));
+  Instance I(
+      compile("io 2 -> 3;\nprocess { out = [in[1], in[0], in[0] + in[1]]; }"));
   ASSERT_TRUE(I);
-  EXPECT_EQ(I.run({1, 10, 2, 20}, 2), (std::vector<float>{10, 1, 11, 20, 2, 22}));
+  EXPECT_EQ(I.run({1, 10, 2, 20}, 2),
+            (std::vector<float>{10, 1, 11, 20, 2, 22}));
 }
 
 TEST(Kernel, NullInputReadsAsSilence) {
@@ -238,7 +247,8 @@ TEST(Kernel, StatePersistsAcrossFramesAndBlocks) {
 }
 
 TEST(Kernel, StateStartsAtItsInitialValueAndInitResetsIt) {
-  Instance I(compile("io 1 -> 1;\nstate s = [3, 4];\nprocess { out = s[0] + s[1]; s += 1; }"));
+  Instance I(compile(
+      "io 1 -> 1;\nstate s = [3, 4];\nprocess { out = s[0] + s[1]; s += 1; }"));
   ASSERT_TRUE(I);
   EXPECT_EQ(I.run({0, 0}, 2), (std::vector<float>{7, 9}));
   EXPECT_EQ(I.init(Rate), 0);
@@ -256,7 +266,8 @@ TEST(Kernel, BlockRunsOncePerCallback) {
 }
 
 TEST(Kernel, BlockLocalsAreVisibleInProcess) {
-  Instance I(compile("io 1 -> 1;\nblock { let k = frames * 10; }\nprocess { out = in + k; }"));
+  Instance I(compile(
+      "io 1 -> 1;\nblock { let k = frames * 10; }\nprocess { out = in + k; }"));
   ASSERT_TRUE(I);
   EXPECT_EQ(I.run({1, 2}, 2), (std::vector<float>{21, 22}));
 }
@@ -280,7 +291,8 @@ TEST(Kernel, EmptyCallbackRunsBlockOnly) {
 }
 
 TEST(Kernel, MeterHoldsTheLastFramesValue) {
-  Instance I(compile("io 2 -> 2;\nmeter level;\nprocess { out = in; level = abs(in) * 2; }"));
+  Instance I(compile(
+      "io 2 -> 2;\nmeter level;\nprocess { out = in; level = abs(in) * 2; }"));
   ASSERT_TRUE(I);
   I.run({1, -2, -3, 4}, 2);
   EXPECT_EQ(I.read("level", 0), 6);
@@ -294,16 +306,17 @@ TEST(Kernel, StateArrayIndexIsTruncatedAndClamped) {
   ASSERT_TRUE(I);
   // 1.5 truncates to 1; 9 clamps to 3; -5 clamps to 0; NaN means 0.
   std::vector<float> Out = I.run({1.5f, 9, -5, NaN}, 4);
-  EXPECT_EQ(Out[0], 250);               // a[1] = 2.5
-  EXPECT_EQ(Out[1], 250 + 10);          // a[3] = 10
-  EXPECT_EQ(Out[2], -4000 + 250 + 10);  // a[0] = -4
-  EXPECT_EQ(Out[3], 0);                 // a[0] = NaN: the output is silenced
+  EXPECT_EQ(Out[0], 250);              // a[1] = 2.5
+  EXPECT_EQ(Out[1], 250 + 10);         // a[3] = 10
+  EXPECT_EQ(Out[2], -4000 + 250 + 10); // a[0] = -4
+  EXPECT_EQ(Out[3], 0);                // a[0] = NaN: the output is silenced
   EXPECT_EQ(I.header().nonfinite_samples, 1u);
 }
 
 TEST(Kernel, StateArrayElementsStartAtTheInitialValue) {
-  Instance I(compile("io 1 -> 1;\nstate h[3] = [1, 2];\n"
-                     "process { out = h[0][0] + h[2][1] * 10 + h[1][0] * 100; h[in] = 0; }"));
+  Instance I(compile(
+      "io 1 -> 1;\nstate h[3] = [1, 2];\n"
+      "process { out = h[0][0] + h[2][1] * 10 + h[1][0] * 100; h[in] = 0; }"));
   ASSERT_TRUE(I);
   EXPECT_EQ(I.run({2, 0, 1}, 3), (std::vector<float>{121, 101, 100}));
   EXPECT_EQ(I.slot("h").count, 3u);
@@ -313,7 +326,8 @@ TEST(Kernel, StateArrayElementsStartAtTheInitialValue) {
 //===-- Delay lines ------------------------------------------------------------------===//
 
 TEST(Kernel, DelayTapReturnsTheSampleWrittenNFramesAgo) {
-  Instance I(compile("io 1 -> 1;\ndelay d[16];\nprocess { out = d.tap(3); d.write(in); }"));
+  Instance I(compile(
+      "io 1 -> 1;\ndelay d[16];\nprocess { out = d.tap(3); d.write(in); }"));
   ASSERT_TRUE(I);
   std::vector<float> In = ramp(40);
   std::vector<float> Out = I.runBlocks(In, 5); // across block boundaries
@@ -322,8 +336,9 @@ TEST(Kernel, DelayTapReturnsTheSampleWrittenNFramesAgo) {
 }
 
 TEST(Kernel, DelayTapIsClampedToTheLineLength) {
-  Instance I(compile("io 1 -> 4;\ndelay d[4];\nprocess { out = [d.tap(100), d.tap(4), "
-                     "d.tap(0), d.tap(1)]; d.write(in); }"));
+  Instance I(
+      compile("io 1 -> 4;\ndelay d[4];\nprocess { out = [d.tap(100), d.tap(4), "
+              "d.tap(0), d.tap(1)]; d.write(in); }"));
   ASSERT_TRUE(I);
   std::vector<float> Out = I.run(ramp(10), 10);
   for (size_t F = 0; F < 10; ++F) {
@@ -334,7 +349,8 @@ TEST(Kernel, DelayTapIsClampedToTheLineLength) {
 }
 
 TEST(Kernel, DelayReadInterpolatesLinearly) {
-  Instance I(compile("io 1 -> 1;\ndelay d[16];\nprocess { out = d.read(2.25); d.write(in); }"));
+  Instance I(compile(
+      "io 1 -> 1;\ndelay d[16];\nprocess { out = d.read(2.25); d.write(in); }"));
   ASSERT_TRUE(I);
   std::vector<float> In = {0, 0, 0, 0, 4, 8, 0, 0, 0};
   std::vector<float> Out = I.run(In, In.size());
@@ -343,7 +359,8 @@ TEST(Kernel, DelayReadInterpolatesLinearly) {
 }
 
 TEST(Kernel, DelayReadsPerLane) {
-  Instance I(compile("io 2 -> 2;\ndelay d[8];\nprocess { out = d.tap([1, 3]); d.write(in); }"));
+  Instance I(compile(
+      "io 2 -> 2;\ndelay d[8];\nprocess { out = d.tap([1, 3]); d.write(in); }"));
   ASSERT_TRUE(I);
   std::vector<float> In;
   for (int F = 0; F < 10; ++F) {
@@ -358,7 +375,8 @@ TEST(Kernel, DelayReadsPerLane) {
 }
 
 TEST(Kernel, DelayLengthInMillisecondsHoldsThatManyFrames) {
-  Instance I(compile("io 1 -> 1;\ndelay d[1 ms];\nprocess { out = d.tap(48); d.write(in); }"));
+  Instance I(compile(
+      "io 1 -> 1;\ndelay d[1 ms];\nprocess { out = d.tap(48); d.write(in); }"));
   ASSERT_TRUE(I);
   EXPECT_EQ(I.slot("d").length, 48u);
   std::vector<float> In = ramp(100);
@@ -371,16 +389,19 @@ TEST(Kernel, DelayLengthInMillisecondsHoldsThatManyFrames) {
 //===-- Lanes, loops and functions ------------------------------------------------------===//
 
 TEST(Kernel, RunTimeLaneIndexIsTruncatedAndClamped) {
-  Instance I(compile("io 1 -> 1;\nprocess { let v = [10, 20, 30]; out = v[in]; }"));
+  Instance I(
+      compile("io 1 -> 1;\nprocess { let v = [10, 20, 30]; out = v[in]; }"));
   ASSERT_TRUE(I);
   EXPECT_EQ(I.run({0, 1, 2, 2.9f, 5, -1, NaN}, 7),
             (std::vector<float>{10, 20, 30, 30, 30, 10, 10}));
 }
 
 TEST(Kernel, RunTimeLaneAssignment) {
-  Instance I(compile("io 1 -> 3;\nprocess { let v = [1, 2, 3]; v[in] = 0; out = v; }"));
+  Instance I(compile(
+      "io 1 -> 3;\nprocess { let v = [1, 2, 3]; v[in] = 0; out = v; }"));
   ASSERT_TRUE(I);
-  EXPECT_EQ(I.run({0, 2, 7}, 3), (std::vector<float>{0, 2, 3, 1, 2, 0, 1, 2, 0}));
+  EXPECT_EQ(I.run({0, 2, 7}, 3),
+            (std::vector<float>{0, 2, 3, 1, 2, 0, 1, 2, 0}));
 }
 
 TEST(Kernel, ForLoopRunsItsCountWithTheIndexAsAFloat) {
@@ -398,42 +419,48 @@ TEST(Kernel, BreakStopsTheLoop) {
 }
 
 TEST(Kernel, BreakLeavesOnlyTheInnermostLoop) {
-  Instance I(compile("io 1 -> 1;\nprocess { let n = 0; for i in 0..3 { for j in 0..10 { "
-                     "if j >= 2 { break; } n += 1; } n += 100; } out = n; }"));
+  Instance I(compile(
+      "io 1 -> 1;\nprocess { let n = 0; for i in 0..3 { for j in 0..10 { "
+      "if j >= 2 { break; } n += 1; } n += 100; } out = n; }"));
   ASSERT_TRUE(I);
   EXPECT_EQ(I.run({0}, 1), (std::vector<float>{306}));
 }
 
 TEST(Kernel, UnrollIndexTakesEachValue) {
-  Instance I(compile("io 1 -> 1;\nconst g = [1, 10, 100];\nprocess { let acc = 0; "
-                     "unroll i in 0..3 { acc += g[i] * (i + 1); } out = acc * in; }"));
+  Instance I(
+      compile("io 1 -> 1;\nconst g = [1, 10, 100];\nprocess { let acc = 0; "
+              "unroll i in 0..3 { acc += g[i] * (i + 1); } out = acc * in; }"));
   ASSERT_TRUE(I);
   EXPECT_EQ(I.run({1, 2}, 2), (std::vector<float>{321, 642}));
 }
 
 TEST(Kernel, EarlyReturnLeavesTheFunction) {
-  Instance I(compile("io 1 -> 1;\nfn sign(x) { if x > 0 { return 1; } if x < 0 { return -1; } "
-                     "return 0; }\nprocess { out = sign(in); }"));
+  Instance I(compile(
+      "io 1 -> 1;\nfn sign(x) { if x > 0 { return 1; } if x < 0 { return -1; } "
+      "return 0; }\nprocess { out = sign(in); }"));
   ASSERT_TRUE(I);
   EXPECT_EQ(I.run({3, -0.5f, 0}, 3), (std::vector<float>{1, -1, 0}));
 }
 
 TEST(Kernel, ReturnFromInsideALoop) {
-  Instance I(compile("io 1 -> 1;\nfn firstAbove(x) { for i in 0..10 { if i > x { return i; } } "
-                     "return -1; }\nprocess { out = firstAbove(in); }"));
+  Instance I(compile(
+      "io 1 -> 1;\nfn firstAbove(x) { for i in 0..10 { if i > x { return i; } } "
+      "return -1; }\nprocess { out = firstAbove(in); }"));
   ASSERT_TRUE(I);
   EXPECT_EQ(I.run({3.5f, -4, 20}, 3), (std::vector<float>{4, 0, -1}));
 }
 
 TEST(Kernel, FunctionReachingItsEndGivesZero) {
-  Instance I(compile("io 1 -> 1;\nfn f(x) { if x > 0 { return 5; } }\nprocess { out = f(in); }"));
+  Instance I(compile(
+      "io 1 -> 1;\nfn f(x) { if x > 0 { return 5; } }\nprocess { out = f(in); }"));
   ASSERT_TRUE(I);
   EXPECT_EQ(I.run({1, -1}, 2), (std::vector<float>{5, 0}));
 }
 
 TEST(Kernel, EachCallSiteKeepsItsOwnState) {
-  Instance I(compile("io 1 -> 2;\nfn count(step) { state n = 0; n += step; return n; }\n"
-                     "process { out = [count(1), count(10)]; }"));
+  Instance I(compile(
+      "io 1 -> 2;\nfn count(step) { state n = 0; n += step; return n; }\n"
+      "process { out = [count(1), count(10)]; }"));
   ASSERT_TRUE(I);
   EXPECT_EQ(I.run({0, 0}, 2), (std::vector<float>{1, 10, 2, 20}));
   EXPECT_EQ(I.read("process/count#1/n"), 2);
@@ -452,13 +479,15 @@ TEST(Kernel, ComparisonsAndLogicGiveOneOrZero) {
                      "in > 0 && in < 2, in < 0 || in > 2, !in]; }"));
   ASSERT_TRUE(I);
   EXPECT_EQ(I.run({1, 0, 3}, 3),
-            (std::vector<float>{0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 0, 1, 0}));
+            (std::vector<float>{0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 0,
+                                1, 0}));
 }
 
 TEST(Kernel, NaNComparisonsAndConditions) {
   // Comparisons with NaN are false except !=; a NaN condition is true.
-  Instance I(compile("io 1 -> 4;\nprocess { let n = in / in; out = [n < 1, n != n, "
-                     "n ? 7 : 8, min(n, 3)]; }"));
+  Instance I(
+      compile("io 1 -> 4;\nprocess { let n = in / in; out = [n < 1, n != n, "
+              "n ? 7 : 8, min(n, 3)]; }"));
   ASSERT_TRUE(I);
   EXPECT_EQ(I.run({0}, 1), (std::vector<float>{0, 1, 7, 3}));
 }
@@ -472,11 +501,13 @@ TEST(Kernel, RemainderHasTheSignOfTheDividend) {
 TEST(Kernel, ClampOfNaNAgreesWhenFoldedAndAtRunTime) {
   // Lane 0 is folded at compile time, lane 1 computed at run time (in = 0
   // makes in / in a NaN). Both must be clamp(NaN, 2, 3).
-  Instance I(compile("io 1 -> 2;\nprocess { out = [clamp(0 / 0, 2, 3), clamp(in / in, 2, 3)]; }"));
+  Instance I(compile(
+      "io 1 -> 2;\nprocess { out = [clamp(0 / 0, 2, 3), clamp(in / in, 2, 3)]; }"));
   ASSERT_TRUE(I);
   std::vector<float> Out = I.run({0}, 1);
   EXPECT_EQ(Out[1], 2) << "run time";
-  EXPECT_EQ(Out[0], Out[1]) << "the folded clamp(NaN, 2, 3) differs from the run-time one";
+  EXPECT_EQ(Out[0], Out[1])
+      << "the folded clamp(NaN, 2, 3) differs from the run-time one";
 }
 
 TEST(Kernel, ConstantFolderAgreesWithTheRunTime) {
@@ -485,43 +516,81 @@ TEST(Kernel, ConstantFolderAgreesWithTheRunTime) {
   // has more than twice float's precision), so the folder's value, rounded
   // to float, must be the run-time result bit for bit, the sign of zero
   // included. The kernel outputs silence for a non-finite sample.
-  const std::vector<std::pair<std::string, std::function<double(double, double)>>> Ops = {
-      {"min(a, b)", [](double A, double B) { return evalBuiltin(Builtin::Min, A, B, 0); }},
-      {"max(a, b)", [](double A, double B) { return evalBuiltin(Builtin::Max, A, B, 0); }},
-      {"clamp(a, b, 1)", [](double A, double B) { return evalBuiltin(Builtin::Clamp, A, B, 1); }},
-      {"floor(a)", [](double A, double) { return evalBuiltin(Builtin::Floor, A, 0, 0); }},
-      {"ceil(a)", [](double A, double) { return evalBuiltin(Builtin::Ceil, A, 0, 0); }},
-      {"round(a)", [](double A, double) { return evalBuiltin(Builtin::Round, A, 0, 0); }},
-      {"abs(a)", [](double A, double) { return evalBuiltin(Builtin::Abs, A, 0, 0); }},
-      {"fmod(a, b)", [](double A, double B) { return evalBuiltin(Builtin::Fmod, A, B, 0); }},
-      {"a + b", [](double A, double B) { return evalBinary(BinOp::Add, A, B); }},
-      {"a - b", [](double A, double B) { return evalBinary(BinOp::Sub, A, B); }},
-      {"a * b", [](double A, double B) { return evalBinary(BinOp::Mul, A, B); }},
-      {"a / b", [](double A, double B) { return evalBinary(BinOp::Div, A, B); }},
-      {"a % b", [](double A, double B) { return evalBinary(BinOp::Mod, A, B); }},
-      {"a == b", [](double A, double B) { return evalBinary(BinOp::Eq, A, B); }},
-      {"a != b", [](double A, double B) { return evalBinary(BinOp::Ne, A, B); }},
-      {"a < b", [](double A, double B) { return evalBinary(BinOp::Lt, A, B); }},
-      {"a >= b", [](double A, double B) { return evalBinary(BinOp::Ge, A, B); }},
-      {"a && b", [](double A, double B) { return evalBinary(BinOp::And, A, B); }},
-      {"a || b", [](double A, double B) { return evalBinary(BinOp::Or, A, B); }},
-  };
+  const std::vector<
+      std::pair<std::string, std::function<double(double, double)>>>
+      Ops = {
+          {"min(a, b)",
+           [](double A, double B) {
+             return evalBuiltin(Builtin::Min, A, B, 0);
+           }},
+          {"max(a, b)",
+           [](double A, double B) {
+             return evalBuiltin(Builtin::Max, A, B, 0);
+           }},
+          {"clamp(a, b, 1)",
+           [](double A, double B) {
+             return evalBuiltin(Builtin::Clamp, A, B, 1);
+           }},
+          {"floor(a)",
+           [](double A, double) {
+             return evalBuiltin(Builtin::Floor, A, 0, 0);
+           }},
+          {"ceil(a)",
+           [](double A, double) {
+             return evalBuiltin(Builtin::Ceil, A, 0, 0);
+           }},
+          {"round(a)",
+           [](double A, double) {
+             return evalBuiltin(Builtin::Round, A, 0, 0);
+           }},
+          {"abs(a)",
+           [](double A, double) { return evalBuiltin(Builtin::Abs, A, 0, 0); }},
+          {"fmod(a, b)",
+           [](double A, double B) {
+             return evalBuiltin(Builtin::Fmod, A, B, 0);
+           }},
+          {"a + b",
+           [](double A, double B) { return evalBinary(BinOp::Add, A, B); }},
+          {"a - b",
+           [](double A, double B) { return evalBinary(BinOp::Sub, A, B); }},
+          {"a * b",
+           [](double A, double B) { return evalBinary(BinOp::Mul, A, B); }},
+          {"a / b",
+           [](double A, double B) { return evalBinary(BinOp::Div, A, B); }},
+          {"a % b",
+           [](double A, double B) { return evalBinary(BinOp::Mod, A, B); }},
+          {"a == b",
+           [](double A, double B) { return evalBinary(BinOp::Eq, A, B); }},
+          {"a != b",
+           [](double A, double B) { return evalBinary(BinOp::Ne, A, B); }},
+          {"a < b",
+           [](double A, double B) { return evalBinary(BinOp::Lt, A, B); }},
+          {"a >= b",
+           [](double A, double B) { return evalBinary(BinOp::Ge, A, B); }},
+          {"a && b",
+           [](double A, double B) { return evalBinary(BinOp::And, A, B); }},
+          {"a || b",
+           [](double A, double B) { return evalBinary(BinOp::Or, A, B); }},
+      };
   const float Inf = std::numeric_limits<float>::infinity();
-  const std::vector<float> Values = {-2.5f, -0.0f, 0.0f, 0.75f, 3.0f, Inf, -Inf, std::nanf("")};
+  const std::vector<float> Values = {-2.5f, -0.0f, 0.0f, 0.75f,
+                                     3.0f,  Inf,   -Inf, std::nanf("")};
   std::vector<float> In;
   for (float A : Values)
     for (float B : Values)
       In.insert(In.end(), {A, B});
   for (const auto &[Source, Fold] : Ops) {
-    Instance I(compile("io 2 -> 1;\nprocess { let a = in[0]; let b = in[1]; out = " + Source +
-                       "; }"));
+    Instance I(compile(
+        "io 2 -> 1;\nprocess { let a = in[0]; let b = in[1]; out = " + Source +
+        "; }"));
     ASSERT_TRUE(I) << Source;
     std::vector<float> Out = I.run(In, In.size() / 2);
     for (size_t K = 0; K < Out.size(); ++K) {
       float Folded = float(Fold(In[2 * K], In[2 * K + 1]));
       if (!std::isfinite(Folded))
         Folded = 0;
-      EXPECT_TRUE(Out[K] == Folded && std::signbit(Out[K]) == std::signbit(Folded))
+      EXPECT_TRUE(Out[K] == Folded &&
+                  std::signbit(Out[K]) == std::signbit(Folded))
           << Source << " with a = " << In[2 * K] << ", b = " << In[2 * K + 1]
           << ": folded " << Folded << ", run time " << Out[K];
     }
@@ -533,12 +602,13 @@ TEST(Kernel, SumAddsLanesAsAHalvingTreeAtEveryLevel) {
   // largest power of two below N, then the first H lanes alike. 1e8 + 1 is
   // 1e8 in float, so adding left to right would give 1, 0 and 1 here; the
   // folded sum (in double, where 1e17 + 1 is 1e17) likewise 1.
-  const char *Src = "io 1 -> 4;\n"
-                    "process {\n"
-                    "  let big = 1e8 * in;\n"
-                    "  out = [sum([big, in, -big, in]), sum([big, in, -big]),\n"
-                    "         sum([in, big, in, -big, in]), sum([1e17, 1, -1e17, 1])];\n"
-                    "}\n";
+  const char *Src =
+      "io 1 -> 4;\n"
+      "process {\n"
+      "  let big = 1e8 * in;\n"
+      "  out = [sum([big, in, -big, in]), sum([big, in, -big]),\n"
+      "         sum([in, big, in, -big, in]), sum([1e17, 1, -1e17, 1])];\n"
+      "}\n";
   for (unsigned Level : {0u, 3u}) {
     CompileOptions O;
     O.optLevel = Level;
@@ -592,16 +662,18 @@ TEST(Kernel, FastTanhIsWithin7UlpOfTanhOverTheFloats) {
 }
 
 TEST(Kernel, FastTanhIsOddExactForSpecialValuesAndTheSameAtEveryWidthAndLevel) {
-  const char *Scalar = "io 1 -> 4;\n"
-                       "process {\n"
-                       "  let t = tanh(in);\n"
-                       "  out = [t != t ? 7 : t, t == 0 ? (1 / t < 0 ? -1 : 1) : 5,\n"
-                       "         tanh(-in), tanh(in) + tanh(-in)];\n"
-                       "}\n";
+  const char *Scalar =
+      "io 1 -> 4;\n"
+      "process {\n"
+      "  let t = tanh(in);\n"
+      "  out = [t != t ? 7 : t, t == 0 ? (1 / t < 0 ? -1 : 1) : 5,\n"
+      "         tanh(-in), tanh(in) + tanh(-in)];\n"
+      "}\n";
   const char *Vector = "io 8 -> 8;\nprocess { out = tanh(in); }";
   float Inf = std::numeric_limits<float>::infinity();
-  std::vector<float> Xs = {0.0f, -0.0f, 1e-30f, 3e-4f, 5e-4f, 0.25f, -1.5f, 3.73728919f,
-                           5.74029255f, 7.9f, 7.906f, 9.5f, -20.0f, 1e30f, Inf, -Inf};
+  std::vector<float> Xs = {
+      0.0f,        -0.0f, 1e-30f, 3e-4f, 5e-4f,  0.25f, -1.5f, 3.73728919f,
+      5.74029255f, 7.9f,  7.906f, 9.5f,  -20.0f, 1e30f, Inf,   -Inf};
   std::vector<float> Want;
   for (unsigned Level : {0u, 3u}) {
     CompileOptions O;
@@ -615,7 +687,8 @@ TEST(Kernel, FastTanhIsOddExactForSpecialValuesAndTheSameAtEveryWidthAndLevel) {
       EXPECT_EQ(Out[2], -Out[0]) << "tanh(-x) = -tanh(x), x = " << X;
       EXPECT_EQ(Out[3], 0.0f) << X;
       if (X == 0) {
-        EXPECT_EQ(Out[1], std::signbit(X) ? -1.0f : 1.0f) << "the sign of zero is kept";
+        EXPECT_EQ(Out[1], std::signbit(X) ? -1.0f : 1.0f)
+            << "the sign of zero is kept";
       }
       EXPECT_LE(std::fabs(Out[0]), 1.0f) << X;
     }
@@ -625,10 +698,12 @@ TEST(Kernel, FastTanhIsOddExactForSpecialValuesAndTheSameAtEveryWidthAndLevel) {
     EXPECT_EQ(S.run({std::nanf("")}, 1)[0], 7.0f) << "tanh(NaN) is NaN";
     // Eight lanes at once (a vector) give the scalar's bits, lane by lane.
     for (size_t At = 0; At < Xs.size(); At += 8) {
-      std::vector<float> Out = V.run(std::vector<float>(Xs.begin() + long(At),
-                                                        Xs.begin() + long(At + 8)), 1);
+      std::vector<float> Out = V.run(
+          std::vector<float>(Xs.begin() + long(At), Xs.begin() + long(At + 8)),
+          1);
       for (unsigned K = 0; K < 8; ++K)
-        EXPECT_EQ(Out[K], Lanes[At + K]) << "lane " << K << ", x = " << Xs[At + K];
+        EXPECT_EQ(Out[K], Lanes[At + K])
+            << "lane " << K << ", x = " << Xs[At + K];
     }
     if (Want.empty())
       Want = Lanes;
@@ -660,16 +735,18 @@ TEST(Kernel, NonFiniteInputIsSilencedAtTheOutput) {
 
 void expectNoSubnormals(const std::vector<float> &Out) {
   for (size_t F = 0; F < Out.size(); ++F)
-    ASSERT_NE(std::fpclassify(Out[F]), FP_SUBNORMAL) << "frame " << F << ": " << Out[F];
+    ASSERT_NE(std::fpclassify(Out[F]), FP_SUBNORMAL)
+        << "frame " << F << ": " << Out[F];
 }
 
 TEST(Kernel, DecayingFeedbackIsFlushedToZeroNotDenormal) {
-  Instance I(compile("io 1 -> 1;\nstate y = 1;\nprocess { y *= 0.5; out = y; }"));
+  Instance I(
+      compile("io 1 -> 1;\nstate y = 1;\nprocess { y *= 0.5; out = y; }"));
   ASSERT_TRUE(I);
   std::vector<float> Out = I.runBlocks(std::vector<float>(200, 0), 64);
   expectNoSubnormals(Out);
   EXPECT_EQ(Out[125], std::ldexp(1.0f, -126)); // the smallest normal float
-  EXPECT_EQ(Out[126], 0);                       // would be 2^-127, a denormal
+  EXPECT_EQ(Out[126], 0);                      // would be 2^-127, a denormal
   EXPECT_EQ(Out.back(), 0);
   EXPECT_EQ(I.read("y"), 0);
 }
@@ -677,7 +754,8 @@ TEST(Kernel, DecayingFeedbackIsFlushedToZeroNotDenormal) {
 TEST(Kernel, DenormalProductsAreFlushed) {
   Instance I(compile("io 1 -> 1;\nprocess { out = in * 1e-30; }"));
   ASSERT_TRUE(I);
-  std::vector<float> Out = I.run({1e-10f, 1e-5f, 1}, 3); // 1e-40, 1e-35 and 1e-30
+  std::vector<float> Out =
+      I.run({1e-10f, 1e-5f, 1}, 3); // 1e-40, 1e-35 and 1e-30
   expectNoSubnormals(Out);
   EXPECT_EQ(Out[0], 0);
   EXPECT_NE(Out[2], 0);
@@ -694,22 +772,27 @@ TEST(Kernel, DenormalInputsAreTreatedAsZeroInArithmetic) {
 TEST(Kernel, DoublePrecisionOutputBelowFloatRangeIsFlushed) {
   CompileOptions O;
   O.doublePrecision = true;
-  Instance I(compile("io 1 -> 1;\nstate y = 1;\nprocess { y *= 0.5; out = y; }", O));
+  Instance I(
+      compile("io 1 -> 1;\nstate y = 1;\nprocess { y *= 0.5; out = y; }", O));
   ASSERT_TRUE(I);
   std::vector<float> Out = I.runBlocks(std::vector<float>(200, 0), 64);
   expectNoSubnormals(Out);
-  EXPECT_EQ(Out[126], 0); // 2^-127 is normal in double, but not as a float32 output
-  EXPECT_EQ(I.read("y"), std::ldexp(1.0, -200)); // still exact inside, in double
+  EXPECT_EQ(Out[126],
+            0); // 2^-127 is normal in double, but not as a float32 output
+  EXPECT_EQ(I.read("y"),
+            std::ldexp(1.0, -200)); // still exact inside, in double
 }
 
 #ifdef DSPJIT_TEST_X86
 TEST(Kernel, CallersFloatingPointControlIsRestored) {
-  Instance I(compile("io 1 -> 1;\nstate y = 1;\nprocess { y *= 0.5; out = y * in; }"));
+  Instance I(
+      compile("io 1 -> 1;\nstate y = 1;\nprocess { y *= 0.5; out = y * in; }"));
   ASSERT_TRUE(I);
   const unsigned Saved = _mm_getcsr();
   // Without FTZ and DAZ (the default), with both, and with another rounding
   // mode: whatever the caller had, it has again afterwards.
-  for (unsigned Csr : {0x1F80u, 0x9FC0u, 0x1F80u | 0x6000u, 0x1F80u | 0x8000u}) {
+  for (unsigned Csr :
+       {0x1F80u, 0x9FC0u, 0x1F80u | 0x6000u, 0x1F80u | 0x8000u}) {
     _mm_setcsr(Csr);
     I.run(std::vector<float>(300, 1), 300);
     unsigned After = _mm_getcsr();
@@ -734,14 +817,17 @@ TEST(Kernel, DenormalsAreFlushedEvenWhenTheCallerDoesNotFlush) {
 //===-- Parameters --------------------------------------------------------------------===//
 
 TEST(Kernel, ParameterStartsAtItsDefault) {
-  Instance I(compile("io 1 -> 1;\nparam g = 0.25 in [0, 1];\nprocess { out = g; }"));
+  Instance I(
+      compile("io 1 -> 1;\nparam g = 0.25 in [0, 1];\nprocess { out = g; }"));
   ASSERT_TRUE(I);
   EXPECT_EQ(I.paramValue("g"), 0.25f);
-  EXPECT_EQ(I.run({0, 0, 0}, 3), std::vector<float>(3, 0.25f)); // no ramp at the start
+  EXPECT_EQ(I.run({0, 0, 0}, 3),
+            std::vector<float>(3, 0.25f)); // no ramp at the start
 }
 
 TEST(Kernel, ParameterTargetAboveMaxIsClamped) {
-  Instance I(compile("io 1 -> 1;\nparam g = 0.5 in [0, 1];\nprocess { out = g; }"));
+  Instance I(
+      compile("io 1 -> 1;\nparam g = 0.5 in [0, 1];\nprocess { out = g; }"));
   ASSERT_TRUE(I);
   I.setTarget("g", 5.0f);
   std::vector<float> Out = I.run(std::vector<float>(4800, 0), 4800); // 100 ms
@@ -757,7 +843,8 @@ TEST(Kernel, ParameterTargetAboveMaxIsClamped) {
 }
 
 TEST(Kernel, InfiniteTargetIsClampedAndNaNTargetIsIgnored) {
-  Instance I(compile("io 1 -> 1;\nparam g = 2 in [1, 3] nosmooth;\nprocess { out = g; }"));
+  Instance I(compile(
+      "io 1 -> 1;\nparam g = 2 in [1, 3] nosmooth;\nprocess { out = g; }"));
   ASSERT_TRUE(I);
   I.setTarget("g", Inf);
   EXPECT_EQ(I.run({0}, 1), (std::vector<float>{3}));
@@ -769,7 +856,8 @@ TEST(Kernel, InfiniteTargetIsClampedAndNaNTargetIsIgnored) {
 }
 
 TEST(Kernel, NoSmoothParameterTakesItsTargetAtTheNextCallback) {
-  Instance I(compile("io 1 -> 1;\nparam g = 0 in [0, 10] nosmooth;\nprocess { out = g; }"));
+  Instance I(compile(
+      "io 1 -> 1;\nparam g = 0 in [0, 10] nosmooth;\nprocess { out = g; }"));
   ASSERT_TRUE(I);
   EXPECT_EQ(I.run({0, 0}, 2), (std::vector<float>{0, 0}));
   I.setTarget("g", 3);
@@ -777,14 +865,16 @@ TEST(Kernel, NoSmoothParameterTakesItsTargetAtTheNextCallback) {
 }
 
 TEST(Kernel, SmoothingCovers99PercentOfAStepInItsTime) {
-  Instance I(compile("io 1 -> 1;\nparam g = 0 in [0, 1] smooth 10 ms;\nprocess { out = g; }"));
+  Instance I(compile(
+      "io 1 -> 1;\nparam g = 0 in [0, 1] smooth 10 ms;\nprocess { out = g; }"));
   ASSERT_TRUE(I);
   I.setTarget("g", 1);
   std::vector<float> Out = I.run(std::vector<float>(480, 0), 480);
   double Coef = 1 - std::exp(-4.6 / (0.010 * Rate));
   EXPECT_NEAR(Out[0], Coef, 1e-6);
   EXPECT_NEAR(Out[479], 1 - std::exp(-4.6), 1e-4); // 99% after 10 ms
-  EXPECT_NEAR(I.paramValue("g"), Out[479], 1e-7);  // stored back for the next callback
+  EXPECT_NEAR(I.paramValue("g"), Out[479],
+              1e-7); // stored back for the next callback
 }
 
 TEST(Kernel, BlockSeesTheParameterAtTheStartOfTheCallback) {
@@ -800,8 +890,9 @@ TEST(Kernel, BlockSeesTheParameterAtTheStartOfTheCallback) {
 }
 
 TEST(Kernel, ParameterSlotDescribesTheDeclaration) {
-  Instance I(compile("io 1 -> 1;\nparam f = 440 in [20, 20000] hz smooth 5 ms;\n"
-                     "param n = 1 in [0, 2] nosmooth;\nprocess { out = in * f * n; }"));
+  Instance I(compile(
+      "io 1 -> 1;\nparam f = 440 in [20, 20000] hz smooth 5 ms;\n"
+      "param n = 1 in [0, 2] nosmooth;\nprocess { out = in * f * n; }"));
   ASSERT_TRUE(I);
   const DspjitSlot *F = I.kernel().findParam("f");
   ASSERT_TRUE(F);
@@ -896,11 +987,14 @@ std::vector<float> stereoNoise(size_t Frames) {
   return V;
 }
 
-std::vector<float> renderStereo(Instance &I, const std::vector<float> &In, unsigned Block) {
+std::vector<float> renderStereo(Instance &I, const std::vector<float> &In,
+                                unsigned Block) {
   std::vector<float> Out;
   for (size_t At = 0; At < In.size(); At += 2 * Block) {
     size_t N = std::min<size_t>(Block, (In.size() - At) / 2);
-    auto Part = I.run(std::vector<float>(In.begin() + long(At), In.begin() + long(At + 2 * N)), N);
+    auto Part = I.run(std::vector<float>(In.begin() + long(At),
+                                         In.begin() + long(At + 2 * N)),
+                      N);
     Out.insert(Out.end(), Part.begin(), Part.end());
   }
   return Out;
@@ -920,7 +1014,8 @@ TEST(Kernel, OptimizationLevelsAgree) {
   }
   for (size_t L = 1; L < Renders.size(); ++L)
     for (size_t S = 0; S < In.size(); ++S)
-      ASSERT_NEAR(Renders[L][S], Renders[0][S], 1e-6) << "optLevel index " << L << ", sample " << S;
+      ASSERT_NEAR(Renders[L][S], Renders[0][S], 1e-6)
+          << "optLevel index " << L << ", sample " << S;
 }
 
 TEST(Kernel, BlockSizeDoesNotChangeTheResult) {
@@ -938,8 +1033,9 @@ bool compileAndRunSeveral(int Seed) {
   for (int Round = 0; Round < 8; ++Round) {
     Compiler C;
     int Gain = Seed * 10 + Round;
-    auto K = C.compileSource("t.dsp", "io 1 -> 1;\nprocess { out = onepole(in, 1000) * 0 + in * " +
-                                          std::to_string(Gain) + "; }");
+    auto K = C.compileSource(
+        "t.dsp", "io 1 -> 1;\nprocess { out = onepole(in, 1000) * 0 + in * " +
+                     std::to_string(Gain) + "; }");
     if (!K)
       return false;
     Instance I(std::move(K));
@@ -988,7 +1084,8 @@ TEST(Kernel, EveryExampleExportsTheCurrentAbiAndRuns) {
       for (uint32_t S = 0; S < Info.num_slots; ++S) {
         const DspjitSlot &Sl = Info.slots[S];
         EXPECT_LE(uint64_t(Sl.offset), Info.instance_size);
-        bool HostFacing = Sl.kind == DSPJIT_SLOT_PARAM || Sl.kind == DSPJIT_SLOT_METER;
+        bool HostFacing =
+            Sl.kind == DSPJIT_SLOT_PARAM || Sl.kind == DSPJIT_SLOT_METER;
         EXPECT_EQ(Sl.elem_size, HostFacing || !Double ? 4u : 8u) << Sl.name;
       }
       Instance I(std::move(K));
@@ -1014,11 +1111,13 @@ TEST(Kernel, FindSlotAndFindParam) {
 
 TEST(Compile, ErrorsGiveNoKernelAndEveryDiagnostic) {
   Compiler C;
-  auto K = C.compileSource("bad.dsp", "io 1 -> 1;\nprocess {\n  out = nope + in;\n"
-                                      "  let x = [1, 2] + [1, 2, 3];\n}");
+  auto K =
+      C.compileSource("bad.dsp", "io 1 -> 1;\nprocess {\n  out = nope + in;\n"
+                                 "  let x = [1, 2] + [1, 2, 3];\n}");
   EXPECT_FALSE(K);
   ASSERT_EQ(C.diagnostics().errorCount(), 2u) << diagText(C);
-  EXPECT_EQ(C.diagnostics().shortForm(C.diagnostics().all()[0]), "3:9: unknown name 'nope'");
+  EXPECT_EQ(C.diagnostics().shortForm(C.diagnostics().all()[0]),
+            "3:9: unknown name 'nope'");
   EXPECT_EQ(C.diagnostics().shortForm(C.diagnostics().all()[1]),
             "4:11: operands of '+' have different widths (2 and 3)");
 }
@@ -1043,15 +1142,18 @@ TEST(Compile, AFailedLetDoesNotCascadeIntoUnknownNames) {
   // LANGUAGE.md section 2: `let f = 440hz;` is an error -- one error. The
   // name is declared right there; "unknown name 'f'" would mislead.
   Compiler C;
-  EXPECT_FALSE(C.compileSource("u.dsp", "io 1 -> 1;\nprocess { let f = 440hz; out = f * in; }"));
+  EXPECT_FALSE(C.compileSource(
+      "u.dsp", "io 1 -> 1;\nprocess { let f = 440hz; out = f * in; }"));
   EXPECT_EQ(C.diagnostics().errorCount(), 1u) << diagText(C);
   ASSERT_FALSE(C.diagnostics().all().empty());
-  EXPECT_EQ(C.diagnostics().shortForm(C.diagnostics().all()[0]), "2:22: expected ';', found 'hz'");
+  EXPECT_EQ(C.diagnostics().shortForm(C.diagnostics().all()[0]),
+            "2:22: expected ';', found 'hz'");
 }
 
 TEST(Compile, SourceLargerThanOneMebibyteIsRefused) {
   Compiler C;
-  std::string Big = "io 1 -> 1;\nprocess { out = in; }\n" + std::string(1 << 20, ' ');
+  std::string Big =
+      "io 1 -> 1;\nprocess { out = in; }\n" + std::string(1 << 20, ' ');
   EXPECT_FALSE(C.compileSource("big.dsp", Big));
   ASSERT_EQ(C.diagnostics().errorCount(), 1u);
   EXPECT_EQ(C.diagnostics().all()[0].Id, DiagId::SourceTooLarge);
@@ -1062,8 +1164,9 @@ class TempDir {
 public:
   TempDir() {
     static int Counter = 0;
-    Path = fs::temp_directory_path() / ("dspjit_unit_dir_" + std::to_string(getpid()) + "_" +
-                                        std::to_string(Counter++));
+    Path = fs::temp_directory_path() /
+           ("dspjit_unit_dir_" + std::to_string(getpid()) + "_" +
+            std::to_string(Counter++));
     fs::create_directories(Path);
   }
   ~TempDir() {
@@ -1074,7 +1177,9 @@ public:
     std::ofstream(Path / Name) << Text;
     return (Path / Name).string();
   }
-  std::string path(const std::string &Name) const { return (Path / Name).string(); }
+  std::string path(const std::string &Name) const {
+    return (Path / Name).string();
+  }
 
 private:
   fs::path Path;
@@ -1090,42 +1195,51 @@ TEST(Compile, ImportsResolveRelativeToTheScriptOnceEach) {
   fs::create_directories(D.path("sub"));
   D.write("sub/more.dsp", "import \"../lib.dsp\";\nconst offset = 100;\n");
   Compiler C;
-  auto K = C.compileSource(D.path("main.dsp"),
-                           "import \"lib.dsp\";\nimport \"./lib.dsp\";\nimport \"sub/more.dsp\";\n"
-                           "io 1 -> 1;\nprocess { out = triple(in) + onepole(offset, 1); }");
+  auto K = C.compileSource(
+      D.path("main.dsp"),
+      "import \"lib.dsp\";\nimport \"./lib.dsp\";\nimport \"sub/more.dsp\";\n"
+      "io 1 -> 1;\nprocess { out = triple(in) + onepole(offset, 1); }");
   ASSERT_TRUE(K) << diagText(C);
   Instance I(std::move(K));
-  // An imported definition replaces the standard library's, like the script's own.
+  // An imported definition replaces the standard library's, like the script's
+  // own.
   EXPECT_EQ(I.run({1, 2}, 2), (std::vector<float>{104, 107}));
 }
 
 TEST(Compile, MissingImportIsReportedAtTheImport) {
   TempDir D;
   Compiler C;
-  EXPECT_FALSE(C.compileSource(D.path("main.dsp"),
-                               "io 1 -> 1;\nimport \"nope.dsp\";\nprocess { out = in; }"));
+  EXPECT_FALSE(C.compileSource(
+      D.path("main.dsp"),
+      "io 1 -> 1;\nimport \"nope.dsp\";\nprocess { out = in; }"));
   ASSERT_EQ(C.diagnostics().errorCount(), 1u) << diagText(C);
   const Diagnostic &E = C.diagnostics().all()[0];
   EXPECT_EQ(E.Id, DiagId::ImportFailed);
   EXPECT_NE(E.Message.find("'nope.dsp'"), std::string::npos) << E.Message;
-  EXPECT_EQ(C.diagnostics().sources().lineColumn(E.Loc), std::make_pair(2u, 8u));
+  EXPECT_EQ(C.diagnostics().sources().lineColumn(E.Loc),
+            std::make_pair(2u, 8u));
 }
 
 TEST(Compile, ErrorsInAnImportedFileNameThatFile) {
   TempDir D;
   D.write("lib.dsp", "fn helper(x) {\n  return x + nosuchname;\n}\n");
   Compiler C;
-  EXPECT_FALSE(C.compileSource(D.path("main.dsp"),
-                               "import \"lib.dsp\";\nio 1 -> 1;\nprocess { out = in; }"));
+  EXPECT_FALSE(C.compileSource(
+      D.path("main.dsp"),
+      "import \"lib.dsp\";\nio 1 -> 1;\nprocess { out = in; }"));
   ASSERT_EQ(C.diagnostics().errorCount(), 1u) << diagText(C);
   const Diagnostic &E = C.diagnostics().all()[0];
   EXPECT_EQ(E.Id, DiagId::UnknownName);
-  EXPECT_EQ(fs::path(C.diagnostics().sources().file(E.Loc.File).Path).filename(), "lib.dsp");
-  EXPECT_EQ(C.diagnostics().sources().lineColumn(E.Loc), std::make_pair(2u, 14u));
+  EXPECT_EQ(
+      fs::path(C.diagnostics().sources().file(E.Loc.File).Path).filename(),
+      "lib.dsp");
+  EXPECT_EQ(C.diagnostics().sources().lineColumn(E.Loc),
+            std::make_pair(2u, 14u));
 }
 
 TEST(Kernel, OutputLanesCanBeAssignedOneByOne) {
-  Instance I(compile("io 2 -> 2;\nprocess { out[0] = in[1]; out[1] = in[0] * 2; }"));
+  Instance I(
+      compile("io 2 -> 2;\nprocess { out[0] = in[1]; out[1] = in[0] * 2; }"));
   ASSERT_TRUE(I);
   EXPECT_EQ(I.run({1, 2, 3, 4}, 2), (std::vector<float>{2, 2, 4, 6}));
 }
@@ -1154,7 +1268,8 @@ TEST(Emit, EveryPhaseGivesItsDump) {
   EXPECT_NE(Asm.find("dspjit_process"), std::string::npos);
   EXPECT_NE(Asm.find("ret"), std::string::npos);
 #ifdef DSPJIT_TEST_X86
-  EXPECT_TRUE(Asm.find("mulss") != std::string::npos || Asm.find("mulps") != std::string::npos)
+  EXPECT_TRUE(Asm.find("mulss") != std::string::npos ||
+              Asm.find("mulps") != std::string::npos)
       << "no SSE/AVX multiply in the assembly";
   EXPECT_NE(Asm.find("ldmxcsr"), std::string::npos); // the denormal guard
 #endif
@@ -1164,40 +1279,42 @@ TEST(Emit, EveryPhaseGivesItsDump) {
 TEST(Emit, CheckedShowsTheInlinedFoldedProgramAndItsLayout) {
   // Each call inlined with its state named by the call-site path, the
   // unrolled counter and `1 + 2` folded, widths known, every slot placed.
-  TempScript F("io 1 -> 2;\nparam g = 0.5 in [0, 1];\ndelay d[4];\n"
-               "fn acc(x, k) { state y = 0; y += x * k; return y; }\n"
-               "process {\n  let s = 0;\n  unroll i in 0..2 { s += acc(in, i + 1); }\n"
-               "  d.write(in * g);\n  out = [s, d.tap(1 + 2)];\n}\n");
+  TempScript F(
+      "io 1 -> 2;\nparam g = 0.5 in [0, 1];\ndelay d[4];\n"
+      "fn acc(x, k) { state y = 0; y += x * k; return y; }\n"
+      "process {\n  let s = 0;\n  unroll i in 0..2 { s += acc(in, i + 1); }\n"
+      "  d.write(in * g);\n  out = [s, d.tap(1 + 2)];\n}\n");
   CompileOptions O;
   O.useStdLib = false;
   Compiler C(O);
-  EXPECT_EQ(C.emitFile(F.path(), EmitKind::Checked),
-            "(program inputs=1 outputs=2 rate=48000 precision=float instance=192)\n"
-            "(slot 0 param @g width=1 default=0.5 min=0 max=1 smooth=0.01 offset=64 "
-            "value-offset=68)\n"
-            "(slot 1 delay @d width=1 length=4 capacity=8 position-offset=72 offset=128)\n"
-            "(slot 2 state @process/i=0/acc#1/y width=1 init=0 offset=76)\n"
-            "(slot 3 state @process/i=1/acc#2/y width=1 init=0 offset=80)\n"
-            "(local %0 \"s\" width=1)\n"
-            "(local %1 \"acc result\" width=1)\n"
-            "(local %2 \"x\" width=1)\n"
-            "(local %3 \"acc result\" width=1)\n"
-            "(local %4 \"x\" width=1)\n"
-            "(block)\n"
-            "(process\n"
-            "  (set %0 0)\n"
-            "  (set %2 in)\n"
-            "  (inline #0 result=%1\n"
-            "    (set @process/i=0/acc#1/y (+ @process/i=0/acc#1/y (* %2 1)))\n"
-            "    (return #0 @process/i=0/acc#1/y))\n"
-            "  (set %0 (+ %0 %1))\n"
-            "  (set %4 in)\n"
-            "  (inline #1 result=%3\n"
-            "    (set @process/i=1/acc#2/y (+ @process/i=1/acc#2/y (* %4 2)))\n"
-            "    (return #1 @process/i=1/acc#2/y))\n"
-            "  (set %0 (+ %0 %3))\n"
-            "  (write @d (* in @g))\n"
-            "  (set out (vector %0 (tap @d 3)):2))\n");
+  EXPECT_EQ(
+      C.emitFile(F.path(), EmitKind::Checked),
+      "(program inputs=1 outputs=2 rate=48000 precision=float instance=192)\n"
+      "(slot 0 param @g width=1 default=0.5 min=0 max=1 smooth=0.01 offset=64 "
+      "value-offset=68)\n"
+      "(slot 1 delay @d width=1 length=4 capacity=8 position-offset=72 offset=128)\n"
+      "(slot 2 state @process/i=0/acc#1/y width=1 init=0 offset=76)\n"
+      "(slot 3 state @process/i=1/acc#2/y width=1 init=0 offset=80)\n"
+      "(local %0 \"s\" width=1)\n"
+      "(local %1 \"acc result\" width=1)\n"
+      "(local %2 \"x\" width=1)\n"
+      "(local %3 \"acc result\" width=1)\n"
+      "(local %4 \"x\" width=1)\n"
+      "(block)\n"
+      "(process\n"
+      "  (set %0 0)\n"
+      "  (set %2 in)\n"
+      "  (inline #0 result=%1\n"
+      "    (set @process/i=0/acc#1/y (+ @process/i=0/acc#1/y (* %2 1)))\n"
+      "    (return #0 @process/i=0/acc#1/y))\n"
+      "  (set %0 (+ %0 %1))\n"
+      "  (set %4 in)\n"
+      "  (inline #1 result=%3\n"
+      "    (set @process/i=1/acc#2/y (+ @process/i=1/acc#2/y (* %4 2)))\n"
+      "    (return #1 @process/i=1/acc#2/y))\n"
+      "  (set %0 (+ %0 %3))\n"
+      "  (write @d (* in @g))\n"
+      "  (set out (vector %0 (tap @d 3)):2))\n");
   EXPECT_FALSE(C.diagnostics().hasErrors());
 }
 
@@ -1229,7 +1346,8 @@ TEST(Options, LlvmOptionsOtherThanTheFirstCompilesAreRefused) {
   EXPECT_FALSE(C.compileSource("x.dsp", "io 1 -> 1;\nprocess { out = in; }"));
   ASSERT_EQ(C.diagnostics().all().size(), 1u);
   EXPECT_EQ(C.diagnostics().all()[0].Id, DiagId::BadLlvmOptions);
-  EXPECT_NE(C.diagnostics().all()[0].Message.find("process-wide"), std::string::npos)
+  EXPECT_NE(C.diagnostics().all()[0].Message.find("process-wide"),
+            std::string::npos)
       << C.diagnostics().all()[0].Message;
 }
 
@@ -1249,9 +1367,7 @@ TEST(Options, TheEnvironmentFillsOnlyWhatItSets) {
   EXPECT_EQ(CompileOptions::fromEnvironment().cpu, "");
 }
 
-TEST(Options, IrIsVerifiedByDefault) {
-  EXPECT_TRUE(CompileOptions().verifyIR);
-}
+TEST(Options, IrIsVerifiedByDefault) { EXPECT_TRUE(CompileOptions().verifyIR); }
 
 TEST(Emit, ErrorsGiveAnEmptyDump) {
   TempScript F("io 1 -> 1;\nprocess { out = nope; }");
@@ -1264,7 +1380,8 @@ TEST(Emit, ErrorsGiveAnEmptyDump) {
 
 size_t countOf(const std::string &Text, const std::string &What) {
   size_t N = 0;
-  for (size_t At = Text.find(What); At != std::string::npos; At = Text.find(What, At + 1))
+  for (size_t At = Text.find(What); At != std::string::npos;
+       At = Text.find(What, At + 1))
     ++N;
   return N;
 }
@@ -1295,8 +1412,8 @@ TEST(Emit, NothingIsReassociatedOrFused) {
     Compiler C;
     std::string Ir = C.emitFile(Path, EmitKind::LlvmOpt);
     ASSERT_FALSE(Ir.empty()) << diagText(C);
-    for (const char *Flag : {" fast ", " reassoc ", " contract ", " nnan ", " ninf ", " nsz ",
-                             " arcp ", " afn "})
+    for (const char *Flag : {" fast ", " reassoc ", " contract ", " nnan ",
+                             " ninf ", " nsz ", " arcp ", " afn "})
       EXPECT_EQ(Ir.find(Flag), std::string::npos) << "fast-math flag" << Flag;
     // tanh's polynomial may fuse: the rest of the script, with atan for
     // tanh, may not.
@@ -1315,20 +1432,24 @@ TEST(Compile, WithoutTheStandardLibrary) {
   CompileOptions O;
   O.useStdLib = false;
   Compiler C(O);
-  EXPECT_TRUE(C.compileSource("plain.dsp", "io 1 -> 1;\nprocess { out = tanh(in); }"))
+  EXPECT_TRUE(
+      C.compileSource("plain.dsp", "io 1 -> 1;\nprocess { out = tanh(in); }"))
       << diagText(C);
-  EXPECT_FALSE(C.compileSource("std.dsp", "io 1 -> 1;\nprocess { out = onepole(in, 100); }"));
+  EXPECT_FALSE(C.compileSource(
+      "std.dsp", "io 1 -> 1;\nprocess { out = onepole(in, 100); }"));
   ASSERT_TRUE(C.diagnostics().hasErrors());
-  EXPECT_NE(C.diagnostics().all()[0].Message.find("'onepole'"), std::string::npos);
+  EXPECT_NE(C.diagnostics().all()[0].Message.find("'onepole'"),
+            std::string::npos);
 }
 
 //===-- Containment --------------------------------------------------------------------------===//
 
 TEST(Containment, ScriptsCannotCallProcessFunctions) {
-  for (const char *Fn : {"malloc", "system", "printf", "free", "memset", "exit", "abort",
-                         "sinf", "dlopen", "dspjit_process"}) {
+  for (const char *Fn : {"malloc", "system", "printf", "free", "memset", "exit",
+                         "abort", "sinf", "dlopen", "dspjit_process"}) {
     Compiler C;
-    std::string Src = std::string("io 1 -> 1;\nprocess { out = ") + Fn + "(in); }";
+    std::string Src =
+        std::string("io 1 -> 1;\nprocess { out = ") + Fn + "(in); }";
     EXPECT_FALSE(C.compileSource("evil.dsp", Src)) << Fn;
     ASSERT_TRUE(C.diagnostics().hasErrors()) << Fn;
     const std::string &Msg = C.diagnostics().all()[0].Message;
@@ -1341,8 +1462,10 @@ TEST(Containment, ScriptsCannotCallProcessFunctions) {
 
 TEST(Containment, CallStatementsAreCheckedToo) {
   Compiler C;
-  EXPECT_FALSE(C.compileSource("evil.dsp", "io 1 -> 1;\nprocess { system(1); out = in; }"));
-  EXPECT_NE(C.diagnostics().all()[0].Message.find("'system'"), std::string::npos);
+  EXPECT_FALSE(C.compileSource("evil.dsp",
+                               "io 1 -> 1;\nprocess { system(1); out = in; }"));
+  EXPECT_NE(C.diagnostics().all()[0].Message.find("'system'"),
+            std::string::npos);
 }
 
 /// The functions an IR dump declares, other than LLVM intrinsics.
@@ -1367,7 +1490,8 @@ std::vector<std::string> declaredFunctions(const std::string &Ir) {
   return Names;
 }
 
-void expectOnlyWhitelistedCalls(const std::string &Path, const std::string &What) {
+void expectOnlyWhitelistedCalls(const std::string &Path,
+                                const std::string &What) {
   const auto &White = JitEngine::mathWhitelist();
   std::set<std::string> Allowed(White.begin(), White.end());
   for (bool Double : {false, true}) {
@@ -1382,7 +1506,8 @@ void expectOnlyWhitelistedCalls(const std::string &Path, const std::string &What
       for (const std::string &Name : declaredFunctions(Ir))
         EXPECT_TRUE(Allowed.count(Name))
             << What << (Double ? " (double" : " (float") << ", -O" << Level
-            << ") declares '" << Name << "', which is not in the math whitelist";
+            << ") declares '" << Name
+            << "', which is not in the math whitelist";
     }
   }
 }
@@ -1420,7 +1545,8 @@ TEST(Containment, EveryBuiltinCallsOnlyTheMathWhitelist) {
 
 TEST(Containment, TheWhitelistIsMathOnly) {
   for (const std::string &Name : JitEngine::mathWhitelist())
-    for (const char *Bad : {"malloc", "free", "system", "printf", "exec", "open", "dlsym"})
+    for (const char *Bad :
+         {"malloc", "free", "system", "printf", "exec", "open", "dlsym"})
       EXPECT_EQ(Name.find(Bad), std::string::npos) << Name;
 }
 

@@ -47,27 +47,18 @@ struct Probe {
 /// Indices around a range [Lo, Hi] of whole numbers, and where each lands.
 std::vector<Probe> probes(int Lo, int Hi) {
   return {
-      {float(Lo), Lo},
-      {float(Lo) + 0.5f, Lo},
-      {float(Hi), Hi},
-      {float(Hi) + 0.99f, Hi},
-      {float(Hi + 1), Hi},
-      {float(Hi) + 1000, Hi},
-      {float(Lo - 1), Lo},
-      {-1, Lo},
-      {-0.0f, Lo},
-      {-1e6f, Lo},
+      {float(Lo), Lo},      {float(Lo) + 0.5f, Lo},
+      {float(Hi), Hi},      {float(Hi) + 0.99f, Hi},
+      {float(Hi + 1), Hi},  {float(Hi) + 1000, Hi},
+      {float(Lo - 1), Lo},  {-1, Lo},
+      {-0.0f, Lo},          {-1e6f, Lo},
       {2147483648.0f, Hi},  // 2^31: past int32
       {4294967296.0f, Hi},  // 2^32: past uint32
       {-2147483648.0f, Lo}, // -2^31
-      {-4294967296.0f, Lo},
-      {1e30f, Hi},
-      {-1e30f, Lo},
-      {Max, Hi},
-      {-Max, Lo},
-      {Inf, Hi},
-      {-Inf, Lo},
-      {NaN, Lo},
+      {-4294967296.0f, Lo}, {1e30f, Hi},
+      {-1e30f, Lo},         {Max, Hi},
+      {-Max, Lo},           {Inf, Hi},
+      {-Inf, Lo},           {NaN, Lo},
       {-NaN, Lo},
   };
 }
@@ -122,13 +113,15 @@ TEST_P(Clamping, ArrayWritesStayInTheArray) {
     I->process(&P.Index, Out, 1);
     std::vector<float> Expected = {7, 0, 0, 0, 0, 8};
     Expected[size_t(1 + P.Expected)] = 1;
-    EXPECT_EQ(std::vector<float>(Out, Out + 6), Expected) << "a[" << P.Index << "] += 1";
+    EXPECT_EQ(std::vector<float>(Out, Out + 6), Expected)
+        << "a[" << P.Index << "] += 1";
   }
 }
 
 TEST_P(Clamping, RunTimeLaneReadsAndWritesStayInTheVector) {
-  auto K = compile("io 1 -> 4;\nprocess {\n  let v = [10, 11, 12];\n"
-                   "  let w = [0, 0, 0];\n  w[in] = 1;\n  out = [v[in], w[0], w[1], w[2]];\n}\n");
+  auto K = compile(
+      "io 1 -> 4;\nprocess {\n  let v = [10, 11, 12];\n"
+      "  let w = [0, 0, 0];\n  w[in] = 1;\n  out = [v[in], w[0], w[1], w[2]];\n}\n");
   ASSERT_TRUE(K);
   auto I = Instance::create(K->info(), Rate);
   ASSERT_TRUE(I) << I.error();
@@ -143,8 +136,9 @@ TEST_P(Clamping, RunTimeLaneReadsAndWritesStayInTheVector) {
 
 TEST_P(Clamping, StateAndOutputLanesByRunTimeIndex) {
   // `out[i] = ...` and a vector state's lanes by a computed index.
-  auto K = compile("io 1 -> 3;\nstate s = [0, 0, 0];\n"
-                   "process { s[in] = s[in] + 1; out[in] = 5; out = out + s; }\n");
+  auto K =
+      compile("io 1 -> 3;\nstate s = [0, 0, 0];\n"
+              "process { s[in] = s[in] + 1; out[in] = 5; out = out + s; }\n");
   ASSERT_TRUE(K);
   for (const Probe &P : probes(0, 2)) {
     auto I = Instance::create(K->info(), Rate);
@@ -182,7 +176,8 @@ TEST_P(Clamping, DelayTapsStayInTheLine) {
     auto I = Instance::create(K->info(), Rate);
     ASSERT_TRUE(I) << I.error();
     // After 20 frames (ramp 1..20, the write first), tap(n) is 21 - n.
-    EXPECT_EQ(lastFrame(*I, 20, P.Index), float(21 - P.Expected)) << "tap(" << P.Index << ")";
+    EXPECT_EQ(lastFrame(*I, 20, P.Index), float(21 - P.Expected))
+        << "tap(" << P.Index << ")";
   }
 }
 
@@ -194,11 +189,11 @@ TEST_P(Clamping, FractionalDelayReadsAtAndPastTheLength) {
     float Position;
     float Expected; // after the ramp 1..20: read(t) is 21 - t within [1, 4]
   } Cases[] = {
-      {1, 20},       {1.25f, 19.75f}, {3.5f, 17.5f}, {3.999f, 17.001f},
-      {4, 17},       {4.001f, 17},    {4.5f, 17},    {5, 17},
-      {1e30f, 17},   {Max, 17},       {Inf, 17},     {0.5f, 20},
-      {0, 20},       {-0.5f, 20},     {-1e30f, 20},  {-Inf, 20},
-      {NaN, 20},     {4294967296.0f, 17},
+      {1, 20},     {1.25f, 19.75f},     {3.5f, 17.5f}, {3.999f, 17.001f},
+      {4, 17},     {4.001f, 17},        {4.5f, 17},    {5, 17},
+      {1e30f, 17}, {Max, 17},           {Inf, 17},     {0.5f, 20},
+      {0, 20},     {-0.5f, 20},         {-1e30f, 20},  {-Inf, 20},
+      {NaN, 20},   {4294967296.0f, 17},
   };
   for (const Case &C : Cases) {
     auto I = Instance::create(K->info(), Rate);
@@ -209,8 +204,9 @@ TEST_P(Clamping, FractionalDelayReadsAtAndPastTheLength) {
 }
 
 TEST_P(Clamping, PerLaneDelayPositionsAreClampedPerLane) {
-  auto K = compile("io 2 -> 2;\ndelay d[4];\n"
-                   "process { d.write([in[0], in[0] * 10]); out = d.tap([in[1], -in[1]]); }\n");
+  auto K = compile(
+      "io 2 -> 2;\ndelay d[4];\n"
+      "process { d.write([in[0], in[0] * 10]); out = d.tap([in[1], -in[1]]); }\n");
   ASSERT_TRUE(K);
   for (float Position : {NaN, Inf, 1e30f, 100.0f, 2.0f}) {
     auto I = Instance::create(K->info(), Rate);
@@ -221,8 +217,10 @@ TEST_P(Clamping, PerLaneDelayPositionsAreClampedPerLane) {
       In[2 * F + 1] = Position;
     }
     I->process(In.data(), Out.data(), 20);
-    int Lane0 = std::isnan(Position) ? 1 : int(std::clamp(Position, 1.0f, 4.0f));
-    int Lane1 = std::isnan(Position) ? 1 : int(std::clamp(-Position, 1.0f, 4.0f));
+    int Lane0 =
+        std::isnan(Position) ? 1 : int(std::clamp(Position, 1.0f, 4.0f));
+    int Lane1 =
+        std::isnan(Position) ? 1 : int(std::clamp(-Position, 1.0f, 4.0f));
     EXPECT_EQ(Out[38], float(21 - Lane0)) << Position;
     EXPECT_EQ(Out[39], float(10 * (21 - Lane1))) << Position;
   }
@@ -232,7 +230,8 @@ INSTANTIATE_TEST_SUITE_P(Containment, Clamping,
                          ::testing::Values(Config{0, false}, Config{3, false},
                                            Config{0, true}, Config{3, true}),
                          [](const ::testing::TestParamInfo<Config> &Info) {
-                           return std::string("O") + std::to_string(Info.param.OptLevel) +
+                           return std::string("O") +
+                                  std::to_string(Info.param.OptLevel) +
                                   (Info.param.Double ? "Double" : "Float");
                          });
 

@@ -149,7 +149,8 @@ TEST(HotSwap, TwoNearlyEqualVersionsCrossfadeWithoutSwelling) {
   auto V1 = compile("io 0 -> 1; process { out = 0.5 * sine(440); }");
   auto V2 = compile("io 0 -> 1; process { out = 0.505 * sine(440); }");
   auto S = start(V1);
-  auto Out = renderFrames(*S, 9600, {swapAt(*S, 4800, V2, {.FadeFrames = 2400})});
+  auto Out =
+      renderFrames(*S, 9600, {swapAt(*S, 4800, V2, {.FadeFrames = 2400})});
   float Peak = 0;
   for (size_t I = 4800; I < 4800 + 2400; ++I)
     Peak = std::max(Peak, std::abs(Out[I]));
@@ -171,8 +172,9 @@ process {
 } // namespace
 
 TEST(HotSwap, AnEchoTailContinuesAcrossASwapWhenItsDelayIsUnchanged) {
-  // An impulse at frame 0 echoes every 4800 frames: 1, 0.5, 0.25, ... v2 changes
-  // only the dry path; after a swap at 0.25 s the echoes at 0.3 s, 0.4 s
+  // An impulse at frame 0 echoes every 4800 frames: 1, 0.5, 0.25, ... v2
+  // changes only the dry path; after a swap at 0.25 s the echoes at 0.3 s, 0.4
+  // s
   // ... must still come, at v1's levels.
   auto V1 = compile(Echo);
   std::string V2Text = Echo;

@@ -6,8 +6,8 @@
 // input is reported once while lexing goes on to the end of the file.
 //
 //===----------------------------------------------------------------------===//
-#include "tests/unit/DiagnosticsView.h"
 #include "compiler/Lexer.h"
+#include "tests/unit/DiagnosticsView.h"
 
 #include <gtest/gtest.h>
 
@@ -68,12 +68,13 @@ using LC = std::pair<unsigned, unsigned>;
 TEST(Lexer, EveryKeywordIsItsOwnToken) {
   auto L = lexText("io param const state delay meter fn import block process "
                    "let if else for unroll break return");
-  EXPECT_EQ(L->kinds(),
-            (std::vector<Tok>{Tok::KwIo, Tok::KwParam, Tok::KwConst, Tok::KwState,
-                              Tok::KwDelay, Tok::KwMeter, Tok::KwFn, Tok::KwImport,
-                              Tok::KwBlock, Tok::KwProcess, Tok::KwLet, Tok::KwIf,
-                              Tok::KwElse, Tok::KwFor, Tok::KwUnroll, Tok::KwBreak,
-                              Tok::KwReturn, Tok::Eof}));
+  EXPECT_EQ(
+      L->kinds(),
+      (std::vector<Tok>{Tok::KwIo, Tok::KwParam, Tok::KwConst, Tok::KwState,
+                        Tok::KwDelay, Tok::KwMeter, Tok::KwFn, Tok::KwImport,
+                        Tok::KwBlock, Tok::KwProcess, Tok::KwLet, Tok::KwIf,
+                        Tok::KwElse, Tok::KwFor, Tok::KwUnroll, Tok::KwBreak,
+                        Tok::KwReturn, Tok::Eof}));
   EXPECT_FALSE(L->Diags.hasErrors());
 }
 
@@ -82,8 +83,9 @@ TEST(Lexer, WordsThatOnlyResembleKeywordsAreIdentifiers) {
   auto L = lexText("IO Param ios _if if_ iff lets process2 fnx");
   for (size_t I = 0; I + 1 < L->Toks.size(); ++I)
     EXPECT_EQ(L->Toks[I].Kind, Tok::Ident) << L->Toks[I].Text;
-  EXPECT_EQ(L->texts(), (std::vector<std::string>{"IO", "Param", "ios", "_if", "if_",
-                                                  "iff", "lets", "process2", "fnx"}));
+  EXPECT_EQ(L->texts(),
+            (std::vector<std::string>{"IO", "Param", "ios", "_if", "if_", "iff",
+                                      "lets", "process2", "fnx"}));
 }
 
 TEST(Lexer, BuiltInNamesAndContextualWordsAreIdentifiers) {
@@ -98,7 +100,8 @@ TEST(Lexer, BuiltInNamesAndContextualWordsAreIdentifiers) {
 
 TEST(Lexer, IdentifiersMayHoldDigitsAndUnderscores) {
   auto L = lexText("_ a1 b_2 __x9 CamelCase");
-  EXPECT_EQ(L->texts(), (std::vector<std::string>{"_", "a1", "b_2", "__x9", "CamelCase"}));
+  EXPECT_EQ(L->texts(),
+            (std::vector<std::string>{"_", "a1", "b_2", "__x9", "CamelCase"}));
   for (size_t I = 0; I + 1 < L->Toks.size(); ++I)
     EXPECT_EQ(L->Toks[I].Kind, Tok::Ident);
 }
@@ -107,8 +110,9 @@ TEST(Lexer, IdentifiersMayHoldDigitsAndUnderscores) {
 
 TEST(Lexer, NumbersInEveryDocumentedForm) {
   auto L = lexText("1 0.5 .5 2. 1e-3 4.7E+2 1e3 007 123456789");
-  EXPECT_EQ(L->texts(), (std::vector<std::string>{"1", "0.5", ".5", "2.", "1e-3", "4.7E+2",
-                                                  "1e3", "007", "123456789"}));
+  EXPECT_EQ(L->texts(),
+            (std::vector<std::string>{"1", "0.5", ".5", "2.", "1e-3", "4.7E+2",
+                                      "1e3", "007", "123456789"}));
   for (size_t I = 0; I + 1 < L->Toks.size(); ++I)
     EXPECT_EQ(L->Toks[I].Kind, Tok::Number) << L->Toks[I].Text;
   EXPECT_FALSE(L->Diags.hasErrors());
@@ -121,32 +125,36 @@ TEST(Lexer, MinusIsNeverPartOfANumber) {
 
 TEST(Lexer, IntegerRangeIsNumberDotDotNumber) {
   auto L = lexText("0..8");
-  EXPECT_EQ(L->kinds(), (std::vector<Tok>{Tok::Number, Tok::DotDot, Tok::Number, Tok::Eof}));
+  EXPECT_EQ(L->kinds(), (std::vector<Tok>{Tok::Number, Tok::DotDot, Tok::Number,
+                                          Tok::Eof}));
   EXPECT_EQ(L->texts(), (std::vector<std::string>{"0", "..", "8"}));
   EXPECT_FALSE(L->Diags.hasErrors());
 }
 
 TEST(Lexer, FractionalAndNamedRangesSplitAtDotDot) {
   auto L = lexText("0.5..8 a..b 1..n");
-  EXPECT_EQ(L->texts(),
-            (std::vector<std::string>{"0.5", "..", "8", "a", "..", "b", "1", "..", "n"}));
+  EXPECT_EQ(L->texts(), (std::vector<std::string>{"0.5", "..", "8", "a", "..",
+                                                  "b", "1", "..", "n"}));
   EXPECT_FALSE(L->Diags.hasErrors());
 }
 
 TEST(Lexer, GluedUnitIsNumberThenIdentifier) {
   auto L = lexText("500ms 2s 440hz 6db 1e3ms 2.5s");
   EXPECT_EQ(L->kinds(),
-            (std::vector<Tok>{Tok::Number, Tok::Ident, Tok::Number, Tok::Ident, Tok::Number,
-                              Tok::Ident, Tok::Number, Tok::Ident, Tok::Number, Tok::Ident,
-                              Tok::Number, Tok::Ident, Tok::Eof}));
-  EXPECT_EQ(L->texts(), (std::vector<std::string>{"500", "ms", "2", "s", "440", "hz", "6",
-                                                  "db", "1e3", "ms", "2.5", "s"}));
+            (std::vector<Tok>{Tok::Number, Tok::Ident, Tok::Number, Tok::Ident,
+                              Tok::Number, Tok::Ident, Tok::Number, Tok::Ident,
+                              Tok::Number, Tok::Ident, Tok::Number, Tok::Ident,
+                              Tok::Eof}));
+  EXPECT_EQ(L->texts(),
+            (std::vector<std::string>{"500", "ms", "2", "s", "440", "hz", "6",
+                                      "db", "1e3", "ms", "2.5", "s"}));
   EXPECT_FALSE(L->Diags.hasErrors());
 }
 
 TEST(Lexer, GluedPercentIsNumberThenPercent) {
   auto L = lexText("50%");
-  EXPECT_EQ(L->kinds(), (std::vector<Tok>{Tok::Number, Tok::Percent, Tok::Eof}));
+  EXPECT_EQ(L->kinds(),
+            (std::vector<Tok>{Tok::Number, Tok::Percent, Tok::Eof}));
 }
 
 TEST(Lexer, NumberRunningIntoLettersIsMalformedAndLexingGoesOn) {
@@ -156,14 +164,17 @@ TEST(Lexer, NumberRunningIntoLettersIsMalformedAndLexingGoesOn) {
   EXPECT_EQ(L->whereDiag(0), LC(1, 1));
   EXPECT_EQ(L->Diags.all()[0].Length, 5u);
   // One token for the bad number, then the rest of the line.
-  EXPECT_EQ(L->kinds(), (std::vector<Tok>{Tok::Number, Tok::Plus, Tok::Number, Tok::Eof}));
+  EXPECT_EQ(L->kinds(),
+            (std::vector<Tok>{Tok::Number, Tok::Plus, Tok::Number, Tok::Eof}));
 }
 
 TEST(Lexer, ExponentWithoutDigitsIsMalformed) {
   for (const char *Bad : {"1e", "1e+", "2.5E-", "3ex"}) {
     auto L = lexText(std::string(Bad) + " ;");
-    ASSERT_EQ(L->errors(), (std::vector<DiagId>{DiagId::MalformedNumber})) << Bad;
-    EXPECT_EQ(L->Diags.all()[0].Message, "malformed number '" + std::string(Bad) + "'");
+    ASSERT_EQ(L->errors(), (std::vector<DiagId>{DiagId::MalformedNumber}))
+        << Bad;
+    EXPECT_EQ(L->Diags.all()[0].Message,
+              "malformed number '" + std::string(Bad) + "'");
     EXPECT_EQ(L->kinds().back(), Tok::Eof);
     EXPECT_EQ(L->Toks[L->Toks.size() - 2].Kind, Tok::Semi) << Bad;
   }
@@ -177,47 +188,55 @@ TEST(Lexer, UnknownUnitGluedToANumberIsMalformed) {
 //===-- Operators and punctuation -----------------------------------------===//
 
 TEST(Lexer, EveryOperatorAndPunctuation) {
-  auto L = lexText("( ) [ ] { } , ; : . .. -> ? + - * / % ! = += -= *= /= == != < <= > >= "
-                   "&& ||");
-  EXPECT_EQ(L->kinds(),
-            (std::vector<Tok>{Tok::LParen, Tok::RParen, Tok::LBracket, Tok::RBracket,
-                              Tok::LBrace, Tok::RBrace, Tok::Comma, Tok::Semi, Tok::Colon,
-                              Tok::Dot, Tok::DotDot, Tok::Arrow, Tok::Question, Tok::Plus,
-                              Tok::Minus, Tok::Star, Tok::Slash, Tok::Percent, Tok::Not,
-                              Tok::Assign, Tok::PlusAssign, Tok::MinusAssign,
-                              Tok::StarAssign, Tok::SlashAssign, Tok::Eq, Tok::Ne, Tok::Lt,
-                              Tok::Le, Tok::Gt, Tok::Ge, Tok::AndAnd, Tok::OrOr, Tok::Eof}));
+  auto L = lexText(
+      "( ) [ ] { } , ; : . .. -> ? + - * / % ! = += -= *= /= == != < <= > >= "
+      "&& ||");
+  EXPECT_EQ(
+      L->kinds(),
+      (std::vector<Tok>{
+          Tok::LParen,     Tok::RParen,      Tok::LBracket,   Tok::RBracket,
+          Tok::LBrace,     Tok::RBrace,      Tok::Comma,      Tok::Semi,
+          Tok::Colon,      Tok::Dot,         Tok::DotDot,     Tok::Arrow,
+          Tok::Question,   Tok::Plus,        Tok::Minus,      Tok::Star,
+          Tok::Slash,      Tok::Percent,     Tok::Not,        Tok::Assign,
+          Tok::PlusAssign, Tok::MinusAssign, Tok::StarAssign, Tok::SlashAssign,
+          Tok::Eq,         Tok::Ne,          Tok::Lt,         Tok::Le,
+          Tok::Gt,         Tok::Ge,          Tok::AndAnd,     Tok::OrOr,
+          Tok::Eof}));
   EXPECT_FALSE(L->Diags.hasErrors());
 }
 
 TEST(Lexer, TwoCharacterOperatorsNeedNoSpaces) {
   auto L = lexText("io 2->2;a+=b-=c*=d/=e==f!=g<=h>=i&&j||k");
   EXPECT_EQ(L->kinds(),
-            (std::vector<Tok>{Tok::KwIo, Tok::Number, Tok::Arrow, Tok::Number, Tok::Semi,
-                              Tok::Ident, Tok::PlusAssign, Tok::Ident, Tok::MinusAssign,
-                              Tok::Ident, Tok::StarAssign, Tok::Ident, Tok::SlashAssign,
-                              Tok::Ident, Tok::Eq, Tok::Ident, Tok::Ne, Tok::Ident, Tok::Le,
-                              Tok::Ident, Tok::Ge, Tok::Ident, Tok::AndAnd, Tok::Ident,
-                              Tok::OrOr, Tok::Ident, Tok::Eof}));
+            (std::vector<Tok>{
+                Tok::KwIo,        Tok::Number, Tok::Arrow,      Tok::Number,
+                Tok::Semi,        Tok::Ident,  Tok::PlusAssign, Tok::Ident,
+                Tok::MinusAssign, Tok::Ident,  Tok::StarAssign, Tok::Ident,
+                Tok::SlashAssign, Tok::Ident,  Tok::Eq,         Tok::Ident,
+                Tok::Ne,          Tok::Ident,  Tok::Le,         Tok::Ident,
+                Tok::Ge,          Tok::Ident,  Tok::AndAnd,     Tok::Ident,
+                Tok::OrOr,        Tok::Ident,  Tok::Eof}));
 }
 
 TEST(Lexer, SpacedCharactersAreSeparateOperators) {
   auto L = lexText("- > = = . . + =");
-  EXPECT_EQ(L->kinds(), (std::vector<Tok>{Tok::Minus, Tok::Gt, Tok::Assign, Tok::Assign,
-                                          Tok::Dot, Tok::Dot, Tok::Plus, Tok::Assign,
-                                          Tok::Eof}));
+  EXPECT_EQ(L->kinds(), (std::vector<Tok>{Tok::Minus, Tok::Gt, Tok::Assign,
+                                          Tok::Assign, Tok::Dot, Tok::Dot,
+                                          Tok::Plus, Tok::Assign, Tok::Eof}));
 }
 
 TEST(Lexer, MethodCallDotIsADot) {
   auto L = lexText("line.read(t)");
-  EXPECT_EQ(L->kinds(), (std::vector<Tok>{Tok::Ident, Tok::Dot, Tok::Ident, Tok::LParen,
-                                          Tok::Ident, Tok::RParen, Tok::Eof}));
+  EXPECT_EQ(L->kinds(),
+            (std::vector<Tok>{Tok::Ident, Tok::Dot, Tok::Ident, Tok::LParen,
+                              Tok::Ident, Tok::RParen, Tok::Eof}));
 }
 
 TEST(Lexer, SingleAmpersandOrBarIsAnUnexpectedCharacter) {
   auto L = lexText("a & b | c");
-  EXPECT_EQ(L->errors(),
-            (std::vector<DiagId>{DiagId::UnexpectedChar, DiagId::UnexpectedChar}));
+  EXPECT_EQ(L->errors(), (std::vector<DiagId>{DiagId::UnexpectedChar,
+                                              DiagId::UnexpectedChar}));
   EXPECT_EQ(L->Diags.all()[0].Message, "unexpected character '&'");
   EXPECT_EQ(L->Diags.all()[1].Message, "unexpected character '|'");
   EXPECT_EQ(L->texts(), (std::vector<std::string>{"a", "b", "c"}));
@@ -248,8 +267,8 @@ TEST(Lexer, BlockCommentMayGoAnywhereAndSpanLines) {
 TEST(Lexer, BlockCommentsDoNotNest) {
   // The first `*/` ends the comment: what follows is code again.
   auto L = lexText("a /* x /* y */ c */");
-  EXPECT_EQ(L->kinds(),
-            (std::vector<Tok>{Tok::Ident, Tok::Ident, Tok::Star, Tok::Slash, Tok::Eof}));
+  EXPECT_EQ(L->kinds(), (std::vector<Tok>{Tok::Ident, Tok::Ident, Tok::Star,
+                                          Tok::Slash, Tok::Eof}));
   EXPECT_EQ(L->texts(), (std::vector<std::string>{"a", "c", "*", "/"}));
 }
 
@@ -260,7 +279,8 @@ TEST(Lexer, CommentMarkersInsideCommentsAreText) {
 }
 
 TEST(Lexer, CommentsMayHoldAnyValidUtf8) {
-  auto L = lexText("a // caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x8E\xB5\nb /* \xCE\xBB\xE2\x86\x92 */ c");
+  auto L = lexText(
+      "a // caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x8E\xB5\nb /* \xCE\xBB\xE2\x86\x92 */ c");
   EXPECT_EQ(L->texts(), (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_FALSE(L->Diags.hasErrors());
 }
@@ -276,7 +296,8 @@ TEST(Lexer, UnterminatedBlockCommentIsReportedWhereItStarts) {
 
 TEST(Lexer, StringTokenKeepsItsQuotes) {
   auto L = lexText("import \"lib/filters.dsp\";");
-  EXPECT_EQ(L->kinds(), (std::vector<Tok>{Tok::KwImport, Tok::String, Tok::Semi, Tok::Eof}));
+  EXPECT_EQ(L->kinds(), (std::vector<Tok>{Tok::KwImport, Tok::String, Tok::Semi,
+                                          Tok::Eof}));
   EXPECT_EQ(L->Toks[1].Text, "\"lib/filters.dsp\"");
   EXPECT_FALSE(L->Diags.hasErrors());
 }
@@ -284,7 +305,8 @@ TEST(Lexer, StringTokenKeepsItsQuotes) {
 TEST(Lexer, StringsHaveNoEscapesAndMayHoldCommentMarkers) {
   auto L = lexText("\"a\\\" \"// not a comment\" \"\"");
   // "a\" is a whole string (no escapes), then a string holding //, then "".
-  EXPECT_EQ(L->texts(), (std::vector<std::string>{"\"a\\\"", "\"// not a comment\"", "\"\""}));
+  EXPECT_EQ(L->texts(), (std::vector<std::string>{
+                            "\"a\\\"", "\"// not a comment\"", "\"\""}));
   EXPECT_FALSE(L->Diags.hasErrors());
 }
 
@@ -292,8 +314,9 @@ TEST(Lexer, UnterminatedStringStopsAtTheLineEndAndLexingGoesOn) {
   auto L = lexText("import \"abc\nio 1 -> 1;");
   ASSERT_EQ(L->errors(), (std::vector<DiagId>{DiagId::UnterminatedString}));
   EXPECT_EQ(L->whereDiag(0), LC(1, 8));
-  EXPECT_EQ(L->kinds(), (std::vector<Tok>{Tok::KwImport, Tok::String, Tok::KwIo, Tok::Number,
-                                          Tok::Arrow, Tok::Number, Tok::Semi, Tok::Eof}));
+  EXPECT_EQ(L->kinds(), (std::vector<Tok>{Tok::KwImport, Tok::String, Tok::KwIo,
+                                          Tok::Number, Tok::Arrow, Tok::Number,
+                                          Tok::Semi, Tok::Eof}));
   EXPECT_EQ(L->Toks[1].Text, "\"abc");
 }
 
@@ -378,7 +401,8 @@ TEST(Lexer, NonAsciiLetterIsNotPartOfAnIdentifier) {
 
 TEST(Lexer, InvalidUtf8ByteIsReportedInHexAndLexingGoesOn) {
   auto L = lexText("a \xFF b \x80 c");
-  ASSERT_EQ(L->errors(), (std::vector<DiagId>{DiagId::InvalidUtf8, DiagId::InvalidUtf8}));
+  ASSERT_EQ(L->errors(),
+            (std::vector<DiagId>{DiagId::InvalidUtf8, DiagId::InvalidUtf8}));
   EXPECT_EQ(L->Diags.all()[0].Message, "invalid UTF-8 byte 0xFF in source");
   EXPECT_EQ(L->Diags.all()[1].Message, "invalid UTF-8 byte 0x80 in source");
   EXPECT_EQ(L->whereDiag(0), LC(1, 3));
@@ -395,17 +419,20 @@ TEST(Lexer, TruncatedUtf8SequenceAtEndOfFileIsInvalid) {
 
 TEST(Lexer, InvalidUtf8InsideACommentIsReported) {
   auto L = lexText("a // ok \xFE then\nb /* \xC3 */ c");
-  EXPECT_EQ(L->errors(), (std::vector<DiagId>{DiagId::InvalidUtf8, DiagId::InvalidUtf8}));
+  EXPECT_EQ(L->errors(),
+            (std::vector<DiagId>{DiagId::InvalidUtf8, DiagId::InvalidUtf8}));
   EXPECT_EQ(L->texts(), (std::vector<std::string>{"a", "b", "c"}));
 }
 
 TEST(Lexer, OverlongAndSurrogateEncodingsAreNotValidUtf8) {
   // RFC 3629: C0/C1 lead bytes (overlong forms), encoded UTF-16 surrogates
   // (ED A0..BF) and lead bytes F5..F7 (beyond U+10FFFF) are not UTF-8.
-  for (const char *Bad : {"\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF5\x80\x80\x80"}) {
+  for (const char *Bad :
+       {"\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF5\x80\x80\x80"}) {
     auto L = lexText(std::string("// ") + Bad + "\nx");
     EXPECT_TRUE(L->Diags.hasErrors())
-        << "comment bytes accepted as UTF-8:" << ::testing::PrintToString(std::string(Bad));
+        << "comment bytes accepted as UTF-8:"
+        << ::testing::PrintToString(std::string(Bad));
     for (DiagId Id : L->errors())
       EXPECT_EQ(Id, DiagId::InvalidUtf8);
     EXPECT_EQ(L->texts(), (std::vector<std::string>{"x"}));
@@ -425,11 +452,12 @@ TEST(Lexer, NulByteIsAnUnexpectedCharacter) {
 }
 
 TEST(Lexer, ManyDifferentErrorsInOneFileAreAllReported) {
-  auto L = lexText("io 1 -> 1; @\nlet x = 3q;\n\xFF\nlet s = \"open\nprocess { } /* open");
-  EXPECT_EQ(L->errors(),
-            (std::vector<DiagId>{DiagId::UnexpectedChar, DiagId::MalformedNumber,
-                                 DiagId::InvalidUtf8, DiagId::UnterminatedString,
-                                 DiagId::UnterminatedComment}));
+  auto L = lexText(
+      "io 1 -> 1; @\nlet x = 3q;\n\xFF\nlet s = \"open\nprocess { } /* open");
+  EXPECT_EQ(L->errors(), (std::vector<DiagId>{
+                             DiagId::UnexpectedChar, DiagId::MalformedNumber,
+                             DiagId::InvalidUtf8, DiagId::UnterminatedString,
+                             DiagId::UnterminatedComment}));
   // Lexing reached the last line.
   bool SawProcess = false;
   for (const Token &T : L->Toks)
@@ -442,14 +470,17 @@ TEST(Lexer, ErrorsStopBeingRecordedAtTheLimit) {
   auto L = lexText(std::string(150, '@') + " x");
   EXPECT_EQ(L->Diags.errorCount(), DiagnosticEngine::MaxErrors);
   EXPECT_EQ(L->Diags.all().size(), size_t(DiagnosticEngine::MaxErrors));
-  EXPECT_EQ(L->texts(), (std::vector<std::string>{"x"})); // lexing still finished
+  EXPECT_EQ(L->texts(),
+            (std::vector<std::string>{"x"})); // lexing still finished
 }
 
 TEST(Lexer, DumpTokensShowsPositionKindAndText) {
   auto L = lexText("io 2 -> x;");
   std::string Dump = dumpTokens(L->Toks, L->Diags.sources());
-  EXPECT_EQ(Dump, "1:1\t'io'\n1:4\ta number\t2\n1:6\t'->'\n1:9\ta name\tx\n1:10\t';'\n"
-                  "1:11\tend of file\n");
+  EXPECT_EQ(
+      Dump,
+      "1:1\t'io'\n1:4\ta number\t2\n1:6\t'->'\n1:9\ta name\tx\n1:10\t';'\n"
+      "1:11\tend of file\n");
 }
 
 } // namespace

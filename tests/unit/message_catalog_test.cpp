@@ -94,9 +94,9 @@ TEST(MessageCatalog, RendersArguments) {
                                                 "gain, mix"),
             "unknown parameter 'gian'; did you mean 'gain'? (parameters: "
             "gain, mix)");
-  EXPECT_EQ(message<Msg::RenderInputChannels>("in.wav", 1u, "", "the kernel",
-                                              2u, 2u),
-            "in.wav has 1 channel but the kernel expects 2 (io 2 -> 2)");
+  EXPECT_EQ(
+      message<Msg::RenderInputChannels>("in.wav", 1u, "", "the kernel", 2u, 2u),
+      "in.wav has 1 channel but the kernel expects 2 (io 2 -> 2)");
   // Braces in an argument are not markers.
   EXPECT_EQ(message<Msg::ConsoleUnknownCommand>("{0}{-play}"),
             "unknown command '{0}{-play}'; type 'help' for the list");

@@ -7,8 +7,8 @@
 // Structure is compared through dumpAst, the `--emit=ast` rendering.
 //
 //===----------------------------------------------------------------------===//
-#include "tests/unit/DiagnosticsView.h"
 #include "compiler/Parser.h"
+#include "tests/unit/DiagnosticsView.h"
 
 #include <gtest/gtest.h>
 
@@ -36,7 +36,9 @@ struct Parsed {
   std::string dump() const { return dumpAst(Tree); }
   std::vector<DiagId> errors() const { return testutil::errorIds(Diags); }
   /// Every diagnostic as `line:col: message`.
-  std::vector<std::string> messages() const { return testutil::shortMessages(Diags); }
+  std::vector<std::string> messages() const {
+    return testutil::shortMessages(Diags);
+  }
 };
 
 std::unique_ptr<Parsed> parseText(const std::string &Text) {
@@ -54,7 +56,8 @@ std::string exprTree(const std::string &Expr) {
   std::string D = P->dump();
   const std::string Head = "(process\n  (let e ";
   const std::string Tail = ")\n)\n";
-  if (D.compare(0, Head.size(), Head) != 0 || D.size() < Head.size() + Tail.size())
+  if (D.compare(0, Head.size(), Head) != 0 ||
+      D.size() < Head.size() + Tail.size())
     return "unexpected dump: " + D;
   return D.substr(Head.size(), D.size() - Head.size() - Tail.size());
 }
@@ -123,7 +126,8 @@ TEST(ParserPrecedence, TernaryIsLowestAndRightAssociative) {
   EXPECT_EQ(exprTree("a ? b : c"), "(?: a b c)");
   EXPECT_EQ(exprTree("a ? b : c ? d : e"), "(?: a b (?: c d e))");
   EXPECT_EQ(exprTree("a ? b ? c : d : e"), "(?: a (?: b c d) e)");
-  EXPECT_EQ(exprTree("a || b ? c + 1 : d * 2"), "(?: (|| a b) (+ c 1) (* d 2))");
+  EXPECT_EQ(exprTree("a || b ? c + 1 : d * 2"),
+            "(?: (|| a b) (+ c 1) (* d 2))");
 }
 
 //===-- Primaries and postfix chains ----------------------------------------===//
@@ -143,14 +147,17 @@ TEST(ParserExpr, IndexChainsAreLeftToRight) {
 
 TEST(ParserExpr, MethodCallOnADelayLine) {
   EXPECT_EQ(exprTree("line.read(t)"), "(method line.read t)");
-  EXPECT_EQ(exprTree("line.tap(n * 2)[1]"), "(index (method line.tap (* n 2)) 1)");
-  EXPECT_EQ(exprTree("d.tap(1) + d.read(2.5)"), "(+ (method d.tap 1) (method d.read 2.5))");
+  EXPECT_EQ(exprTree("line.tap(n * 2)[1]"),
+            "(index (method line.tap (* n 2)) 1)");
+  EXPECT_EQ(exprTree("d.tap(1) + d.read(2.5)"),
+            "(+ (method d.tap 1) (method d.read 2.5))");
 }
 
 TEST(ParserExpr, CallsWithAnyNumberOfArguments) {
   EXPECT_EQ(exprTree("noise()"), "(call noise)");
   EXPECT_EQ(exprTree("sin(x)"), "(call sin x)");
-  EXPECT_EQ(exprTree("clamp(x, -1, a ? b : c)"), "(call clamp x (neg 1) (?: a b c))");
+  EXPECT_EQ(exprTree("clamp(x, -1, a ? b : c)"),
+            "(call clamp x (neg 1) (?: a b c))");
   EXPECT_EQ(exprTree("svf(in, f, q)[2]"), "(index (call svf in f q) 2)");
   EXPECT_EQ(exprTree("f(g(h(1)))"), "(call f (call g (call h 1)))");
 }
@@ -175,7 +182,8 @@ TEST(ParserExpr, MethodNeedsANameBeforeTheDot) {
 TEST(ParserExpr, NumberTooLargeForAFloatIsReported) {
   auto P = parseText("process { let a = 1e39; let b = 3.4e38; }");
   ASSERT_EQ(P->errors(), (std::vector<DiagId>{DiagId::NumberOutOfRange}));
-  EXPECT_EQ(P->messages()[0], "1:19: number '1e39' is out of range for a 32-bit float");
+  EXPECT_EQ(P->messages()[0],
+            "1:19: number '1e39' is out of range for a 32-bit float");
 }
 
 //===-- Declarations ----------------------------------------------------------===//
@@ -199,7 +207,8 @@ TEST(ParserDecl, ParamEveryUnit) {
   for (const char *U : {"hz", "s", "ms", "db", "%"}) {
     auto P = parseText(std::string("param p = 1 in [0, 2] ") + U + ";");
     EXPECT_FALSE(P->Diags.hasErrors()) << U;
-    EXPECT_EQ(P->dump(), std::string("(param p init=1 min=0 max=2 unit=") + U + ")\n");
+    EXPECT_EQ(P->dump(),
+              std::string("(param p init=1 min=0 max=2 unit=") + U + ")\n");
   }
 }
 
@@ -228,7 +237,8 @@ TEST(ParserDecl, ParamNoSmooth) {
 TEST(ParserDecl, ParamUnknownUnitIsReported) {
   auto P = parseText("param x = 0 in [0, 1] furlongs;\nio 1 -> 1;");
   ASSERT_EQ(P->errors(), (std::vector<DiagId>{DiagId::UnknownUnit}));
-  EXPECT_EQ(P->messages()[0], "1:23: unknown unit 'furlongs'; expected one of hz, s, ms, db, %");
+  EXPECT_EQ(P->messages()[0],
+            "1:23: unknown unit 'furlongs'; expected one of hz, s, ms, db, %");
   // Recovery: the next declaration is still parsed.
   EXPECT_NE(P->dump().find("(io 1 1)"), std::string::npos);
 }
@@ -241,7 +251,8 @@ TEST(ParserDecl, ParamSmoothingTimeUnitMustBeSecondsOrMilliseconds) {
 TEST(ParserDecl, ParamWithoutRangeIsReported) {
   auto P = parseText("param x = 0;");
   ASSERT_EQ(P->errors(), (std::vector<DiagId>{DiagId::Expected}));
-  EXPECT_EQ(P->messages()[0], "1:12: expected 'in' and a range such as 'in [0, 1]', found ';'");
+  EXPECT_EQ(P->messages()[0],
+            "1:12: expected 'in' and a range such as 'in [0, 1]', found ';'");
 }
 
 TEST(ParserDecl, Const) {
@@ -259,7 +270,8 @@ TEST(ParserDecl, StateScalarAndArray) {
 TEST(ParserDecl, StateNeedsAnInitialValue) {
   auto P = parseText("state y;");
   ASSERT_EQ(P->errors(), (std::vector<DiagId>{DiagId::Expected}));
-  EXPECT_EQ(P->messages()[0], "1:8: expected '=' and an initial value, found ';'");
+  EXPECT_EQ(P->messages()[0],
+            "1:8: expected '=' and an initial value, found ';'");
 }
 
 TEST(ParserDecl, DelayInFramesSecondsOrMilliseconds) {
@@ -275,7 +287,9 @@ TEST(ParserDecl, DelayLengthUnitMustBeATime) {
   EXPECT_EQ(P->errors(), (std::vector<DiagId>{DiagId::UnknownUnit}));
 }
 
-TEST(ParserDecl, Meter) { EXPECT_EQ(parseText("meter level;")->dump(), "(meter level)\n"); }
+TEST(ParserDecl, Meter) {
+  EXPECT_EQ(parseText("meter level;")->dump(), "(meter level)\n");
+}
 
 TEST(ParserDecl, FunctionWithAndWithoutParameters) {
   EXPECT_EQ(parseText("fn f(a, b) { return a + b; }")->dump(),
@@ -284,13 +298,15 @@ TEST(ParserDecl, FunctionWithAndWithoutParameters) {
 }
 
 TEST(ParserDecl, Import) {
-  EXPECT_EQ(parseText("import \"lib/filters.dsp\";")->dump(), "(import \"lib/filters.dsp\")\n");
+  EXPECT_EQ(parseText("import \"lib/filters.dsp\";")->dump(),
+            "(import \"lib/filters.dsp\")\n");
 }
 
 TEST(ParserDecl, ImportNeedsAString) {
   auto P = parseText("import filters;");
   ASSERT_EQ(P->errors(), (std::vector<DiagId>{DiagId::Expected}));
-  EXPECT_EQ(P->messages()[0], "1:8: expected a file name in quotes, found 'filters'");
+  EXPECT_EQ(P->messages()[0],
+            "1:8: expected a file name in quotes, found 'filters'");
 }
 
 TEST(ParserDecl, UnterminatedImportStringDoesNotCascade) {
@@ -305,37 +321,45 @@ TEST(ParserDecl, BlockAndProcess) {
 }
 
 TEST(ParserDecl, DeclarationsKeepSourceOrder) {
-  auto P = parseText("process { out = g; }\nparam g = 1 in [0, 1];\nio 1 -> 1;");
-  EXPECT_EQ(P->dump(), "(process\n  (= out g)\n)\n(param g init=1 min=0 max=1)\n(io 1 1)\n");
+  auto P =
+      parseText("process { out = g; }\nparam g = 1 in [0, 1];\nio 1 -> 1;");
+  EXPECT_EQ(
+      P->dump(),
+      "(process\n  (= out g)\n)\n(param g init=1 min=0 max=1)\n(io 1 1)\n");
 }
 
 TEST(ParserDecl, DeclarationLocationIsItsName) {
   auto P = parseText("param  gain = 1 in [0, 1];\nfn   f() { }");
   ASSERT_EQ(P->Tree.Decls.size(), 2u);
-  EXPECT_EQ(P->Diags.sources().lineColumn(P->Tree.Decls[0]->Loc), std::make_pair(1u, 8u));
+  EXPECT_EQ(P->Diags.sources().lineColumn(P->Tree.Decls[0]->Loc),
+            std::make_pair(1u, 8u));
   EXPECT_EQ(P->Tree.Decls[0]->NameLength, 4u);
-  EXPECT_EQ(P->Diags.sources().lineColumn(P->Tree.Decls[1]->Loc), std::make_pair(2u, 6u));
+  EXPECT_EQ(P->Diags.sources().lineColumn(P->Tree.Decls[1]->Loc),
+            std::make_pair(2u, 6u));
 }
 
 TEST(ParserDecl, StatementAtTopLevelIsReported) {
   auto P = parseText("let x = 1;\nio 1 -> 1;");
   ASSERT_EQ(P->errors(), (std::vector<DiagId>{DiagId::ExpectedDecl}));
-  EXPECT_EQ(P->messages()[0], "1:1: expected a declaration (io, param, const, state, delay, "
-                              "meter, fn, import, block or process), found 'let'");
+  EXPECT_EQ(P->messages()[0],
+            "1:1: expected a declaration (io, param, const, state, delay, "
+            "meter, fn, import, block or process), found 'let'");
   EXPECT_NE(P->dump().find("(io 1 1)"), std::string::npos);
 }
 
 //===-- Statements ------------------------------------------------------------===//
 
 TEST(ParserStmt, LetAndEveryAssignment) {
-  EXPECT_EQ(bodyTree("let x = 1; x = 2; x += 3; x -= 4; x *= 5; x /= 6;"),
-            "(process\n  (let x 1)\n  (= x 2)\n  (+= x 3)\n  (-= x 4)\n  (*= x 5)\n"
-            "  (/= x 6)\n)\n");
+  EXPECT_EQ(
+      bodyTree("let x = 1; x = 2; x += 3; x -= 4; x *= 5; x /= 6;"),
+      "(process\n  (let x 1)\n  (= x 2)\n  (+= x 3)\n  (-= x 4)\n  (*= x 5)\n"
+      "  (/= x 6)\n)\n");
 }
 
 TEST(ParserStmt, IndexedAssignment) {
-  EXPECT_EQ(bodyTree("h[pos] = in; out[1] += h[0];"),
-            "(process\n  (= (index h pos) in)\n  (+= (index out 1) (index h 0))\n)\n");
+  EXPECT_EQ(
+      bodyTree("h[pos] = in; out[1] += h[0];"),
+      "(process\n  (= (index h pos) in)\n  (+= (index out 1) (index h 0))\n)\n");
 }
 
 TEST(ParserStmt, IfElseIfElse) {
@@ -358,29 +382,30 @@ TEST(ParserStmt, IfWithoutElse) {
 }
 
 TEST(ParserStmt, ForAndUnroll) {
-  EXPECT_EQ(bodyTree("for i in 0..8 { y += i; }\nunroll k in 1..n + 1 { z = k; }"),
-            "(process\n"
-            "  (for i 0..8\n"
-            "    (+= y i)\n"
-            "  )\n"
-            "  (unroll k 1..(+ n 1)\n"
-            "    (= z k)\n"
-            "  )\n"
-            ")\n");
+  EXPECT_EQ(
+      bodyTree("for i in 0..8 { y += i; }\nunroll k in 1..n + 1 { z = k; }"),
+      "(process\n"
+      "  (for i 0..8\n"
+      "    (+= y i)\n"
+      "  )\n"
+      "  (unroll k 1..(+ n 1)\n"
+      "    (= z k)\n"
+      "  )\n"
+      ")\n");
 }
 
 TEST(ParserStmt, BreakAndReturn) {
-  auto P = parseText("fn f(x) { for i in 0..4 { if x { break; } } return x * 2; }");
+  auto P =
+      parseText("fn f(x) { for i in 0..4 { if x { break; } } return x * 2; }");
   EXPECT_FALSE(P->Diags.hasErrors());
-  EXPECT_EQ(P->dump(),
-            "(fn f (x)\n"
-            "  (for i 0..4\n"
-            "    (if x\n"
-            "      (break)\n"
-            "    )\n"
-            "  )\n"
-            "  (return (* x 2))\n"
-            ")\n");
+  EXPECT_EQ(P->dump(), "(fn f (x)\n"
+                       "  (for i 0..4\n"
+                       "    (if x\n"
+                       "      (break)\n"
+                       "    )\n"
+                       "  )\n"
+                       "  (return (* x 2))\n"
+                       ")\n");
 }
 
 TEST(ParserStmt, LocalStateAndDelay) {
@@ -395,17 +420,21 @@ TEST(ParserStmt, CallAndMethodStatements) {
 }
 
 TEST(ParserStmt, OnlyNamesAndIndexedNamesCanBeAssigned) {
-  auto P = parseText("process {\n  1 = x;\n  f(x) = 1;\n  a + b = c;\n  -y = 2;\n}");
+  auto P =
+      parseText("process {\n  1 = x;\n  f(x) = 1;\n  a + b = c;\n  -y = 2;\n}");
   EXPECT_EQ(P->errors(), (std::vector<DiagId>(4, DiagId::NotAssignable)));
-  EXPECT_EQ(P->messages()[1], "3:3: cannot assign to this expression; only names and indexed "
-                              "names can be assigned");
+  EXPECT_EQ(P->messages()[1],
+            "3:3: cannot assign to this expression; only names and indexed "
+            "names can be assigned");
 }
 
 TEST(ParserStmt, TopLevelOnlyDeclarationsInsideABody) {
-  auto P = parseText("process {\n  param p = 1 in [0, 1];\n  const c = 1;\n  meter m;\n"
-                     "  io 1 -> 1;\n  out = 1;\n}");
+  auto P = parseText(
+      "process {\n  param p = 1 in [0, 1];\n  const c = 1;\n  meter m;\n"
+      "  io 1 -> 1;\n  out = 1;\n}");
   EXPECT_EQ(P->errors(), (std::vector<DiagId>(4, DiagId::DeclNotAllowedHere)));
-  EXPECT_EQ(P->messages()[0], "2:3: 'param' declarations are only allowed at the top level");
+  EXPECT_EQ(P->messages()[0],
+            "2:3: 'param' declarations are only allowed at the top level");
   // The statement after them is still parsed.
   EXPECT_NE(P->dump().find("(= out 1)"), std::string::npos);
 }
@@ -434,19 +463,19 @@ TEST(ParserStmt, MissingClosingBraceBeforeTheNextFunction) {
 //===-- Recovery ----------------------------------------------------------------===//
 
 TEST(ParserRecovery, EverySyntaxErrorOfAFileIsReported) {
-  auto P = parseText("io 1 -> ;\n"                 // 1: a number expected
-                     "param p = 1 [0, 1];\n"       // 2: ']' expected
-                     "process {\n"                 //
-                     "  let a = ;\n"               // 4: expression expected
-                     "  let b = (1 + 2;\n"         // 5: ')' expected
-                     "  out = in\n"                // 6: ';' missing
-                     "  out += 1;\n"               // (skipped by recovery)
-                     "  let c = 3 * * 4;\n"        // 8: expression expected
-                     "  out += c;\n"               // fine
-                     "}\n"                         //
-                     "fn f(a b) { return a; }\n"   // 11: ')' expected
-                     "const = 1;\n"                // 12: a name expected
-                     "fn g() { return 1; }\n");    // fine
+  auto P = parseText("io 1 -> ;\n"               // 1: a number expected
+                     "param p = 1 [0, 1];\n"     // 2: ']' expected
+                     "process {\n"               //
+                     "  let a = ;\n"             // 4: expression expected
+                     "  let b = (1 + 2;\n"       // 5: ')' expected
+                     "  out = in\n"              // 6: ';' missing
+                     "  out += 1;\n"             // (skipped by recovery)
+                     "  let c = 3 * * 4;\n"      // 8: expression expected
+                     "  out += c;\n"             // fine
+                     "}\n"                       //
+                     "fn f(a b) { return a; }\n" // 11: ')' expected
+                     "const = 1;\n"              // 12: a name expected
+                     "fn g() { return 1; }\n");  // fine
   std::vector<unsigned> Lines;
   for (const Diagnostic &D : P->Diags.all())
     Lines.push_back(P->Diags.sources().lineColumn(D.Loc).first);
@@ -461,13 +490,14 @@ TEST(ParserRecovery, MissingSemicolonDoesNotHideTheNextStatementsError) {
   // Panic mode should resume at the next statement; the statement after a
   // missing ';' starts with a keyword, so it is a natural place to resume.
   auto P = parseText("process {\n  out = in\n  let c = 3 * * 4;\n}");
-  EXPECT_EQ(P->messages(),
-            (std::vector<std::string>{"2:11: expected ';', found 'let'",
-                                      "3:15: expected an expression, found '*'"}));
+  EXPECT_EQ(P->messages(), (std::vector<std::string>{
+                               "2:11: expected ';', found 'let'",
+                               "3:15: expected an expression, found '*'"}));
 }
 
 TEST(ParserRecovery, ErrorInsideANestedBodyResumesAtTheNextStatement) {
-  auto P = parseText("process {\n  if a {\n    let x = ];\n    y = 1;\n  }\n  z = 2;\n}");
+  auto P = parseText(
+      "process {\n  if a {\n    let x = ];\n    y = 1;\n  }\n  z = 2;\n}");
   ASSERT_EQ(P->errors(), (std::vector<DiagId>{DiagId::ExpectedExpr}));
   EXPECT_NE(P->dump().find("(= y 1)"), std::string::npos);
   EXPECT_NE(P->dump().find("(= z 2)"), std::string::npos);
@@ -480,10 +510,11 @@ TEST(ParserRecovery, StrayBraceOrSemicolonIsNotAStatement) {
 }
 
 TEST(ParserRecovery, ParsingAlwaysTerminatesOnGarbage) {
-  for (const char *Junk : {"}}}}", "{{{{", "((((", "process", "process {", "fn", "fn f(",
-                           "param", "io", "io 1 ->", "state x[", "delay", "import",
-                           "process { for i in 0.. { } }", "process { if { } else }",
-                           "process { x = a ? b ; }", "] ) , ; . ..", "process { d. }"}) {
+  for (const char *Junk :
+       {"}}}}", "{{{{", "((((", "process", "process {", "fn", "fn f(", "param",
+        "io", "io 1 ->", "state x[", "delay", "import",
+        "process { for i in 0.. { } }", "process { if { } else }",
+        "process { x = a ? b ; }", "] ) , ; . ..", "process { d. }"}) {
     auto P = parseText(Junk);
     EXPECT_TRUE(P->Diags.hasErrors()) << Junk;
   }
@@ -496,7 +527,6 @@ std::string nestedParens(size_t Depth) {
          std::string(Depth, ')') + "; }\n";
 }
 
-
 TEST(ParserNesting, ModerateNestingIsAccepted) {
   auto P = parseText(nestedParens(100));
   EXPECT_FALSE(P->Diags.hasErrors()) << P->messages().front();
@@ -505,7 +535,8 @@ TEST(ParserNesting, ModerateNestingIsAccepted) {
 TEST(ParserNesting, DeepParenthesesGiveOneError) {
   auto P = parseText(nestedParens(200));
   EXPECT_EQ(P->errors(), (std::vector<DiagId>{DiagId::NestingTooDeep}));
-  EXPECT_EQ(P->Diags.all()[0].Message, "nesting is too deep (the limit is 128 levels)");
+  EXPECT_EQ(P->Diags.all()[0].Message,
+            "nesting is too deep (the limit is 128 levels)");
 }
 
 TEST(ParserNesting, HundredThousandParenthesesGiveOneErrorAndNoCrash) {
@@ -561,12 +592,14 @@ TEST(ParserNesting, LongFlatChainsAreNotNesting) {
   std::string Lanes = "v";
   for (int I = 0; I < 10000; ++I)
     Lanes += "[0]";
-  EXPECT_FALSE(parseText("process { out = " + Lanes + "; }")->Diags.hasErrors());
+  EXPECT_FALSE(
+      parseText("process { out = " + Lanes + "; }")->Diags.hasErrors());
 }
 
 TEST(ParserNesting, ErrorsBeforeTheDeepPartAreKept) {
   auto P = parseText("param = 1;\n" + nestedParens(1000));
-  EXPECT_EQ(P->errors(), (std::vector<DiagId>{DiagId::Expected, DiagId::NestingTooDeep}));
+  EXPECT_EQ(P->errors(),
+            (std::vector<DiagId>{DiagId::Expected, DiagId::NestingTooDeep}));
 }
 
 } // namespace

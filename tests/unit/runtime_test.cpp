@@ -49,8 +49,7 @@ struct FixtureInstance {
 constexpr float GainMin = 0, GainMax = 4, GainDefault = 1;
 
 const DspjitSlot FixtureSlots[] = {
-    {"gain", DSPJIT_SLOT_PARAM, 1, 1, 4,
-     offsetof(FixtureInstance, GainTarget),
+    {"gain", DSPJIT_SLOT_PARAM, 1, 1, 4, offsetof(FixtureInstance, GainTarget),
      offsetof(FixtureInstance, GainValue), 0, 0, GainDefault, GainMin, GainMax,
      0, ""},
     {"peak", DSPJIT_SLOT_METER, 2, 1, 4, offsetof(FixtureInstance, Peak), 0, 0,
@@ -82,8 +81,8 @@ int fixtureProcess(const void *Input, void *Output, unsigned long Frames,
   I->GainValue = std::clamp(I->GainTarget, GainMin, GainMax);
   for (unsigned long F = 0; F < Frames; ++F)
     for (unsigned C = 0; C < Outs; ++C) {
-      float X = Ins ? 2 * I->GainValue * In[F * Ins + C % Ins]
-                    : 0.25f * I->GainValue;
+      float X =
+          Ins ? 2 * I->GainValue * In[F * Ins + C % Ins] : 0.25f * I->GainValue;
       Out[F * Outs + C] = X;
       if (C < 2)
         I->Peak[C] = std::fabs(X);
@@ -94,17 +93,16 @@ int fixtureProcess(const void *Input, void *Output, unsigned long Frames,
 }
 
 template <unsigned Ins, unsigned Outs>
-const DspjitKernel FixtureKernel = {
-    DSPJIT_ABI_VERSION,
-    Ins,
-    Outs,
-    3,
-    sizeof(FixtureInstance),
-    alignof(FixtureInstance),
-    48000,
-    FixtureSlots,
-    &fixtureProcess<Ins, Outs>,
-    &fixtureInit};
+const DspjitKernel FixtureKernel = {DSPJIT_ABI_VERSION,
+                                    Ins,
+                                    Outs,
+                                    3,
+                                    sizeof(FixtureInstance),
+                                    alignof(FixtureInstance),
+                                    48000,
+                                    FixtureSlots,
+                                    &fixtureProcess<Ins, Outs>,
+                                    &fixtureInit};
 
 const FixtureInstance &fixtureState(const Instance &I) {
   return *static_cast<const FixtureInstance *>(I.data());
@@ -120,9 +118,9 @@ Instance makeInstance(const DspjitKernel &K, double Rate = 48000) {
 class TempDir {
 public:
   TempDir() {
-    Path = fs::temp_directory_path() /
-           ("dspjit-test-" + std::to_string(getpid()) + "-" +
-            std::to_string(Counter++));
+    Path =
+        fs::temp_directory_path() / ("dspjit-test-" + std::to_string(getpid()) +
+                                     "-" + std::to_string(Counter++));
     fs::create_directories(Path);
   }
   ~TempDir() { fs::remove_all(Path); }
@@ -179,8 +177,8 @@ TEST(Signals, ErrorsListTheValidForms) {
   EXPECT_EQ(Typo.error(),
             "invalid signal 'sin:440' (did you mean 'sine'?); expected one "
             "of: impulse, silence, noise, sine:FREQ[:AMP] (e.g. sine:440)");
-  for (const char *Bad : {"", "sine", "sine:", "sine:0", "sine:-5",
-                          "sine:abc", "sine:440:x", "noise:3", "pink"}) {
+  for (const char *Bad : {"", "sine", "sine:", "sine:0", "sine:-5", "sine:abc",
+                          "sine:440:x", "noise:3", "pink"}) {
     auto Parsed = parseSignal(Bad);
     ASSERT_FALSE(Parsed) << Bad;
     EXPECT_NE(Parsed.error().find("expected one of: impulse"),
@@ -262,10 +260,11 @@ TEST(Durations, ParsesEveryForm) {
   struct Case {
     const char *Text;
     uint64_t Frames; // at 48 kHz
-  } Cases[] = {{"2.5", 120000},       {"2.5s", 120000}, {"500ms", 24000},
-               {"1:30", 4320000},     {"0:00.5", 24000}, {"1:02:03.5", 178728000},
-               {"96000frames", 96000}, {"0", 0},         {"0.00001", 0},
-               {"1ms", 48}};
+  } Cases[] = {{"2.5", 120000},        {"2.5s", 120000},
+               {"500ms", 24000},       {"1:30", 4320000},
+               {"0:00.5", 24000},      {"1:02:03.5", 178728000},
+               {"96000frames", 96000}, {"0", 0},
+               {"0.00001", 0},         {"1ms", 48}};
   for (const Case &C : Cases) {
     auto D = parseDuration(C.Text);
     ASSERT_TRUE(D) << C.Text << ": " << D.error();
@@ -277,9 +276,9 @@ TEST(Durations, ParsesEveryForm) {
 }
 
 TEST(Durations, RejectsWhatIsNotADuration) {
-  for (const char *Bad : {"", "s", "ms", "-1", "abc", "5 s", "inf", "nan",
-                          "1:xx", "1.5:30", "1:2:3:4", "1e999", "2.5frames",
-                          "frames", "10min", "+3"}) {
+  for (const char *Bad :
+       {"", "s", "ms", "-1", "abc", "5 s", "inf", "nan", "1:xx", "1.5:30",
+        "1:2:3:4", "1e999", "2.5frames", "frames", "10min", "+3"}) {
     auto D = parseDuration(Bad);
     ASSERT_FALSE(D) << "'" << Bad << "' parsed";
     EXPECT_NE(D.error().find("expected seconds (2.5 or 2.5s)"),
@@ -297,7 +296,8 @@ TEST(Durations, RefusesDurationsTooLongForAFrameCount) {
               std::string::npos)
         << D.error();
   }
-  EXPECT_EQ(parseDuration("1e9")->frames(768000), uint64_t(768000) * 1000000000);
+  EXPECT_EQ(parseDuration("1e9")->frames(768000),
+            uint64_t(768000) * 1000000000);
 }
 
 //===-- Audio files -------------------------------------------------------===//
@@ -313,7 +313,8 @@ TEST(AudioFile, FloatWavRoundTripIsExact) {
   TempDir Dir;
   std::vector<float> Samples = ramp(2 * 1000);
   Samples[5] = 1.75f; // float keeps values beyond full scale
-  ASSERT_TRUE(writeAudioFile(Dir.file("a.wav"), Samples.data(), 1000, 2, 48000));
+  ASSERT_TRUE(
+      writeAudioFile(Dir.file("a.wav"), Samples.data(), 1000, 2, 48000));
   auto Read = readAudioFile(Dir.file("a.wav"));
   ASSERT_TRUE(Read) << Read.error();
   EXPECT_EQ(Read->Channels, 2u);
@@ -328,8 +329,8 @@ TEST(AudioFile, PcmRoundTripsKeepTheirFormat) {
   std::vector<float> Samples = ramp(500);
   for (auto [Format, Step] : {std::pair{SampleFormat::Pcm16, 1.0 / 32768},
                               std::pair{SampleFormat::Pcm24, 1.0 / 8388608}}) {
-    std::string Path = Dir.file(std::string("p") + sampleFormatName(Format) +
-                                ".wav");
+    std::string Path =
+        Dir.file(std::string("p") + sampleFormatName(Format) + ".wav");
     auto Written = writeAudioFile(Path, Samples.data(), 500, 1, 44100, Format);
     ASSERT_TRUE(Written) << Written.error();
     auto Read = readAudioFile(Path);
@@ -362,7 +363,8 @@ TEST(AudioFile, OtherContainersByExtension) {
   TempDir Dir;
   std::vector<float> Samples = ramp(300);
   for (const char *Name : {"x.aiff", "x.AIF", "x.caf", "x.w64", "x.flac"}) {
-    auto Written = writeAudioFile(Dir.file(Name), Samples.data(), 300, 1, 48000);
+    auto Written =
+        writeAudioFile(Dir.file(Name), Samples.data(), 300, 1, 48000);
     ASSERT_TRUE(Written) << Name << ": " << Written.error();
     auto Read = readAudioFile(Dir.file(Name));
     ASSERT_TRUE(Read) << Name << ": " << Read.error();
@@ -385,7 +387,8 @@ TEST(AudioFile, MessagesNameTheFileAndTheReason) {
   fclose(F);
   auto NotAudio = readAudioFile(Junk);
   ASSERT_FALSE(NotAudio);
-  EXPECT_EQ(NotAudio.error(), "cannot open '" + Junk + "': Format not recognised");
+  EXPECT_EQ(NotAudio.error(),
+            "cannot open '" + Junk + "': Format not recognised");
 
   float X = 0;
   auto NoType = writeAudioFile(Dir.file("out.xyz"), &X, 1, 1, 48000);
@@ -474,18 +477,21 @@ TEST(Instance, SetParamReportsUnknownNamesWithSuggestions) {
   ParamUpdate Typo = I.setParam("gian", 2);
   EXPECT_EQ(Typo.Status, ParamUpdate::UnknownName);
   EXPECT_FALSE(Typo.stored());
-  EXPECT_EQ(Typo.Message,
-            "unknown parameter 'gian'; did you mean 'gain'? (parameters: gain)");
+  EXPECT_EQ(
+      Typo.Message,
+      "unknown parameter 'gian'; did you mean 'gain'? (parameters: gain)");
   ParamUpdate Far = I.setParam("feedback", 2);
   EXPECT_EQ(Far.Message, "unknown parameter 'feedback' (parameters: gain)");
   ParamUpdate Meter = I.setParam("peak", 2);
   EXPECT_EQ(Meter.Status, ParamUpdate::NotAParam);
-  EXPECT_EQ(Meter.Message, "'peak' is a meter, not a parameter (parameters: gain)");
+  EXPECT_EQ(Meter.Message,
+            "'peak' is a meter, not a parameter (parameters: gain)");
   ParamUpdate Nan = I.setParam("gain", NAN);
   EXPECT_EQ(Nan.Status, ParamUpdate::NotFinite);
   EXPECT_EQ(*I.param("gain"), GainDefault);
-  EXPECT_EQ(I.param("gian").error(),
-            "unknown parameter 'gian'; did you mean 'gain'? (parameters: gain)");
+  EXPECT_EQ(
+      I.param("gian").error(),
+      "unknown parameter 'gian'; did you mean 'gain'? (parameters: gain)");
 }
 
 TEST(Instance, SetParamClampsAndWarns) {
@@ -540,7 +546,8 @@ TEST(Instance, SlotLookup) {
   ASSERT_NE(findSlot(K, "gain"), nullptr);
   EXPECT_EQ(findSlot(K, "gain")->kind, uint32_t(DSPJIT_SLOT_PARAM));
   EXPECT_EQ(findSlot(K, "nope"), nullptr);
-  EXPECT_EQ(slotNames(K, DSPJIT_SLOT_METER), (std::vector<std::string>{"peak"}));
+  EXPECT_EQ(slotNames(K, DSPJIT_SLOT_METER),
+            (std::vector<std::string>{"peak"}));
   EXPECT_EQ(clampParam(*findSlot(K, "gain"), -3), GainMin);
   EXPECT_EQ(clampParam(*findSlot(K, "gain"), NAN), GainDefault);
 }
@@ -586,19 +593,23 @@ TEST(Render, RefusesInputsThatDoNotFit) {
   std::vector<float> Mono(100);
   RenderOptions Options;
   Options.KernelName = "echo.dsp";
-  auto R = render(I, BufferInput{Mono.data(), 100, 1, 48000, "in.wav"}, Options);
+  auto R =
+      render(I, BufferInput{Mono.data(), 100, 1, 48000, "in.wav"}, Options);
   ASSERT_FALSE(R);
-  EXPECT_EQ(R.error(), "in.wav has 1 channel but echo.dsp expects 2 (io 2 -> 2)");
+  EXPECT_EQ(R.error(),
+            "in.wav has 1 channel but echo.dsp expects 2 (io 2 -> 2)");
 
-  auto Rate = render(I, BufferInput{Mono.data(), 50, 2, 44100, "in.wav"}, Options);
+  auto Rate =
+      render(I, BufferInput{Mono.data(), 50, 2, 44100, "in.wav"}, Options);
   ASSERT_FALSE(Rate);
   EXPECT_EQ(Rate.error(), "in.wav is at 44100 Hz but echo.dsp was compiled for "
                           "48000 Hz; compile it for 44100 Hz");
 
   auto Nothing = render(I, std::monostate{}, Options);
   ASSERT_FALSE(Nothing);
-  EXPECT_EQ(Nothing.error(), "echo.dsp expects 2 channels of input (io 2 -> 2); "
-                             "give it a file or a signal");
+  EXPECT_EQ(Nothing.error(),
+            "echo.dsp expects 2 channels of input (io 2 -> 2); "
+            "give it a file or a signal");
 
   auto NoLength = render(I, *parseSignal("noise"), Options);
   ASSERT_FALSE(NoLength);
@@ -607,8 +618,8 @@ TEST(Render, RefusesInputsThatDoNotFit) {
 
   Instance Generator = makeInstance(FixtureKernel<0, 1>);
   Options.KernelName = "tone.dsp";
-  auto Given = render(Generator, BufferInput{Mono.data(), 50, 2, 0, "in.wav"},
-                      Options);
+  auto Given =
+      render(Generator, BufferInput{Mono.data(), 50, 2, 0, "in.wav"}, Options);
   ASSERT_FALSE(Given);
   EXPECT_EQ(Given.error(), "in.wav has 2 channels but tone.dsp takes no input "
                            "(io 0 -> 1)");
