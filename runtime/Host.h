@@ -1,16 +1,18 @@
 //===- runtime/Host.h - A compiled effect running live, with files and stats -*- C++ -*-===//
 //
-// dspjit::Host is what `dspjit run` is made of, and what an application
-// embeds: it runs one compiled kernel on a PortAudio stream, optionally
-// feeds it from a file (--play) instead of the live input and records what
-// it outputs (--record), lets any thread set parameters and read meters
-// while it runs, and times every callback (runtime/Stats.h).
-//
-// Embedding, in order (the compiler is not a dependency of the runtime, so
-// compiling is the caller's first step):
+// dspjit::Host runs one compiled kernel on a PortAudio stream (opened with
+// runtime/PortAudio.h's Stream and device search), optionally feeds it from
+// a file (option `play`) instead of the live input and records what it
+// outputs (option `record`), lets any thread set parameters and read meters
+// while it runs, swaps in new versions (runtime/HotSwap.h), and times every
+// callback (runtime/Stats.h). A live session (session/Session.h: compile,
+// watch, reload, stop) is built on it; an application that wants all that
+// embeds the session. This is the layer below, for a program that compiles
+// and swaps kernels itself, in order (the compiler is not a dependency of
+// the runtime, so compiling is the caller's first step):
 //
 //   PaSession Session = *PaSession::open();              // control thread
-//   double Rate = *defaultSampleRate(Options);           // the device's rate
+//   double Rate = *defaultSampleRate(Options.Devices);   // the device's rate
 //   Compiler C({.sampleRate = Rate});
 //   std::shared_ptr<Kernel> K = C.compileFile("echo.dsp");
 //   auto H = Host::open(K->info(), Options, K);          // keeps K alive
