@@ -145,6 +145,11 @@ void Session::reloadNow() {
 
 //===-- Watching ----------------------------------------------------------===//
 
+double Session::stallLimitSeconds() const {
+  return 2.0 * double(LengthFrames.value_or(0)) / sampleRate() +
+         double(O.StallGrace.count()) / 1000;
+}
+
 std::optional<event::ExitReason> Session::whyStop() {
   using event::ExitReason;
   if (Interrupts.load(std::memory_order_relaxed) > 0)
@@ -165,7 +170,7 @@ std::optional<event::ExitReason> Session::whyStop() {
   if (Frames >= *LengthFrames)
     return ExitReason::EndOfDuration;
   // A wall-clock guard in case the device stalls and frames stop coming.
-  double Limit = 2.0 * double(*LengthFrames) / sampleRate() + 5;
+  double Limit = stallLimitSeconds();
   double Wall = std::chrono::duration<double>(Clock::now() - StartedAt).count();
   if (Wall <= Limit)
     return std::nullopt;
@@ -233,15 +238,15 @@ void Session::waitUntilDone(const std::function<void()> &Tick) {
 /// The stop reason for a person.
 static std::string whyText(event::ExitReason Reason, const Host &H,
                            const std::optional<uint64_t> &StalledAt,
-                           const std::optional<uint64_t> &Length, double Rate) {
+                           const std::optional<uint64_t> &Length,
+                           double Limit) {
   using event::ExitReason;
   switch (Reason) {
   case ExitReason::EndOfDuration: return message<Msg::EndOfLength>();
   case ExitReason::Interrupted: return message<Msg::Interrupted>();
   case ExitReason::Stalled:
-    return message<Msg::StalledLine>(2.0 * double(Length.value_or(0)) / Rate +
-                                         5,
-                                     StalledAt.value_or(0), Length.value_or(0));
+    return message<Msg::StalledLine>(Limit, StalledAt.value_or(0),
+                                     Length.value_or(0));
   default: return H.stopMessage();
   }
 }
@@ -295,7 +300,8 @@ event::Stopped Session::stop() {
   event::ExitReason Final =
       Reason.value_or(Started ? whyStop().value_or(event::ExitReason::Requested)
                               : event::ExitReason::Requested);
-  std::string Why = whyText(Final, *H, StalledAt, LengthFrames, sampleRate());
+  std::string Why =
+      whyText(Final, *H, StalledAt, LengthFrames, stallLimitSeconds());
   Bus->publish(event::Stopping{Final, Why});
 
   std::atomic<bool> Done{false};

@@ -88,6 +88,10 @@ struct SessionOptions {
   /// How long stopping may take before the watchdog gives up on the audio
   /// server, closes the recording and calls OnShutdownStuck.
   std::chrono::milliseconds ShutdownTimeout{5000};
+  /// A session with a Length has stalled (frames stopped coming, e.g. a
+  /// frozen audio server) when twice its length plus this much wall-clock
+  /// time has passed.
+  std::chrono::milliseconds StallGrace{5000};
   /// Called by the watchdog (after it published event::Stopped) when
   /// stopping blocks, or on a second interrupt during shutdown, with the
   /// exit status (1, or 130). Default: std::_Exit(Status), because a
@@ -166,6 +170,7 @@ private:
   event::Stopped finish(event::ExitReason Reason, std::string Why,
                         Result<void> Stopped);
   void watchStream();
+  double stallLimitSeconds() const;
   void monitor();
   void watchdog(const std::atomic<bool> &Done, int BaseInterrupts,
                 const std::string &Why);

@@ -47,23 +47,23 @@ TEST_F(ReloadLive, EverySaveIsHeardOnceAndOnlyWhenTheCodeChanged) {
   writeInPlace("gain.dsp", gainScript("0.5"));
   auto S = start(options());
   ASSERT_TRUE(S);
-  playFor(*S, 1);
+  playFor(*S, 0.4);
   size_t Mark = Log->mark();
   writeInPlace("gain.dsp", gainScript("0.25"));
   ASSERT_TRUE(Log->waitFor<event::Optimized>(10, Mark)) << Log->text();
-  playFor(*S, 1);
+  playFor(*S, 0.4);
   Mark = Log->mark();
   writeByRename("gain.dsp", gainScript("1.5"));
   ASSERT_TRUE(Log->waitFor<event::Optimized>(10, Mark)) << Log->text();
-  playFor(*S, 0.5);
+  playFor(*S, 0.3);
   writeInPlace("gain.dsp", gainScript("1.5")); // the same text: nothing
-  playFor(*S, 0.5);
+  playFor(*S, 0.3);
   Mark = Log->mark();
   writeInPlace("gain.dsp", "// louder\n" + gainScript("1.5"));
   // A comment: compiled, found to be the same code, not swapped (a
   // crossfade of a signal with itself would swell by 3 dB).
   ASSERT_TRUE(Log->waitFor<event::ReloadUnchanged>(10, Mark)) << Log->text();
-  playFor(*S, 0.5);
+  playFor(*S, 0.3);
   event::Stopped End = S->stop();
   EXPECT_EQ(End.ExitStatus, 0) << Log->text();
   EXPECT_EQ(heard(), (std::vector<float>{0.5f, 0.25f, 1.5f})) << Log->text();
@@ -77,7 +77,7 @@ TEST_F(ReloadLive, ABrokenSaveKeepsTheMusicPlayingAndTheNextGoodOneIsHeard) {
   writeInPlace("gain.dsp", gainScript("0.5"));
   auto S = start(options());
   ASSERT_TRUE(S);
-  playFor(*S, 1);
+  playFor(*S, 0.4);
   size_t Mark = Log->mark();
   writeInPlace("gain.dsp", gainScript("0.5 *"));
   auto Failed = Log->waitFor<event::ReloadFailed>(10, Mark);
@@ -89,11 +89,11 @@ TEST_F(ReloadLive, ABrokenSaveKeepsTheMusicPlayingAndTheNextGoodOneIsHeard) {
   EXPECT_NE(
       session::describe(*Failed).find("the last good version keeps playing"),
       std::string::npos);
-  playFor(*S, 1);
+  playFor(*S, 0.4);
   Mark = Log->mark();
   writeInPlace("gain.dsp", gainScript("2"));
   ASSERT_TRUE(Log->waitFor<event::Optimized>(10, Mark)) << Log->text();
-  playFor(*S, 1);
+  playFor(*S, 0.4);
   event::Stopped End = S->stop();
   EXPECT_EQ(End.ExitStatus, 0) << Log->text();
   EXPECT_EQ(heard(), (std::vector<float>{0.5f, 2.0f})) << Log->text();
@@ -105,14 +105,14 @@ TEST_F(ReloadLive, ADeletedScriptKeepsPlayingUntilItComesBack) {
   writeInPlace("gain.dsp", gainScript("0.5"));
   auto S = start(options());
   ASSERT_TRUE(S);
-  playFor(*S, 1);
+  playFor(*S, 0.4);
   fs::remove(path("gain.dsp"));
   ASSERT_TRUE(Log->waitFor<event::ScriptGone>(10)) << Log->text();
-  playFor(*S, 1);
+  playFor(*S, 0.4);
   writeInPlace("gain.dsp", gainScript("0.75"));
   ASSERT_TRUE(Log->waitFor<event::ScriptBack>(10)) << Log->text();
   ASSERT_TRUE(Log->waitFor<event::Optimized>(10)) << Log->text();
-  playFor(*S, 1);
+  playFor(*S, 0.4);
   EXPECT_EQ(S->stop().ExitStatus, 0) << Log->text();
   EXPECT_EQ(heard(), (std::vector<float>{0.5f, 0.75f})) << Log->text();
 }
@@ -121,7 +121,7 @@ TEST_F(ReloadLive, AnIoChangeIsRefusedWithAdviceAndTheOldVersionPlays) {
   writeInPlace("gain.dsp", gainScript("0.5"));
   auto S = start(options());
   ASSERT_TRUE(S);
-  playFor(*S, 1);
+  playFor(*S, 0.4);
   writeInPlace("gain.dsp", "io 2 -> 1;\nprocess { out = in[0]; }\n");
   auto Failed = Log->waitFor<event::ReloadFailed>(10);
   ASSERT_TRUE(Failed) << Log->text();
@@ -129,7 +129,7 @@ TEST_F(ReloadLive, AnIoChangeIsRefusedWithAdviceAndTheOldVersionPlays) {
       << Failed->Reason;
   EXPECT_NE(session::describe(*Failed).find("keeps playing"),
             std::string::npos);
-  playFor(*S, 1);
+  playFor(*S, 0.4);
   EXPECT_EQ(S->stop().ExitStatus, 0) << Log->text();
   EXPECT_EQ(heard(), std::vector<float>{0.5f}) << Log->text();
 }
@@ -145,17 +145,17 @@ process { s = s * (1 + boom * 1e30); out = in * sin(s); }
 )");
   auto S = start(options());
   ASSERT_TRUE(S);
-  playFor(*S, 1);
+  playFor(*S, 0.4);
   EXPECT_EQ(session::runCommand(S->bus(), "set boom 1").Status,
             session::CommandReply::Ok);
   ASSERT_TRUE(Log->waitFor<event::NonFinite>(5)) << Log->text();
-  playFor(*S, 0.5);
+  playFor(*S, 0.3);
   EXPECT_TRUE(S->bus().setParam("boom", 0).stored());
-  playFor(*S, 1);
+  playFor(*S, 0.4);
   session::CommandReply R = session::runCommand(S->bus(), "reset state");
   EXPECT_NE(R.Text.find("state and delays start again"), std::string::npos)
       << R.Text;
-  playFor(*S, 1);
+  playFor(*S, 0.4);
   event::Stopped End = S->stop();
   EXPECT_EQ(End.ExitStatus, 0) << Log->text();
   EXPECT_EQ(heard(), (std::vector<float>{std::sin(0.5f), 0.0f, std::sin(0.5f)}))
@@ -170,7 +170,7 @@ TEST_F(ReloadLive, TwoHundredReloadsInTwentySeconds) {
   writeInPlace("gain.dsp", gainScript("0.5"));
   auto S = start(options());
   ASSERT_TRUE(S);
-  playFor(*S, 0.5);
+  playFor(*S, 0.3);
   long RssAfterWarmUp = 0;
   for (int I = 0; I < 200; ++I) {
     writeInPlace("gain.dsp", gainScript(I % 2 ? "0.5" : "0.25"));

@@ -190,17 +190,22 @@ TEST_F(SessionLive, ALengthEndsTheSessionAtItsFrame) {
 TEST_F(SessionLive,
        TheEndOfThePlayedFileEndsTheSessionAndTheRecordingHasItAll) {
   writeInPlace("gain.dsp", gainScript("0.5"));
+  const uint64_t Frames = uint64_t(0.7 * Rate); // not a multiple of a block
+  ASSERT_TRUE(writeAudioFile(path("short.wav"), In.data(), Frames, 2, Rate));
   auto O = options();
+  O.Host.PlayPath = path("short.wav");
   O.Host.Loop = false;
   auto S = start(std::move(O));
   ASSERT_TRUE(S);
   event::Stopped End = S->run();
   EXPECT_EQ(End.Reason, event::ExitReason::PlayEnded);
-  EXPECT_EQ(End.Why, "end of '" + path("in.wav") + "'");
+  EXPECT_EQ(End.Why, "end of '" + path("short.wav") + "'");
   EXPECT_EQ(End.ExitStatus, 0);
   auto A = readAudioFile(path("out.wav"));
   ASSERT_TRUE(A) << A.error();
-  EXPECT_EQ(A->frames(), In.size() / 2);
+  ASSERT_EQ(A->frames(), Frames);
+  for (uint64_t K = 0; K < 2 * Frames; ++K)
+    ASSERT_EQ(A->Samples[K], 0.5f * In[K]) << "sample " << K;
 }
 
 TEST_F(SessionLive, AnInterruptStopsLikeCtrlC) {
@@ -239,6 +244,7 @@ TEST_F(SessionStall,
   writeInPlace("gain.dsp", gainScript("0.5"));
   auto O = options(0.5);
   O.ShutdownTimeout = std::chrono::milliseconds(1000);
+  O.StallGrace = std::chrono::milliseconds(1000); // 5 s by default
   O.OnShutdownStuck = [this](int Status) {
     StuckStatus = Status;
     kill(Server->pid(), SIGCONT); // so that stopping can finish
@@ -252,7 +258,9 @@ TEST_F(SessionStall,
   EXPECT_EQ(End.Reason, event::ExitReason::Stalled) << Log->text();
   EXPECT_EQ(End.ExitStatus, 1);
   ASSERT_FALSE(End.Errors.empty());
-  EXPECT_NE(End.Errors.back().find("the stream stalled"), std::string::npos)
+  EXPECT_NE(End.Errors.back().find("the stream stalled: after 2 s of "
+                                   "wall-clock time only "),
+            std::string::npos)
       << End.Errors.back();
   ASSERT_TRUE(Log->waitFor<event::Stalled>(1)) << Log->text();
   // Stopping blocked on the frozen server: the watchdog closed the
