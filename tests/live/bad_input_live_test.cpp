@@ -18,6 +18,7 @@
 #include "tests/support/ChildProcess.h"
 #include "tests/support/JackServer.h"
 #include "tests/support/Noise.h"
+#include "tests/support/SharedJackServer.h"
 #include "tests/support/Udp.h"
 
 #include <gtest/gtest.h>
@@ -48,25 +49,12 @@ const std::string Examples = DSPJIT_SOURCE_DIR "/examples/";
 /// What `dspjit run` prints just before it starts the stream.
 const std::string Running = "Ctrl-C or 'quit' stops";
 
-class BadInputLive : public ::testing::Test {
+class BadInputLive : public SharedJackServerTest {
 protected:
-  // One jackd for the whole suite: each child connects to it as its own
-  // client, so cases need no server of their own (its start-up was a
-  // second and a half of every case).
-  static void SetUpTestSuite() {
-    auto S = JackServer::start({uint32_t(Rate), 64});
-    ASSERT_TRUE(S) << S.error();
-    Server = std::move(*S);
-    Server->finishSetup(); // the children open their own clients later
-  }
-  static void TearDownTestSuite() {
-    if (Server)
-      Server->beginShutdown();
-    Server.reset();
-  }
-
   void SetUp() override {
-    ASSERT_TRUE(Server) << "no JACK server";
+    SharedJackServerTest::SetUp();
+    if (HasFatalFailure())
+      return;
     Dir = fs::temp_directory_path() /
           ("dspjit-bad-live-" + std::to_string(getpid()));
     fs::create_directories(Dir);
@@ -101,7 +89,6 @@ protected:
       ASSERT_EQ(Out->Samples[K], In[K]) << "sample " << K;
   }
 
-  static inline std::unique_ptr<JackServer> Server;
   fs::path Dir;
 };
 

@@ -29,6 +29,7 @@
 #include "runtime/PortAudio.h"
 #include "tests/support/JackProbe.h"
 #include "tests/support/JackServer.h"
+#include "tests/support/SharedJackServer.h"
 
 #include <jack/jack.h>
 
@@ -112,23 +113,12 @@ std::string describe(const Tally &T) {
   return Out.str();
 }
 
-class LiveTest : public ::testing::Test {
+class LiveTest : public SharedJackServerTest {
 protected:
-  // One jackd for the suite; each case opens its own probes and PortAudio.
-  static void SetUpTestSuite() {
-    auto S = JackServer::start({uint32_t(Rate), Period});
-    ASSERT_TRUE(S) << S.error();
-    Server = std::move(*S);
-    Server->finishSetup();
-  }
-  static void TearDownTestSuite() {
-    if (Server)
-      Server->beginShutdown();
-    Server.reset();
-  }
-
   void SetUp() override {
-    ASSERT_TRUE(Server) << "no JACK server";
+    SharedJackServerTest::SetUp();
+    if (HasFatalFailure())
+      return;
     auto Src = JackProbe::open({"source", 2, 0, 0});
     ASSERT_TRUE(Src) << Src.error();
     Source = std::move(*Src);
@@ -407,7 +397,6 @@ protected:
 
   // Released in TearDown in reverse order: PortAudio first, then the
   // probes; the server they all talk to at the end of the suite.
-  static inline std::unique_ptr<JackServer> Server;
   std::unique_ptr<JackProbe> Source;
   std::unique_ptr<JackProbe> Recorder;
   std::optional<PaSession> Session;

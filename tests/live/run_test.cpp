@@ -20,6 +20,7 @@
 #include "tests/support/ChildProcess.h"
 #include "tests/support/JackServer.h"
 #include "tests/support/Noise.h"
+#include "tests/support/SharedJackServer.h"
 #include "tests/support/Udp.h"
 
 #include <gtest/gtest.h>
@@ -75,25 +76,12 @@ Child runDspjit(const std::vector<std::string> &Args,
 
 std::string describe(const Child &C) { return C.describe(); }
 
-class RunTest : public ::testing::Test {
+class RunTest : public SharedJackServerTest {
 protected:
-  // One jackd for the whole suite: each child connects to it as its own
-  // client, so cases need no server of their own (its start-up was a
-  // second and a half of every case).
-  static void SetUpTestSuite() {
-    auto S = JackServer::start({uint32_t(Rate), 64});
-    ASSERT_TRUE(S) << S.error();
-    Server = std::move(*S);
-    Server->finishSetup(); // the children open their own clients later
-  }
-  static void TearDownTestSuite() {
-    if (Server)
-      Server->beginShutdown();
-    Server.reset();
-  }
-
   void SetUp() override {
-    ASSERT_TRUE(Server) << "no JACK server";
+    SharedJackServerTest::SetUp();
+    if (HasFatalFailure())
+      return;
     Dir = std::filesystem::temp_directory_path() /
           ("dspjit-run-test-" + std::to_string(getpid()));
     std::filesystem::create_directories(Dir);
@@ -131,7 +119,6 @@ protected:
       std::cout << "[ timing   ] " << Line << "\n";
   }
 
-  static inline std::unique_ptr<JackServer> Server;
   std::filesystem::path Dir;
 };
 

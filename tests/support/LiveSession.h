@@ -15,6 +15,7 @@
 #include "runtime/AudioFile.h"
 #include "session/Session.h"
 #include "tests/support/EventLog.h"
+#include "tests/support/Heard.h"
 #include "tests/support/JackServer.h"
 
 #include <gtest/gtest.h>
@@ -120,37 +121,9 @@ protected:
     return std::move(*S);
   }
 
-  /// The gain of each 10 ms of the recording (median of out / in), so that
-  /// the crossfades show as single odd values between steady runs.
-  std::vector<float> gains() {
-    auto A = readAudioFile(path("out.wav"));
-    EXPECT_TRUE(A) << A.error();
-    std::vector<float> G;
-    if (!A)
-      return G;
-    const size_t Hop = size_t(Rate / 100);
-    for (size_t F = 0; F + Hop <= A->frames(); F += Hop) {
-      std::vector<float> R;
-      for (size_t I = F; I < F + Hop; ++I)
-        R.push_back(A->Samples[2 * I] / In[2 * (I % (In.size() / 2))]);
-      std::nth_element(R.begin(), R.begin() + R.size() / 2, R.end());
-      G.push_back(R[R.size() / 2]);
-    }
-    return G;
-  }
-
-  /// The gains in the order they were heard, each steady run once
-  /// (crossfade windows dropped).
+  /// The gains heard in out.wav, in order (tests/support/Heard.h).
   std::vector<float> heard() {
-    std::vector<float> Runs;
-    std::vector<float> G = gains();
-    for (size_t I = 0; I + 2 < G.size(); ++I) {
-      bool Steady =
-          std::abs(G[I] - G[I + 1]) < 1e-3 && std::abs(G[I] - G[I + 2]) < 1e-3;
-      if (Steady && (Runs.empty() || std::abs(Runs.back() - G[I]) > 1e-3))
-        Runs.push_back(G[I]);
-    }
-    return Runs;
+    return heardGains(recordedGains(path("out.wav"), In, Rate));
   }
 
   /// Sleeps `Seconds` of audio processed by `S` (not of wall-clock time).

@@ -1,0 +1,61 @@
+//===- tests/support/Heard.h - What a recording of a gain script heard ----===//
+//
+// Hot reload tests play noise of constant magnitude through scripts that
+// scale it, and record the output: each recorded sample divided by its
+// played sample is the gain of the version that processed it. These turn a
+// recording into the gains heard, in order, so a test can say which
+// versions went live, and that nothing else did.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSPJIT_TESTS_SUPPORT_HEARD_H
+#define DSPJIT_TESTS_SUPPORT_HEARD_H
+
+#include "runtime/AudioFile.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace dspjit::test {
+
+/// The gain of each 10 ms of the stereo recording `Path` (median of out /
+/// in, the played noise `In` looping), so that crossfades show as single
+/// odd values between steady runs.
+inline std::vector<float> recordedGains(const std::string &Path,
+                                        const std::vector<float> &In,
+                                        double Rate) {
+  auto A = readAudioFile(Path);
+  EXPECT_TRUE(A) << A.error();
+  std::vector<float> G;
+  if (!A)
+    return G;
+  const size_t Hop = size_t(Rate / 100);
+  for (size_t F = 0; F + Hop <= A->frames(); F += Hop) {
+    std::vector<float> R;
+    for (size_t I = F; I < F + Hop; ++I)
+      R.push_back(A->Samples[2 * I] / In[2 * (I % (In.size() / 2))]);
+    std::nth_element(R.begin(), R.begin() + R.size() / 2, R.end());
+    G.push_back(R[R.size() / 2]);
+  }
+  return G;
+}
+
+/// The gains in the order they were heard, each steady run once
+/// (crossfade windows dropped).
+inline std::vector<float> heardGains(const std::vector<float> &G) {
+  std::vector<float> Runs;
+  for (size_t I = 0; I + 2 < G.size(); ++I) {
+    bool Steady =
+        std::abs(G[I] - G[I + 1]) < 1e-3 && std::abs(G[I] - G[I + 2]) < 1e-3;
+    if (Steady && (Runs.empty() || std::abs(Runs.back() - G[I]) > 1e-3))
+      Runs.push_back(G[I]);
+  }
+  return Runs;
+}
+
+} // namespace dspjit::test
+
+#endif
