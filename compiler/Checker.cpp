@@ -14,10 +14,13 @@
 //   5. StorageLimits  settles what is left open and reports delays never
 //                     written; then `out` must have been assigned;
 //   6. InstanceLayout places every slot in the instance memory, and
-//      StorageLimits checks the instance's size.
+//      StorageLimits checks the instance's size;
+//   7. CompileCost    estimates what code generation will cost and refuses
+//                     a program that would take too long to compile.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Checker.h"
+#include "compiler/CompileCost.h"
 #include "compiler/Elaborator.h"
 #include "compiler/InstanceLayout.h"
 #include "compiler/Widths.h"
@@ -96,6 +99,8 @@ std::unique_ptr<Program> check(const std::vector<ModuleRef> &Modules,
     return P;
   layoutInstance(*P);
   checkInstanceSize(*P, R);
+  checkCompileCost(*P, R, Names.process() ? Names.process()->Loc : SourceLoc{},
+                   7);
   return P;
 }
 

@@ -3,6 +3,7 @@
 
 #include "compiler/Checker.h"
 #include "compiler/CodeGen.h"
+#include "compiler/CompileCost.h"
 #include "compiler/Jit.h"
 #include "compiler/Lexer.h"
 #include "compiler/ObjectCache.h"
@@ -163,6 +164,8 @@ struct Compiler::Pipeline {
 Compiler::Compiler(CompileOptions Options) : Options(Options) {}
 Compiler::~Compiler() = default;
 
+bool Kernel::worthOptimizing() const { return Cost <= MaxOptimizeCost; }
+
 Kernel::~Kernel() {
   if (Engine)
     Engine->remove(static_cast<llvm::orc::JITDylib *>(Dylib));
@@ -229,6 +232,7 @@ bool Compiler::checkFile(const std::string &Path) {
     return false;
   auto P = frontEnd(Id, Options, Diags, Times, true);
   Files.insert(Files.end(), P->Imports.begin(), P->Imports.end());
+  Cost = P->Prog ? P->Prog->CompileCost : 0;
   return !Diags.hasErrors();
 }
 
@@ -269,6 +273,22 @@ std::unique_ptr<Kernel> Compiler::compileFile(const std::string &Path) {
   return compileSource(Path, Text);
 }
 
+/// The level a program is compiled at: the options', except that a program
+/// whose optimization would take seconds (CompileCost.h: the optimizer and
+/// the register allocator grow faster than the program) is compiled at -O0,
+/// with a warning.
+static unsigned optLevelFor(const Program &P, const CompileOptions &Options,
+                            DiagnosticEngine &Diags, PhaseTimes &Times) {
+  if (Options.optLevel == 0 || P.CompileCost <= MaxOptimizeCost)
+    return Options.optLevel;
+  Times.optimizationSkipped = true;
+  Diags.report(DiagId::OptimizationSkipped, P.CostOrigin,
+               {std::to_string(P.CompileCost), std::to_string(MaxOptimizeCost),
+                std::to_string(Options.optLevel)},
+               P.CostOriginLength);
+  return 0;
+}
+
 /// One TargetMachine per thread, level and CPU: creating one costs as much
 /// as optimizing a small kernel, and the optimizer caches its pipeline by it.
 static llvm::TargetMachine *
@@ -286,6 +306,7 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
                                                 const std::string &Text) {
   Diags.clear();
   Times = {};
+  Cost = 0;
   Files = {Name};
   if (Text.size() > MaxSourceBytes) {
     Diags.report(DiagId::SourceTooLarge, {},
@@ -295,6 +316,7 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
   uint32_t Id = Diags.sources().add(Name, Text);
   auto P = frontEnd(Id, Options, Diags, Times, true);
   Files.insert(Files.end(), P->Imports.begin(), P->Imports.end());
+  Cost = P->Prog ? P->Prog->CompileCost : 0;
   if (Diags.hasErrors())
     return nullptr;
 
@@ -304,12 +326,17 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
   auto Engine = JitEngine::get(Error);
   llvm::TargetMachine *TM =
       Engine ? targetMachine(Options.optLevel, Options.cpu, Error) : nullptr;
-  if (!Engine || !TM) {
+  const unsigned Level = optLevelFor(*P->Prog, Options, Diags, Times);
+  llvm::TargetMachine *CodeTM = Level != Options.optLevel && TM
+                                    ? targetMachine(Level, Options.cpu, Error)
+                                    : TM;
+  if (!Engine || !TM || !CodeTM) {
     Diags.report(DiagId::InternalError, {},
                  {"the LLVM target for this CPU", Error});
     return nullptr;
   }
   auto K = std::unique_ptr<Kernel>(new Kernel());
+  K->Cost = Cost;
   llvm::orc::JITDylib *Dylib = nullptr;
 
   // Compiled before? Then link the object from the disk cache.
@@ -343,11 +370,11 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
       return nullptr;
     {
       Stopwatch W(Times.optimize);
-      optimizeModule(*M, *TM, Options.optLevel, Options.pipeline == "llvm");
+      optimizeModule(*M, *CodeTM, Level, Options.pipeline == "llvm");
     }
     Stopwatch W(Times.machineCode);
     std::string Object;
-    K->Info = Engine->add(std::move(M), *TM, Dylib, Error, &Object);
+    K->Info = Engine->add(std::move(M), *CodeTM, Dylib, Error, &Object);
     K->Dylib = Dylib;
     K->CodeHash = std::hash<std::string>{}(Object);
     if (K->Info && Cache)
@@ -383,7 +410,8 @@ std::string Compiler::emitFile(const std::string &Path, EmitKind Kind) {
   if (!llvmReady(Options, Diags))
     return "";
   std::string Error;
-  auto TM = createHostTargetMachine(Options.optLevel, Error, Options.cpu);
+  const unsigned Level = optLevelFor(*P->Prog, Options, Diags, Times);
+  auto TM = createHostTargetMachine(Level, Error, Options.cpu);
   if (!TM) {
     Diags.report(DiagId::InternalError, {},
                  {"the LLVM target for this CPU", Error});
@@ -394,7 +422,7 @@ std::string Compiler::emitFile(const std::string &Path, EmitKind Kind) {
   if (!M)
     return "";
   if (Kind != EmitKind::Llvm)
-    optimizeModule(*M, *TM, Options.optLevel, Options.pipeline == "llvm");
+    optimizeModule(*M, *TM, Level, Options.pipeline == "llvm");
   std::string Out;
   llvm::raw_string_ostream OS(Out);
   if (Kind != EmitKind::Asm) {

@@ -68,6 +68,9 @@ struct PhaseTimes {
   /// The machine code came from the disk cache: `machineCode` is the time
   /// to load and link it, and IR and optimize did not run.
   bool cached = false;
+  /// The program is too large to optimize quickly (CompileCost.h): it was
+  /// compiled at -O0 whatever the level asked for.
+  bool optimizationSkipped = false;
   double total() const { return parse + check + ir + optimize + machineCode; }
 };
 
@@ -94,6 +97,10 @@ public:
   /// A hash of the machine code (the object file): two kernels with the
   /// same hash compute the same thing, e.g. after an edit of a comment.
   uint64_t codeHash() const { return CodeHash; }
+  /// The checker's estimate of its compile cost (compiler/CompileCost.h):
+  /// over MaxOptimizeCost, optimizing it is not worth the wait.
+  uint64_t compileCost() const { return Cost; }
+  bool worthOptimizing() const;
 
 private:
   friend class Compiler;
@@ -102,6 +109,7 @@ private:
   void *Dylib = nullptr; // llvm::orc::JITDylib*, removed on destruction
   const DspjitKernel *Info = nullptr;
   uint64_t CodeHash = 0;
+  uint64_t Cost = 0;
 };
 
 class Compiler {
@@ -131,6 +139,8 @@ public:
   const DiagnosticEngine &diagnostics() const { return Diags; }
   DiagnosticEngine &diagnostics() { return Diags; }
   const PhaseTimes &times() const { return Times; }
+  /// The compile cost estimate of the last program compiled (Kernel's).
+  uint64_t compileCost() const { return Cost; }
   const CompileOptions &options() const { return Options; }
 
   /// The parsed and checked state of one compile (Compiler.cpp).
@@ -140,6 +150,7 @@ private:
   CompileOptions Options;
   DiagnosticEngine Diags;
   PhaseTimes Times;
+  uint64_t Cost = 0;
   std::vector<std::string> Files;
 };
 

@@ -192,12 +192,28 @@ OpPtr Elaborator::op(Op::Kind K, const Expr &E) {
   countSize();
   auto O = std::make_unique<Op>(K, E.Loc);
   O->Length = E.Length;
+  O->Origin = Origin.Loc;
+  O->OriginLength = Origin.Length;
+  O->OriginCopies = Origin.Copies;
   return O;
 }
 
 OpPtr Elaborator::op(Op::Kind K, const Stmt &S) {
   countSize();
-  return std::make_unique<Op>(K, S.Loc);
+  auto O = std::make_unique<Op>(K, S.Loc);
+  O->Origin = Origin.Loc;
+  O->OriginLength = Origin.Length;
+  O->OriginCopies = Origin.Copies;
+  return O;
+}
+
+Elaborator::OriginMark Elaborator::enterOrigin(SourceLoc Loc, uint32_t Length,
+                                               unsigned Copies) {
+  OriginMark Saved = Origin;
+  const bool Unroll = Copies > 0;
+  if (!Origin.Loc.isValid() || (Unroll && Origin.Copies == 0))
+    Origin = {Loc, Length, Copies};
+  return Saved;
 }
 
 /// A node whose operands are all constants becomes a constant. Its errors

@@ -49,6 +49,16 @@ public:
   size_t size() const { return Size; }
   /// The program grew over MaxProgramSize: everything stops.
   bool aborted() const { return Aborted; }
+  /// The construct that ops built from now on were expanded from
+  /// (Op::Origin): an `unroll` replaces a call or nothing, a call replaces
+  /// nothing. Returns what to restore when the construct ends.
+  struct OriginMark {
+    SourceLoc Loc;
+    uint32_t Length = 0;
+    unsigned Copies = 0;
+  };
+  OriginMark enterOrigin(SourceLoc Loc, uint32_t Length, unsigned Copies);
+  void leaveOrigin(OriginMark Saved) { Origin = Saved; }
   /// Where the ops being elaborated go.
   OpList &out() { return *CurrentOut; }
 
@@ -110,6 +120,7 @@ private:
   LoopNest Loops;
   OpList *CurrentOut = nullptr;
   SourceLoc CurrentStmt;
+  OriginMark Origin;
   size_t Size = 0;
   bool Aborted = false;
 };

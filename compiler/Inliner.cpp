@@ -94,7 +94,9 @@ NodePtr Inliner::inlineCall(Context &Ctx, const Expr &E, const Decl &Fn,
   bindArguments(Ctx, Callee, E, Fn);
 
   ActiveFns.push_back(&Fn);
+  auto Saved = El.enterOrigin(E.Loc, uint32_t(E.Name.size()), /*Copies=*/0);
   El.elaborateBody(Callee, Fn.Body, Inline->Body, /*NewScope=*/false);
+  El.leaveOrigin(Saved);
   ActiveFns.pop_back();
   El.out().push_back(std::move(Inline));
 
@@ -109,6 +111,7 @@ NodePtr Inliner::inlineCall(Context &Ctx, const Expr &E, const Decl &Fn,
 void Inliner::unroll(Context &Ctx, const Stmt &S, unsigned Count,
                      double Start) {
   std::string SavedPath = Ctx.Path;
+  auto Saved = El.enterOrigin(S.Loc, 6, std::max(Count, 1u)); // `unroll`
   for (unsigned I = 0; I < Count && !El.aborted(); ++I) {
     double V = Start + I;
     Ctx.Path = (SavedPath.empty() ? "" : SavedPath + "/") + S.Name + "=" +
@@ -129,6 +132,7 @@ void Inliner::unroll(Context &Ctx, const Stmt &S, unsigned Count,
       El.countSize();
     Ctx.Scopes.pop_back();
   }
+  El.leaveOrigin(Saved);
   Ctx.Path = SavedPath;
 }
 

@@ -1,6 +1,8 @@
 //===- compiler/Optimizer.cpp - LLVM IR to optimized LLVM IR --------------===//
 #include "compiler/Optimizer.h"
 
+#include "compiler/BlockSplitter.h"
+
 #include "llvm/Analysis/CGSCCPassManager.h"
 #include "llvm/Analysis/LoopAnalysisManager.h"
 #include "llvm/Analysis/TargetTransformInfo.h"
@@ -367,14 +369,19 @@ void optimizeModule(Module &M, TargetMachine &TM, unsigned OptLevel,
   }
   if (OptLevel < 2 || LlvmPipeline) {
     runDefaultPipeline(M, TM, OptLevel);
-    return;
+  } else {
+    thread_local std::unique_ptr<CachedPipeline> Cached;
+    if (!Cached)
+      Cached = std::make_unique<CachedPipeline>();
+    CurrentTM = &TM;
+    Cached->run(M);
+    CurrentTM = nullptr;
   }
-  thread_local std::unique_ptr<CachedPipeline> Cached;
-  if (!Cached)
-    Cached = std::make_unique<CachedPipeline>();
-  CurrentTM = &TM;
-  Cached->run(M);
-  CurrentTM = nullptr;
+  // Last, at every level: instruction selection's time grows faster than
+  // a block (BlockSplitter.h).
+  for (Function &F : M)
+    if (!F.isDeclaration())
+      splitLongBlocks(F);
 }
 
 } // namespace dspjit

@@ -181,6 +181,12 @@ struct Op {
   OpList Body, Else;
   unsigned Count = 0;
   double From = 0;
+  /// The construct this op was expanded from, what a message about the
+  /// program's size points at (CompileCost.h): the outermost `unroll`
+  /// around it, else the outermost call, else nothing (invalid).
+  SourceLoc Origin;
+  uint32_t OriginLength = 0;
+  unsigned OriginCopies = 0; ///< the unroll's count; 0 for a call
   Op(Kind K, SourceLoc Loc) : K(K), Loc(Loc) {}
 };
 
@@ -194,6 +200,12 @@ struct Program {
   unsigned NumInlines = 0;
   bool DoublePrecision = false;
   uint64_t InstanceSize = 0;
+  /// What code generation will cost, in estimated IR instructions
+  /// (CompileCost.h).
+  uint64_t CompileCost = 0;
+  /// The construct most of it comes from (or the process block).
+  SourceLoc CostOrigin;
+  uint32_t CostOriginLength = 0;
 };
 
 /// The widest vector a script may use.

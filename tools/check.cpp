@@ -1,6 +1,8 @@
 //===- tools/check.cpp - `dspjit check FILE [--time]` ---------------------===//
 #include "tools/Commands.h"
 
+#include "compiler/CompileCost.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -53,6 +55,12 @@ Command addCheck(CLI::App &App) {
                 O->File.c_str(), K->info().inputs, K->info().outputs,
                 K->info().num_slots,
                 (unsigned long long)K->info().instance_size);
+    if (O->Time || O->Repeat > 1)
+      std::printf("  compile cost %llu (refused past %llu; not optimized past "
+                  "%llu)\n",
+                  (unsigned long long)C.compileCost(),
+                  (unsigned long long)MaxCompileCost,
+                  (unsigned long long)MaxOptimizeCost);
     if (Warm.empty()) {
       if (O->Time)
         Print("", C.times());

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Checker.h"
+#include "compiler/CompileCost.h"
 #include "compiler/Parser.h"
 #include "runtime/dspjit_abi.h"
 #include "tests/unit/DiagnosticsView.h"
@@ -827,14 +828,68 @@ TEST(CheckerLimits, UnrollAndLoopCountsAreLimited) {
       "io 1 -> 1;\nprocess { for i in 0..65536 { } unroll j in 0..4096 { } out = in; }");
 }
 
-TEST(CheckerLimits, ProgramBelowTheDocumentedSizeLimitIsAccepted) {
-  // LANGUAGE.md section 13: "program size after inlining and unrolling:
-  // 250,000 operations". 49152 copies of `acc += in;` (a load, an add and
-  // a store each) are below that.
+TEST(CheckerLimits, ProgramBelowTheDocumentedCostLimitIsAccepted) {
+  // LANGUAGE.md, limits: a compile cost of 80,000. 12288 copies of
+  // `acc += in;` (a load of each, an add and a store: 5) are below it.
   auto C = checkText(
       "io 1 -> 1;\nprocess { let acc = 0; "
-      "unroll i in 0..4096 { unroll j in 0..12 { acc += in; } } out = acc; }");
+      "unroll i in 0..4096 { unroll j in 0..3 { acc += in; } } out = acc; }");
   EXPECT_TRUE(C->errors().empty()) << ::testing::PrintToString(C->messages());
+  EXPECT_GT(C->P->CompileCost, 12288u * 4);
+  EXPECT_LT(C->P->CompileCost, MaxCompileCost);
+}
+
+TEST(CheckerLimits, ACostlyProgramIsRefusedAtItsOutermostUnroll) {
+  // 64 x 64 copies of a stateful call: the outer unroll is named, with
+  // its count, even though the calls and the inner unroll are inside it.
+  auto C = checkText("io 1 -> 1;\n"
+                     "fn lp(x) { state s = 0; s = s + 0.1 * (x - s); "
+                     "return sin(s); }\n"
+                     "process { let acc = in;\n"
+                     "  unroll i in 0..64 { unroll j in 0..64 { acc = lp(acc); "
+                     "} }\n"
+                     "  out = acc; }");
+  ASSERT_EQ(C->errors(), (std::vector<DiagId>{DiagId::CompileTooCostlyUnroll}));
+  EXPECT_EQ(C->Diags.all()[0].Loc.Offset,
+            C->Diags.sources().text(2).find("unroll i"));
+  EXPECT_NE(C->messages()[0].find("the 64 copies of this 'unroll'"),
+            std::string::npos)
+      << C->messages()[0];
+}
+
+TEST(CheckerLimits, ACostlyProgramWithoutUnrollOrCallsIsRefusedAtProcess) {
+  // The largest source there can be is 1 MiB; 12,000 statements of
+  // straight-line transcendental code are a third of that.
+  std::string Src = "io 2 -> 2;\nprocess {\n  let a = in;\n";
+  for (int I = 0; I < 12000; ++I)
+    Src += "  a = sin(a) + tanh(a);\n";
+  Src += "  out = a;\n}\n";
+  auto C = checkText(Src);
+  ASSERT_EQ(C->errors(), (std::vector<DiagId>{DiagId::CompileTooCostly}));
+  EXPECT_EQ(C->Diags.all()[0].Loc.Offset,
+            C->Diags.sources().text(2).find("process"));
+}
+
+TEST(CheckerLimits, TheCostEstimateGrowsWithWhatCodeGenerationEmits) {
+  auto Cost = [](const std::string &Body, const char *Io = "1 -> 1") {
+    auto C = checkClean(std::string("io ") + Io +
+                        ";\ndelay d[4096];\nprocess { let a = in; " + Body +
+                        " d.write(a); out = a; }");
+    return C->P->CompileCost;
+  };
+  const uint64_t Base = Cost("");
+  // Twice the copies, about twice the cost.
+  const uint64_t One = Cost("unroll i in 0..512 { a = a * 0.5 + i; }") - Base;
+  const uint64_t Two = Cost("unroll i in 0..1024 { a = a * 0.5 + i; }") - Base;
+  EXPECT_NEAR(double(Two) / double(One), 2.0, 0.05);
+  // A libm call costs more than arithmetic, a fractional read more than a
+  // tap, a `for` body once whatever its count.
+  EXPECT_GT(Cost("unroll i in 0..256 { a = sin(a); }"),
+            Cost("unroll i in 0..256 { a = a * 0.5; }"));
+  EXPECT_GT(Cost("unroll i in 0..256 { a = a + d.read(i + 1.5); }"),
+            Cost("unroll i in 0..256 { a = a + d.tap(i + 1); }"));
+  EXPECT_EQ(Cost("for i in 0..16 { a = a * 0.5; }"),
+            Cost("for i in 0..4096 { a = a * 0.5; }"));
 }
 
 TEST(CheckerLimits, ProgramAboveTheSizeLimitIsReportedOnceAndQuickly) {
