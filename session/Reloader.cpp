@@ -55,6 +55,7 @@ struct Reloader::Compiled {
   double Ms = 0;
   bool Cached = false;
   std::string Diagnostics, DiagnosticsColored;
+  std::vector<std::string> Files; ///< what it read (Compiler::sourceFiles)
 };
 
 Result<std::unique_ptr<Reloader>>
@@ -78,6 +79,7 @@ Reloader::~Reloader() {
   Quit.store(true);
   if (Thread.joinable())
     Thread.join();
+  reapJobs(/*All=*/true);
 }
 
 ReloadStats Reloader::stats() const {
@@ -89,21 +91,45 @@ void Reloader::loop() {
   // The quick tier's code of the running source, to recognize a save that
   // changes nothing that is compiled (a comment, spacing).
   if (O.Tiered && O.Compile.optLevel > 0)
-    if (Compiled C = compile(0); C.K)
+    if (Compiled C = compile(0); C.K) {
+      std::lock_guard<std::mutex> Guard(ApplyLock);
       QuickHash = C.K->codeHash();
+    }
   while (!Quit.load()) {
-    uint64_t Saved = Watcher->wait(50);
+    // Short waits while compiles run, to watch what they read soon.
+    uint64_t Saved = Watcher->wait(Jobs.empty() ? 50 : 10);
     if (!Saved && Requested.exchange(false)) {
       Saved = monotonicNanoseconds();
       LastHash.clear(); // compile even if nothing changed
     }
+    {
+      std::lock_guard<std::mutex> Guard(ApplyLock);
+      if (FilesChanged) {
+        Files = std::move(NewFiles);
+        FilesChanged = false;
+        // Watch what this version reads: an import may have come or gone.
+        (void)Watcher->watch(Files);
+      }
+    }
     if (Saved)
       reload(Saved);
+    reapJobs(/*All=*/false);
     H.collect();
   }
 }
 
-Reloader::Compiled Reloader::compile(unsigned OptLevel) {
+void Reloader::reapJobs(bool All) {
+  for (auto It = Jobs.begin(); It != Jobs.end();) {
+    if (All || (*It)->Done.load()) {
+      (*It)->T.join();
+      It = Jobs.erase(It);
+    } else {
+      ++It;
+    }
+  }
+}
+
+Reloader::Compiled Reloader::compile(unsigned OptLevel) const {
   CompileOptions CO = O.Compile;
   CO.optLevel = OptLevel;
   Compiler C(CO);
@@ -119,9 +145,7 @@ Reloader::Compiled Reloader::compile(unsigned OptLevel) {
     Out.Diagnostics = Plain.str();
     Out.DiagnosticsColored = Colored.str();
   }
-  // Watch what this version reads: an import may have come or gone.
-  Files = C.sourceFiles();
-  (void)Watcher->watch(Files);
+  Out.Files = C.sourceFiles();
   return Out;
 }
 
@@ -163,57 +187,103 @@ void Reloader::reload(uint64_t SavedAtNs) {
     std::lock_guard<std::mutex> Guard(StatsLock);
     ++Stats.Unchanged;
     return;
+  } else {
+    // What the compile reads is what the files hold from now on, close
+    // enough: a save during it is another save, compiled too.
+    LastHash = std::move(Hash);
   }
   const unsigned N = ++Number;
+  Newest.store(N);
+  auto J = std::make_unique<Job>();
+  Job *Raw = J.get();
+  J->T = std::thread([this, N, SavedAtNs, Raw] {
+    compileSave(N, SavedAtNs);
+    Raw->Done.store(true);
+  });
+  Jobs.push_back(std::move(J));
+}
+
+void Reloader::compileSave(unsigned N, uint64_t SavedAtNs) {
   const bool Tiered = O.Tiered && O.Compile.optLevel > 0;
   Compiled C = compile(Tiered ? 0 : O.Compile.optLevel);
-  // The files may have changed again meanwhile; what was compiled is what
-  // they held when read, close enough: the next save compiles again.
-  LastHash = hashOfFiles(Files);
-  if (!C.K)
-    return failed(N, message<Msg::DoesNotCompile>(O.Script), &C);
+  if (!applyFirst(N, SavedAtNs, C, Tiered) || !Tiered)
+    return;
+  if (!C.K->worthOptimizing()) {
+    Bus.publish(event::Notice{
+        event::Notice::Info,
+        message<Msg::StaysAtO0>(N, C.K->compileCost(), O.Compile.optLevel)});
+    return;
+  }
+  // The optimized version of the same source, unless another save came.
+  if (Newest.load() != N || Quit.load())
+    return;
+  Compiled Full = compile(O.Compile.optLevel);
+  applyOptimized(N, SavedAtNs, Full);
+}
+
+bool Reloader::applyFirst(unsigned N, uint64_t SavedAtNs, Compiled &C,
+                          bool Tiered) {
+  std::lock_guard<std::mutex> Guard(ApplyLock);
+  if (N != Newest.load() || N <= Settled) {
+    // A newer save exists: this one is never heard.
+    std::lock_guard<std::mutex> StatsGuard(StatsLock);
+    ++Stats.Skipped;
+    return false;
+  }
+  if (Quit.load())
+    return false;
+  // Every save between the last one settled and this one is dropped, or
+  // will be when its compile ends.
+  const unsigned Skipped = N - Settled - 1;
+  Settled = N;
+  NewFiles = C.Files;
+  FilesChanged = true;
+  if (!C.K) {
+    failed(N, message<Msg::DoesNotCompile>(O.Script), &C);
+    return false;
+  }
   if (C.K->codeHash() == (Tiered ? QuickHash : FullHash)) {
     {
-      std::lock_guard<std::mutex> Guard(StatsLock);
+      std::lock_guard<std::mutex> StatsGuard(StatsLock);
       ++Stats.Unchanged;
     }
     Bus.publish(event::ReloadUnchanged{N});
-    return;
+    return false;
   }
   SwapReport Report;
   auto V =
       H.reload(C.K, C.K->info(), {.FadeFrames = H.crossfadeFrames()}, &Report);
-  if (!V)
-    return failed(N, V.error());
+  if (!V) {
+    failed(N, V.error());
+    return false;
+  }
   (Tiered ? QuickHash : FullHash) = C.K->codeHash();
-  uint64_t Live = waitLive(H, **V);
-  if (!Live)
-    return; // the session is ending
+  uint64_t LiveAt = waitLive(H, **V);
+  if (!LiveAt)
+    return false; // the session is ending
   event::Reloaded E;
   E.Number = N;
-  E.LatencyMs = double(Live - SavedAtNs) / 1e6;
+  E.LatencyMs = double(LiveAt - SavedAtNs) / 1e6;
   E.CompileMs = C.Ms;
   E.Cached = C.Cached;
   E.QuickTier = Tiered;
+  E.Skipped = Skipped;
   E.Report = std::move(Report);
   E.Diagnostics = std::move(C.Diagnostics); // warnings
   E.DiagnosticsColored = std::move(C.DiagnosticsColored);
   {
-    std::lock_guard<std::mutex> Guard(StatsLock);
+    std::lock_guard<std::mutex> StatsGuard(StatsLock);
     ++Stats.Reloads;
     Stats.LatencyMs.push_back(E.LatencyMs);
   }
   Bus.publish(E);
-  if (Tiered)
-    optimize(N, SavedAtNs);
+  return true;
 }
 
-void Reloader::optimize(unsigned N, uint64_t SavedAtNs) {
-  // The optimized version of the same source, unless another save came.
-  if (Watcher->pendingSave())
-    return;
-  Compiled C = compile(O.Compile.optLevel);
-  if (!C.K || Watcher->pendingSave() || hashOfFiles(Files) != LastHash)
+void Reloader::applyOptimized(unsigned N, uint64_t SavedAtNs, Compiled &C) {
+  std::lock_guard<std::mutex> Guard(ApplyLock);
+  // An obsolete optimized tier never replaces a newer version.
+  if (!C.K || Quit.load() || N != Newest.load() || N != Settled)
     return;
   auto V = H.reload(C.K, C.K->info(), {.FadeFrames = 0});
   if (!V)

@@ -11,9 +11,18 @@
 // milliseconds, so a save is first compiled at -O0 (a few milliseconds) and
 // swapped in with the crossfade; then the same source is compiled at the
 // session's level and swapped in at once (same source, same state, same
-// output: nothing to fade). A further save during the second compile
-// supersedes it. Both tiers use the disk cache (compiler/ObjectCache.h), so
-// returning to an earlier version is nearly instant.
+// output: nothing to fade). Both tiers use the disk cache
+// (compiler/ObjectCache.h), so returning to an earlier version is nearly
+// instant. A program too large to optimize quickly (compiler/CompileCost.h)
+// keeps its -O0 code, with a notice.
+//
+// The newest save wins. Each save is compiled on a thread of its own, at
+// once, even while older saves still compile (a heavy save that takes a
+// second must not hold back the fix saved after it). A result is swapped
+// in only if no newer save has been started since; an older one is dropped
+// and counted in the reload line of the version that goes live ("2 older
+// saves skipped"), and an optimized tier goes live only if its save is
+// still the newest. Swaps are serialized by one lock, off the audio thread.
 //
 // What happens is published on the bus: event::Reloaded (the latency from
 // the save to the first block processed by the new code, the compile time,
@@ -24,7 +33,9 @@
 // event::ScriptGone / ScriptBack / ScriptUnreadable.
 //
 // Thread contract: construct and destroy on the control thread; the reload
-// thread runs in between; stats() and requestReload() from any thread.
+// thread and the compile threads run in between (the destructor joins
+// them: a compile cannot be interrupted, and the checker bounds it to
+// about 2 s); stats() and requestReload() from any thread.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSPJIT_SESSION_RELOADER_H
@@ -73,32 +84,55 @@ private:
   Reloader(Host &H, ControlBus &Bus, ReloaderOptions Options)
       : H(H), Bus(Bus), O(std::move(Options)) {}
   void loop();
-  /// Handles one save; returns when its versions are live (or failed).
+  /// Starts the compile of one save, unless its files are unchanged.
   void reload(uint64_t SavedAtNs);
   /// False (with an event) when the script is missing or unreadable.
   bool scriptReadable();
-  /// Swaps the optimized version of the save just made live.
-  void optimize(unsigned Number, uint64_t SavedAtNs);
   struct Compiled;
   /// Compiles at `OptLevel`; the kernel is null on error.
-  Compiled compile(unsigned OptLevel);
-  void failed(unsigned Number, const std::string &Why,
+  Compiled compile(unsigned OptLevel) const;
+  /// A compile thread: the save's first version, then its optimized tier.
+  void compileSave(unsigned N, uint64_t SavedAtNs);
+  /// Swaps in a save's first version unless a newer save exists; true
+  /// when it went live and an optimized tier may follow.
+  bool applyFirst(unsigned N, uint64_t SavedAtNs, Compiled &C, bool Tiered);
+  void applyOptimized(unsigned N, uint64_t SavedAtNs, Compiled &C);
+  /// Joins the compile threads that have finished (all with `All`).
+  void reapJobs(bool All);
+  void failed(unsigned N, const std::string &Why,
               const Compiled *WithDiagnostics = nullptr);
 
   Host &H;
   ControlBus &Bus;
-  ReloaderOptions O;
+  const ReloaderOptions O;
   std::unique_ptr<FileWatcher> Watcher;
+  // The reload thread's own.
   std::vector<std::string> Files; ///< the script and its imports
   std::string LastHash;           ///< of the sources last compiled, good or not
   bool Gone = false;              ///< the script was missing at the last save
+  unsigned Number = 0;
+  struct Job {
+    std::thread T;
+    std::atomic<bool> Done{false};
+  };
+  std::vector<std::unique_ptr<Job>> Jobs;
+
+  /// The newest save whose compile has started.
+  std::atomic<unsigned> Newest{0};
+  /// Held while a result is compared with what is live and swapped in.
+  std::mutex ApplyLock;
+  /// The newest save with an outcome: live, failed or found unchanged.
+  unsigned Settled = 0;
   /// Kernel::codeHash() of the playing source at -O0 and at the session's
   /// level: a save that compiles to the same code swaps nothing.
   uint64_t QuickHash = 0, FullHash = 0;
+  /// What the last compile read, for the reload thread to watch.
+  std::vector<std::string> NewFiles;
+  bool FilesChanged = false;
+
   std::atomic<bool> Quit{false}, Requested{false};
   mutable std::mutex StatsLock;
   ReloadStats Stats;
-  unsigned Number = 0;
   std::thread Thread;
 };
 

@@ -12,6 +12,7 @@
 // resident memory does not grow.
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/Messages.h"
 #include "session/Console.h"
 #include "tests/support/LiveSession.h"
 #include "tests/support/Sanitizers.h"
@@ -200,4 +201,121 @@ TEST_F(ReloadLive, TwoHundredReloadsInTwentySeconds) {
             << RssAfterWarmUp << " kB after 20, " << RssAtEnd
             << " kB after 200; " << End.Reloads.text() << "\n"
             << std::flush;
+}
+
+namespace {
+/// A stereo gain of `Gain` behind a heavy but legal body: `Body` repeated
+/// `Copies` times by an unroll, its result multiplied by 0 (so the
+/// recording still tells the gain), about a second to compile at -O0.
+std::string heavyGainScript(const std::string &Gain, const std::string &Decls,
+                            const std::string &Body, unsigned Copies,
+                            const std::string &Tail = "") {
+  return "io 2 -> 2;\n" + Decls +
+         "process {\n  let acc = in;\n  unroll i in 0.." +
+         std::to_string(Copies) + " { " + Body + " }\n  " + Tail +
+         "\n  out = in * " + Gain + " + 0 * acc;\n}\n";
+}
+
+struct HeavyProgram {
+  const char *Name;
+  std::string Decls, Body;
+  unsigned Copies;
+  std::string Tail;
+};
+
+const HeavyProgram HeavyPrograms[] = {
+    {"sin+tanh", "", "acc = sin(acc * 1.0001 + i) + tanh(acc);", 1600, ""},
+    {"nested-state",
+     "fn lp(x) { state s = 0; s = s + 0.1 * (x - s); return s; }\n",
+     "unroll j in 0..40 { acc = lp(acc) + 0.001 * j; }", 40, ""},
+    {"reads", "delay d[8192];\n", "acc = acc + 0.001 * d.read(i + 1.5);", 2000,
+     "d.write(in);"},
+};
+} // namespace
+
+TEST_F(ReloadLive, TheFixSavedAfterAHeavySaveGoesLiveWithoutWaitingForIt) {
+  // Issue 11: a heavy save, then the user's fix 150 ms later, for each of
+  // a family of heavy programs. The fix is live within its own compile
+  // time plus 100 ms of its save; the heavy version is never heard, and
+  // the fix's reload line says it was skipped.
+  writeInPlace("gain.dsp", gainScript("0.5"));
+  auto S = start(options());
+  ASSERT_TRUE(S);
+  playFor(*S, 0.3);
+  std::vector<float> Expected = {0.5f};
+  float Gain = 0.5f;
+  for (const HeavyProgram &P : HeavyPrograms) {
+    SCOPED_TRACE(P.Name);
+    writeInPlace("gain.dsp",
+                 heavyGainScript("0.75", P.Decls, P.Body, P.Copies, P.Tail));
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    Gain *= 2;
+    Expected.push_back(Gain);
+    size_t Mark = Log->mark();
+    writeInPlace("gain.dsp", gainScript(formatNumber(Gain)));
+    auto Fix = Log->waitFor<event::Reloaded>(10, Mark);
+    ASSERT_TRUE(Fix) << Log->text();
+    EXPECT_EQ(Fix->Skipped, 1u) << Log->text();
+    EXPECT_LT(Fix->LatencyMs, Fix->CompileMs + 100) << Log->text();
+    std::cout << "[ fix after " << P.Name << " ] live in " << Fix->LatencyMs
+              << " ms, compile " << Fix->CompileMs << " ms\n"
+              << std::flush;
+    EXPECT_NE(session::describe(*Fix).find("1 older save skipped"),
+              std::string::npos)
+        << session::describe(*Fix);
+    // Long enough for the heavy compile to finish and be dropped.
+    ASSERT_TRUE(Log->waitFor<event::Optimized>(10, Mark)) << Log->text();
+    playFor(*S, 1.5);
+  }
+  event::Stopped End = S->stop();
+  EXPECT_EQ(End.ExitStatus, 0) << Log->text();
+  EXPECT_EQ(heard(), Expected) << Log->text();
+  EXPECT_EQ(End.Reloads.Skipped, 3u);
+  EXPECT_EQ(End.Reloads.Failed, 0u) << Log->text();
+}
+
+TEST_F(ReloadLive, TheBombOfIssue11IsRefusedAtOnceAndTheFixGoesLive) {
+  writeInPlace("gain.dsp", gainScript("0.5"));
+  auto S = start(options());
+  ASSERT_TRUE(S);
+  playFor(*S, 0.3);
+  size_t Mark = Log->mark();
+  const auto Saved = std::chrono::steady_clock::now();
+  writeInPlace("gain.dsp",
+               heavyGainScript("0.75", "",
+                               "acc = sin(acc * 1.0001 + i) + tanh(acc);",
+                               4096));
+  auto Failed = Log->waitFor<event::ReloadFailed>(10, Mark);
+  ASSERT_TRUE(Failed) << Log->text();
+  EXPECT_LT(std::chrono::steady_clock::now() - Saved, std::chrono::seconds(1));
+  EXPECT_NE(Failed->Diagnostics.find("would take too long to compile"),
+            std::string::npos)
+      << Failed->Diagnostics;
+  Mark = Log->mark();
+  writeInPlace("gain.dsp", gainScript("2"));
+  ASSERT_TRUE(Log->waitFor<event::Optimized>(10, Mark)) << Log->text();
+  playFor(*S, 0.3);
+  event::Stopped End = S->stop();
+  EXPECT_EQ(End.ExitStatus, 0) << Log->text();
+  EXPECT_EQ(heard(), (std::vector<float>{0.5f, 2.0f})) << Log->text();
+}
+
+TEST_F(ReloadLive, ALargeSaveStaysAtO0WithANotice) {
+  writeInPlace("gain.dsp", gainScript("0.5"));
+  auto S = start(options());
+  ASSERT_TRUE(S);
+  playFor(*S, 0.3);
+  size_t Mark = Log->mark();
+  const HeavyProgram &P = HeavyPrograms[1]; // past MaxOptimizeCost
+  writeInPlace("gain.dsp", heavyGainScript("0.75", P.Decls, P.Body, P.Copies));
+  ASSERT_TRUE(Log->waitFor<event::Reloaded>(10, Mark)) << Log->text();
+  auto Notice = Log->waitFor<event::Notice>(10, Mark);
+  ASSERT_TRUE(Notice) << Log->text();
+  EXPECT_NE(Notice->Text.find("stays at -O0"), std::string::npos)
+      << Notice->Text;
+  playFor(*S, 0.3);
+  event::Stopped End = S->stop();
+  EXPECT_EQ(End.ExitStatus, 0) << Log->text();
+  EXPECT_TRUE(Log->all<event::Optimized>().empty()) << Log->text();
+  EXPECT_EQ(heard(), (std::vector<float>{0.5f, 0.75f})) << Log->text();
 }
