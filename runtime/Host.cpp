@@ -532,6 +532,13 @@ std::shared_ptr<Instance> Host::instance() const {
 Result<std::shared_ptr<KernelVersion>>
 Host::reload(std::shared_ptr<const void> Code, const DspjitKernel &Kernel,
              const SwapOptions &SO, SwapReport *Report) {
+  std::lock_guard<std::mutex> Guard(SwapLock);
+  return reloadLocked(std::move(Code), Kernel, SO, Report);
+}
+
+Result<std::shared_ptr<KernelVersion>>
+Host::reloadLocked(std::shared_ptr<const void> Code, const DspjitKernel &Kernel,
+                   const SwapOptions &SO, SwapReport *Report) {
   if (Options.Direct)
     return fail(message<Msg::DirectCannotReload>());
   Swap->collect();
@@ -551,9 +558,11 @@ Host::reload(std::shared_ptr<const void> Code, const DspjitKernel &Kernel,
 }
 
 Result<void> Host::resetState() {
+  std::lock_guard<std::mutex> Guard(SwapLock);
   std::shared_ptr<KernelVersion> Now = Swap->newest();
-  auto V = reload(Now->Code, Now->I.kernel(),
-                  {.FadeFrames = crossfadeFrames(), .CarryState = false});
+  auto V = reloadLocked(Now->Code, Now->I.kernel(),
+                        {.FadeFrames = crossfadeFrames(), .CarryState = false},
+                        nullptr);
   if (!V)
     return fail(V.error());
   return {};

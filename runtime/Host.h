@@ -76,6 +76,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -186,21 +187,23 @@ public:
   /// while a previous reload is still being picked up. Returns the new
   /// version, whose LiveAtNs tells when it first ran; on failure (another
   /// io, a direct stream) the running version is untouched.
-  /// Thread: control thread (allocates).
+  /// Thread: any but the audio thread (allocates); reload, resetState and
+  /// collect are serialized by a lock the audio thread never takes.
   Result<std::shared_ptr<KernelVersion>>
   reload(std::shared_ptr<const void> Code, const DspjitKernel &Kernel,
          const SwapOptions &Options, SwapReport *Report = nullptr);
   /// Replaces the playing version by a fresh instance of the same kernel
   /// (state and delays from their initial values, the user's parameter
   /// values kept), crossfaded: e.g. after state went non-finite.
-  /// Thread: control thread.
+  /// Thread: any but the audio thread.
   Result<void> resetState();
   /// Frames of crossfade for reloads (HostOptions::CrossfadeSeconds).
   uint32_t crossfadeFrames() const;
 
   /// Frees versions the audio thread has let go of. reload() does it too;
-  /// call it now and then. Thread: control thread.
+  /// call it now and then. Thread: any but the audio thread.
   void collect() {
+    std::lock_guard<std::mutex> Guard(SwapLock);
     if (Swap)
       Swap->collect();
   }
@@ -245,6 +248,12 @@ private:
   double Rate;
   /// The versions of the kernel; the first is the one open() was given.
   std::unique_ptr<HotSwap> Swap;
+  /// Serializes the control side of Swap: the reloader's compile threads,
+  /// the console's `reset state`. Never taken by the audio thread.
+  mutable std::mutex SwapLock;
+  Result<std::shared_ptr<KernelVersion>>
+  reloadLocked(std::shared_ptr<const void> Code, const DspjitKernel &Kernel,
+               const SwapOptions &Options, SwapReport *Report);
   HostOptions Options;
   std::optional<Stream> Audio; ///< runtime/PortAudio.h's RAII stream
   bool Started = false, Stopped = false;
