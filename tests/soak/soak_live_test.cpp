@@ -3,7 +3,7 @@
 // The soak test: `dspjit run examples/freeverb.dsp` (a copy of it) plays the
 // drum loop on a private jackd (dummy driver, 48 kHz, 64-frame periods,
 // a deadline of 1333 us per callback) and records the output, for
-// DSPJIT_SOAK_SECONDS (75 by default; 600 on demand), while the machine is
+// DSPJIT_SOAK_SECONDS (45 by default; 600 on demand), while the machine is
 // loaded by processes of the test's own:
 //
 //   - a busy loop, pinned to the last CPU this process may use ("the other
@@ -19,29 +19,67 @@
 // DSPJIT_SOAK_LOAD=0 leaves out the busy loop and the copy (not the
 // reloads): a baseline of the same machine, written to soak-<s>s-noload.json.
 //
-// It prints the figures of Table 3 of De Pra and Fontana (callbacks,
-// callbacks over the deadline, xruns by kind, processing time min, mean,
-// p50, p99, max), the reloads and their latencies, the load achieved and
-// the child's VmRSS over time, and writes them to soak-<seconds>s.json in
-// the build tree (DSPJIT_SOAK_OUT_DIR).
+// Two variants, two tests:
+//
+//   SoakTest.FreeverbLiveUnderLoadWithReloads          jackd --no-realtime
+//   SoakTest.FreeverbLiveUnderLoadWithReloadsRealTime  jackd -R
+//
+// Without real-time priority the server itself is one more process
+// competing with the load: under load its dummy driver falls behind real
+// time, and each late cycle is an xrun that measures the starved server,
+// not dspjit. With `jackd -R` the server's threads run SCHED_FIFO, and so
+// does dspjit's callback: libjack makes a client's process thread
+// real-time when its server is. The test reads the scheduling of every
+// thread of dspjit and of jackd from /proc (tests/support/Threads.h),
+// reports which thread ran the callback and at what policy, and in the
+// real-time variant requires it to be SCHED_FIFO. Where real-time
+// scheduling is not permitted (a container without CAP_SYS_NICE, a user
+// without an rtprio limit) the real-time variant is skipped, saying why.
+//
+// It prints the figures of Table 3 of De Pra and Fontana, and says whose
+// each one is:
+//
+//   dspjit's own, measured inside the callback (the clock read at its
+//   entry and exit, runtime/Stats.h): processing time min, mean, p50, p99,
+//   max, and the callbacks over their deadline (without real-time
+//   priority a preempted callback counts the time it waited);
+//   the server's: its clock against the wall clock (a client of the
+//   test's own, never activated, reads jack_frame_time every second), the
+//   xruns it reported (PortAudio's status flags, set from JACK's xrun
+//   notifications) by kind, and what its log says of them: cycles its
+//   driver woke up for too late, and cycles that began before dspjit's
+//   client had finished the last one ("Triggered": its thread had not got
+//   a CPU yet; "Running": it was still at work);
+//
+// plus the reloads and their latencies, the load achieved, the child's
+// VmRSS over time and the threads' scheduling, and writes them to
+// soak-<seconds>s[-rt].json in the build tree (DSPJIT_SOAK_OUT_DIR), with
+// a "sources" object naming which figures are dspjit's and which the
+// server's.
 //
 // It asserts only what a jittery shared VM lets it assert honestly: dspjit
 // exits 0 (no crash, no hang); every save went live, none failed, none came
 // from the cache; no non-finite sample, neither counted by dspjit nor in the
 // recording; the recording has the run's length and is not silent; the
 // callback's processing time at p99 is under half the deadline; VmRSS
-// grows by less than a bound after a warm-up. Xruns and deadline misses
-// are recorded, never asserted: the dummy driver on these VMs reports about
-// one xrun a second even when idle, and jackd runs without real-time
-// priority, so a callback preempted by the load counts the wait as its own.
+// grows by less than a bound after a warm-up; in the real-time variant,
+// the callback ran SCHED_FIFO. Xruns and deadline misses are recorded,
+// never asserted: the dummy driver on these VMs reports xruns even when
+// idle, without real-time priority a callback preempted by the load counts
+// the wait as its own, and even with it the CI VM's kernel (PREEMPT_NONE)
+// lets the file copy's kernel work hold a CPU for milliseconds before a
+// SCHED_FIFO thread gets it (measured: with the copy pinned to the other
+// CPU, the real-time server's longest late cycle fell from 23 ms to 0.1 ms).
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/AudioFile.h"
 #include "tests/support/ChildProcess.h"
 #include "tests/support/JackServer.h"
 #include "tests/support/Sanitizers.h"
+#include "tests/support/Threads.h"
 
 #include <gtest/gtest.h>
+#include <jack/jack.h>
 
 #include <fcntl.h>
 #include <sched.h>
@@ -60,6 +98,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <new>
 #include <regex>
 #include <sstream>
@@ -294,10 +333,179 @@ struct Latencies {
   }
 };
 
-} // namespace
+/// The server's frame clock against the wall clock, read by a JACK client
+/// of the test's own that is never activated: it takes no part in the
+/// server's cycles, so it costs the server nothing.
+class ServerClock {
+public:
+  explicit ServerClock(const std::string &Server) {
+    jack_status_t Status;
+    Client = jack_client_open(
+        "dspjit-soak-clock",
+        static_cast<jack_options_t>(JackNoStartServer | JackServerName),
+        &Status, Server.c_str());
+  }
+  ~ServerClock() { close(); }
+  void close() {
+    if (Client)
+      jack_client_close(Client);
+    Client = nullptr;
+  }
+  bool ok() const { return Client != nullptr; }
 
-TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
-  const double Seconds = envNumber("DSPJIT_SOAK_SECONDS", 75);
+  /// Reads the clock at `WallSeconds`.
+  void sample(double WallSeconds) {
+    if (!Client)
+      return;
+    uint32_t F = jack_frame_time(Client);
+    if (Samples.empty())
+      Frames.push_back(0);
+    else
+      Frames.push_back(Frames.back() + uint32_t(F - Last)); // wraps at 2^32
+    Last = F;
+    Samples.push_back(WallSeconds);
+  }
+  /// Drops the samples after `WallSeconds` (dspjit's shutdown).
+  void dropAfter(double WallSeconds) {
+    while (!Samples.empty() && Samples.back() > WallSeconds) {
+      Samples.pop_back();
+      Frames.pop_back();
+    }
+  }
+  /// Seconds of the server's clock per second of wall clock, from the first
+  /// sample to the last; 0 without two samples.
+  double ratio() const {
+    return Samples.size() < 2 ? 0 : ratio(0, Samples.size() - 1);
+  }
+  /// The lowest ratio over any `Window` seconds of wall clock.
+  double worstRatio(double Window) const {
+    double Worst = 0;
+    for (size_t I = 0, J = 0; I < Samples.size(); ++I) {
+      J = std::max(J, I);
+      while (J < Samples.size() && Samples[J] - Samples[I] < Window)
+        ++J;
+      if (J == Samples.size())
+        break;
+      double R = ratio(I, J);
+      Worst = Worst == 0 ? R : std::min(Worst, R);
+    }
+    return Worst;
+  }
+  double seconds() const {
+    return Samples.size() < 2 ? 0 : Samples.back() - Samples.front();
+  }
+
+private:
+  double ratio(size_t I, size_t J) const {
+    return double(Frames[J] - Frames[I]) / Rate / (Samples[J] - Samples[I]);
+  }
+  jack_client_t *Client = nullptr;
+  uint32_t Last = 0;
+  std::vector<double> Samples;  ///< wall-clock seconds
+  std::vector<uint64_t> Frames; ///< server frames since the first sample
+};
+
+/// The scheduling of the threads of dspjit and of jackd, sampled every
+/// second; the callback thread is the one that slept most often.
+struct Scheduling {
+  std::vector<std::pair<double, std::vector<ThreadInfo>>> Child;
+  std::vector<ThreadInfo> Server;
+
+  void sample(double WallSeconds, pid_t Dspjit, pid_t Jackd) {
+    if (Dspjit > 0)
+      if (std::vector<ThreadInfo> T = threadsOf(Dspjit); !T.empty())
+        Child.push_back({WallSeconds, std::move(T)});
+    if (Jackd > 0)
+      if (std::vector<ThreadInfo> T = threadsOf(Jackd); !T.empty())
+        Server = std::move(T);
+  }
+  void dropAfter(double WallSeconds) {
+    while (!Child.empty() && Child.back().first > WallSeconds)
+      Child.pop_back();
+  }
+  /// dspjit's threads at the last sample.
+  const std::vector<ThreadInfo> &last() const {
+    static const std::vector<ThreadInfo> None;
+    return Child.empty() ? None : Child.back().second;
+  }
+  const ThreadInfo *callbackThread() const { return busiestSleeper(last()); }
+  /// Of the samples that saw the callback thread, how many saw it run
+  /// SCHED_FIFO or SCHED_RR, and how many saw it at all.
+  std::pair<unsigned, unsigned> callbackRealTimeSamples() const {
+    unsigned RealTime = 0, Seen = 0;
+    if (const ThreadInfo *C = callbackThread())
+      for (const auto &[T, Threads] : Child)
+        if (const ThreadInfo *Same = findThread(Threads, C->Tid)) {
+          ++Seen;
+          RealTime += Same->realTime();
+        }
+    return {RealTime, Seen};
+  }
+  /// jackd's threads at real-time priority, as "SCHED_FIFO priority 10 x2".
+  std::string serverRealTime() const {
+    std::map<std::string, unsigned> Count;
+    for (const ThreadInfo &T : Server)
+      if (T.realTime())
+        ++Count[T.scheduling()];
+    std::string S;
+    for (const auto &[Policy, N] : Count)
+      S += (S.empty() ? "" : ", ") + Policy + " x" + std::to_string(N);
+    return S.empty() ? "none" : S;
+  }
+};
+
+/// What jackd's log says of its xruns: cycles its dummy driver found
+/// itself late for (the server's own: the time logged is how long the late
+/// cycle had run since it began, so a short one means that the driver's
+/// sleep woke up late), and clients that had not finished their cycle when
+/// the next one began, by their state: "Triggered" (woken, but not yet
+/// given a CPU) or "Running" (still processing).
+struct ServerLog {
+  unsigned DriverLate = 0;
+  double DriverLateMaxUs = 0;
+  std::map<std::string, unsigned> ClientLate; ///< by state
+
+  explicit ServerLog(const std::string &Log) {
+    std::regex Late("JackTimedDriver::Process XRun = (\\d+) usec");
+    for (std::sregex_iterator M(Log.begin(), Log.end(), Late), E; M != E; ++M) {
+      ++DriverLate;
+      DriverLateMaxUs = std::max(DriverLateMaxUs, std::stod((*M)[1]));
+    }
+    std::regex Client("JackEngine::XRun: client = .* was not finished, "
+                      "state = (\\w+)");
+    for (std::sregex_iterator M(Log.begin(), Log.end(), Client), E; M != E; ++M)
+      ++ClientLate[(*M)[1]];
+  }
+  /// "Triggered 500, Running 12", or "none".
+  std::string clientLateText() const {
+    std::string S;
+    for (const auto &[State, Count] : ClientLate)
+      S += (S.empty() ? "" : ", ") + State + " " + std::to_string(Count);
+    return S.empty() ? "none" : S;
+  }
+  std::string clientLateJson() const {
+    std::string S;
+    for (const auto &[State, Count] : ClientLate)
+      S += (S.empty() ? "\"" : ", \"") + State + "\": " + std::to_string(Count);
+    return "{" + S + "}";
+  }
+};
+
+/// "[X]" without its brackets.
+std::string unbracketed(const std::string &List) {
+  return List.size() < 2 ? List : List.substr(1, List.size() - 2);
+}
+
+std::string loadAverage() {
+  std::ifstream A("/proc/loadavg");
+  std::string S;
+  std::getline(A, S);
+  return S.substr(0, S.find(' ', S.find(' ', S.find(' ') + 1) + 1));
+}
+
+/// The soak in one of its two variants (see the top of the file).
+void soak(bool RealTime) {
+  const double Seconds = envNumber("DSPJIT_SOAK_SECONDS", 45);
   const double ReloadEvery = envNumber("DSPJIT_SOAK_RELOAD_EVERY", 3);
   const double CopyMb = envNumber("DSPJIT_SOAK_COPY_MB", 256);
   // DSPJIT_SOAK_LOAD=0: no busy loop and no copy (the reloads remain), for
@@ -314,13 +522,31 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
   const double P99Bound = 0.5;
   ASSERT_GE(Seconds, 20) << "DSPJIT_SOAK_SECONDS: at least 20";
 
-  auto Server = JackServer::start({uint32_t(Rate), Period});
+  JackServerOptions SO;
+  SO.SampleRate = uint32_t(Rate);
+  SO.Period = Period;
+  SO.RealTime = RealTime;
+  auto Server = JackServer::start(SO);
   ASSERT_TRUE(Server) << Server.error();
-  (*Server)->finishSetup();
   struct ServerStop {
     JackServer &S;
     ~ServerStop() { S.beginShutdown(); }
   } StopServer{**Server};
+  if (RealTime) {
+    // The right to SCHED_FIFO was checked; jackd may still have been
+    // refused (a priority above this process's limit).
+    std::vector<ThreadInfo> T = threadsOf((*Server)->pid());
+    if (std::none_of(T.begin(), T.end(),
+                     [](const ThreadInfo &I) { return I.realTime(); }))
+      GTEST_SKIP()
+          << "jackd -R runs no thread at real-time priority; its log:\n"
+          << (*Server)->log();
+  }
+  // The server's clock, read by a client of ours opened now, under the
+  // setup lock.
+  ServerClock Clock((*Server)->name());
+  ASSERT_TRUE(Clock.ok()) << "cannot open a JACK client on the server";
+  (*Server)->finishSetup();
 
   const fs::path Dir =
       fs::temp_directory_path() / ("dspjit-soak-" + std::to_string(getpid()));
@@ -386,6 +612,8 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
         .count();
   };
   std::vector<std::pair<double, long>> Rss; // (seconds, kB)
+  Scheduling Sched;
+  const pid_t Jackd = (*Server)->pid();
   int Saves = 0;
   std::vector<ChildAction> Actions;
   Actions.push_back({0.2, "", 0,
@@ -398,9 +626,13 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
   const double Timeout = 2 * Seconds + 60;
   for (double T = 1; T < Timeout; T += 1)
     Timed.push_back({T, [&] {
-                       if (Pid > 0)
-                         if (long K = vmRssKb(Pid))
-                           Rss.push_back({Now(), K});
+                       if (Pid <= 0)
+                         return;
+                       const double At = Now();
+                       if (long K = vmRssKb(Pid))
+                         Rss.push_back({At, K});
+                       Clock.sample(At);
+                       Sched.sample(At, Pid, Jackd);
                      }});
   // Saves go on while the recording (float, 2 channels: 8 bytes a frame)
   // holds less than Seconds - 3 of audio, however slowly the server runs.
@@ -511,11 +743,25 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
   const long RssEnd = Rss.empty() ? 0 : Rss.back().second;
   const double RssEndAt = Rss.empty() ? 0 : Rss.back().first;
 
+  // The server's clock and the threads, over the same span as VmRSS; the
+  // clock's client closes before the server stops.
+  Clock.dropAfter(C.Seconds - 1.5);
+  Sched.dropAfter(C.Seconds - 1.5);
+  (*Server)->beginShutdown();
+  Clock.close();
+  const ServerLog Log((*Server)->log());
+  const ThreadInfo *Callback = Sched.callbackThread();
+  const auto [CallbackRtSamples, CallbackSamples] =
+      Sched.callbackRealTimeSamples();
+  const double ServerRatio = Clock.ratio(), WorstRatio = Clock.worstRatio(10);
+  const std::string Variant = RealTime ? "-rt" : "";
+
   // The figures, as a table and as JSON.
   std::ostringstream T;
   T << "[ soak ] examples/freeverb.dsp live for " << Seconds
     << " s on a private JACK dummy server, 64 frames at 48 kHz (deadline "
-    << fmt("%.1f", J("", "deadline_us")) << " us)"
+    << fmt("%.1f", J("", "deadline_us")) << " us), "
+    << (RealTime ? "jackd -R (real-time)" : "jackd --no-realtime")
     << (Loaded ? ", under load" : ", without load") << ":\n"
     << "  load: "
     << (!Loaded
@@ -528,39 +774,62 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
                   fmt(" (%.2f GiB", double(L.Bytes) / (1 << 30)) +
                   fmt(", %.0f MB/s)",
                       double(L.Bytes) / 1e6 / std::max(1.0, C.Seconds)))
-    << "; a save every " << ReloadEvery << " s; load average now " <<
-      [] {
-        std::ifstream A("/proc/loadavg");
-        std::string S;
-        std::getline(A, S);
-        return S.substr(0, S.find(' ', S.find(' ', S.find(' ') + 1) + 1));
-      }()
-    << "\n"
+    << "; a save every " << ReloadEvery << " s; load average now "
+    << loadAverage() << "\n"
     << fmt("  exit %.0f", C.Status) << fmt(" after %.1f s; ", C.Seconds)
     << fmt("callbacks %.0f", J("", "callbacks"))
     << fmt(", frames %.0f", J("", "frames"))
-    << fmt(" (%.2f s of audio", J("", "frames") / Rate)
-    << fmt(": the server ran at %.2f x real time)\n",
-           J("", "frames") / Rate / C.Seconds)
-    << "  processing time     min      mean     p50      p99      max\n"
-    << fmt("    microseconds  %8.2f", J("processing_us", "min"))
+    << fmt(" (%.2f s of audio)\n", J("", "frames") / Rate)
+    << "  dspjit's own figures, measured inside its callback (the clock read "
+       "at its entry and exit):\n"
+    << "    callback thread: "
+    << (Callback
+            ? "tid " + std::to_string(Callback->Tid) + ", " +
+                  Callback->scheduling() + " (in " +
+                  std::to_string(CallbackRtSamples) + " of " +
+                  std::to_string(CallbackSamples) + " samples real-time), " +
+                  std::to_string(Callback->VoluntarySwitches) + " sleeps, " +
+                  std::to_string(Callback->InvoluntarySwitches) + " preemptions"
+            : std::string("not found"))
+    << "\n"
+    << "    processing time   min      mean     p50      p99      max\n"
+    << fmt("      microseconds %8.2f", J("processing_us", "min"))
     << fmt(" %8.2f", J("processing_us", "mean"))
     << fmt(" %8.2f", J("processing_us", "p50"))
     << fmt(" %8.2f", J("processing_us", "p99"))
     << fmt(" %8.2f\n", J("processing_us", "max"))
-    << "    of deadline            "
+    << "      of deadline           "
     << fmt("%7.2f%%", 100 * J("share_of_deadline", "mean"))
     << fmt(" %7.2f%%", 100 * J("share_of_deadline", "p50"))
     << fmt(" %7.2f%%", 100 * J("share_of_deadline", "p99"))
     << fmt(" %7.2f%%\n", 100 * J("share_of_deadline", "max"))
-    << fmt("  over deadline: %.0f callbacks", J("", "over_deadline"))
-    << fmt(" (%.3f%%)\n", 100 * J("", "over_deadline_share"))
-    << fmt("  xruns: %.0f", J("xruns", "total"))
+    << fmt("    over deadline: %.0f callbacks", J("", "over_deadline"))
+    << fmt(" (%.3f%%)", 100 * J("", "over_deadline_share"))
+    << (RealTime ? "\n"
+                 : "; without real-time priority a preempted callback "
+                   "counts the time it waited\n")
+    << "  the server's figures:\n"
+    << fmt("    its clock ran at %.4f x real time", ServerRatio)
+    << fmt(" (worst 10 s: %.4f x; jack_frame_time over the wall clock, ",
+           WorstRatio)
+    << fmt("%.0f s)\n", Clock.seconds())
+    << "    its threads at real-time priority: " << Sched.serverRealTime()
+    << "\n"
+    << fmt("    xruns it reported (PortAudio's flags): %.0f",
+           J("xruns", "total"))
     << fmt(" (input underflow %.0f", J("xruns", "input_underflow"))
     << fmt(", input overflow %.0f", J("xruns", "input_overflow"))
     << fmt(", output underflow %.0f", J("xruns", "output_underflow"))
     << fmt(", output overflow %.0f", J("xruns", "output_overflow"))
     << fmt(", priming output %.0f)\n", J("xruns", "priming_output"))
+    << "    its log: " << Log.DriverLate << " late cycles of its driver"
+    << fmt(" (the longest had run %.0f us since it began: less than a "
+           "period means that its sleep woke up late)",
+           Log.DriverLateMaxUs)
+    << "; dspjit's client not finished when the next cycle began: "
+    << Log.clientLateText()
+    << " (Triggered: woken but not yet given a CPU; Running: still "
+       "processing)\n"
     << fmt("  files: %.0f frames of --play late", J("", "play_underrun_frames"))
     << fmt(", %.0f frames of --record dropped", J("", "record_dropped_frames"))
     << fmt("; non-finite samples: %.0f silenced", J("", "nonfinite_samples"))
@@ -577,7 +846,7 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
     << fmt(" kB at the end (%.0f s): ", RssEndAt) << (RssEnd - RssWarm)
     << " kB since the warm-up\n";
   const std::string OutJson = std::string(DSPJIT_SOAK_OUT_DIR) + "/soak-" +
-                              fmt("%.0f", Seconds) + "s" +
+                              fmt("%.0f", Seconds) + "s" + Variant +
                               (Loaded ? "" : "-noload") + ".json";
   T << "  figures: " << OutJson << "\n";
   std::cout << T.str() << "dspjit's summary:\n" << C.Out << std::flush;
@@ -588,8 +857,18 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
                 << Rss[I].second << "]";
     std::ofstream F(OutJson);
     F << "{\n  \"script\": \"examples/freeverb.dsp\",\n  \"seconds\": "
-      << Seconds << ",\n  \"wall_seconds\": " << C.Seconds
+      << Seconds << ",\n  \"variant\": \""
+      << (RealTime ? "realtime" : "no-realtime")
+      << "\",\n  \"wall_seconds\": " << C.Seconds
       << ",\n  \"exit_status\": " << C.Status
+      << ",\n  \"load_average_at_end\": \"" << loadAverage() << "\""
+      << ",\n  \"sources\": {\"dspjit\": \"measured inside dspjit's "
+         "callback: dspjit_stats.processing_us, "
+         "dspjit_stats.share_of_deadline, dspjit_stats.over_deadline, "
+         "callback_thread\", \"server\": \"the JACK server's: "
+         "server.clock_ratio, server.worst_10s_ratio, server.log, "
+         "server.threads, and dspjit_stats.xruns (PortAudio's status "
+         "flags, set from the server's xrun notifications)\"}"
       << ",\n  \"load\": {\"loaded\": " << (Loaded ? "true" : "false")
       << ", \"busy_cpu\": " << Cpu << ", \"busy_cpu_seconds\": " << L.BusyCpu
       << ", \"copy_mib\": " << CopyMb << ", \"copies\": " << L.Copies
@@ -597,6 +876,20 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
       << ", \"reload_every_s\": " << ReloadEvery << "},\n  \"dspjit_stats\": "
       << (Json.empty() ? std::string("null")
                        : Json.substr(0, Json.find_last_not_of(" \n") + 1))
+      << ",\n  \"callback_thread\": "
+      << (Callback ? unbracketed(threadsJson({*Callback}))
+                   : std::string("null"))
+      << ",\n  \"callback_thread_realtime_samples\": [" << CallbackRtSamples
+      << ", " << CallbackSamples << "]"
+      << ",\n  \"dspjit_threads\": " << threadsJson(Sched.last())
+      << ",\n  \"server\": {\"realtime\": " << (RealTime ? "true" : "false")
+      << ", \"clock_ratio\": " << fmt("%.6f", ServerRatio)
+      << ", \"worst_10s_ratio\": " << fmt("%.6f", WorstRatio)
+      << ", \"clock_seconds\": " << fmt("%.1f", Clock.seconds())
+      << ", \"log\": {\"driver_late_cycles\": " << Log.DriverLate
+      << ", \"driver_late_cycle_max_us\": " << Log.DriverLateMaxUs
+      << ", \"client_not_finished\": " << Log.clientLateJson()
+      << "}, \"threads\": " << threadsJson(Sched.Server) << "}"
       << ",\n  \"reloads\": {\"saves\": " << Saves << ", \"live\": " << Reloads
       << ", \"from_cache\": " << Cached
       << ", \"save_to_sound_ms\": " << Live.json()
@@ -654,4 +947,31 @@ TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) {
         << "VmRSS grew from " << RssWarm << " kB at " << RssWarmAt << " s to "
         << RssEnd << " kB at " << RssEndAt << " s";
   }
+  // The callback thread is the one that slept once a cycle, and in the
+  // real-time variant it ran SCHED_FIFO all along, as libjack makes a
+  // client's process thread when its server is real-time.
+  ASSERT_NE(Callback, nullptr) << "no thread of dspjit seen";
+  EXPECT_GT(double(Callback->VoluntarySwitches), 0.5 * J("", "callbacks"))
+      << "the thread that slept most often slept less than once in two "
+         "callbacks: it is not the callback's; dspjit's threads: "
+      << threadsJson(Sched.last());
+  if (RealTime) {
+    EXPECT_EQ(Callback->Policy, SCHED_FIFO)
+        << "dspjit's callback thread ran " << Callback->scheduling()
+        << " on a real-time server; dspjit's threads: "
+        << threadsJson(Sched.last()) << "\njackd's log:\n"
+        << (*Server)->log();
+    EXPECT_EQ(CallbackRtSamples, CallbackSamples);
+  }
+}
+
+} // namespace
+
+TEST(SoakTest, FreeverbLiveUnderLoadWithReloads) { soak(false); }
+
+TEST(SoakTest, FreeverbLiveUnderLoadWithReloadsRealTime) {
+  std::string Why;
+  if (!realTimeSchedulingPermitted(JackServerOptions().RealTimePriority, Why))
+    GTEST_SKIP() << Why;
+  soak(true);
 }

@@ -18,6 +18,8 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <pthread.h>
+#include <sched.h>
 #include <sstream>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -194,6 +196,22 @@ Result<std::string> chooseServerName() {
 
 } // namespace
 
+bool realTimeSchedulingPermitted(unsigned Priority, std::string &Why) {
+  int Error = 0;
+  std::thread([&] {
+    sched_param P = {};
+    P.sched_priority = int(Priority);
+    Error = pthread_setschedparam(pthread_self(), SCHED_FIFO, &P);
+  }).join();
+  if (Error == 0)
+    return true;
+  Why = "real-time scheduling is not permitted here (SCHED_FIFO at priority " +
+        std::to_string(Priority) + ": " + std::strerror(Error) +
+        "); it needs root, CAP_SYS_NICE or an rtprio limit (ulimit -r) of " +
+        std::to_string(Priority) + " or more";
+  return false;
+}
+
 std::string JackServer::log() const {
   std::ifstream In(LogPath);
   std::stringstream Text;
@@ -221,14 +239,17 @@ JackServer::start(const JackServerOptions &Options) {
   setenv("JACK_NO_START_SERVER", "1", 1);
   setenv("JACK_NO_AUDIO_RESERVATION", "1", 1);
 
-  std::vector<std::string> Args = {
-      DSPJIT_JACKD, "--no-realtime",
-      "-n",         Name,
-      "-d",         "dummy",
-      "-r",         std::to_string(Options.SampleRate),
-      "-p",         std::to_string(Options.Period),
-      "-C",         std::to_string(Options.Channels),
-      "-P",         std::to_string(Options.Channels)};
+  std::vector<std::string> Args = {DSPJIT_JACKD};
+  if (Options.RealTime)
+    Args.insert(Args.end(),
+                {"-R", "-P", std::to_string(Options.RealTimePriority)});
+  else
+    Args.push_back("--no-realtime");
+  Args.insert(Args.end(), {"-n", Name, "-d", "dummy", "-r",
+                           std::to_string(Options.SampleRate), "-p",
+                           std::to_string(Options.Period), "-C",
+                           std::to_string(Options.Channels), "-P",
+                           std::to_string(Options.Channels)});
   std::vector<char *> Argv;
   for (std::string &Arg : Args)
     Argv.push_back(Arg.data());

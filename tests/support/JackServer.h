@@ -36,12 +36,27 @@ struct JackServerOptions {
   unsigned Period = 64;  ///< Frames per JACK cycle.
   unsigned Channels = 2; ///< Dummy capture and playback ports each.
   double StartTimeoutSeconds = 15;
+  /// `jackd -R` instead of `--no-realtime`: the server's threads, and the
+  /// process threads of its clients (libjack makes each client's own
+  /// thread SCHED_FIFO when the server is real-time), run at real-time
+  /// priority. Needs the right to (root, CAP_SYS_NICE or an rtprio limit):
+  /// see realTimeSchedulingPermitted().
+  bool RealTime = false;
+  /// jackd's -P with RealTime: the server's SCHED_FIFO priority (its
+  /// clients' process threads run one below it).
+  unsigned RealTimePriority = 10;
 };
+
+/// Whether this process may use SCHED_FIFO at `Priority` (tried on a
+/// short-lived thread of its own, so nothing else changes). When not, `Why`
+/// says why (the error, and what would allow it), for a test to skip with.
+bool realTimeSchedulingPermitted(unsigned Priority, std::string &Why);
 
 class JackServer {
 public:
-  /// Runs `jackd --no-realtime -n NAME -d dummy -r RATE -p PERIOD` and
-  /// waits until a client can connect and sees the asked rate and period.
+  /// Runs `jackd --no-realtime -n NAME -d dummy -r RATE -p PERIOD` (`-R -P
+  /// PRIORITY` instead of `--no-realtime` with Options.RealTime) and waits
+  /// until a client can connect and sees the asked rate and period.
   /// On failure the message includes the path and tail of jackd's log.
   static Result<std::unique_ptr<JackServer>>
   start(const JackServerOptions &Options = {});
