@@ -178,7 +178,7 @@ double jsonNumber(const std::string &Json, const std::string &Object,
 }
 
 std::string fmt(const char *Format, double X) {
-  char B[64];
+  char B[256];
   std::snprintf(B, sizeof B, Format, X);
   return B;
 }
@@ -810,8 +810,8 @@ void soak(bool RealTime) {
                    "counts the time it waited\n")
     << "  the server's figures:\n"
     << fmt("    its clock ran at %.4f x real time", ServerRatio)
-    << fmt(" (worst 10 s: %.4f x; jack_frame_time over the wall clock, ",
-           WorstRatio)
+    << fmt(" (worst 10 s: %.4f x;", WorstRatio)
+    << " jack_frame_time over the wall clock, "
     << fmt("%.0f s)\n", Clock.seconds())
     << "    its threads at real-time priority: " << Sched.serverRealTime()
     << "\n"
@@ -823,8 +823,8 @@ void soak(bool RealTime) {
     << fmt(", output overflow %.0f", J("xruns", "output_overflow"))
     << fmt(", priming output %.0f)\n", J("xruns", "priming_output"))
     << "    its log: " << Log.DriverLate << " late cycles of its driver"
-    << fmt(" (the longest had run %.0f us since it began: less than a "
-           "period means that its sleep woke up late)",
+    << fmt(" (the longest had run %.0f us since it began; one that ran less "
+           "than a period was late from the start: its sleep woke up late)",
            Log.DriverLateMaxUs)
     << "; dspjit's client not finished when the next cycle began: "
     << Log.clientLateText()
