@@ -309,9 +309,9 @@ void Host::startFiles(unsigned Inputs) {
   }
 }
 
-Result<std::unique_ptr<Host>> Host::open(const DspjitKernel &Kernel,
-                                         const HostOptions &O,
-                                         std::shared_ptr<const void> Keep) {
+Result<std::unique_ptr<Host>> Host::prepare(const DspjitKernel &Kernel,
+                                            const HostOptions &O,
+                                            std::shared_ptr<const void> Keep) {
   auto Inst = Instance::create(Kernel, Kernel.sample_rate);
   if (!Inst)
     return fail(Inst.error());
@@ -346,10 +346,34 @@ Result<std::unique_ptr<Host>> Host::open(const DspjitKernel &Kernel,
   // Files before the stream: their errors are the user's.
   if (auto Ok = H->openFiles(Kernel, Script); !Ok)
     return fail(Ok.error());
-  if (auto Ok = H->openStream(Kernel, Script); !Ok)
+  return H;
+}
+
+Result<std::unique_ptr<Host>> Host::open(const DspjitKernel &Kernel,
+                                         const HostOptions &O,
+                                         std::shared_ptr<const void> Keep) {
+  auto H = prepare(Kernel, O, std::move(Keep));
+  if (!H)
+    return fail(H.error());
+  const std::string Script =
+      message<Msg::ScriptChannels>(Kernel.inputs, Kernel.outputs);
+  if (auto Ok = (*H)->openStream(Kernel, Script); !Ok)
     return fail(Ok.error());
-  H->Description = H->describe(Kernel);
-  H->startFiles(Kernel.inputs);
+  (*H)->Description = (*H)->describe(Kernel);
+  (*H)->startFiles(Kernel.inputs);
+  return H;
+}
+
+Result<std::unique_ptr<Host>>
+Host::openOffline(const DspjitKernel &Kernel, const HostOptions &O,
+                  std::shared_ptr<const void> Keep) {
+  if (O.Direct)
+    return fail(message<Msg::OfflineNotDirect>());
+  auto H = prepare(Kernel, O, std::move(Keep));
+  if (!H)
+    return fail(H.error());
+  (*H)->Description = message<Msg::OfflineDescription>(Kernel.sample_rate);
+  (*H)->startFiles(Kernel.inputs);
   return H;
 }
 
@@ -465,8 +489,9 @@ Host::~Host() { (void)stop(); }
 Result<void> Host::start() {
   if (Started)
     return fail(message<Msg::AlreadyStarted>());
-  if (auto Ok = Audio->start(); !Ok)
-    return Ok;
+  if (Audio) // none offline
+    if (auto Ok = Audio->start(); !Ok)
+      return Ok;
   Started = true;
   return {};
 }

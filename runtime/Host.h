@@ -130,6 +130,17 @@ public:
   open(const DspjitKernel &Kernel, const HostOptions &Options,
        std::shared_ptr<const void> KeepAlive = {});
 
+  /// Everything open() does but the stream: a Host with no device, whose
+  /// callback() nothing calls but its owner, with buffers of its own, as a
+  /// stream would (one thread at a time). The surfaces' fuzzers and tests
+  /// drive a real bus, versions, files and timing this way on machines
+  /// without audio. start() only marks it started; Devices, Map's device
+  /// side and Direct are not used (Direct is refused).
+  /// Thread: control thread (allocates, does I/O).
+  static Result<std::unique_ptr<Host>>
+  openOffline(const DspjitKernel &Kernel, const HostOptions &Options,
+              std::shared_ptr<const void> KeepAlive = {});
+
   /// stop(), ignoring its errors.
   ~Host();
   Host(const Host &) = delete;
@@ -231,6 +242,11 @@ public:
 
 private:
   Host(double Rate, const HostOptions &Options);
+  /// What open() and openOffline() share: every check, the instance, the
+  /// scratch buffers, the versions and the files (not started).
+  static Result<std::unique_ptr<Host>>
+  prepare(const DspjitKernel &Kernel, const HostOptions &Options,
+          std::shared_ptr<const void> KeepAlive);
   struct Files;
   Result<void> openFiles(const DspjitKernel &Kernel, const std::string &Script);
   Result<void> openStream(const DspjitKernel &Kernel,

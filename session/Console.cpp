@@ -241,10 +241,35 @@ void Console::handleLine(std::string_view Line) {
   reply(runCommand(Bus, Line));
 }
 
+void Console::feed(const char *Bytes, size_t Size) {
+  for (size_t I = 0; I < Size; ++I) {
+    char C = Bytes[I];
+    if (C == '\n') {
+      if (!Discarding)
+        handleLine(Pending);
+      Pending.clear();
+      Discarding = false;
+      continue;
+    }
+    if (Discarding)
+      continue;
+    Pending += C;
+    if (Pending.size() > MaxLine) {
+      reply({message<Msg::ConsoleLineTooLong>(MaxLine), CommandReply::Error});
+      Pending.clear();
+      Discarding = true;
+    }
+  }
+}
+
+void Console::endInput() {
+  if (!Pending.empty() && !Discarding)
+    handleLine(Pending);
+  Pending.clear();
+  Discarding = false;
+}
+
 void Console::readLoop() {
-  constexpr size_t MaxLine = 1024;
-  std::string Pending;
-  bool Discarding = false; // inside an over-long line
   char Buffer[4096];
   while (!Quit.load()) {
     pollfd P = {Fd, POLLIN, 0};
@@ -256,29 +281,9 @@ void Console::readLoop() {
     ssize_t Got = ::read(Fd, Buffer, sizeof Buffer);
     if (Got < 0 && (errno == EINTR || errno == EAGAIN))
       continue;
-    if (Got <= 0) { // end of input: the session goes on without commands
-      if (!Pending.empty() && !Discarding)
-        handleLine(Pending);
-      return;
-    }
-    for (ssize_t I = 0; I < Got; ++I) {
-      char C = Buffer[I];
-      if (C == '\n') {
-        if (!Discarding)
-          handleLine(Pending);
-        Pending.clear();
-        Discarding = false;
-        continue;
-      }
-      if (Discarding)
-        continue;
-      Pending += C;
-      if (Pending.size() > MaxLine) {
-        reply({message<Msg::ConsoleLineTooLong>(MaxLine), CommandReply::Error});
-        Pending.clear();
-        Discarding = true;
-      }
-    }
+    if (Got <= 0) // end of input: the session goes on without commands
+      return endInput();
+    feed(Buffer, size_t(Got));
   }
 }
 

@@ -27,7 +27,9 @@
 // Thread contract: runCommand() is for any thread but the audio thread.
 // A Console is created and destroyed on the control thread; its reader
 // thread and the session's threads (events) call Print, one line at a
-// time.
+// time. feed() and endInput() are the reader's; a Console started without
+// a descriptor takes them from one other thread at a time (a test, a
+// fuzzer, a surface of its own that has the bytes).
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSPJIT_SESSION_CONSOLE_H
@@ -75,6 +77,17 @@ public:
   /// Commands that failed so far. Thread: any.
   unsigned errors() const { return Errors.load(); }
 
+  /// The longest line taken; longer ones are refused whole.
+  static constexpr size_t MaxLine = 1024;
+  /// Handles `Size` bytes of input as the reader does what it reads: split
+  /// into lines at '\n' (a final '\r' dropped), wherever the previous
+  /// bytes left off; every complete line is run and replied to through
+  /// Print before this returns. Thread: the reader's (see above).
+  void feed(const char *Bytes, size_t Size);
+  /// The end of input: a last line without its '\n' is run. Thread: as
+  /// feed().
+  void endInput();
+
 private:
   Console(ControlBus &Bus, int Fd, PrintFn Print)
       : Bus(Bus), Fd(Fd), Print(std::move(Print)) {}
@@ -85,6 +98,8 @@ private:
   ControlBus &Bus;
   int Fd;
   PrintFn Print;
+  std::string Pending;     ///< the line so far
+  bool Discarding = false; ///< inside an over-long line
   std::atomic<bool> Quit{false};
   std::atomic<unsigned> Errors{0};
   Subscription Events;

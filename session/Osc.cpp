@@ -65,8 +65,8 @@ void OscServer::serve() {
     socklen_t FromLen = sizeof From;
     ssize_t Got = ::recvfrom(Socket, Buffer.data(), Buffer.size(), 0,
                              reinterpret_cast<sockaddr *>(&From), &FromLen);
-    if (Got > 0)
-      handle(Buffer.data(), size_t(Got), &From, FromLen);
+    if (Got >= 0)
+      handlePacket(Buffer.data(), size_t(Got), &From, FromLen);
   }
 }
 
@@ -145,8 +145,10 @@ void OscServer::subscribe(const void *From, unsigned FromLen) {
     Listeners.push_back(std::move(Address));
 }
 
-void OscServer::handle(const char *Data, size_t Size, const void *From,
-                       unsigned FromLen) {
+void OscServer::handlePacket(const char *Data, size_t Size, const void *From,
+                             unsigned FromLen) {
+  if (Size == 0) // an empty datagram says nothing
+    return;
   int Result = 0;
   lo_message M =
       lo_message_deserialise(const_cast<char *>(Data), Size, &Result);

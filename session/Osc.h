@@ -57,12 +57,18 @@ public:
   unsigned handled() const { return Handled.load(); }
   unsigned errors() const { return Errors.load(); }
 
+  /// Handles one datagram as if it had arrived from `From` (a sockaddr of
+  /// `FromLen` bytes, where replies and events go): what the server's
+  /// thread does with each datagram it receives (an empty one is ignored),
+  /// for tests and fuzzers that have the bytes. Thread: any but the audio
+  /// thread, concurrently with the server's.
+  void handlePacket(const char *Data, size_t Size, const void *From,
+                    unsigned FromLen);
+
 private:
   OscServer(ControlBus &Bus, int Socket, unsigned Port, LogFn Log)
       : Bus(Bus), Socket(Socket), Port(Port), Log(std::move(Log)) {}
   void serve();
-  void handle(const char *Data, size_t Size, const void *From,
-              unsigned FromLen);
   void handleParam(const std::string &Path, lo_message M, const Instance &Inst,
                    const void *From, unsigned FromLen);
   void subscribe(const void *From, unsigned FromLen);
