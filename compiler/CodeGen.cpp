@@ -15,6 +15,7 @@
 #include "llvm/TargetParser/Triple.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace llvm;
 
@@ -356,6 +357,15 @@ private:
       Value *Cur = B.CreateLoad(FT, SlotVars[I]);
       Value *Next = B.CreateFAdd(
           Cur, B.CreateFMul(fconst(Coef), B.CreateFSub(ParamTargets[I], Cur)));
+      // A range wider than the largest float (-3e38 to 3e38) has steps
+      // that are not floats: target - current overflows to infinity, and
+      // the value would become infinite, then NaN for good. Such a step
+      // jumps to the end of the range instead. Narrower ranges (every
+      // range in practice) never leave it, and pay nothing.
+      if (FT->isFloatTy() && double(S.Max) - double(S.Min) >
+                                 double(std::numeric_limits<float>::max()))
+        Next =
+            B.CreateMinNum(B.CreateMaxNum(Next, fconst(S.Min)), fconst(S.Max));
       B.CreateStore(Next, SlotVars[I]);
     }
   }

@@ -244,6 +244,22 @@ TEST_F(Surfaces, ConsoleRepliesAreBoundedByTheLongestLine) {
     EXPECT_LT(C.Text.size(), 1024u + 200) << C.Text;
 }
 
+TEST_F(Surfaces, ParametersSmoothAcrossTheWholeRangeOfAFloat) {
+  // From one end of a range as wide as float allows to the other: the step
+  // (6e38) is beyond float, the smoothed value must not be.
+  type("set wide -3e38\n");
+  run(8);
+  EXPECT_NEAR(smoothed("wide"), -3e38f, 1e33f);
+  type("set wide 3e38\n");
+  for (int B = 0; B < 8; ++B) {
+    run();
+    float V = smoothed("wide");
+    ASSERT_TRUE(std::isfinite(V) && V >= -3e38f && V <= 3e38f)
+        << "block " << B << ": " << V;
+  }
+  EXPECT_NEAR(smoothed("wide"), 3e38f, 1e33f);
+}
+
 TEST_F(Surfaces, ConsoleResetsReachTheKernelAndKeepValuesInRange) {
   auto R = type("set wide -3e38\nset gain 6\nreset\nreset state\n");
   ASSERT_EQ(R.size(), 4u) << texts(R);
