@@ -179,12 +179,13 @@ static std::string unknownName(const DspjitKernel &K, std::string_view Name,
   std::string KindName = slotKindName(Kind);
   std::string What = KindName == "param" ? "parameter" : KindName;
   std::vector<std::string> Names = slotNames(K, Kind);
+  const std::string Shown = abbreviated(Name);
   if (Names.empty())
-    return message<Msg::UnknownSlotNoneOfKind>(What, Name);
+    return message<Msg::UnknownSlotNoneOfKind>(What, Shown);
   if (std::string Close = closestName(Name, Names); !Close.empty())
-    return message<Msg::UnknownSlotDidYouMean>(What, Name, Close,
+    return message<Msg::UnknownSlotDidYouMean>(What, Shown, Close,
                                                joinNames(Names));
-  return message<Msg::UnknownSlot>(What, Name, joinNames(Names));
+  return message<Msg::UnknownSlot>(What, Shown, joinNames(Names));
 }
 
 /// "'x' is a meter, not a parameter (parameters: a, b)"

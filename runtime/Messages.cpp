@@ -1,6 +1,7 @@
 //===- runtime/Messages.cpp - Helpers for messages to the user ------------===//
 //
-// Edit distance over short names, and number formatting; see Messages.h.
+// Edit distance over short names, number formatting and what a message
+// quotes of a long input; see Messages.h.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Messages.h"
@@ -108,6 +109,12 @@ void setOptionSpelling(OptionSpelling Spell) {
 }
 
 std::string spellOption(std::string_view Name) { return Spelling(Name); }
+
+std::string abbreviated(std::string_view Text, size_t Max) {
+  if (Text.size() <= Max)
+    return std::string(Text);
+  return message<Msg::Abbreviated>(Text.substr(0, Max), Text.size());
+}
 
 std::string detail::render(Msg Id, const std::string *Args, size_t Count) {
   std::string_view Format = MsgFormats[size_t(Id)];

@@ -30,6 +30,12 @@ std::string closestName(std::string_view Name,
 /// "a, b, c": the candidates joined for a message.
 std::string joinNames(const std::vector<std::string> &Names);
 
+/// What a message quotes of its input: `Text` whole up to `Max` bytes;
+/// longer, its first `Max` bytes, "..." and its length ("/param/xxx...
+/// (60000 bytes)"), so that no message grows with what a surface was sent
+/// (an OSC datagram holds 64 KiB).
+std::string abbreviated(std::string_view Text, size_t Max = 200);
+
 /// A number in the shortest form that reads back as the same value
 /// ("0.5", "48000", "1e-05"), the one number formatter of every message
 /// (the compiler's too). A double that is exactly a float reads back as

@@ -120,14 +120,15 @@ void OscServer::handleParam(const std::string &Path, lo_message M,
     return reply(Socket, Path.c_str(), {*V}, From, FromLen);
   }
   if (Argc != 1 || (Types[0] != 'f' && Types[0] != 'i' && Types[0] != 'd'))
-    return bad(message<Msg::OscTakesOneNumber>(Path, Types));
+    return bad(
+        message<Msg::OscTakesOneNumber>(abbreviated(Path), abbreviated(Types)));
   double V = Types[0] == 'f'   ? double(Argv[0]->f)
              : Types[0] == 'i' ? double(Argv[0]->i)
                                : Argv[0]->d;
   // A finite double beyond float's range has no float value (the
   // conversion would be undefined), so it is not clamped either.
   if (std::isfinite(V) && std::fabs(V) > std::numeric_limits<float>::max())
-    return bad(message<Msg::OscOutOfRange>(Path, V));
+    return bad(message<Msg::OscOutOfRange>(abbreviated(Path), V));
   ParamUpdate U = Bus.setParam(Name, float(V));
   if (!U.stored())
     return bad(U.Message);
@@ -185,7 +186,7 @@ void OscServer::handlePacket(const char *Data, size_t Size, const void *From,
     subscribe(From, FromLen);
     ++Handled;
   } else {
-    bad(message<Msg::OscUnknownAddress>(Path));
+    bad(message<Msg::OscUnknownAddress>(abbreviated(Path)));
   }
   lo_message_free(M);
 }

@@ -374,6 +374,38 @@ TEST_F(Surfaces, OscBundlesAreRefusedHoweverDeeplyNested) {
   EXPECT_EQ(target("gain"), 0.0f);
 }
 
+TEST_F(Surfaces, OscMessagesQuoteAtMostTwoHundredBytesOfWhatTheyWereSent) {
+  // A datagram holds 64 KiB; what a message quotes of it is cut.
+  const std::string Long(20000, 'n');
+  auto R = send({
+      oscString("/" + Long) + oscString(",f") + oscFloat(1),
+      oscString("/param/" + Long) + oscString(",f") + oscFloat(1),
+      oscString("/meter/" + Long) + oscString(","),
+      Gain + oscString("," + std::string(10000, 'f')) +
+          [] {
+            std::string F;
+            for (int I = 0; I < 10000; ++I)
+              F += oscFloat(1);
+            return F;
+          }(),
+  });
+  ASSERT_EQ(R.Logged.size(), 4u) << texts(R.Logged);
+  for (const std::string &L : R.Logged)
+    EXPECT_LT(L.size(), 400u) << L;
+  EXPECT_EQ(R.Logged[0], "OSC: unknown address '/" + std::string(199, 'n') +
+                             "... (20001 bytes)' (expected /param/NAME, "
+                             "/meters, /meter/NAME, /events or /quit)");
+  EXPECT_EQ(R.Logged[1].rfind("OSC: unknown parameter '" +
+                                  std::string(200, 'n') + "... (20000 bytes)'",
+                              0),
+            0u)
+      << R.Logged[1];
+  EXPECT_NE(
+      R.Logged[3].find("not '" + std::string(200, 'f') + "... (10000 bytes)'"),
+      std::string::npos)
+      << R.Logged[3];
+}
+
 TEST_F(Surfaces, OscValuesOutOfRangeAreClampedWithAWarning) {
   auto R =
       send({Gain + oscString(",i") + oscInt(1000),
