@@ -7,12 +7,14 @@
 //
 //   dspjit_fuzz_replay compile FILE|DIR...       bytes as a script's source
 //   dspjit_fuzz_replay programs FILE|DIR...      bytes as generator choices
-//   dspjit_fuzz_replay programs --random N [--seed S]
+//   dspjit_fuzz_replay programs|console|osc --random N [--seed S]
 //                                                N random byte strings
 //   dspjit_fuzz_replay programs --print FILE     the script FILE generates
 //   dspjit_fuzz_replay agree FILE|DIR...         scripts that -O0 and -O3
 //                                                must run alike (what
 //                                                `programs` checks, on source)
+//   dspjit_fuzz_replay console FILE|DIR...       bytes typed on the console
+//   dspjit_fuzz_replay osc FILE|DIR...           bytes as one OSC datagram
 //
 // Directories are read recursively, in name order. A failure aborts with
 // the harness's message (and the file's name, printed first).
@@ -35,6 +37,8 @@
 extern "C" int dspjitFuzzCompile(const uint8_t *Data, size_t Size);
 extern "C" int dspjitFuzzPrograms(const uint8_t *Data, size_t Size);
 extern "C" int dspjitFuzzLevelsAgree(const uint8_t *Data, size_t Size);
+extern "C" int dspjitFuzzConsole(const uint8_t *Data, size_t Size);
+extern "C" int dspjitFuzzOsc(const uint8_t *Data, size_t Size);
 
 namespace {
 using Entry = int (*)(const uint8_t *, size_t);
@@ -45,8 +49,10 @@ std::vector<uint8_t> readBytes(const std::filesystem::path &P) {
 }
 
 int usage() {
-  std::cerr << "usage: dspjit_fuzz_replay compile|programs|agree FILE|DIR...\n"
-               "       dspjit_fuzz_replay programs --random N [--seed S]\n"
+  std::cerr << "usage: dspjit_fuzz_replay "
+               "compile|programs|agree|console|osc FILE|DIR...\n"
+               "       dspjit_fuzz_replay programs|console|osc --random N "
+               "[--seed S]\n"
                "       dspjit_fuzz_replay programs --print FILE\n";
   return 2;
 }
@@ -59,6 +65,8 @@ int main(int Argc, char **Argv) {
   Entry Run = Target == "compile"    ? dspjitFuzzCompile
               : Target == "programs" ? dspjitFuzzPrograms
               : Target == "agree"    ? dspjitFuzzLevelsAgree
+              : Target == "console"  ? dspjitFuzzConsole
+              : Target == "osc"      ? dspjitFuzzOsc
                                      : nullptr;
   if (!Run)
     return usage();
