@@ -4,8 +4,10 @@
 // the promise honest: every row below its first section heading must name
 // at least one test, and every name must exist -- a GoogleTest test
 // (`Suite.Name`, `Prefix/Suite.Name`, with `*` for several) defined in a
-// .cpp file under tests/, or a diagnostics case (`cases/NAME.dsp`). A test
-// renamed or deleted without updating the matrix fails here.
+// .cpp file under tests/, a diagnostics case (`cases/NAME.dsp`), or a fuzz
+// target or its corpus (`fuzz/fuzz_osc.cpp`, `fuzz/seeds/osc/bundle`,
+// `fuzz/regressions/console/`: a path under tests/). A test renamed or
+// deleted without updating the matrix fails here.
 //
 //===----------------------------------------------------------------------===//
 #include <gtest/gtest.h>
@@ -128,6 +130,11 @@ TEST(BadInputMatrix, EveryRowNamesTestsThatExist) {
       if (T.rfind("cases/", 0) == 0) {
         EXPECT_TRUE(fs::exists(Tests / "diagnostics" / T))
             << "BAD_INPUT.md:" << R.Line << ": no diagnostics case " << T;
+        continue;
+      }
+      if (T.rfind("fuzz/", 0) == 0) {
+        EXPECT_TRUE(fs::exists(Tests / T))
+            << "BAD_INPUT.md:" << R.Line << ": no file tests/" << T;
         continue;
       }
       // "Containment/Clamping.*": the instantiation prefix is not in the
