@@ -8,6 +8,7 @@
 
 #include "runtime/MessageCatalog.h"
 #include "runtime/SpscRing.h"
+#include "runtime/WavRepair.h"
 
 #include <sched.h>
 #include <sndfile.h>
@@ -178,8 +179,10 @@ static Result<SNDFILE *> openPlayFile(const std::string &Path,
         Path, Info.channels, Info.channels == 1 ? "" : "s", Script, Channels));
   if (double(Info.samplerate) != Rate)
     return Refuse(message<Msg::PlayFileRate>(Path, Info.samplerate, Rate));
-  if (Info.frames <= 0)
-    return Refuse(message<Msg::PlayFileEmpty>(Path));
+  if (Info.frames <= 0) {
+    std::string Advice = repairAdviceForEmpty(Path);
+    return Refuse(Advice.empty() ? message<Msg::PlayFileEmpty>(Path) : Advice);
+  }
   return F;
 }
 
