@@ -8,6 +8,7 @@
 
 #include "runtime/MessageCatalog.h"
 #include "runtime/SpscRing.h"
+#include "runtime/WavRepair.h"
 
 #include <sched.h>
 #include <sndfile.h>
@@ -33,17 +34,31 @@ void napMs(int Ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(Ms));
 }
 
-/// File threads yield to the audio thread: without real-time scheduling
-/// (jackd --no-realtime, most desktops) their wake-ups would preempt it in
-/// the middle of callbacks (measured: p99 of a 64-frame wire callback 5 us
-/// without file threads, 200 us with them at normal priority). SCHED_IDLE
-/// never preempts a normal thread; the rings hold seconds of audio, so the
-/// file threads still keep up on any machine that is not saturated (if not,
-/// the summary counts the late and dropped frames).
-void lowerThisThreadsPriority() {
+/// The --play reader yields to the audio thread: without real-time
+/// scheduling (jackd --no-realtime, most desktops) its wake-ups would
+/// preempt it in the middle of callbacks (measured: p99 of a 64-frame wire
+/// callback 5 us without file threads, 200 us with them at normal
+/// priority). SCHED_IDLE never preempts a normal thread; the ring holds a
+/// second of audio, so the reader still keeps up on any machine that is
+/// not saturated (if not, the summary counts the late frames).
+void lowerReaderPriority() {
   sched_param P = {};
   if (sched_setscheduler(0, SCHED_IDLE, &P) != 0)
     setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), 19);
+}
+
+/// The --record writer's niceness. Not SCHED_IDLE like the reader: what
+/// sits in the ring is lost if the process is killed, and an idle thread
+/// may wait for the CPU as long as every core is busy (measured, two cores
+/// and four busy loops: the file stopped growing for 350 ms). At nice 10
+/// it gets a tenth of a nice-0 thread's share, within milliseconds, and
+/// still yields to the audio thread: with JACK not real-time, the
+/// callback's p99 and maximum were the same as with SCHED_IDLE (wire.dsp,
+/// 64 frames, four runs each: p99 1.6-5.3 us, max 55-283 us either way).
+constexpr int WriterNice = 10;
+
+void lowerWriterPriority() {
+  setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), WriterNice);
 }
 } // namespace
 
@@ -72,7 +87,7 @@ struct Host::Files {
   unsigned RecordChannels = 0;
 
   void readLoop(unsigned Channels) {
-    lowerThisThreadsPriority();
+    lowerReaderPriority();
     std::vector<float> Chunk(4096 * Channels);
     while (!QuitReader.load(std::memory_order_relaxed)) {
       sf_count_t Got = sf_readf_float(PlayFile, Chunk.data(), 4096);
@@ -107,8 +122,11 @@ struct Host::Files {
     Closed.store(true);
   }
 
+  /// Empties the ring into the file (which keeps its header up to date
+  /// and syncs itself: runtime/AudioFile.h, WriteCadence) until told to
+  /// drain and close, or to close at once.
   void writeLoop() {
-    lowerThisThreadsPriority();
+    lowerWriterPriority();
     std::vector<float> Chunk(4096 * RecordChannels);
     for (;;) {
       if (CloseNow.load()) {
@@ -133,7 +151,7 @@ struct Host::Files {
         closeWriter();
         return;
       }
-      napMs(10); // the ring holds two seconds
+      napMs(int(WriteCadence::WriterWakeMs)); // the ring holds two seconds
     }
   }
 
@@ -161,8 +179,10 @@ static Result<SNDFILE *> openPlayFile(const std::string &Path,
         Path, Info.channels, Info.channels == 1 ? "" : "s", Script, Channels));
   if (double(Info.samplerate) != Rate)
     return Refuse(message<Msg::PlayFileRate>(Path, Info.samplerate, Rate));
-  if (Info.frames <= 0)
-    return Refuse(message<Msg::PlayFileEmpty>(Path));
+  if (Info.frames <= 0) {
+    std::string Advice = repairAdviceForEmpty(Path);
+    return Refuse(Advice.empty() ? message<Msg::PlayFileEmpty>(Path) : Advice);
+  }
   return F;
 }
 

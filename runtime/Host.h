@@ -48,7 +48,11 @@
 //
 // Files are read and written on two threads of their own, never on the audio
 // thread. A recording's header is finalized on every way out: stop(), the
-// destructor, and finalizeRecordingNow() (for a second Ctrl-C).
+// destructor, and finalizeRecordingNow() (for a second Ctrl-C). Until then
+// it survives the process's death by any means (SIGKILL, the OOM killer, a
+// power cut) but for its last fraction of a second: the writer thread
+// empties the ring every 20 ms, and the file keeps its header up to date
+// and syncs itself to the disk (runtime/AudioFile.h, WriteCadence).
 //
 // Ownership and order: a PaSession must be open for the Host's lifetime.
 // The Host holds each kernel's owner (KeepAlive, reload's Code) for as long

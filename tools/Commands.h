@@ -26,6 +26,7 @@ Command addInfo(CLI::App &App);
 Command addRun(CLI::App &App);
 Command addDevices(CLI::App &App);
 Command addBench(CLI::App &App);
+Command addRepair(CLI::App &App);
 
 /// Options every compiling subcommand takes.
 struct CompileFlags {

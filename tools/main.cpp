@@ -112,6 +112,7 @@ int main(int argc, char **argv) {
   Register(addRun);
   Register(addDevices);
   Register(addBench);
+  Register(addRepair);
   try {
     App.parse(argc, argv);
   } catch (const CLI::ParseError &E) {

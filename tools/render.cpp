@@ -13,6 +13,7 @@
 #include "runtime/Messages.h"
 #include "runtime/Render.h"
 #include "runtime/Signals.h"
+#include "runtime/WavRepair.h"
 
 #include <cstdio>
 #include <iostream>
@@ -86,6 +87,11 @@ Result<std::optional<AudioData>> readInputFile(const RenderOpts &O) {
   auto Data = readAudioFile(O.Files[0]);
   if (!Data)
     return dspjit::fail(Data.error());
+  // A recording whose program was killed: its samples behind a header
+  // that says 0 frames.
+  if (Data->frames() == 0)
+    if (std::string Advice = repairAdviceForEmpty(O.Files[0]); !Advice.empty())
+      return dspjit::fail(Advice);
   return std::optional<AudioData>(std::move(*Data));
 }
 

@@ -1,7 +1,8 @@
 //===- tests/cli/bad_input_cli_test.cpp - dspjit on bad input, offline ----===//
 //
 // The rows of tests/BAD_INPUT.md that need no audio device: bad scripts,
-// bad sound files, bad --set values and a disk that fills up, given to the
+// bad sound files, bad --set values, a disk that fills up, a render killed
+// midway and WAV files with broken headers (`dspjit repair`), given to the
 // real `dspjit` binary in a child process. Each test reads what a user
 // reads: the exit status (non-zero, and never a crash), the message on
 // standard error, and the files left behind (a render stopped by a full
@@ -13,11 +14,14 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <limits>
 #include <string>
 #include <vector>
@@ -467,6 +471,133 @@ TEST_F(BadInputCli, NonFiniteSamplesInAnInputFileAreSilencedAndCounted) {
   auto Out = readAudioFile(path("out.wav"));
   ASSERT_TRUE(Out) << Out.error();
   EXPECT_EQ(Out->Samples, (std::vector<float>{0.25f, 0, 0, -0.5f, 0, 0.125f}));
+}
+
+//===-- Broken headers and `dspjit repair` --------------------------------===//
+
+/// The offset of a RIFF chunk's size field ("data", "fact"), or 0.
+size_t riffChunk(const std::string &Bytes, const char *Id) {
+  for (size_t At = 12; At + 8 <= Bytes.size();) {
+    uint32_t Size = 0;
+    std::memcpy(&Size, Bytes.data() + At + 4, 4);
+    if (Bytes.compare(At, 4, Id) == 0)
+      return At + 4;
+    At += 8 + Size + (Size & 1);
+  }
+  return 0;
+}
+
+/// A WAV as a writer killed before it closed it leaves it: the RIFF, data
+/// and fact sizes 0, the samples all there.
+std::string zeroSizes(std::string Bytes) {
+  for (size_t At :
+       {size_t(4), riffChunk(Bytes, "data"), riffChunk(Bytes, "fact") + 4})
+    if (At >= 4)
+      std::memset(&Bytes[At], 0, 4);
+  return Bytes;
+}
+
+std::string readBytes(const std::string &Path) {
+  std::ifstream In(Path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(In)), {});
+}
+
+TEST_F(BadInputCli, ARecordingWithABrokenHeaderIsRepairedInPlace) {
+  std::string Good = readBytes(writeWav("good.wav", 48000));
+  std::string Broken = writeFile("broken.wav", zeroSizes(Good));
+  ChildResult C = runChild(Dspjit, {"repair", Broken});
+  ASSERT_EQ(C.Status, 0) << C.describe();
+  EXPECT_NE(C.Out.find("repaired '" + Broken +
+                       "': 1 s of audio (48000 frames), the header said 0"),
+            std::string::npos)
+      << C.describe();
+  EXPECT_EQ(readBytes(Broken), Good);
+  // Run again: nothing to repair, which is not an error.
+  ChildResult Again = runChild(Dspjit, {"repair", Broken});
+  EXPECT_EQ(Again.Status, 0) << Again.describe();
+  EXPECT_NE(Again.Out.find("'" + Broken +
+                           "' needs no repair: its header "
+                           "says 1 s (48000 frames)"),
+            std::string::npos)
+      << Again.describe();
+}
+
+TEST_F(BadInputCli, RepairWithAnOutputWritesARepairedCopy) {
+  std::string Good = readBytes(writeWav("good.wav", 4800));
+  std::string Broken = writeFile("broken.wav", zeroSizes(Good));
+  ChildResult C = runChild(Dspjit, {"repair", Broken, "-o", path("fixed.wav")});
+  ASSERT_EQ(C.Status, 0) << C.describe();
+  EXPECT_NE(C.Out.find("repaired '" + Broken + "' into '" + path("fixed.wav") +
+                       "': 0.1 s of audio (4800 frames), the header said 0"),
+            std::string::npos)
+      << C.describe();
+  EXPECT_EQ(readBytes(Broken), zeroSizes(Good));
+  EXPECT_EQ(readBytes(path("fixed.wav")), Good);
+}
+
+TEST_F(BadInputCli, RepairRefusesWhatItCannotRepairAndSaysWhy) {
+  expectRefused({"repair", path("missing.wav")},
+                "cannot read '" + path("missing.wav") +
+                    "': No such file or directory");
+  fs::create_directories(path("adir.wav"));
+  expectRefused({"repair", path("adir.wav")},
+                "cannot read '" + path("adir.wav") + "': Is a directory");
+  std::string Text = writeFile("text.wav", "this is not a sound file at all\n");
+  expectRefused({"repair", Text}, "'" + Text + "' is not a WAV file");
+  std::string Good = readBytes(writeWav("good.wav", 480));
+  std::string NoFmt = Good;
+  NoFmt.replace(NoFmt.find("fmt "), 4, "fmX ");
+  expectRefused({"repair", writeFile("nofmt.wav", NoFmt)},
+                "'" + path("nofmt.wav") + "' has no 'fmt ' chunk");
+  std::string NoData =
+      writeFile("nodata.wav", Good.substr(0, riffChunk(Good, "data") - 4));
+  expectRefused({"repair", NoData}, "'" + NoData + "' has no 'data' chunk");
+  EXPECT_EQ(readBytes(path("nofmt.wav")), NoFmt) << "a refused repair wrote";
+}
+
+TEST_F(BadInputCli, ARenderOfAFileWithABrokenHeaderSuggestsRepair) {
+  std::string Good = readBytes(writeWav("good.wav", 48000));
+  std::string Broken = writeFile("broken.wav", zeroSizes(Good));
+  expectRefused({"render", Examples + "wire.dsp", Broken, path("out.wav")},
+                "'" + Broken +
+                    "' says it holds no audio, but 1 s (48000 frames) follow "
+                    "its header: the program that wrote it may have been "
+                    "killed; `dspjit repair " +
+                    Broken + "` puts its header right");
+  EXPECT_FALSE(fs::exists(path("out.wav")));
+}
+
+TEST_F(BadInputCli, ARenderKilledMidwayLeavesAReadableFile) {
+  // SIGKILL a long render a second in: what it wrote is a valid file whose
+  // header is at most a header interval behind its samples, and those are
+  // the render's own first frames.
+  ChildOptions O;
+  O.Actions = {{1.0, "", SIGKILL}};
+  ChildResult C = runChild(Dspjit,
+                           {"render", Examples + "additive.dsp",
+                            path("out.wav"), "--duration", "1:00:00", "-q"},
+                           O);
+  ASSERT_EQ(C.Status, 128 + SIGKILL) << C.describe();
+  auto Out = readAudioFile(path("out.wav"));
+  ASSERT_TRUE(Out) << Out.error();
+  ASSERT_EQ(Out->Channels, 2u);
+  std::string Header = readBytes(path("out.wav")).substr(0, 4096);
+  const size_t Data = riffChunk(Header, "data");
+  ASSERT_GT(Data, 0u);
+  const uint64_t OnDisk = (fs::file_size(path("out.wav")) - Data - 4) / 8;
+  std::cout << "[ killed   ] the render: " << Out->frames()
+            << " frames readable, " << OnDisk << " on disk\n";
+  EXPECT_GT(Out->frames(), 0u);
+  // Rewritten every 4800 frames (0.1 s), the render writing 64 at a time.
+  EXPECT_GE(Out->frames() + 4800 + 64, OnDisk)
+      << "the header fell behind the samples";
+  ChildResult Ref = runChild(Dspjit, {"render", Examples + "additive.dsp",
+                                      path("ref.wav"), "--duration", "1s"});
+  ASSERT_EQ(Ref.Status, 0) << Ref.describe();
+  auto R = readAudioFile(path("ref.wav"));
+  ASSERT_TRUE(R) << R.error();
+  for (size_t K = 0; K < std::min(Out->Samples.size(), R->Samples.size()); ++K)
+    ASSERT_EQ(Out->Samples[K], R->Samples[K]) << "sample " << K;
 }
 
 } // namespace

@@ -404,6 +404,19 @@ TEST_F(BadInputLive, EmptyAndTruncatedPlayFiles) {
       runChild(Dspjit, {"run", Examples + "wire.dsp", "--play", Hollow});
   expectFailed(H);
   expectHas(H, "'" + Hollow + "' holds no audio");
+  // The samples behind a header that says 0 (a recording whose program
+  // was killed): refused, with the advice to repair it.
+  std::string Zeroed = Bytes;
+  for (size_t At : {size_t(4), Header - 4})
+    Zeroed.replace(At, 4, 4, '\0');
+  std::string Broken = writeFile("broken.wav", Zeroed);
+  ChildResult B =
+      runChild(Dspjit, {"run", Examples + "wire.dsp", "--play", Broken});
+  expectFailed(B);
+  expectHas(B, "'" + Broken +
+                   "' says it holds no audio, but 0.5 s (24000 "
+                   "frames) follow its header");
+  expectHas(B, "`dspjit repair " + Broken + "`");
   std::string Empty = writeFile("empty.wav", "");
   ChildResult E =
       runChild(Dspjit, {"run", Examples + "wire.dsp", "--play", Empty});

@@ -61,6 +61,8 @@ ChildResult runChild(const std::string &Program,
   close(In[0]);
   close(Out[1]);
   close(Err[1]);
+  if (Options.OnStart)
+    Options.OnStart(int(Pid));
   // A child that exits early must not kill the test with SIGPIPE.
   signal(SIGPIPE, SIG_IGN);
   const std::vector<ChildAction> &Actions = Options.Actions;

@@ -63,6 +63,9 @@ struct ChildOptions {
   /// Give the child a pseudo-terminal as its standard error, so that it
   /// behaves as on a user's terminal (dspjit run's status line).
   bool StderrIsATerminal = false;
+  /// Called with the child's process id once it is forked, e.g. for an
+  /// action's Run that signals it at a moment of its own choosing.
+  std::function<void(int Pid)> OnStart = {};
 };
 
 /// Runs `Program` with `Args`, performs the actions in order and waits.
