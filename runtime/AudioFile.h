@@ -88,9 +88,12 @@ struct WriteCadence {
   /// audio is in the file. A reader believes the header, so after a kill it
   /// misses at most this much of what is on disk. Explicit rather than
   /// libsndfile's SFC_SET_UPDATE_HEADER_AUTO, which rewrites the header
-  /// after every write: a render writes every 64-frame block, hundreds of
-  /// thousands of times a minute.
-  static constexpr double HeaderSeconds = 0.1;
+  /// after every write: a render writes every 64-frame block, 750 times a
+  /// second of audio. At this cadence a render, 200 times faster than real
+  /// time to the disk here, rewrites it 4000 times a second, at no
+  /// measurable cost (600 s of wire.dsp, eight runs each: 2.77 s against
+  /// 2.73 s without).
+  static constexpr double HeaderSeconds = 0.05;
   /// fdatasync(2) this often (wall clock), on a thread of the writer's own:
   /// a power cut loses at most this, plus a header interval, plus the
   /// disk's own time to sync. Not on the writing thread: fdatasync takes

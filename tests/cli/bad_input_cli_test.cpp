@@ -588,8 +588,10 @@ TEST_F(BadInputCli, ARenderKilledMidwayLeavesAReadableFile) {
   std::cout << "[ killed   ] the render: " << Out->frames()
             << " frames readable, " << OnDisk << " on disk\n";
   EXPECT_GT(Out->frames(), 0u);
-  // Rewritten every 4800 frames (0.1 s), the render writing 64 at a time.
-  EXPECT_GE(Out->frames() + 4800 + 64, OnDisk)
+  // Rewritten every WriteCadence::HeaderSeconds of audio, the render
+  // writing 64 frames at a time.
+  EXPECT_GE(Out->frames() + uint64_t(WriteCadence::HeaderSeconds * 48000) + 64,
+            OnDisk)
       << "the header fell behind the samples";
   ChildResult Ref = runChild(Dspjit, {"render", Examples + "additive.dsp",
                                       path("ref.wav"), "--duration", "1s"});
