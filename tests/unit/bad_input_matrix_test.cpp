@@ -113,7 +113,8 @@ TEST(BadInputMatrix, HasRowsForEveryKindOfInput) {
         "Empty file", "A directory", "Missing script", "Binary file",
         "Missing input file", "Truncated file", "Wrong channel count",
         "Unknown device", "Unsupported rate", "Malformed OSC packets",
-        "Disk fills up while recording", "deleted or made unreadable"})
+        "Disk fills up while recording", "deleted or made unreadable",
+        "A recording whose process was killed", "broken header"})
     EXPECT_NE(All.find(Kind), std::string::npos) << "no row for: " << Kind;
 }
 
