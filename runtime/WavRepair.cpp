@@ -188,14 +188,17 @@ Result<Diagnosis> diagnose(const FileReader &F, const std::string &Path) {
   unsigned Tag = 0;
   bool HaveFmt = false, HaveData = false;
   while (At + L->HeaderBytes <= I.FileBytes) {
-    uint64_t Size = *F.le(At + L->IdBytes, L->SizeBytes);
+    std::optional<uint64_t> SizeField = F.le(At + L->IdBytes, L->SizeBytes);
+    if (!SizeField)
+      break;
+    const uint64_t Size = *SizeField;
     uint64_t Body =
         L->SizeCountsHeader ? Size - std::min(Size, L->HeaderBytes) : Size;
     const uint64_t Start = At + L->HeaderBytes;
     if (L->Container == WavContainer::Rf64 && isChunk(At, "ds64") &&
         Body >= 24) {
       Ds64 = Start;
-      Ds64Data = *F.le(Start + 8, 8);
+      Ds64Data = F.le(Start + 8, 8).value_or(0);
     } else if (isChunk(At, "fmt ") && !HaveFmt) {
       auto T = F.le(Start, 2), C = F.le(Start + 2, 2), R = F.le(Start + 4, 4),
            B = F.le(Start + 12, 2);
