@@ -316,10 +316,11 @@ protected:
       const bool LeftOk = L[J] == 0 || Left != LeftAt.end();
       const bool RightOk = Rt[J] == 0 || Right != RightAt.end();
       const bool Close =
-          L[J] == 0 || Rt[J] == 0 ||
-          std::llabs(int64_t(Left->second) - int64_t(Right->second)) <=
-              int64_t(32 * Period);
-      if (LeftOk && RightOk && Close) {
+          LeftOk && RightOk &&
+          (L[J] == 0 || Rt[J] == 0 ||
+           std::llabs(int64_t(Left->second) - int64_t(Right->second)) <=
+               int64_t(32 * Period));
+      if (Close) {
         ++R.Torn;
         continue;
       }
