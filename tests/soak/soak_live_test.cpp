@@ -642,21 +642,32 @@ void soak(bool RealTime) {
     uintmax_t Bytes = fs::file_size(Out, E);
     return E ? 0.0 : double(Bytes) / 8 / Rate;
   };
+  auto Save = [&] {
+    if (AudioSoFar() > Seconds - 3)
+      return;
+    const int I = Saves;
+    std::string V = version(I);
+    if (I % 2) { // as editors do: a temporary renamed over it
+      std::ofstream(Script + ".tmp~") << V;
+      fs::rename(Script + ".tmp~", Script);
+    } else {
+      std::ofstream(Script, std::ios::trunc) << V;
+    }
+    ++Saves;
+  };
   for (int K = 1; ReloadEvery * K < Timeout; ++K)
-    Timed.push_back({ReloadEvery * K + 0.5, [&] {
-                       if (AudioSoFar() > Seconds - 3)
-                         return;
-                       const int I = Saves;
-                       std::string V = version(I);
-                       if (I %
-                           2) { // as editors do: a temporary renamed over it
-                         std::ofstream(Script + ".tmp~") << V;
-                         fs::rename(Script + ".tmp~", Script);
-                       } else {
-                         std::ofstream(Script, std::ios::trunc) << V;
-                       }
-                       ++Saves;
-                     }});
+    Timed.push_back({ReloadEvery * K + 0.5, Save});
+  // Twice in the warm-up, a second save 20 ms after one: the two compiles
+  // overlap, each on its own thread, and glibc gives the second thread a
+  // malloc arena of its own that stays with the process (about 4 MB once
+  // it has held an -O3 compile). Without this the first overlap came when
+  // the load made it happen, at 373 s or 688 s in the 10-minute runs: a
+  // one-time step of 3.8 MB after the warm-up, not a leak, but the bound
+  // below could not tell them apart.
+  for (double T : {0.3 * WarmUp, 0.6 * WarmUp}) {
+    Timed.push_back({T, Save});
+    Timed.push_back({T + 0.02, Save});
+  }
   std::stable_sort(
       Timed.begin(), Timed.end(),
       [](const auto &A, const auto &B) { return A.first < B.first; });
@@ -705,6 +716,13 @@ void soak(bool RealTime) {
       Compile3.Ms.push_back(std::stod((*M)[2]));
       Cached += (*M)[3].str().find("cache") != std::string::npos;
     }
+  }
+  int SkippedSaves = 0;
+  {
+    std::regex SkippedLine("; (\\d+) older saves? skipped");
+    for (std::sregex_iterator M(C.Err.begin(), C.Err.end(), SkippedLine), E;
+         M != E; ++M)
+      SkippedSaves += std::stoi((*M)[1]);
   }
   int Reloads = -1;
   std::smatch M;
@@ -891,7 +909,7 @@ void soak(bool RealTime) {
       << ", \"client_not_finished\": " << Log.clientLateJson()
       << "}, \"threads\": " << threadsJson(Sched.Server) << "}"
       << ",\n  \"reloads\": {\"saves\": " << Saves << ", \"live\": " << Reloads
-      << ", \"from_cache\": " << Cached
+      << ", \"from_cache\": " << Cached << ", \"skipped\": " << SkippedSaves
       << ", \"save_to_sound_ms\": " << Live.json()
       << ", \"optimized_live_ms\": " << Optimized.json()
       << ", \"compile_o0_ms\": " << Compile0.json()
@@ -914,11 +932,15 @@ void soak(bool RealTime) {
     EXPECT_GT(L.Copies, 0u);
     EXPECT_GT(L.BusyCpu, 0.1 * C.Seconds) << "the busy loop hardly ran";
   }
-  // Every save went live, compiled for real, and nothing failed.
+  // Every save went live, compiled for real, and nothing failed, but for
+  // the newest save winning: of a pair 20 ms apart, the first is either
+  // heard at -O0 and never optimized, or skipped altogether (said in the
+  // second's reload line). Every other save is heard, then optimized.
   EXPECT_GT(Saves, 0);
-  EXPECT_EQ(Reloads, Saves) << C.describe();
-  EXPECT_EQ(int(Live.Ms.size()), Saves) << C.Err;
-  EXPECT_EQ(int(Optimized.Ms.size()), Saves) << C.Err;
+  EXPECT_EQ(Reloads + SkippedSaves, Saves) << C.describe();
+  EXPECT_EQ(int(Live.Ms.size()) + SkippedSaves, Saves) << C.Err;
+  EXPECT_GE(int(Optimized.Ms.size()), Saves - 2) << C.Err;
+  EXPECT_LE(int(Optimized.Ms.size()), int(Live.Ms.size())) << C.Err;
   EXPECT_EQ(Cached, 0) << C.Err;
   EXPECT_EQ(C.Out.find("failed"), std::string::npos) << C.Out;
   EXPECT_EQ(C.Err.find("keeps playing"), std::string::npos) << C.Err;
