@@ -16,13 +16,16 @@
 //   6. InstanceLayout places every slot in the instance memory, and
 //      StorageLimits checks the instance's size;
 //   7. CompileCost    estimates what code generation will cost and refuses
-//                     a program that would take too long to compile.
+//                     a program that would take too long to compile;
+//   8. Warnings       reports the silent mistakes of a program without
+//                     errors (state shared by a loop, unused names, ...).
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Checker.h"
 #include "compiler/CompileCost.h"
 #include "compiler/Elaborator.h"
 #include "compiler/InstanceLayout.h"
+#include "compiler/Warnings.h"
 #include "compiler/Widths.h"
 
 namespace dspjit {
@@ -101,6 +104,13 @@ std::unique_ptr<Program> check(const std::vector<ModuleRef> &Modules,
   checkInstanceSize(*P, R);
   checkCompileCost(*P, R, Names.process() ? Names.process()->Loc : SourceLoc{},
                    7);
+  if (Diags.hasErrors())
+    return P;
+  std::set<uint32_t> StdFiles;
+  for (const ModuleRef &M : Modules)
+    if (M.IsStdLib)
+      StdFiles.insert(M.M->FileId);
+  reportWarnings(*P, StdFiles, Diags);
   return P;
 }
 

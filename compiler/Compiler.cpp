@@ -161,7 +161,9 @@ struct Compiler::Pipeline {
   }
 };
 
-Compiler::Compiler(CompileOptions Options) : Options(Options) {}
+Compiler::Compiler(CompileOptions Options) : Options(Options) {
+  Diags.setWarningOptions(this->Options.warnings);
+}
 Compiler::~Compiler() = default;
 
 bool Kernel::worthOptimizing() const { return Cost <= MaxOptimizeCost; }
@@ -327,6 +329,8 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
   llvm::TargetMachine *TM =
       Engine ? targetMachine(Options.optLevel, Options.cpu, Error) : nullptr;
   const unsigned Level = optLevelFor(*P->Prog, Options, Diags, Times);
+  if (Diags.hasErrors()) // --Werror
+    return nullptr;
   llvm::TargetMachine *CodeTM = Level != Options.optLevel && TM
                                     ? targetMachine(Level, Options.cpu, Error)
                                     : TM;
@@ -411,6 +415,8 @@ std::string Compiler::emitFile(const std::string &Path, EmitKind Kind) {
     return "";
   std::string Error;
   const unsigned Level = optLevelFor(*P->Prog, Options, Diags, Times);
+  if (Diags.hasErrors()) // --Werror
+    return "";
   auto TM = createHostTargetMachine(Level, Error, Options.cpu);
   if (!TM) {
     Diags.report(DiagId::InternalError, {},

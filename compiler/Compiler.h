@@ -51,6 +51,9 @@ struct CompileOptions {
   /// invalid module is reported as an internal error instead of
   /// miscompiling or crashing in the optimizer).
   bool verifyIR = true;
+  /// Which warnings are reported, and whether as errors (`-Wno-NAME`,
+  /// `--Werror`). They do not change machine code.
+  WarningOptions warnings;
 
   /// The defaults, with applyEnvironment's settings.
   static CompileOptions fromEnvironment();

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cctype>
 #include <cstdio>
 #include <ostream>
 
@@ -13,19 +14,62 @@ struct CatalogEntry {
   const char *Name;
   Severity Sev;
   const char *Format;
+  const char *Warning; // a warning's -W name, else null
 };
 constexpr Severity Error = Severity::Error;
 constexpr Severity Warning = Severity::Warning;
 constexpr Severity Note = Severity::Note;
 const CatalogEntry Catalog[] = {
-#define DIAG(Id, Sev, Fmt) {#Id, Sev, Fmt},
+#define DIAG(Id, Sev, Fmt) {#Id, Sev, Fmt, nullptr},
+#define WARN(Id, Name, Fmt) {#Id, Warning, Fmt, Name},
 #include "compiler/DiagnosticCatalog.def"
+#undef WARN
 #undef DIAG
 };
 } // namespace
 
 const char *diagName(DiagId Id) { return Catalog[size_t(Id)].Name; }
 const char *diagFormat(DiagId Id) { return Catalog[size_t(Id)].Format; }
+const char *warningName(DiagId Id) { return Catalog[size_t(Id)].Warning; }
+
+std::optional<DiagId> findWarning(std::string_view Name) {
+  for (size_t I = 0; I < std::size(Catalog); ++I)
+    if (Catalog[I].Warning && Name == Catalog[I].Warning)
+      return DiagId(I);
+  return std::nullopt;
+}
+
+std::string warningNames() {
+  std::string Out;
+  for (const CatalogEntry &E : Catalog)
+    if (E.Warning)
+      Out += (Out.empty() ? "" : ", ") + std::string(E.Warning);
+  return Out;
+}
+
+std::string WarningOptions::apply(std::string_view Flag) {
+  const bool No = Flag.substr(0, 3) == "no-";
+  std::string_view Name = No ? Flag.substr(3) : Flag;
+  if (Name == "error") {
+    AsErrors = !No;
+    return "";
+  }
+  if (Name == "all") {
+    AllDisabled = No;
+    if (!No)
+      Disabled.clear();
+    return "";
+  }
+  std::optional<DiagId> Id = findWarning(Name);
+  if (!Id)
+    return "unknown warning '-W" + std::string(Flag) + "'; the warnings are " +
+           warningNames() + " (and all, error: -Wno-all, -Werror)";
+  if (No)
+    Disabled.insert(*Id);
+  else
+    Disabled.erase(*Id);
+  return "";
+}
 
 uint32_t SourceManager::add(std::string Path, std::string Text) {
   auto F = std::make_unique<SourceFile>();
@@ -79,21 +123,44 @@ void DiagnosticEngine::report(DiagId Id, SourceLoc Loc,
                               std::initializer_list<std::string> Args,
                               uint32_t Length) {
   const CatalogEntry &E = Catalog[size_t(Id)];
+  Severity Sev = E.Sev;
+  if (E.Warning) {
+    if (!Warnings.enabled(Id) || allowedAt(Loc, E.Warning))
+      return;
+    if (Warnings.AsErrors)
+      Sev = Severity::Error;
+  }
   std::string Message = format(E.Format, Args);
-  // The same error at the same place is reported once, however many call
-  // sites or unrolled copies reach it.
-  if (E.Sev == Severity::Error &&
+  // The same error or warning at the same place is reported once, however
+  // many call sites or unrolled copies reach it.
+  if (Sev != Severity::Note &&
       !Reported.insert({Id, Loc.File, Loc.Offset, Message}).second)
     return;
-  if (E.Sev == Severity::Error) {
+  if (Sev == Severity::Error) {
     if (NumErrors >= MaxErrors)
       return;
     ++NumErrors;
   } else if (NumErrors > MaxErrors) {
     return;
   }
-  Diags.push_back(
-      {Id, E.Sev, Loc, std::max<uint32_t>(Length, 1), std::move(Message)});
+  Diags.push_back({Id, Sev, Loc, std::max<uint32_t>(Length, 1),
+                   std::move(Message), E.Warning});
+}
+
+/// A comment `// dspjit: allow NAME` on the line silences warning NAME there.
+bool DiagnosticEngine::allowedAt(SourceLoc Loc, const char *Warning) const {
+  if (!Loc.isValid() || Loc.File > Sources->size())
+    return false;
+  std::string_view Line = Sources->lineText(Loc);
+  std::string Pragma = std::string("dspjit: allow ") + Warning;
+  for (size_t At = Line.find(Pragma); At != std::string_view::npos;
+       At = Line.find(Pragma, At + 1)) {
+    size_t End = At + Pragma.size();
+    if (End == Line.size() ||
+        !(std::isalnum((unsigned char)Line[End]) || Line[End] == '-'))
+      return true;
+  }
+  return false;
 }
 
 void DiagnosticEngine::clear() {
@@ -121,6 +188,14 @@ void DiagnosticEngine::sortByLocation() {
       Diags.push_back(std::move(D));
 }
 
+/// ` [-Wname]` after a warning, ` [-Werror=name]` after one made an error.
+static std::string flagSuffix(const Diagnostic &D) {
+  if (!D.Warning)
+    return "";
+  return std::string(D.Sev == Severity::Error ? " [-Werror=" : " [-W") +
+         D.Warning + "]";
+}
+
 std::string DiagnosticEngine::shortForm(const Diagnostic &D) const {
   if (!D.Loc.isValid())
     return D.Message;
@@ -141,13 +216,13 @@ void DiagnosticEngine::print(std::ostream &OS, bool Color) const {
                                                           : "\033[1;36m";
     if (!D.Loc.isValid()) {
       OS << Bold << "dspjit: " << Reset << LabelColor << Label << ": " << Reset
-         << Bold << D.Message << Reset << "\n";
+         << Bold << D.Message << Reset << flagSuffix(D) << "\n";
       continue;
     }
     auto [Line, Col] = Sources->lineColumn(D.Loc);
     OS << Bold << Sources->file(D.Loc.File).Path << ":" << Line << ":" << Col
        << ": " << Reset << LabelColor << Label << ": " << Reset << Bold
-       << D.Message << Reset << "\n";
+       << D.Message << Reset << flagSuffix(D) << "\n";
     std::string_view Text = Sources->lineText(D.Loc);
     OS << Text << "\n";
     // The caret line keeps tabs so that it lines up under the source.

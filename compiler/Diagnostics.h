@@ -13,6 +13,7 @@
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -56,7 +57,9 @@ enum class Severity { Error, Warning, Note };
 
 enum class DiagId {
 #define DIAG(Id, Sev, Fmt) Id,
+#define WARN(Id, Name, Fmt) Id,
 #include "compiler/DiagnosticCatalog.def"
+#undef WARN
 #undef DIAG
   NumDiags
 };
@@ -65,6 +68,25 @@ enum class DiagId {
 const char *diagName(DiagId Id);
 /// The catalog's format string for an id.
 const char *diagFormat(DiagId Id);
+/// A warning's name, what `-Wno-NAME` turns off ("shared-state"); null for
+/// an error or a note.
+const char *warningName(DiagId Id);
+/// The warning of this name, if there is one.
+std::optional<DiagId> findWarning(std::string_view Name);
+/// Every warning's name, in catalog order, separated by ", ".
+std::string warningNames();
+
+/// Which warnings are reported, and whether as errors: what `-Wno-NAME`,
+/// `-WNAME`, `-w` and `--Werror` say.
+struct WarningOptions {
+  std::set<DiagId> Disabled;
+  bool AllDisabled = false; ///< `-w`, `-Wno-all`
+  bool AsErrors = false;    ///< `--Werror`
+  bool enabled(DiagId Id) const { return !AllDisabled && !Disabled.count(Id); }
+  /// Applies one flag as written after `-W` ("no-shared-state", "all",
+  /// "error"); returns why it cannot, naming the known warnings.
+  std::string apply(std::string_view Flag);
+};
 
 struct Diagnostic {
   DiagId Id;
@@ -72,6 +94,8 @@ struct Diagnostic {
   SourceLoc Loc;
   uint32_t Length = 1; // bytes underlined
   std::string Message;
+  /// A warning's name (also when --Werror made it an error), else null.
+  const char *Warning = nullptr;
 };
 
 class DiagnosticEngine {
@@ -80,6 +104,10 @@ public:
   void report(DiagId Id, SourceLoc Loc,
               std::initializer_list<std::string> Args = {},
               uint32_t Length = 1);
+
+  /// Which warnings to report, and how (kept by clear()).
+  void setWarningOptions(WarningOptions W) { Warnings = std::move(W); }
+  const WarningOptions &warningOptions() const { return Warnings; }
 
   bool hasErrors() const { return NumErrors != 0; }
   unsigned errorCount() const { return NumErrors; }
@@ -102,10 +130,13 @@ public:
   static constexpr unsigned MaxErrors = 100;
 
 private:
+  bool allowedAt(SourceLoc Loc, const char *Warning) const;
+
   std::shared_ptr<SourceManager> Sources = std::make_shared<SourceManager>();
   std::vector<Diagnostic> Diags;
   std::set<std::tuple<DiagId, uint32_t, uint32_t, std::string>> Reported;
   unsigned NumErrors = 0;
+  WarningOptions Warnings;
 };
 
 } // namespace dspjit

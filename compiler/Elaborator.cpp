@@ -68,6 +68,7 @@ void Elaborator::declareParam(Global &G) {
   S.K = Slot::Param;
   S.Name = D.Name;
   S.Loc = D.Loc;
+  S.NameLength = D.NameLength;
   S.Width = 1;
   S.Unit = D.Unit;
   auto Def = scalarConst(Ctx, *D.Init, "a parameter's default");
@@ -89,6 +90,7 @@ int Elaborator::declareStorage(Context &Ctx, const Decl &D,
   Slot S;
   S.Name = Path;
   S.Loc = D.Loc;
+  S.NameLength = D.NameLength;
   if (D.K == Decl::Meter) {
     S.K = Slot::Meter;
   } else if (D.K == Decl::State) {
@@ -184,7 +186,7 @@ void Elaborator::countSize() {
 }
 
 int Elaborator::newLocal(const std::string &Name) {
-  P.Locals.push_back({Name, 0, false});
+  P.Locals.push_back({Name, 0, false, false, {}});
   return int(P.Locals.size() - 1);
 }
 
@@ -223,7 +225,36 @@ NodePtr Elaborator::fold(NodePtr N) {
   std::optional<std::vector<double>> V = foldConstants(*N, R.engine());
   if (!V)
     return N;
+  if (!R.DryRun)
+    noteFoldedMistake(*N, *V);
   return constNodeAt(N->Loc, N->Length, std::move(*V));
+}
+
+/// What the warnings cannot see once a node is folded: a division by zero
+/// between constants, or the first operation whose result is not finite.
+void Elaborator::noteFoldedMistake(const Node &N,
+                                   const std::vector<double> &V) {
+  auto NonFinite = [](const std::vector<double> &Lanes) {
+    for (double L : Lanes)
+      if (!std::isfinite(L))
+        return true;
+    return false;
+  };
+  FoldedMistake M{N.Loc, N.Length, false, N.BOp, V};
+  if (N.K == Node::Binary && (N.BOp == BinOp::Div || N.BOp == BinOp::Mod)) {
+    for (double L : N.Args[1]->Value)
+      M.DivisionByZero |= L == 0;
+    if (M.DivisionByZero) {
+      P.FoldedMistakes.push_back(std::move(M));
+      return;
+    }
+  }
+  if (!NonFinite(V))
+    return;
+  for (const NodePtr &A : N.Args)
+    if (NonFinite(A->Value))
+      return; // reported where it began
+  P.FoldedMistakes.push_back(std::move(M));
 }
 
 // --- Names ------------------------------------------------------------------
@@ -544,6 +575,8 @@ void Elaborator::let(Context &Ctx, const Stmt &S) {
   B.K = Binding::LocalVar;
   B.Id = newLocal(S.Name);
   B.Loc = S.Loc;
+  P.Locals[size_t(B.Id)].IsLet = true;
+  P.Locals[size_t(B.Id)].Loc = S.Loc;
   auto O = op(Op::SetLocal, S);
   O->Id = B.Id;
   O->Value = std::move(V);

@@ -76,6 +76,7 @@ private:
   Context globalContext();
 
   NodePtr fold(NodePtr N);
+  void noteFoldedMistake(const Node &N, const std::vector<double> &V);
   NodePtr nameExpr(Context &Ctx, const Expr &E);
   NodePtr reservedExpr(Context &Ctx, const Expr &E);
   NodePtr globalExpr(Global &G, const Expr &E);

@@ -51,17 +51,21 @@ bool Inliner::canInline(const Expr &E, const Decl &Fn) {
 /// folds); the others are computed once into read-only locals, before the
 /// body.
 void Inliner::bindArguments(Context &Ctx, Context &Callee, const Expr &E,
-                            const Decl &Fn) {
+                            const Decl &Fn, Op &Inline) {
   for (size_t I = 0; I < E.Args.size(); ++I) {
     NodePtr Arg = El.expr(Ctx, *E.Args[I]);
     Binding B;
     B.Loc = Fn.FnParamLocs[I];
+    Inline.ArgLocals.push_back(-1);
+    Inline.ConstArgs.emplace_back();
     if (Arg->isConst()) {
       B.K = Binding::ConstVal;
       B.Value = Arg->Value;
+      Inline.ConstArgs.back() = Arg->Value;
     } else {
       B.K = Binding::ReadOnlyLocal;
       B.Id = El.newLocal(Fn.FnParams[I]);
+      Inline.ArgLocals.back() = B.Id;
       auto Set = El.op(Op::SetLocal, *E.Args[I]);
       Set->Id = B.Id;
       Set->Value = std::move(Arg);
@@ -91,11 +95,16 @@ NodePtr Inliner::inlineCall(Context &Ctx, const Expr &E, const Decl &Fn,
   Callee.Path = Ctx.childPath(E.Name + "#" + std::to_string(Ordinal));
   Callee.InlineId = InlineId;
   Callee.Scopes.emplace_back();
-  bindArguments(Ctx, Callee, E, Fn);
+  Inline->Callee = E.Name;
+  const Global *G = Names.global(E.Name);
+  Inline->CalleeFromStd = G && G->FromStd;
+  bindArguments(Ctx, Callee, E, Fn, *Inline);
 
   ActiveFns.push_back(&Fn);
   auto Saved = El.enterOrigin(E.Loc, uint32_t(E.Name.size()), /*Copies=*/0);
+  const size_t SlotsBefore = P.Slots.size();
   El.elaborateBody(Callee, Fn.Body, Inline->Body, /*NewScope=*/false);
+  Inline->Stateful = P.Slots.size() > SlotsBefore;
   El.leaveOrigin(Saved);
   ActiveFns.pop_back();
   El.out().push_back(std::move(Inline));

@@ -45,7 +45,7 @@ public:
 private:
   bool canInline(const Expr &E, const Decl &Fn);
   void bindArguments(Context &Ctx, Context &Callee, const Expr &E,
-                     const Decl &Fn);
+                     const Decl &Fn, Op &Inline);
   void checkUnused(Program &P, const std::string &Name, const Decl &Fn,
                    DiagnosticEngine &Diags);
 

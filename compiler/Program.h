@@ -33,7 +33,8 @@ struct Slot {
   enum Kind { Param, Meter, State, Delay };
   Kind K;
   std::string Name; // top-level name, or the call-site path of a local one
-  SourceLoc Loc;
+  SourceLoc Loc;    // of the name in its declaration
+  uint32_t NameLength = 1;   // the name's bytes there
   unsigned Width = 0;        // 0 until inferred
   bool UnknownWidth = false; // see Local::UnknownWidth
   unsigned Count = 1;        // array elements (`state x[N]`)
@@ -56,6 +57,10 @@ struct Local {
   /// function checked without a call); widths derived from it are not
   /// checked.
   bool UnknownWidth = false;
+  /// A `let` (not an argument, a loop counter or a call's result): where
+  /// its name is declared. One `let` in a function has a local per call.
+  bool IsLet = false;
+  SourceLoc Loc;
 };
 
 enum class Builtin {
@@ -154,7 +159,8 @@ using OpList = std::vector<OpPtr>;
 ///               Body.
 ///   Break       -
 ///   Inline      Id = result local; Count = this inline's index (what its
-///               Return ops name); Body.
+///               Return ops name); Body; Callee, CalleeFromStd, Stateful,
+///               ArgLocals, ConstArgs (what the warnings look at).
 ///   Return      Id = index of the enclosing Inline; Value.
 /// Loc and Length (source bytes for carets) are set for every kind.
 struct Op {
@@ -187,7 +193,25 @@ struct Op {
   SourceLoc Origin;
   uint32_t OriginLength = 0;
   unsigned OriginCopies = 0; ///< the unroll's count; 0 for a call
+  // Inline: the function called, from the standard library or not; whether
+  // it declares memory (`state`, `delay`, or calls what does); for each
+  // argument, the local that holds it (-1 for a constant) and the constant.
+  std::string Callee;
+  bool CalleeFromStd = false;
+  bool Stateful = false;
+  std::vector<int> ArgLocals;
+  std::vector<std::vector<double>> ConstArgs;
   Op(Kind K, SourceLoc Loc) : K(K), Loc(Loc) {}
+};
+
+/// A mistake the constant folder met and folded away: a division by a
+/// constant zero, or a result certainly infinite or NaN (Warnings.h).
+struct FoldedMistake {
+  SourceLoc Loc;
+  uint32_t Length = 1;
+  bool DivisionByZero = false; ///< else a non-finite result
+  BinOp Op = BinOp::Div;       ///< the division's operator
+  std::vector<double> Value;   ///< the folded lanes
 };
 
 struct Program {
@@ -206,6 +230,8 @@ struct Program {
   /// The construct most of it comes from (or the process block).
   SourceLoc CostOrigin;
   uint32_t CostOriginLength = 0;
+  /// Folded away by the elaborator, for the warnings (not in a dry run).
+  std::vector<FoldedMistake> FoldedMistakes;
 };
 
 /// The widest vector a script may use.

@@ -33,6 +33,10 @@ struct CompileFlags {
   double Rate = 48000;
   bool Double = false;
   unsigned OptLevel = 3;
+  /// `-Wno-NAME`, `-WNAME`, `-Wno-all`, `-Werror`, in order.
+  std::vector<std::string> Warnings;
+  bool Werror = false;     // --Werror
+  bool NoWarnings = false; // -w (where -w means nothing else)
   void add(CLI::App &Cmd, bool WithRate = true);
   CompileOptions options() const;
 };

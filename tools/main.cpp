@@ -19,6 +19,19 @@ void CompileFlags::add(CLI::App &Cmd, bool WithRate) {
   Cmd.add_flag("--double", Double, "Compute internally with 64-bit floats");
   Cmd.add_option("-O,--opt", OptLevel, "LLVM optimization level")
       ->check(CLI::Range(0, 3));
+  Cmd.add_option("-W", Warnings,
+                 "-Wno-NAME turns warning NAME off, -WNAME back on; "
+                 "-Wno-all turns every warning off, -Werror makes them "
+                 "errors. Names: " +
+                     warningNames())
+      ->type_name("NAME")
+      ->expected(1)
+      ->check(
+          [](const std::string &Flag) { return WarningOptions().apply(Flag); });
+  Cmd.add_flag("--Werror", Werror, "Report warnings as errors");
+  // `run` has -w for --record: there, -Wno-all.
+  if (!Cmd.get_option_no_throw("-w"))
+    Cmd.add_flag("-w", NoWarnings, "Report no warnings (-Wno-all)");
 }
 
 CompileOptions CompileFlags::options() const {
@@ -26,6 +39,12 @@ CompileOptions CompileFlags::options() const {
   O.sampleRate = Rate;
   O.doublePrecision = Double;
   O.optLevel = OptLevel;
+  for (const std::string &Flag : Warnings)
+    O.warnings.apply(Flag); // checked by the option already
+  if (Werror)
+    O.warnings.AsErrors = true;
+  if (NoWarnings)
+    O.warnings.AllDisabled = true;
   // DSPJIT_CPU, DSPJIT_LLVM_ARGS and DSPJIT_PIPELINE, as before they were
   // options of the library.
   applyEnvironment(O);
