@@ -248,12 +248,9 @@ private:
           return true; // an oscillator or a filter outside the loop
         return firstArgument(*Call);
       }
-      const auto &Values = LF.Locals[size_t(Id)] ? LF.LocalValues[size_t(Id)]
-                                                 : W.F.LocalValues[size_t(Id)];
-      for (const Node *V : Values)
-        if (node(*V))
-          return true;
-      return false;
+      // Inside the loop, what the loop assigns; before it, what it was.
+      return any(LF.Locals[size_t(Id)] ? LF.LocalValues[size_t(Id)]
+                                       : W.F.LocalValues[size_t(Id)]);
     }
 
     bool firstArgument(const Op &Call) {
@@ -266,8 +263,11 @@ private:
       if (S.K == Slot::Param || SeenSlot[size_t(Id)])
         return false;
       SeenSlot[size_t(Id)] = true;
-      const auto &Values = LF.Slots[size_t(Id)] ? LF.SlotValues[size_t(Id)]
-                                                : W.F.SlotValues[size_t(Id)];
+      return any(LF.Slots[size_t(Id)] ? LF.SlotValues[size_t(Id)]
+                                      : W.F.SlotValues[size_t(Id)]);
+    }
+
+    bool any(const std::vector<const Node *> &Values) {
       for (const Node *V : Values)
         if (node(*V))
           return true;

@@ -25,7 +25,7 @@ void CompileFlags::add(CLI::App &Cmd, bool WithRate) {
                  "errors. Names: " +
                      warningNames())
       ->type_name("NAME")
-      ->expected(1)
+      ->allow_extra_args(false)
       ->check(
           [](const std::string &Flag) { return WarningOptions().apply(Flag); });
   Cmd.add_flag("--Werror", Werror, "Report warnings as errors");

@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace dspjit {
@@ -103,6 +104,36 @@ TEST(LanguageReference, EveryDspBlockCompilesAndRuns) {
                   1e-5 * std::max(1.0f, std::fabs(Outputs[1][I])))
           << "at sample " << I;
     }
+  }
+}
+
+/// The warnings a block must give: the `[-Wname]` comments written in it.
+std::multiset<std::string> markedWarnings(const std::string &Source) {
+  std::multiset<std::string> Names;
+  for (size_t At = Source.find("[-W"); At != std::string::npos;
+       At = Source.find("[-W", At + 1))
+    Names.insert(Source.substr(At + 3, Source.find(']', At) - At - 3));
+  return Names;
+}
+
+/// The reference's programs are what a reader copies: none may warn, except
+/// those that show a warning, which say so with `// [-Wname]`.
+TEST(LanguageReference, BlocksWarnOnlyWhereMarked) {
+  for (const DocBlock &B : dspBlocks()) {
+    Compiler C;
+    ASSERT_NE(
+        C.compileSource(docPath() + ":" + std::to_string(B.Line), B.Source),
+        nullptr)
+        << B.Source;
+    std::multiset<std::string> Warned;
+    for (const Diagnostic &D : C.diagnostics().all())
+      if (D.Warning)
+        Warned.insert(D.Warning);
+    std::ostringstream OS;
+    C.diagnostics().print(OS);
+    EXPECT_EQ(Warned, markedWarnings(B.Source))
+        << "the block at line " << B.Line << ":\n"
+        << OS.str() << B.Source;
   }
 }
 

@@ -419,6 +419,38 @@ TEST(ExampleGolden, EveryExampleHasAReference) {
       << "every examples/*.dsp needs a model in tests/golden/Reference.cpp";
 }
 
+/// The examples are what users start from: none may warn, and neither may
+/// the standard library's functions they call, checked here as if they
+/// were the script's own (the compiler never warns about the library).
+TEST(ExampleGolden, NoExampleWarns) {
+  std::ifstream StdFile(std::string(DSPJIT_SOURCE_DIR) + "/dsl/std.dsp");
+  std::string Std((std::istreambuf_iterator<char>(StdFile)), {});
+  ASSERT_FALSE(Std.empty());
+  for (const std::string &Name : exampleNames()) {
+    std::ifstream File(examplePath(Name));
+    std::string Text((std::istreambuf_iterator<char>(File)), {});
+    for (bool StdAsScript : {false, true}) {
+      CompileOptions O;
+      O.optLevel = 0;
+      O.useStdLib = !StdAsScript;
+      Compiler C(O);
+      auto K = C.compileSource(examplePath(Name),
+                               StdAsScript ? Std + "\n" + Text : Text);
+      // An example may replace a library name (meter.dsp's `peak`), which
+      // a script cannot do to its own definitions.
+      if (!K && StdAsScript &&
+          C.diagnostics().all()[0].Id == DiagId::Redefinition)
+        continue;
+      ASSERT_NE(K, nullptr) << Name;
+      std::ostringstream OS;
+      C.diagnostics().print(OS);
+      EXPECT_TRUE(C.diagnostics().all().empty())
+          << Name << (StdAsScript ? " (with std.dsp as its own)" : "") << ":\n"
+          << OS.str();
+    }
+  }
+}
+
 /// Each example opens with a comment naming the file, saying what it does,
 /// and describing every parameter.
 TEST(ExampleGolden, HeadersDescribeEveryParameter) {

@@ -74,6 +74,42 @@ TEST_F(ReloadLive, EverySaveIsHeardOnceAndOnlyWhenTheCodeChanged) {
   EXPECT_TRUE(Log->all<event::ReloadFailed>().empty()) << Log->text();
 }
 
+TEST_F(ReloadLive, ASavesWarningsArePublishedOnceAndWerrorRefusesIt) {
+  writeInPlace("gain.dsp", gainScript("0.5"));
+  session::SessionOptions O = options();
+  auto S = start(O);
+  ASSERT_TRUE(S);
+  playFor(*S, 0.3);
+  size_t Mark = Log->mark();
+  writeInPlace("gain.dsp", "param spare = 0 in [0, 1];\n" + gainScript("0.25"));
+  ASSERT_TRUE(Log->waitFor<event::Optimized>(10, Mark)) << Log->text();
+  // Two tiers compiled, the warning published once: with the quick one
+  // (the optimized tier's event carries no diagnostics).
+  auto Reloads = Log->all<event::Reloaded>();
+  ASSERT_EQ(Reloads.size(), 1u) << Log->text();
+  EXPECT_NE(Reloads[0].Diagnostics.find(
+                "gain.dsp:1:7: warning: parameter 'spare' is never used "
+                "[-Wunused-param]"),
+            std::string::npos)
+      << Log->text();
+  S->stop();
+
+  writeInPlace("gain.dsp", gainScript("0.5"));
+  O = options();
+  O.Compile.warnings.AsErrors = true;
+  S = start(O);
+  ASSERT_TRUE(S);
+  playFor(*S, 0.3);
+  Mark = Log->mark();
+  writeInPlace("gain.dsp", "param spare = 0 in [0, 1];\n" + gainScript("2"));
+  auto Failed = Log->waitFor<event::ReloadFailed>(10, Mark);
+  ASSERT_TRUE(Failed) << Log->text();
+  EXPECT_NE(Failed->Diagnostics.find("[-Werror=unused-param]"),
+            std::string::npos)
+      << Failed->Diagnostics;
+  S->stop();
+}
+
 TEST_F(ReloadLive, ABrokenSaveKeepsTheMusicPlayingAndTheNextGoodOneIsHeard) {
   writeInPlace("gain.dsp", gainScript("0.5"));
   auto S = start(options());
