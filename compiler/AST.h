@@ -95,9 +95,12 @@ struct Decl {
   /// The default value of each parameter (null: none); those with one come
   /// last, so a call gives between requiredParams() and all of them.
   std::vector<ExprPtr> FnDefaults;
+  const Expr *defaultOf(size_t Param) const {
+    return Param < FnDefaults.size() ? FnDefaults[Param].get() : nullptr;
+  }
   size_t requiredParams() const {
     size_t N = 0;
-    while (N < FnDefaults.size() && !FnDefaults[N])
+    while (N < FnParams.size() && !defaultOf(N))
       ++N;
     return N;
   }

@@ -367,8 +367,8 @@ private:
       Value *Target = ParamTargets[I];
       Value *Gap = B.CreateFSub(Target, Cur);
       Value *Dist = B.CreateUnaryIntrinsic(Intrinsic::fabs, Gap);
-      Value *Step = B.CreateFMul(
-          fconst(Coef), B.CreateMaxNum(Dist, fconst(Tail)));
+      Value *Step =
+          B.CreateFMul(fconst(Coef), B.CreateMaxNum(Dist, fconst(Tail)));
       Value *Next = B.CreateFAdd(
           Cur, B.CreateBinaryIntrinsic(Intrinsic::copysign, Step, Gap));
       // The value lives in the instance as a float between callbacks, so

@@ -62,7 +62,7 @@ void Inliner::bindArguments(Context &Ctx, Context &Callee, const Expr &E,
                             const Decl &Fn) {
   for (size_t I = 0; I < Fn.FnParams.size(); ++I) {
     const Expr *Given = I < E.Args.size() ? E.Args[I].get() : nullptr;
-    const Expr *Source = Given ? Given : Fn.FnDefaults[I].get();
+    const Expr *Source = Given ? Given : Fn.defaultOf(I);
     if (!Source)
       return; // a parameter without a default after one with (reported)
     NodePtr Arg = Given ? El.expr(Ctx, *Given) : El.expr(Callee, *Source);

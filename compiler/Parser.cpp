@@ -392,10 +392,8 @@ private:
         D->FnParamLocs.push_back(Loc);
         D->FnParams.push_back(expectIdent("a parameter name"));
         D->FnDefaults.push_back(accept(Tok::Assign) ? expr() : nullptr);
-        if (!D->FnDefaults.back() && D->requiredParams() + 1 <
-                                         D->FnDefaults.size())
-          Diags.report(DiagId::DefaultBeforeRequired, Loc,
-                       {D->FnParams.back()},
+        if (!D->FnDefaults.back() && D->requiredParams() < D->FnParams.size())
+          Diags.report(DiagId::DefaultBeforeRequired, Loc, {D->FnParams.back()},
                        uint32_t(D->FnParams.back().size()));
       } while (accept(Tok::Comma));
     }

@@ -118,9 +118,11 @@ float OnePole::process(float X, float CutoffHz, float SampleRate) {
 }
 
 float Smoother::process(float X, float TimeS, float SampleRate) {
-  // Once a step no longer changes Y, Y is X: the one-pole reaches it.
+  // Once a step no longer changes Y, or Y is within 1e-7 |X| + 1e-9 of X,
+  // Y is X: the one-pole reaches it.
   float Next = Y + smoothCoef(TimeS, SampleRate) * (X - Y);
-  Y = Next == Y ? X : Next;
+  bool Close = std::fabs(X - Next) <= 1e-7f * std::fabs(X) + 1e-9f;
+  Y = Next == Y || Close ? X : Next;
   return Y;
 }
 
@@ -137,7 +139,8 @@ float EnvelopeFollower::process(float X, float AttackS, float ReleaseS,
   float Level = std::fabs(X);
   float Coef = smoothCoef(Level > Env ? AttackS : ReleaseS, SampleRate);
   float Next = Env + Coef * (Level - Env);
-  Env = Next == Env ? Level : Next;
+  bool Close = std::fabs(Level - Next) <= 1e-7f * Level + 1e-9f;
+  Env = Next == Env || Close ? Level : Next;
   return Env;
 }
 

@@ -723,7 +723,8 @@ TEST(StdGolden, EveryStdFunctionIsCovered) {
   }
 }
 
-// --- Delay lines read at vectors of positions ---------------------------------
+// --- Delay lines read at vectors of positions
+// ---------------------------------
 
 /// A script around a delay line, and its model; run at -O0 and -O3.
 struct DelayCase {
@@ -756,32 +757,33 @@ std::vector<DelayCase> delayCases() {
                 "    let y = d.tap([1, 10.9, 0, 250, 0 / 0, 50 + 49.5 * in]);\n"
                 "    d.write(in);\n    out = y;\n}\n",
                 [D = DelayLine(100), NaN](const float *In, float *Out) mutable {
-                  const float At[6] = {1,   10.9f, 0,
-                                       250, NaN,   modulated(In[0])};
+                  const float At[6] = {1, 10.9f, 0, 250, NaN, modulated(In[0])};
                   for (unsigned K = 0; K < 6; ++K)
                     Out[K] = D.tap(At[K]);
                   D.write(In[0]);
                 }),
-      delayCase("multitap_read_mono", 1, 6,
-                "io 1 -> 6;\ndelay d[100];\nprocess {\n"
-                "    let y = d.read([1.25, 10.5, 0.3, 99.75, 0 / 0, 50 + 49.5 * "
-                "in]);\n"
-                "    d.write(in);\n    out = y;\n}\n",
-                [D = DelayLine(100), NaN](const float *In, float *Out) mutable {
-                  const float At[6] = {1.25f,  10.5f, 0.3f,
-                                       99.75f, NaN,   modulated(In[0])};
-                  for (unsigned K = 0; K < 6; ++K)
-                    Out[K] = D.read(At[K]);
-                  D.write(In[0]);
-                }),
+      delayCase(
+          "multitap_read_mono", 1, 6,
+          "io 1 -> 6;\ndelay d[100];\nprocess {\n"
+          "    let y = d.read([1.25, 10.5, 0.3, 99.75, 0 / 0, 50 + 49.5 * "
+          "in]);\n"
+          "    d.write(in);\n    out = y;\n}\n",
+          [D = DelayLine(100), NaN](const float *In, float *Out) mutable {
+            const float At[6] = {1.25f,  10.5f, 0.3f,
+                                 99.75f, NaN,   modulated(In[0])};
+            for (unsigned K = 0; K < 6; ++K)
+              Out[K] = D.read(At[K]);
+            D.write(In[0]);
+          }),
       // A mono multi-tap summed, as LANGUAGE.md section 9 shows it.
-      delayCase("multitap_sum", 1, 1,
-                "io 1 -> 1;\ndelay m[2000];\nprocess {\n"
-                "    m.write(in);\n    out = sum(m.tap([441, 882, 1323]));\n}\n",
-                [D = DelayLine(2000)](const float *In, float *Out) mutable {
-                  D.write(In[0]);
-                  Out[0] = (D.tap(441) + D.tap(1323)) + D.tap(882);
-                }),
+      delayCase(
+          "multitap_sum", 1, 1,
+          "io 1 -> 1;\ndelay m[2000];\nprocess {\n"
+          "    m.write(in);\n    out = sum(m.tap([441, 882, 1323]));\n}\n",
+          [D = DelayLine(2000)](const float *In, float *Out) mutable {
+            D.write(In[0]);
+            Out[0] = (D.tap(441) + D.tap(1323)) + D.tap(882);
+          }),
       // A stereo line read per lane: lane j at position j.
       delayCase("perlane_tap_stereo", 2, 2,
                 "io 2 -> 2;\ndelay d[100];\nprocess {\n"
