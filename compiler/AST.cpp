@@ -84,8 +84,13 @@ static void dumpDecl(const Decl &D, int Indent, std::string &Out) {
   }
   case Decl::Fn: {
     Out += Pad + "(fn " + D.Name + " (";
-    for (size_t I = 0; I < D.FnParams.size(); ++I)
+    for (size_t I = 0; I < D.FnParams.size(); ++I) {
       Out += (I ? " " : "") + D.FnParams[I];
+      if (I < D.FnDefaults.size() && D.FnDefaults[I]) {
+        Out += "=";
+        dumpExpr(*D.FnDefaults[I], Out);
+      }
+    }
     Out += ")\n";
     dumpStmts(D.Body, Indent + 1, Out);
     Out += Pad + ")\n";

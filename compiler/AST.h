@@ -65,7 +65,7 @@ struct Expr {
 ///   Delay    Name; Size = length; Unit = its time unit ("s", "ms", or empty
 ///            for frames).
 ///   Meter    Name.
-///   Fn       Name; FnParams, FnParamLocs; Body.
+///   Fn       Name; FnParams, FnParamLocs, FnDefaults; Body.
 ///   Import   Path (empty when the lexer reported the string unclosed).
 ///   Block, Process   Name ("block" or "process"); Body.
 struct Decl {
@@ -92,6 +92,18 @@ struct Decl {
   bool SmoothOff = false;
   std::vector<std::string> FnParams;
   std::vector<SourceLoc> FnParamLocs;
+  /// The default value of each parameter (null: none); those with one come
+  /// last, so a call gives between requiredParams() and all of them.
+  std::vector<ExprPtr> FnDefaults;
+  const Expr *defaultOf(size_t Param) const {
+    return Param < FnDefaults.size() ? FnDefaults[Param].get() : nullptr;
+  }
+  size_t requiredParams() const {
+    size_t N = 0;
+    while (N < FnParams.size() && !defaultOf(N))
+      ++N;
+    return N;
+  }
   StmtList Body;
   std::string Path;
 };

@@ -95,7 +95,7 @@ std::unique_ptr<Program> check(const std::vector<ModuleRef> &Modules,
   inferWidths(*P, Diags);
   checkStorage(*P, El.delaysRead(), Options.AfterSyntaxErrors, R);
   if (Names.process() && P->Outputs > 0 && !Options.AfterSyntaxErrors &&
-      !assignsOut(P->Process) && !assignsOut(P->Block))
+      !assignsOut(P->Process))
     R.report(DiagId::OutNotAssigned, Names.process()->Loc,
              {std::to_string(P->Outputs)}, 7);
   if (Diags.hasErrors())

@@ -18,6 +18,9 @@ namespace dspjit {
 struct CheckOptions {
   double SampleRate = 48000;
   bool DoublePrecision = false;
+  /// The target fuses multiply-adds, as CodeGen's tanh then does: folding
+  /// follows (ConstantFolder.h).
+  bool Fma = false;
   /// The parser already reported errors: skip the checks that a broken
   /// declaration would trip (missing io, process or output).
   bool AfterSyntaxErrors = false;

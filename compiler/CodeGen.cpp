@@ -346,7 +346,15 @@ private:
   }
 
   /// One-pole smoothing toward each parameter's target: 99% of a step in
-  /// the parameter's smoothing time.
+  /// the parameter's smoothing time, then the target itself, exactly
+  /// (LANGUAGE.md section 11). A float one-pole alone never gets there:
+  /// once `c * (target - value)` is below half an ulp of the value the
+  /// value stops (`bits` raised from 6 to 8 stayed at 7.9999752). So the
+  /// step is at least `c * E`, E = (max - min) / 256: the last E of the way
+  /// is a straight line that takes T / 4.6, and a step that would overshoot
+  /// or not change the value lands on the target. Every step is reached
+  /// within (ln 256 + 1) / 4.6 = 1.42 T; mirrored by tests/golden's
+  /// Processor and tested by tests/unit (compiler_test, Smoothed*).
   void smoothParams() {
     for (size_t I = 0; I < P.Slots.size(); ++I) {
       const Slot &S = P.Slots[I];
@@ -354,9 +362,23 @@ private:
         continue;
       // 4.6 ~ ln(100): 99% of a step in the smoothing time (dsl/LANGUAGE.md).
       double Coef = 1 - std::exp(-4.6 / (S.SmoothSeconds * P.SampleRate));
+      double Tail = (double(S.Max) - double(S.Min)) / 256;
       Value *Cur = B.CreateLoad(FT, SlotVars[I]);
+      Value *Target = ParamTargets[I];
+      Value *Gap = B.CreateFSub(Target, Cur);
+      Value *Dist = B.CreateUnaryIntrinsic(Intrinsic::fabs, Gap);
+      Value *Step =
+          B.CreateFMul(fconst(Coef), B.CreateMaxNum(Dist, fconst(Tail)));
       Value *Next = B.CreateFAdd(
-          Cur, B.CreateFMul(fconst(Coef), B.CreateFSub(ParamTargets[I], Cur)));
+          Cur, B.CreateBinaryIntrinsic(Intrinsic::copysign, Step, Gap));
+      // The value lives in the instance as a float between callbacks, so
+      // in double precision it is a float after every frame too: the same
+      // at every block size.
+      if (!FT->isFloatTy())
+        Next = B.CreateFPExt(B.CreateFPTrunc(Next, F32), FT);
+      Value *Lands = B.CreateOr(B.CreateFCmpOLE(Dist, fconst(Coef * Tail)),
+                                B.CreateFCmpOEQ(Next, Cur));
+      Next = B.CreateSelect(Lands, Target, Next);
       // A range wider than the largest float (-3e38 to 3e38) has steps
       // that are not floats: target - current overflows to infinity, and
       // the value would become infinite, then NaN for good. Such a step
@@ -563,11 +585,13 @@ private:
     return B.CreateAlignedLoad(vecTy(Count), Ptr, elemAlign());
   }
 
-  /// `tap(n)` or `read(t)`: one position for every lane, or one per lane.
+  /// `tap(n)` or `read(t)`: one position for every lane, one per lane, or,
+  /// on a line of width 1, one lane per position (multi-tap).
   Value *genDelayRead(const Node &N) {
     const Slot &S = P.Slots[size_t(N.Id)];
     Value *Arg = gen(*N.Args[0]);
     bool PerLane = widthOf(Arg) > 1;
+    bool MultiTap = PerLane && S.Width == 1;
     auto ReadAt = [&](Value *T, unsigned Lane, unsigned Count) -> Value * {
       // Clamp in float first (NaN -> 1), then split into whole and fraction.
       Value *C = B.CreateMinNum(B.CreateMaxNum(T, fconst(1)),
@@ -584,8 +608,8 @@ private:
     if (!PerLane)
       return ReadAt(Arg, 0, S.Width);
     std::vector<Value *> Lanes;
-    for (unsigned I = 0; I < S.Width; ++I)
-      Lanes.push_back(ReadAt(lane(Arg, I), I, 1));
+    for (unsigned I = 0; I < widthOf(Arg); ++I)
+      Lanes.push_back(ReadAt(lane(Arg, I), MultiTap ? 0 : I, 1));
     return fromLanes(Lanes);
   }
 

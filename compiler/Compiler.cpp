@@ -211,6 +211,7 @@ std::unique_ptr<Compiler::Pipeline> frontEnd(uint32_t MainId,
   CheckOptions CO;
   CO.SampleRate = Options.sampleRate;
   CO.DoublePrecision = Options.doublePrecision;
+  CO.Fma = targetHasFma(Options.cpu);
   CO.AfterSyntaxErrors = Diags.hasErrors();
   P->Prog = check(P->Refs, CO, Diags);
   Diags.sortByLocation();

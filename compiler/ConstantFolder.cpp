@@ -11,20 +11,89 @@
 
 namespace dspjit {
 
-double sumLanes(std::vector<double> L) {
+namespace {
+
+/// A value as the kernel holds it: a float unless the kernel is double.
+double held(double V, FoldArith Arith) {
+  return Arith.Float ? double(float(V)) : V;
+}
+
+/// A built-in in float, as the kernel computes it: the float libm (what
+/// CodeGen's intrinsics and calls become), CodeGen's tanh, and the exact
+/// operations (+, floor, min...) whose float result is the double result
+/// rounded once.
+float evalBuiltinFloat(Builtin F, float A, float B, float C, bool Fma) {
+  switch (F) {
+  case Builtin::Sin: return std::sin(A);
+  case Builtin::Cos: return std::cos(A);
+  case Builtin::Tan: return std::tan(A);
+  case Builtin::Asin: return std::asin(A);
+  case Builtin::Acos: return std::acos(A);
+  case Builtin::Atan: return std::atan(A);
+  case Builtin::Atan2: return std::atan2(A, B);
+  case Builtin::Sinh: return std::sinh(A);
+  case Builtin::Cosh: return std::cosh(A);
+  case Builtin::Tanh: return fastTanh(A, Fma);
+  case Builtin::Exp: return std::exp(A);
+  case Builtin::Exp2: return std::exp2(A);
+  case Builtin::Log: return std::log(A);
+  case Builtin::Log2: return std::log2(A);
+  case Builtin::Log10: return std::log10(A);
+  case Builtin::Pow: return std::pow(A, B);
+  case Builtin::Sqrt: return std::sqrt(A);
+  default: return float(evalBuiltin(F, A, B, C));
+  }
+}
+
+} // namespace
+
+float fastTanh(float X, bool Fma) {
+  // The coefficients as CodeGen writes them: doubles rounded to float.
+  auto K = [](double V) { return float(V); };
+  float X2 = X * X;
+  auto Horner = [&](std::initializer_list<double> Coefs) {
+    bool First = true;
+    float Acc = 0;
+    for (double C : Coefs) {
+      if (First)
+        Acc = K(C);
+      else if (Fma)
+        Acc = std::fma(X2, Acc, K(C));
+      else
+        Acc = float(X2 * Acc) + K(C);
+      First = false;
+    }
+    return Acc;
+  };
+  float Num = X * Horner({-2.76076847742355e-16, 2.00018790482477e-13,
+                          -8.60467152213735e-11, 5.12229709037114e-08,
+                          1.48572235717979e-05, 6.37261928875436e-04,
+                          4.89352455891786e-03});
+  float Den = Horner({1.19825839466702e-06, 1.18534705686654e-04,
+                      2.26843463243900e-03, 4.89352518554385e-03});
+  float AbsX = std::fabs(X);
+  float R = AbsX > K(7.90531110763549805) ? std::copysign(1.0f, X) : Num / Den;
+  return AbsX < K(0.0004) ? X : R;
+}
+
+double sumLanes(std::vector<double> L, FoldArith Arith) {
   size_t N = L.size();
+  for (double &V : L)
+    V = held(V, Arith);
   while (N > 1) {
     size_t H = 1;
     while (H * 2 < N)
       H *= 2;
     for (size_t I = 0; I + H < N; ++I)
-      L[I] += L[I + H];
+      L[I] = held(L[I] + L[I + H], Arith);
     N = H;
   }
   return L.empty() ? 0 : L[0];
 }
 
-double evalBuiltin(Builtin F, double A, double B, double C) {
+double evalBuiltin(Builtin F, double A, double B, double C, FoldArith Arith) {
+  if (Arith.Float)
+    return evalBuiltinFloat(F, float(A), float(B), float(C), Arith.Fma);
   switch (F) {
   case Builtin::Sin: return std::sin(A);
   case Builtin::Cos: return std::cos(A);
@@ -63,13 +132,15 @@ double evalBuiltin(Builtin F, double A, double B, double C) {
   return 0;
 }
 
-double evalBinary(BinOp Op, double A, double B) {
+double evalBinary(BinOp Op, double A, double B, FoldArith Arith) {
+  A = held(A, Arith);
+  B = held(B, Arith);
   switch (Op) {
-  case BinOp::Add: return A + B;
-  case BinOp::Sub: return A - B;
-  case BinOp::Mul: return A * B;
-  case BinOp::Div: return A / B;
-  case BinOp::Mod: return std::fmod(A, B);
+  case BinOp::Add: return held(A + B, Arith);
+  case BinOp::Sub: return held(A - B, Arith);
+  case BinOp::Mul: return held(A * B, Arith);
+  case BinOp::Div: return held(A / B, Arith);
+  case BinOp::Mod: return held(std::fmod(A, B), Arith);
   case BinOp::Eq: return A == B;
   case BinOp::Ne: return A != B;
   case BinOp::Lt: return A < B;
@@ -89,7 +160,8 @@ using Lanes = std::vector<double>;
 /// Folds one node; every operand is a constant.
 class Folder {
 public:
-  Folder(const Node &N, DiagnosticEngine &Diags) : N(N), Diags(Diags) {
+  Folder(const Node &N, DiagnosticEngine &Diags, FoldArith Arith)
+      : N(N), Diags(Diags), Arith(Arith) {
     for (const NodePtr &A : N.Args)
       Vals.push_back(&A->Value);
   }
@@ -99,11 +171,12 @@ public:
     case Node::Unary: return unary();
     case Node::Binary:
       return lanewise(binOpSpelling(N.BOp), [&](size_t I) {
-        return evalBinary(N.BOp, lane(0, I), lane(1, I));
+        return evalBinary(N.BOp, lane(0, I), lane(1, I), Arith);
       });
     case Node::Select:
       return lanewise("?:", [&](size_t I) {
-        return lane(0, I) != 0 ? lane(1, I) : lane(2, I);
+        return held(lane(0, I), Arith) != 0 ? held(lane(1, I), Arith)
+                                            : held(lane(2, I), Arith);
       });
     case Node::Call: return call();
     case Node::Lane: return laneOf();
@@ -149,18 +222,21 @@ private:
   Lanes unary() const {
     Lanes Out;
     for (double V : *Vals[0])
-      Out.push_back(N.UOp == UnOp::Neg ? -V : double(V == 0));
+      Out.push_back(N.UOp == UnOp::Neg ? -held(V, Arith)
+                                       : double(held(V, Arith) == 0));
     return Out;
   }
 
   Lanes call() {
     if (N.Fn == Builtin::Sum || N.Fn == Builtin::Mean) {
-      double S = sumLanes(*Vals[0]);
-      return {N.Fn == Builtin::Mean ? S / double(Vals[0]->size()) : S};
+      double S = sumLanes(*Vals[0], Arith);
+      return {N.Fn == Builtin::Mean
+                  ? evalBinary(BinOp::Div, S, double(Vals[0]->size()), Arith)
+                  : S};
     }
     return lanewise("a call", [&](size_t I) {
       return evalBuiltin(N.Fn, lane(0, I), Vals.size() > 1 ? lane(1, I) : 0,
-                         Vals.size() > 2 ? lane(2, I) : 0);
+                         Vals.size() > 2 ? lane(2, I) : 0, Arith);
     });
   }
 
@@ -195,17 +271,18 @@ private:
 
   const Node &N;
   DiagnosticEngine &Diags;
+  FoldArith Arith;
   std::vector<const Lanes *> Vals;
 };
 
 } // namespace
 
-std::optional<std::vector<double>> foldConstants(const Node &N,
-                                                 DiagnosticEngine &Diags) {
+std::optional<std::vector<double>>
+foldConstants(const Node &N, DiagnosticEngine &Diags, FoldArith Arith) {
   for (const NodePtr &A : N.Args)
     if (!A->isConst())
       return std::nullopt;
-  return Folder(N, Diags).run();
+  return Folder(N, Diags, Arith).run();
 }
 
 } // namespace dspjit

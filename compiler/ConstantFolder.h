@@ -22,22 +22,37 @@
 
 namespace dspjit {
 
+/// The arithmetic a fold uses. Inside `block`, `process` and functions it
+/// is the kernel's (Float unless --double: every operand and every result
+/// rounded to float, the float libm, and CodeGen's own tanh with fused
+/// multiply-adds where the target has them, Fma), so that knowing an
+/// operand at compile time never changes a sample. `const` declarations
+/// and compile-time sizes and bounds are evaluated in double (Float false).
+struct FoldArith {
+  bool Float = false;
+  bool Fma = false;
+};
+
 /// The lanes of a Unary, Binary, Select, Call, Lane or Concat node whose
 /// operands are all constants, or nullopt when it cannot be folded (an
 /// operand is not constant, or the node is of another kind). Reports width
 /// mismatches and lanes out of range at the node, whatever the arguments of
 /// the function it is in: between constants they hold for every call. After
 /// an error the result is {0}.
-std::optional<std::vector<double>> foldConstants(const Node &N,
-                                                 DiagnosticEngine &Diags);
+std::optional<std::vector<double>>
+foldConstants(const Node &N, DiagnosticEngine &Diags, FoldArith Arith = {});
 
 /// sum(v) of constants, in the order the generated code adds lanes
 /// (CodeGen's sumLanes): a halving tree.
-double sumLanes(std::vector<double> Lanes);
+double sumLanes(std::vector<double> Lanes, FoldArith Arith = {});
 /// A built-in on one lane of constants, as the generated code computes it.
-double evalBuiltin(Builtin F, double A, double B, double C);
+double evalBuiltin(Builtin F, double A, double B, double C,
+                   FoldArith Arith = {});
 /// A binary operator on one lane of constants; comparisons give 0 or 1.
-double evalBinary(BinOp Op, double A, double B);
+double evalBinary(BinOp Op, double A, double B, FoldArith Arith = {});
+/// CodeGen's inline float tanh (its fastTanh), the same operations in the
+/// same order: Eigen's rational approximation.
+float fastTanh(float X, bool Fma);
 
 } // namespace dspjit
 

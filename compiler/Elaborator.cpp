@@ -44,7 +44,10 @@ void Elaborator::declareGlobals() {
 
 std::optional<double> Elaborator::scalarConst(Context &Ctx, const Expr &E,
                                               const char *What) {
+  // Sizes, bounds and declarations' numbers are not samples: in double.
+  ++DoubleFolds;
   NodePtr N = expr(Ctx, E);
+  --DoubleFolds;
   if (!N->isConst()) {
     R.report(DiagId::NotConstant, E.Loc, {What}, E.Length);
     return std::nullopt;
@@ -142,7 +145,10 @@ const std::vector<double> &Elaborator::constValue(Global &G) {
   }
   G.ConstState = Global::InProgress;
   Context Ctx = globalContext();
+  // A `const` is evaluated in double, and rounded where it is used.
+  ++DoubleFolds;
   NodePtr N = expr(Ctx, *G.D->Init);
+  --DoubleFolds;
   std::vector<double> V = {0};
   if (N->isConst())
     V = N->Value;
@@ -222,7 +228,12 @@ Elaborator::OriginMark Elaborator::enterOrigin(SourceLoc Loc, uint32_t Length,
 /// are reported even in a dry run: between constants, they hold for every
 /// call.
 NodePtr Elaborator::fold(NodePtr N) {
-  std::optional<std::vector<double>> V = foldConstants(*N, R.engine());
+  FoldArith Arith;
+  if (DoubleFolds == 0) {
+    Arith.Float = !Options.DoublePrecision;
+    Arith.Fma = Options.Fma;
+  }
+  std::optional<std::vector<double>> V = foldConstants(*N, R.engine(), Arith);
   if (!V)
     return N;
   if (!R.DryRun)
@@ -671,6 +682,10 @@ Elaborator::AssignTarget Elaborator::assignTarget(Context &Ctx,
     if (Names.io() && P.Outputs == 0) {
       R.report(DiagId::NoOutputs, NameE.Loc, {std::to_string(P.Inputs)},
                NameE.Length);
+      T.Valid = false;
+    } else if (Ctx.inBlock()) {
+      // Every frame starts `out` at 0: what `block` assigns is never seen.
+      R.report(DiagId::OutInBlock, NameE.Loc, {}, NameE.Length);
       T.Valid = false;
     }
     return T;

@@ -112,6 +112,9 @@ private:
 
   Program &P;
   const CheckOptions &Options;
+  /// Inside a `const` or a compile-time size or bound: folds use double
+  /// (ConstantFolder.h, FoldArith).
+  unsigned DoubleFolds = 0;
   NameResolver &Names;
   CheckReporter &R;
   Inliner Calls;

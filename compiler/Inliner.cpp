@@ -28,11 +28,17 @@ bool hasReturn(const StmtList &Body) {
 
 bool Inliner::canInline(const Expr &E, const Decl &Fn) {
   CheckReporter &R = El.reporter();
-  if (E.Args.size() != Fn.FnParams.size()) {
-    R.report(DiagId::ArgCount, E.Loc,
-             {E.Name, std::to_string(Fn.FnParams.size()),
-              std::to_string(E.Args.size())},
-             E.Length);
+  const size_t Most = Fn.FnParams.size(), Least = Fn.requiredParams();
+  if (E.Args.size() > Most || E.Args.size() < Least) {
+    if (Least == Most)
+      R.report(DiagId::ArgCount, E.Loc,
+               {E.Name, std::to_string(Most), std::to_string(E.Args.size())},
+               E.Length);
+    else
+      R.report(DiagId::ArgCountRange, E.Loc,
+               {E.Name, std::to_string(Least), std::to_string(Most),
+                std::to_string(E.Args.size())},
+               E.Length);
     return false;
   }
   if (std::find(ActiveFns.begin(), ActiveFns.end(), &Fn) != ActiveFns.end()) {
@@ -49,11 +55,17 @@ bool Inliner::canInline(const Expr &E, const Decl &Fn) {
 
 /// Constant arguments are bound as constants (so that what depends on them
 /// folds); the others are computed once into read-only locals, before the
-/// body.
+/// body. A parameter left out takes its default, evaluated at this call in
+/// the function's scope: it sees the top-level names and the parameters
+/// before it (`fn onepole(x, cutoff_hz, rate = sr)`).
 void Inliner::bindArguments(Context &Ctx, Context &Callee, const Expr &E,
                             const Decl &Fn, Op &Inline) {
-  for (size_t I = 0; I < E.Args.size(); ++I) {
-    NodePtr Arg = El.expr(Ctx, *E.Args[I]);
+  for (size_t I = 0; I < Fn.FnParams.size(); ++I) {
+    const Expr *Given = I < E.Args.size() ? E.Args[I].get() : nullptr;
+    const Expr *Source = Given ? Given : Fn.defaultOf(I);
+    if (!Source)
+      return; // a parameter without a default after one with (reported)
+    NodePtr Arg = Given ? El.expr(Ctx, *Given) : El.expr(Callee, *Source);
     Binding B;
     B.Loc = Fn.FnParamLocs[I];
     Inline.ArgLocals.push_back(-1);
@@ -66,7 +78,7 @@ void Inliner::bindArguments(Context &Ctx, Context &Callee, const Expr &E,
       B.K = Binding::ReadOnlyLocal;
       B.Id = El.newLocal(Fn.FnParams[I]);
       Inline.ArgLocals.back() = B.Id;
-      auto Set = El.op(Op::SetLocal, *E.Args[I]);
+      auto Set = El.op(Op::SetLocal, *Source);
       Set->Id = B.Id;
       Set->Value = std::move(Arg);
       El.out().push_back(std::move(Set));

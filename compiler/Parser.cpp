@@ -380,15 +380,21 @@ private:
     return D;
   }
 
-  /// fndecl ::= 'fn' name '(' (name (',' name)*)? ')' body
+  /// fndecl ::= 'fn' name '(' (fnparam (',' fnparam)*)? ')' body
+  /// fnparam ::= name ('=' expr)?
   DeclPtr fnDecl() {
     auto D = newDecl(Decl::Fn, advance());
     declName(*D, "a function name");
     expect(Tok::LParen);
     if (!at(Tok::RParen)) {
       do {
-        D->FnParamLocs.push_back(tok().Loc);
+        SourceLoc Loc = tok().Loc;
+        D->FnParamLocs.push_back(Loc);
         D->FnParams.push_back(expectIdent("a parameter name"));
+        D->FnDefaults.push_back(accept(Tok::Assign) ? expr() : nullptr);
+        if (!D->FnDefaults.back() && D->requiredParams() < D->FnParams.size())
+          Diags.report(DiagId::DefaultBeforeRequired, Loc, {D->FnParams.back()},
+                       uint32_t(D->FnParams.back().size()));
       } while (accept(Tok::Comma));
     }
     expect(Tok::RParen);

@@ -16,7 +16,8 @@ bool isWholeIn(double V, unsigned Width) {
 
 class WidthInference {
 public:
-  WidthInference(Program &P, DiagnosticEngine &Diags) : P(P), Diags(Diags) {}
+  WidthInference(Program &P, DiagnosticEngine &Diags)
+      : P(P), Diags(Diags), DelayWidthFrom(P.Slots.size(), nullptr) {}
 
   /// Iterates to a fixed point (widths only grow, so it ends), then makes a
   /// last pass that reports.
@@ -141,19 +142,43 @@ private:
       return;
     }
     case Node::Tap:
-    case Node::Read: {
-      const Slot &S = P.Slots[size_t(N.Id)];
-      unsigned W = std::max(1u, S.Width);
-      unsigned AW = N.Args[0]->Width;
-      if (AW != 1 && AW != W && !N.UnknownWidth && !S.UnknownWidth)
-        report(DiagId::WidthMismatch, N,
-               {N.K == Node::Tap ? "tap" : "read", std::to_string(W),
-                std::to_string(AW)});
+    case Node::Read: delayReadWidth(N); return;
+    }
+  }
+
+  /// A read of a delay line of width W at K positions (LANGUAGE.md section
+  /// 9): one position for every lane (K = 1) or one per lane (K = W) give
+  /// width W; on a line of width 1, K positions give K lanes (multi-tap).
+  /// A line whose writes are not seen yet counts as width 1, so a multi-tap
+  /// read that feeds the line's own write makes the line K wide, and the
+  /// next pass finds a read per lane: `d.write(in + d.tap([10, 20]))`.
+  void delayReadWidth(Node &N) {
+    const Slot &S = P.Slots[size_t(N.Id)];
+    unsigned W = std::max(1u, S.Width);
+    unsigned K = N.Args[0]->Width;
+    bool Unknown = N.UnknownWidth || S.UnknownWidth;
+    N.UnknownWidth = Unknown;
+    if (K == 1 || K == W) {
       N.Width = W;
-      N.UnknownWidth = S.UnknownWidth;
       return;
     }
+    if (W == 1) {
+      N.Width = K;
+      return;
     }
+    N.Width = W;
+    if (Unknown || !Reporting)
+      return;
+    const char *Method = N.K == Node::Tap ? "tap" : "read";
+    size_t Before = Diags.all().size();
+    report(DiagId::DelayPositionsWidth, N,
+           {Method, S.Name, std::to_string(K), std::to_string(W)});
+    // The note goes with a new error only, not with one an unrolled copy of
+    // the same read already gave.
+    const Op *From = DelayWidthFrom[size_t(N.Id)];
+    if (From && Diags.all().size() > Before)
+      Diags.report(DiagId::DelayWidthFrom, From->Loc,
+                   {S.Name, std::to_string(W)}, From->Length);
   }
 
   /// An assignment of V to a variable of width Var (UnknownVar its taint).
@@ -188,7 +213,10 @@ private:
       case Op::DelayWrite:
       case Op::SetElem: {
         Slot &S = P.Slots[size_t(O.Id)];
+        unsigned Before = S.Width;
         assignWidth(S.Width, S.UnknownWidth, *O.Value, S.Name, O);
+        if (O.K == Op::DelayWrite && S.Width != Before)
+          DelayWidthFrom[size_t(O.Id)] = &O;
         if (O.Index)
           requireScalar(*O.Index);
         break;
@@ -249,6 +277,8 @@ private:
   Program &P;
   DiagnosticEngine &Diags;
   std::vector<int> Results; // result locals of the Inline ops we are in
+  /// The write that gave each delay line its width, for messages.
+  std::vector<const Op *> DelayWidthFrom;
   bool Reporting = false, Changed = false;
 };
 

@@ -118,7 +118,11 @@ float OnePole::process(float X, float CutoffHz, float SampleRate) {
 }
 
 float Smoother::process(float X, float TimeS, float SampleRate) {
-  Y += smoothCoef(TimeS, SampleRate) * (X - Y);
+  // Once a step no longer changes Y, or Y is within 1e-7 |X| + 1e-9 of X,
+  // Y is X: the one-pole reaches it.
+  float Next = Y + smoothCoef(TimeS, SampleRate) * (X - Y);
+  bool Close = std::fabs(X - Next) <= 1e-7f * std::fabs(X) + 1e-9f;
+  Y = Next == Y || Close ? X : Next;
   return Y;
 }
 
@@ -134,7 +138,9 @@ float EnvelopeFollower::process(float X, float AttackS, float ReleaseS,
                                 float SampleRate) {
   float Level = std::fabs(X);
   float Coef = smoothCoef(Level > Env ? AttackS : ReleaseS, SampleRate);
-  Env += Coef * (Level - Env);
+  float Next = Env + Coef * (Level - Env);
+  bool Close = std::fabs(Level - Next) <= 1e-7f * Level + 1e-9f;
+  Env = Next == Env || Close ? Level : Next;
   return Env;
 }
 
@@ -226,13 +232,14 @@ void DelayLine::write(float X) {
 
 float DelayLine::tap(float N) const {
   size_t Length = Ring.size();
-  float Clamped = std::clamp(std::trunc(N), 1.0f, float(Length));
+  // fmax and fmin, not std::clamp: a NaN position reads as 1.
+  float Clamped = std::fmin(std::fmax(std::trunc(N), 1.0f), float(Length));
   size_t Back = size_t(Clamped);
   return Ring[(Next + Length - Back) % Length];
 }
 
 float DelayLine::read(float T) const {
-  float Clamped = std::clamp(T, 1.0f, float(Ring.size()));
+  float Clamped = std::fmin(std::fmax(T, 1.0f), float(Ring.size()));
   float Whole = std::floor(Clamped);
   float Frac = Clamped - Whole;
   float A = tap(Whole), B = tap(Whole + 1);
@@ -270,9 +277,16 @@ int Processor::addParam(ParamSpec Spec) {
   // The constant is the language's (dsl/LANGUAGE.md, "Execution model"),
   // shared with std's smoothcoef, not ln(100) = 4.60517: at 48 kHz the two
   // differ by 0.1% in the coefficient, which these tests do see.
-  P.Coef = Spec.SmoothSeconds > 0
-               ? float(1.0 - std::exp(-4.6 / (Spec.SmoothSeconds * SampleRate)))
-               : 1.0f;
+  double Coef = Spec.SmoothSeconds > 0
+                    ? 1.0 - std::exp(-4.6 / (Spec.SmoothSeconds * SampleRate))
+                    : 1.0;
+  // The last (max - min) / 256 of a step is a straight line at c times
+  // that per frame, and a step lands on the target once it is within one
+  // such step or once a step no longer changes the value.
+  double Tail = (double(Spec.Max) - double(Spec.Min)) / 256;
+  P.Coef = float(Coef);
+  P.Tail = float(Tail);
+  P.Lands = float(Coef * Tail);
   P.Target = P.Value = Spec.Def;
   P.Spec = std::move(Spec);
   Params.push_back(std::move(P));
@@ -320,8 +334,13 @@ void Processor::process(const float *In, float *Out, unsigned Frames) {
   beginBlock();
   for (unsigned F = 0; F < Frames; ++F) {
     for (Param &P : Params)
-      if (P.Spec.SmoothSeconds > 0)
-        P.Value += P.Coef * (P.Target - P.Value);
+      if (P.Spec.SmoothSeconds > 0) {
+        float Gap = P.Target - P.Value;
+        float Dist = std::fabs(Gap);
+        float Next =
+            P.Value + std::copysign(P.Coef * std::max(Dist, P.Tail), Gap);
+        P.Value = Dist <= P.Lands || Next == P.Value ? P.Target : Next;
+      }
     for (unsigned C = 0; C < Inputs; ++C)
       FrameIn[C] = In[size_t(F) * Inputs + C];
     std::fill(FrameOut.begin(), FrameOut.end(), 0.0f);

@@ -155,8 +155,9 @@ private:
 };
 
 /// A delay line as the language defines it: tap(n) is the n-th most recent
-/// write, n truncated and clamped to [1, length]; read(t) interpolates
-/// linearly between tap(floor t) and tap(floor t + 1), t clamped likewise.
+/// write, n truncated and clamped to [1, length] (NaN reads as 1); read(t)
+/// interpolates linearly between tap(floor t) and tap(floor t + 1), t clamped
+/// likewise.
 class DelayLine {
 public:
   explicit DelayLine(size_t Length);
@@ -246,6 +247,7 @@ private:
   struct Param {
     ParamSpec Spec;
     float Target, Value, Coef;
+    float Tail, Lands; // the straight last stretch (LANGUAGE.md section 11)
   };
   struct Meter {
     std::string Name;

@@ -43,6 +43,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -671,6 +672,46 @@ std::vector<StdCase> stdCases() {
                    S.process(In[0], 1000 + 800 * sineOsc(P, 3, Sr), 5, Sr);
                Out[0] = O.Low, Out[1] = O.Band, Out[2] = O.High;
              }),
+      // The rate argument: each function run as if at another rate.
+      mono("onepole_rate", "onepole(in, 1000, 4 * sr)",
+           [F = OnePole()](const float *In, float *Out) mutable {
+             Out[0] = F.process(In[0], 1000, 4 * Sr);
+           }),
+      mono("phasor_rate", "phasor(440 + 200 * in, 2 * sr)",
+           [P = Phasor()](const float *In, float *Out) mutable {
+             Out[0] = P.next(440 + 200 * In[0], 2 * Sr);
+           }),
+      mono("saw_rate", "saw(440, 3 * sr)",
+           [P = Phasor()](const float *, float *Out) mutable {
+             Out[0] = sawOsc(P, 440, 3 * Sr);
+           }),
+      mono("smooth_rate", "smooth(in, 0.01, 8 * sr)",
+           [S = Smoother()](const float *In, float *Out) mutable {
+             Out[0] = S.process(In[0], 0.01f, 8 * Sr);
+           }),
+      mono("envfollow_rate", "envfollow(in, 0.005, 0.1, 2 * sr)",
+           [E = EnvelopeFollower()](const float *In, float *Out) mutable {
+             Out[0] = E.process(In[0], 0.005f, 0.1f, 2 * Sr);
+           }),
+      mono("dcblock_rate", "dcblock(in + 0.5, 4 * sr)",
+           [D = DcBlocker()](const float *In, float *Out) mutable {
+             Out[0] = D.process(In[0] + 0.5f, 4 * Sr);
+           }),
+      mono("lowpass_rate", "lowpass(in, 1000, 0.707, 4 * sr)",
+           [C = rbjCoefs(RbjShape::Lowpass, 1000, 0.707f, 0, 4 * Sr),
+            B = Biquad()](const float *In, float *Out) mutable {
+             Out[0] = B.process(In[0], C);
+           }),
+      mono("peak_rate", "peak(in, 2000, 2, -9, 2 * sr)",
+           [C = rbjCoefs(RbjShape::Peak, 2000, 2, -9, 2 * Sr),
+            B = Biquad()](const float *In, float *Out) mutable {
+             Out[0] = B.process(In[0], C);
+           }),
+      withIo("svf_rate", 1, 3, "svf(in, 1000, 2, 4 * sr)",
+             [S = Svf()](const float *In, float *Out) mutable {
+               Svf::Outputs O = S.process(In[0], 1000, 2, 4 * Sr);
+               Out[0] = O.Low, Out[1] = O.Band, Out[2] = O.High;
+             }),
       mono("comb", "comb(in, 1000, 0.8, 0.3)",
            [C = FreeverbComb(1000)](const float *In, float *Out) mutable {
              Out[0] = C.process(In[0], 0.8f, 0.3f);
@@ -713,6 +754,136 @@ TEST(StdGolden, EveryStdFunctionIsCovered) {
         << "std function '" << Name << "' has no golden case";
   }
 }
+
+// --- Delay lines read at vectors of positions
+// ---------------------------------
+
+/// A script around a delay line, and its model; run at -O0 and -O3.
+struct DelayCase {
+  std::string Name;
+  std::string Source;
+  std::function<std::unique_ptr<Processor>()> Reference;
+};
+
+std::ostream &operator<<(std::ostream &OS, const DelayCase &C) {
+  return OS << C.Name;
+}
+
+DelayCase delayCase(std::string Name, unsigned Ins, unsigned Outs,
+                    std::string Source, Body F) {
+  return {Name, std::move(Source), [=] {
+            return std::make_unique<FrameFunction>(Ins, Outs, SampleRate, F);
+          }};
+}
+
+/// Positions that cover the interior, both ends (0 and past the length
+/// clamp), fractions and NaN (which reads as 1).
+float modulated(float In) { return 50 + 49.5f * In; }
+
+std::vector<DelayCase> delayCases() {
+  const float NaN = std::numeric_limits<float>::quiet_NaN();
+  return {
+      // A mono line read at six positions: six lanes (multi-tap).
+      delayCase("multitap_tap_mono", 1, 6,
+                "io 1 -> 6;\ndelay d[100];\nprocess {\n"
+                "    let y = d.tap([1, 10.9, 0, 250, 0 / 0, 50 + 49.5 * in]);\n"
+                "    d.write(in);\n    out = y;\n}\n",
+                [D = DelayLine(100), NaN](const float *In, float *Out) mutable {
+                  const float At[6] = {1, 10.9f, 0, 250, NaN, modulated(In[0])};
+                  for (unsigned K = 0; K < 6; ++K)
+                    Out[K] = D.tap(At[K]);
+                  D.write(In[0]);
+                }),
+      delayCase(
+          "multitap_read_mono", 1, 6,
+          "io 1 -> 6;\ndelay d[100];\nprocess {\n"
+          "    let y = d.read([1.25, 10.5, 0.3, 99.75, 0 / 0, 50 + 49.5 * "
+          "in]);\n"
+          "    d.write(in);\n    out = y;\n}\n",
+          [D = DelayLine(100), NaN](const float *In, float *Out) mutable {
+            const float At[6] = {1.25f,  10.5f, 0.3f,
+                                 99.75f, NaN,   modulated(In[0])};
+            for (unsigned K = 0; K < 6; ++K)
+              Out[K] = D.read(At[K]);
+            D.write(In[0]);
+          }),
+      // A mono multi-tap summed, as LANGUAGE.md section 9 shows it.
+      delayCase(
+          "multitap_sum", 1, 1,
+          "io 1 -> 1;\ndelay m[2000];\nprocess {\n"
+          "    m.write(in);\n    out = sum(m.tap([441, 882, 1323]));\n}\n",
+          [D = DelayLine(2000)](const float *In, float *Out) mutable {
+            D.write(In[0]);
+            Out[0] = (D.tap(441) + D.tap(1323)) + D.tap(882);
+          }),
+      // A stereo line read per lane: lane j at position j.
+      delayCase("perlane_tap_stereo", 2, 2,
+                "io 2 -> 2;\ndelay d[100];\nprocess {\n"
+                "    let y = d.tap([0 / 0, 50 + 49.5 * in[0]]);\n"
+                "    d.write(in);\n    out = y;\n}\n",
+                [D = std::array<DelayLine, 2>{DelayLine(100), DelayLine(100)},
+                 NaN](const float *In, float *Out) mutable {
+                  Out[0] = D[0].tap(NaN);
+                  Out[1] = D[1].tap(modulated(In[0]));
+                  D[0].write(In[0]);
+                  D[1].write(In[1]);
+                }),
+      delayCase("perlane_read_stereo", 2, 2,
+                "io 2 -> 2;\ndelay d[100];\nprocess {\n"
+                "    let y = d.read([150, 50 + 49.5 * in[1]]);\n"
+                "    d.write(in);\n    out = y;\n}\n",
+                [D = std::array<DelayLine, 2>{DelayLine(100), DelayLine(100)}](
+                    const float *In, float *Out) mutable {
+                  Out[0] = D[0].read(150);
+                  Out[1] = D[1].read(modulated(In[1]));
+                  D[0].write(In[0]);
+                  D[1].write(In[1]);
+                }),
+      // The feedback loop of issue 12: the read at two positions makes the
+      // write, and so the line, width 2; lane j is read at position j.
+      delayCase("multitap_feedback_tap", 1, 2,
+                "io 1 -> 2;\ndelay d[100];\nprocess {\n"
+                "    let y = d.tap([10, 20]);\n"
+                "    d.write(in + 0.5 * y);\n    out = y;\n}\n",
+                [D = std::array<DelayLine, 2>{DelayLine(100), DelayLine(100)}](
+                    const float *In, float *Out) mutable {
+                  const float At[2] = {10, 20};
+                  for (unsigned J = 0; J < 2; ++J) {
+                    Out[J] = D[J].tap(At[J]);
+                    D[J].write(In[0] + 0.5f * Out[J]);
+                  }
+                }),
+      delayCase("multitap_feedback_read", 1, 2,
+                "io 1 -> 2;\ndelay d[100];\nprocess {\n"
+                "    let y = d.read([10.5, 20.25]);\n"
+                "    d.write(in + 0.5 * y);\n    out = y[0] + [0, y[1]];\n}\n",
+                [D = std::array<DelayLine, 2>{DelayLine(100), DelayLine(100)}](
+                    const float *In, float *Out) mutable {
+                  const float At[2] = {10.5f, 20.25f};
+                  float Y[2];
+                  for (unsigned J = 0; J < 2; ++J) {
+                    Y[J] = D[J].read(At[J]);
+                    D[J].write(In[0] + 0.5f * Y[J]);
+                  }
+                  Out[0] = Y[0];
+                  Out[1] = Y[0] + Y[1];
+                }),
+  };
+}
+
+class DelayGolden : public testing::TestWithParam<DelayCase> {};
+
+TEST_P(DelayGolden, MatchesReference) {
+  const DelayCase &C = GetParam();
+  SCOPED_TRACE("script:\n" + C.Source);
+  CompiledPair Kernels = compileBoth(C.Name + ".dsp", &C.Source);
+  ASSERT_TRUE(Kernels.O0 && Kernels.O3);
+  runScenarios(Kernels, C.Reference, basicScenarios(Kernels.O3->info().inputs),
+               ReferenceTolerance);
+}
+
+INSTANTIATE_TEST_SUITE_P(Delay, DelayGolden, testing::ValuesIn(delayCases()),
+                         [](const auto &Info) { return Info.param.Name; });
 
 } // namespace
 } // namespace dspjit::golden

@@ -795,8 +795,10 @@ TEST(CheckerStmt, ProgramStructureIsChecked) {
             (std::vector<DiagId>{DiagId::ChannelCount}));
 }
 
-TEST(CheckerStmt, OutAssignedOnlyInBlockCounts) {
-  checkClean("io 1 -> 1;\nblock { out = 1; }\nprocess { }");
+TEST(CheckerStmt, OutAssignedInBlockIsAnErrorAndDoesNotCount) {
+  // `out` starts every frame at 0: what `block` assigned was lost.
+  EXPECT_EQ(checkText("io 1 -> 1;\nblock { out = 1; }\nprocess { }")->errors(),
+            (std::vector<DiagId>{DiagId::OutInBlock, DiagId::OutNotAssigned}));
 }
 
 TEST(CheckerStmt, DelayReadButNeverWrittenIsReported) {

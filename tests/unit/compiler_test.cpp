@@ -597,6 +597,133 @@ TEST(Kernel, ConstantFolderAgreesWithTheRunTime) {
   }
 }
 
+/// `Form` with A and B replaced by `A` and `B`.
+std::string substitute(std::string Form, const std::string &A,
+                       const std::string &B) {
+  std::string Out;
+  for (char C : Form)
+    Out += C == 'A' ? A : C == 'B' ? B : std::string(1, C);
+  return Out;
+}
+
+/// A float as a script writes it: a literal, negated, or 0/0 and 1/0.
+std::string literal(float V) {
+  if (std::isnan(V))
+    return "(0 / 0)";
+  if (std::isinf(V))
+    return V > 0 ? "(1 / 0)" : "(-1 / 0)";
+  char Buf[32];
+  // Every digit of the double, so that --double reads the same value.
+  std::snprintf(Buf, sizeof Buf, "%.17g", double(std::fabs(V)));
+  return std::signbit(V) ? std::string("(-") + Buf + ")" : std::string(Buf);
+}
+
+TEST(Kernel, KnowingOperandsAtCompileTimeNeverChangesASample) {
+  // Folding once used double and libm's tanh: `tanh(8)` folded to
+  // 0.99999976 and ran as exactly 1; `16777216 + 1 - 16777216` folded to 1
+  // and ran as 0 in float. Every built-in and operator, with literal
+  // operands (folded) and the same values from the input (computed at run
+  // time), at -O0 and -O3, in float and double: bit-identical.
+  const std::vector<std::string> Forms = {"A + B",
+                                          "A - B",
+                                          "A * B",
+                                          "A / B",
+                                          "A % B",
+                                          "A == B",
+                                          "A != B",
+                                          "A < B",
+                                          "A <= B",
+                                          "A > B",
+                                          "A >= B",
+                                          "A && B",
+                                          "A || B",
+                                          "-A",
+                                          "!A",
+                                          "A > 0 ? A : B",
+                                          "A + 1 - A",
+                                          "A * 0.1 + B / 3",
+                                          "sin(A)",
+                                          "cos(A)",
+                                          "tan(A)",
+                                          "asin(A)",
+                                          "acos(A)",
+                                          "atan(A)",
+                                          "atan2(A, B)",
+                                          "sinh(A)",
+                                          "cosh(A)",
+                                          "tanh(A)",
+                                          "tanh(A * 0.001)",
+                                          "exp(A)",
+                                          "exp2(A)",
+                                          "log(A)",
+                                          "log2(A)",
+                                          "log10(A)",
+                                          "pow(A, B)",
+                                          "sqrt(A)",
+                                          "abs(A)",
+                                          "floor(A)",
+                                          "ceil(A)",
+                                          "round(A)",
+                                          "min(A, B)",
+                                          "max(A, B)",
+                                          "clamp(A, B, 1)",
+                                          "fmod(A, B)",
+                                          "sum([A, B, 0.1])",
+                                          "mean([A, B, 0.3, A])"};
+  const std::vector<float> Values = {-0.0f,
+                                     0.5f,
+                                     -0.75f,
+                                     1,
+                                     -2.5f,
+                                     7.9f,
+                                     8,
+                                     16777216,
+                                     1e-3f,
+                                     1e30f,
+                                     -std::numeric_limits<float>::infinity(),
+                                     std::numeric_limits<float>::quiet_NaN()};
+  std::vector<std::pair<float, float>> Pairs;
+  for (float A : Values)
+    for (float B : Values)
+      Pairs.push_back({A, B});
+  auto Same = [](float X, float Y) {
+    return (std::isnan(X) && std::isnan(Y)) ||
+           std::memcmp(&X, &Y, sizeof X) == 0;
+  };
+  for (bool Double : {false, true}) {
+    for (unsigned Level : {0u, 3u}) {
+      CompileOptions O;
+      O.doublePrecision = Double;
+      O.optLevel = Level;
+      for (const std::string &Form : Forms) {
+        std::string Lits;
+        for (const auto &[A, B] : Pairs)
+          Lits += (Lits.empty() ? "" : ", ") +
+                  substitute(Form, literal(A), literal(B));
+        Instance Folded(compile("io 0 -> 1;\nmeter m;\nprocess { m = [" + Lits +
+                                    "]; out = 0; }",
+                                O));
+        Instance Run(compile("io 2 -> 1;\nmeter m;\nprocess { let a = in[0]; "
+                             "let b = in[1]; m = " +
+                                 substitute(Form, "a", "b") + "; out = 0; }",
+                             O));
+        ASSERT_TRUE(Folded && Run) << Form;
+        Folded.run({}, 1);
+        for (size_t K = 0; K < Pairs.size(); ++K) {
+          Run.run({Pairs[K].first, Pairs[K].second}, 1);
+          float Want = float(Run.read("m"));
+          float Got = float(Folded.read("m", unsigned(K)));
+          EXPECT_TRUE(Same(Got, Want))
+              << Form << " with A = " << Pairs[K].first
+              << ", B = " << Pairs[K].second << " at -O" << Level
+              << (Double ? " (double)" : " (float)") << ": folded " << Got
+              << ", run time " << Want;
+        }
+      }
+    }
+  }
+}
+
 TEST(Kernel, SumAddsLanesAsAHalvingTreeAtEveryLevel) {
   // dsl/LANGUAGE.md: lanes [H, N) are added to lanes [0, N - H), H the
   // largest power of two below N, then the first H lanes alike. 1e8 + 1 is
@@ -875,6 +1002,92 @@ TEST(Kernel, SmoothingCovers99PercentOfAStepInItsTime) {
   EXPECT_NEAR(Out[479], 1 - std::exp(-4.6), 1e-4); // 99% after 10 ms
   EXPECT_NEAR(I.paramValue("g"), Out[479],
               1e-7); // stored back for the next callback
+}
+
+TEST(Kernel, SmoothedParameterReachesExactlyItsTargetWithinOneAndAHalfTimes) {
+  // A float one-pole `v += c (target - v)` stalls once the step rounds to
+  // nothing: `bits` raised from 6 to 8 stayed at 7.9999752 (floor 7), and
+  // `freq` raised to 10000 with `smooth 1 s` at 9994.9. The value must be
+  // the target, bit for bit, within 1.5 smoothing times, at every block
+  // size and in both precisions, upward and downward.
+  struct Case {
+    const char *Decl;
+    const char *Name;
+    float To;
+    double Seconds;
+  };
+  const Case Cases[] = {
+      {"param bits = 6 in [1, 16];", "bits", 8, 0.01},
+      {"param freq = 1000 in [20, 20000] hz smooth 1 s;", "freq", 10000, 1},
+      {"param freq = 1000 in [20, 20000] hz smooth 10 s;", "freq", 10000, 10},
+      {"param freq = 20000 in [20, 20000] hz smooth 50 ms;", "freq", 20, 0.05},
+      {"param g = 0.3 in [0, 1] smooth 20 ms;", "g", 0.3000001f, 0.02},
+      {"param x = 10000 in [10000, 10001] smooth 2 s;", "x", 10001, 2},
+  };
+  for (const Case &C : Cases) {
+    for (bool Double : {false, true}) {
+      CompileOptions O;
+      O.doublePrecision = Double;
+      Instance I(compile(std::string("io 0 -> 1;\n") + C.Decl +
+                             "\nprocess { out = " + C.Name + "; }",
+                         O));
+      ASSERT_TRUE(I) << C.Decl;
+      I.setTarget(C.Name, C.To);
+      const size_t Total = size_t(std::ceil(1.5 * C.Seconds * Rate));
+      for (unsigned long Block : {1ul, 64ul, 4096ul}) {
+        if (C.Seconds >= 10 && Block == 1)
+          continue; // 720,000 callbacks: the 64-frame run covers the law
+        ASSERT_EQ(I.init(Rate), 0);
+        I.setTarget(C.Name, C.To);
+        std::vector<float> Out;
+        for (size_t Done = 0; Done < Total; Done += Block) {
+          unsigned long N = std::min<unsigned long>(Block, Total - Done);
+          Out = I.run({}, N);
+        }
+        EXPECT_EQ(Out.back(), C.To) << C.Decl << " in blocks of " << Block
+                                    << (Double ? " (double)" : " (float)");
+        EXPECT_EQ(I.paramValue(C.Name), C.To)
+            << C.Decl << " in blocks of " << Block
+            << (Double ? " (double)" : " (float)");
+      }
+    }
+  }
+}
+
+TEST(Kernel, StdSmoothAndEnvfollowReachTheirTargetExactly) {
+  // The same stall at script level: a float one-pole stops short of its
+  // target. Within 5 times their time they must be exactly there, in both
+  // precisions, and also at another rate (at 2 * sr, 0.01 s is 960 frames:
+  // 4800 frames are 5 times that).
+  for (bool Double : {false, true}) {
+    CompileOptions O;
+    O.doublePrecision = Double;
+    Instance I(compile("io 1 -> 4;\nprocess { out = [smooth(in, 0.01), "
+                       "envfollow(in, 0.01, 0.02), smooth(in, 0.01, 2 * sr), "
+                       "smooth(in, 0.001)]; }",
+                       O));
+    ASSERT_TRUE(I);
+    std::vector<float> Out = I.runBlocks(std::vector<float>(4800, 7.9f), 64);
+    std::vector<float> Last(Out.end() - 4, Out.end());
+    EXPECT_EQ(Last, (std::vector<float>{7.9f, 7.9f, 7.9f, 7.9f}))
+        << (Double ? "double" : "float");
+    Out = I.runBlocks(std::vector<float>(9600, 0.25f), 64); // the fall
+    Last.assign(Out.end() - 4, Out.end());
+    EXPECT_EQ(Last, (std::vector<float>{0.25f, 0.25f, 0.25f, 0.25f}))
+        << (Double ? "double" : "float");
+  }
+}
+
+TEST(Kernel, SmoothedParameterStillFollowsTheOnePoleLawUntilItsLastStretch) {
+  // The snap must not shorten the glide: a full-range step is still only
+  // 99% of the way after T.
+  Instance I(compile("io 0 -> 1;\nparam f = 20 in [20, 20000] smooth 100 ms;\n"
+                     "process { out = f; }"));
+  ASSERT_TRUE(I);
+  I.setTarget("f", 20000);
+  std::vector<float> Out = I.run({}, 4800);
+  EXPECT_NEAR(Out.back(), 20000 - 19980 * std::exp(-4.6), 0.05);
+  EXPECT_LT(Out.back(), 20000.0f);
 }
 
 TEST(Kernel, BlockSeesTheParameterAtTheStartOfTheCallback) {
