@@ -836,4 +836,44 @@ std::unique_ptr<Processor> makeExample(std::string_view Name,
   return It->second(SampleRate);
 }
 
+// --- Tables ------------------------------------------------------------------
+
+float tableElem(const std::vector<float> &T, float K) {
+  const float Last = float(T.size() - 1);
+  float C = K > 0 ? K : 0; // NaN -> 0
+  C = C < Last ? C : Last;
+  return T[std::min(size_t(C), T.size() - 1)];
+}
+
+float tableRead(const std::vector<float> &T, float X, bool Cubic, bool Wrap) {
+  const size_t N = T.size();
+  float Pos;
+  if (Wrap) {
+    const float L = float(N);
+    Pos = X - std::floor(X / L) * L;
+    if (!(Pos > 0)) // NaN (from NaN or infinite x) and -0 -> 0
+      Pos = 0;
+    if (!(Pos < L))
+      Pos = 0;
+  } else {
+    Pos = X > 0 ? X : 0;
+    Pos = Pos < float(N - 1) ? Pos : float(N - 1);
+  }
+  const size_t I = std::min(size_t(Pos), N - 1);
+  const float F = Pos - float(I);
+  auto At = [&](long J) {
+    if (Wrap)
+      return T[size_t((J % long(N) + long(N)) % long(N))];
+    return T[size_t(std::clamp(J, 0L, long(N) - 1))];
+  };
+  const float P0 = At(long(I) - 1), P1 = At(long(I)), P2 = At(long(I) + 1),
+              P3 = At(long(I) + 2);
+  if (!Cubic)
+    return P1 + F * (P2 - P1);
+  const float C1 = 0.5f * (P2 - P0);
+  const float C2 = P0 - 2.5f * P1 + 2.0f * P2 - 0.5f * P3;
+  const float C3 = 0.5f * (P3 - P0) + 1.5f * (P1 - P2);
+  return ((C3 * F + C2) * F + C1) * F + P1;
+}
+
 } // namespace dspjit::golden
