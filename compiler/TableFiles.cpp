@@ -51,8 +51,14 @@ TableFileResult loadTableFile(const std::string &Path, bool Resample,
     return Refuse(TableFileProblem::TooLarge);
   }
   Result<AudioData> Audio = readAudioFile(Path);
-  if (!Audio)
-    return Refuse(TableFileProblem::Unreadable, Audio.error());
+  if (!Audio) {
+    // The reason alone: the declaration's message names the file as the
+    // script wrote it.
+    std::string Why = Audio.error();
+    if (size_t At = Why.find("': "); At != std::string::npos)
+      Why = Why.substr(At + 3);
+    return Refuse(TableFileProblem::Unreadable, Why);
+  }
   if (Audio->Channels > MaxChannels) {
     R.File.Channels = Audio->Channels;
     return Refuse(TableFileProblem::TooManyChannels);

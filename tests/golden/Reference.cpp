@@ -792,6 +792,38 @@ private:
   float Passes = 0;
 };
 
+/// examples/wavetable.dsp: the tables are computed in double, as the
+/// compiler folds constants (sum() as a halving tree), then rounded to float.
+class Wavetable : public Processor {
+public:
+  explicit Wavetable(double Sr) : Processor(1, 2, Sr) {
+    for (int I = 0; I < 2048; ++I) {
+      double H[8];
+      for (int K = 0; K < 8; ++K)
+        H[K] = std::sin(2 * M_PI * (K + 1) * I / 2048) / (K + 1);
+      double Sum =
+          ((H[0] + H[4]) + (H[2] + H[6])) + ((H[1] + H[5]) + (H[3] + H[7]));
+      Wave.push_back(float(0.55 * Sum));
+    }
+    for (int I = 0; I <= 256; ++I)
+      Curve.push_back(float(std::tanh(3 * (I / 128.0 - 1)) / std::tanh(3.0)));
+  }
+
+protected:
+  void frame(const float *In, float *Out) override {
+    float Phase = Osc.next(param(Freq), Rate);
+    Out[0] = 0.5f * tableRead(Wave, Phase * 2048, true, true);
+    float X = std::clamp(In[0] * param(Drive), -1.0f, 1.0f);
+    Out[1] = tableRead(Curve, (X + 1) * 128, false, false);
+  }
+
+private:
+  int Freq = addParam({"freq", 220, 20, 2000});
+  int Drive = addParam({"drive", 4, 1, 20});
+  Phasor Osc;
+  std::vector<float> Wave, Curve;
+};
+
 using Factory = std::unique_ptr<Processor> (*)(double);
 
 template <class T> std::unique_ptr<Processor> make(double Sr) {
@@ -815,6 +847,7 @@ const std::map<std::string, Factory, std::less<>> &examples() {
       {"gate", make<Gate>},
       {"diode_ringmod", make<DiodeRingMod>},
       {"vcs3_filter", make<Vcs3Filter>},
+      {"wavetable", make<Wavetable>},
   };
   return Table;
 }
