@@ -82,6 +82,14 @@ static void dumpDecl(const Decl &D, int Indent, std::string &Out) {
     Out += ")\n";
     return;
   }
+  case Decl::Table:
+    Out += Pad + "(table " + D.Name;
+    Opt("size", D.Size);
+    Opt("init", D.Init);
+    if (!D.Path.empty())
+      Out += " file=\"" + D.Path + "\"" + (D.Resample ? " resample" : "");
+    Out += ")\n";
+    return;
   case Decl::Fn: {
     Out += Pad + "(fn " + D.Name + " (";
     for (size_t I = 0; I < D.FnParams.size(); ++I) {

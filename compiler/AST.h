@@ -46,6 +46,8 @@ struct Expr {
   std::string Method;  // Method
   BinOp BOp = BinOp::Add;
   UnOp UOp = UnOp::Neg;
+  /// MethodCall written without parentheses (`t.len`).
+  bool Property = false;
   std::vector<ExprPtr> Args; // operands, call arguments, vector elements,
                              // Index: {base, index}, Ternary: {c, a, b}
   explicit Expr(Kind K, SourceLoc Loc) : K(K), Loc(Loc) {}
@@ -64,6 +66,9 @@ struct Expr {
 ///            (null: not an array).
 ///   Delay    Name; Size = length; Unit = its time unit ("s", "ms", or empty
 ///            for frames).
+///   Table    Name; Size = element count and Init = the value of element
+///            `i` (`table t[N] = EXPR;`), or Path = a sound file and
+///            Resample (`table t = file "x.wav" resample;`).
 ///   Meter    Name.
 ///   Fn       Name; FnParams, FnParamLocs, FnDefaults; Body.
 ///   Import   Path (empty when the lexer reported the string unclosed).
@@ -75,6 +80,7 @@ struct Decl {
     Const,
     State,
     Delay,
+    Table,
     Meter,
     Fn,
     Import,
@@ -106,6 +112,7 @@ struct Decl {
   }
   StmtList Body;
   std::string Path;
+  bool Resample = false;
 };
 using DeclPtr = std::unique_ptr<Decl>;
 

@@ -61,6 +61,7 @@ public:
   }
 
   std::unique_ptr<Module> run() {
+    emitTables();
     Function *Process = emitProcess();
     Function *Init = emitInit();
     emitDescriptor(Process, Init);
@@ -613,6 +614,132 @@ private:
     return fromLanes(Lanes);
   }
 
+  // --- Tables -----------------------------------------------------------
+  /// Read-only data, in the kernel's precision: each table is a private
+  /// constant array, element after element (dsl/LANGUAGE.md, "Tables").
+  Constant *constantData(const std::vector<double> &V) {
+    if (P.DoublePrecision)
+      return ConstantDataArray::get(Ctx, ArrayRef<double>(V));
+    std::vector<float> F(V.begin(), V.end()); // round to nearest, as fconst
+    return ConstantDataArray::get(Ctx, ArrayRef<float>(F));
+  }
+  [[gnu::noinline]] GlobalVariable *constantArray(const std::vector<double> &V,
+                                                  const Twine &Name) {
+    auto *G =
+        new GlobalVariable(*M, ArrayType::get(FT, V.size()), true,
+                           GlobalValue::PrivateLinkage, constantData(V), Name);
+    G->setAlignment(Align(InstanceAlign));
+    G->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+    return G;
+  }
+  void emitTables() {
+    for (const Table &T : P.Tables)
+      TableVars.push_back(constantArray(T.Data, "table." + T.Name));
+  }
+
+  /// Lanes [Lane, Lane + Count) of element `Index` (an i32 in range).
+  Value *tableLoad(int Id, Value *Index, unsigned Lane, unsigned Count) {
+    const Table &T = P.Tables[size_t(Id)];
+    Value *Off =
+        B.CreateAdd(B.CreateMul(B.CreateZExt(Index, I64), B.getInt64(T.Width)),
+                    B.getInt64(Lane));
+    Value *Ptr = B.CreateInBoundsGEP(FT, TableVars[size_t(Id)], Off);
+    return B.CreateAlignedLoad(vecTy(Count), Ptr, elemAlign());
+  }
+
+  /// A position clamped to [0, len - 1] (NaN -> 0): the float, and the
+  /// element it starts in. The integer is clamped again, for lengths that
+  /// a float does not hold exactly.
+  std::pair<Value *, Value *> clampedPosition(const Table &T, Value *X) {
+    Value *C = B.CreateMinNum(B.CreateMaxNum(X, fconst(0)),
+                              fconst(double(T.Count - 1)));
+    Value *I = B.CreateFPToSI(C, I32);
+    I = B.CreateSelect(B.CreateICmpUGT(I, B.getInt32(T.Count - 1)),
+                       B.getInt32(T.Count - 1), I);
+    return {C, I};
+  }
+
+  /// A position taken modulo len, in [0, len) (NaN and infinities -> 0).
+  std::pair<Value *, Value *> wrappedPosition(const Table &T, Value *X) {
+    Value *L = fconst(double(T.Count));
+    Value *W =
+        B.CreateFSub(X, B.CreateFMul(B.CreateUnaryIntrinsic(Intrinsic::floor,
+                                                            B.CreateFDiv(X, L)),
+                                     L));
+    W = B.CreateMaxNum(W, fconst(0)); // NaN -> 0
+    W = B.CreateSelect(B.CreateFCmpOLT(W, L), W, fconst(0));
+    Value *I = B.CreateFPToSI(W, I32);
+    I = B.CreateSelect(B.CreateICmpUGT(I, B.getInt32(T.Count - 1)),
+                       B.getInt32(T.Count - 1), I);
+    return {W, I};
+  }
+
+  /// The element `Step` (-1, 1 or 2) after element I: clamped to the
+  /// table's ends, or around them.
+  Value *neighbour(const Table &T, Value *I, int Step, bool Wrap) {
+    Value *Last = B.getInt32(T.Count - 1);
+    if (!Wrap) {
+      if (Step < 0)
+        return B.CreateSelect(B.CreateICmpEQ(I, B.getInt32(0)), I,
+                              B.CreateSub(I, B.getInt32(1)));
+      Value *J = B.CreateAdd(I, B.getInt32(unsigned(Step)));
+      return B.CreateSelect(B.CreateICmpUGT(J, Last), Last, J);
+    }
+    if (Step < 0)
+      return B.CreateSelect(B.CreateICmpEQ(I, B.getInt32(0)), Last,
+                            B.CreateSub(I, B.getInt32(1)));
+    Value *J = I;
+    for (int S = 0; S < Step; ++S)
+      J = B.CreateSelect(B.CreateICmpEQ(J, Last), B.getInt32(0),
+                         B.CreateAdd(J, B.getInt32(1)));
+    return J;
+  }
+
+  /// Interpolated read of lanes [Lane, Lane + Count) at position X.
+  Value *tableInterpolate(const Node &N, Value *X, unsigned Lane,
+                          unsigned Count) {
+    const Table &T = P.Tables[size_t(N.Id)];
+    auto [Pos, I1] = N.Wrap ? wrappedPosition(T, X) : clampedPosition(T, X);
+    Value *Frac = splat(B.CreateFSub(Pos, B.CreateSIToFP(I1, FT)), Count);
+    Value *P1 = tableLoad(N.Id, I1, Lane, Count);
+    Value *P2 = tableLoad(N.Id, neighbour(T, I1, 1, N.Wrap), Lane, Count);
+    if (!N.Cubic)
+      return B.CreateFAdd(P1, B.CreateFMul(Frac, B.CreateFSub(P2, P1)));
+    // Catmull-Rom, in the order dsl/LANGUAGE.md gives (Horner in t).
+    Value *P0 = tableLoad(N.Id, neighbour(T, I1, -1, N.Wrap), Lane, Count);
+    Value *P3 = tableLoad(N.Id, neighbour(T, I1, 2, N.Wrap), Lane, Count);
+    auto K = [&](double V) { return splat(fconst(V), Count); };
+    Value *C1 = B.CreateFMul(K(0.5), B.CreateFSub(P2, P0));
+    Value *C2 =
+        B.CreateFSub(B.CreateFAdd(B.CreateFSub(P0, B.CreateFMul(K(2.5), P1)),
+                                  B.CreateFMul(K(2), P2)),
+                     B.CreateFMul(K(0.5), P3));
+    Value *C3 = B.CreateFAdd(B.CreateFMul(K(0.5), B.CreateFSub(P3, P0)),
+                             B.CreateFMul(K(1.5), B.CreateFSub(P1, P2)));
+    Value *Y = B.CreateFAdd(B.CreateFMul(C3, Frac), C2);
+    Y = B.CreateFAdd(B.CreateFMul(Y, Frac), C1);
+    return B.CreateFAdd(B.CreateFMul(Y, Frac), P1);
+  }
+
+  /// `t[k]`, `t.read(x)`, `t.wrap(x)`: one position for every lane, or one
+  /// per lane (of the table's lanes, or of a width-1 table).
+  Value *genTable(const Node &N) {
+    const Table &T = P.Tables[size_t(N.Id)];
+    Value *Arg = gen(*N.Args[0]);
+    auto At = [&](Value *X, unsigned Lane, unsigned Count) -> Value * {
+      if (N.K == Node::TableElem)
+        return tableLoad(N.Id, clampedPosition(T, X).second, Lane, Count);
+      return tableInterpolate(N, X, Lane, Count);
+    };
+    unsigned AW = widthOf(Arg);
+    if (AW == 1)
+      return At(Arg, 0, T.Width);
+    std::vector<Value *> Lanes;
+    for (unsigned J = 0; J < AW; ++J)
+      Lanes.push_back(At(lane(Arg, J), T.Width == 1 ? 0 : J, 1));
+    return fromLanes(Lanes);
+  }
+
   // --- Expressions
   // ------------------------------------------------------------
   Value *genAt(const Node &N, unsigned W) { return splat(gen(N), W); }
@@ -677,6 +804,8 @@ private:
     }
     case Node::Tap:
     case Node::Read: return genDelayRead(N);
+    case Node::TableElem:
+    case Node::TableRead: return genTable(N);
     }
     return nullptr;
   }
@@ -932,6 +1061,20 @@ private:
         B.CreateStore(ConstantFP::get(F32, S.Def), instPtr(S.ValueOffset));
         continue;
       }
+      if (S.K == Slot::State && !S.ElemInit.empty()) {
+        // Per-element initial values (`state x[N] = f(i);`), copied from
+        // constant data; an element narrower than the state is broadcast.
+        const size_t From = S.Init.size();
+        std::vector<double> Data;
+        Data.reserve(size_t(S.Count) * S.Width);
+        for (unsigned E = 0; E < S.Count; ++E)
+          for (unsigned L = 0; L < S.Width; ++L)
+            Data.push_back(S.ElemInit[E * From + (From == 1 ? 0 : L)]);
+        GlobalVariable *G = constantArray(Data, S.Name + ".init");
+        B.CreateMemCpy(instPtr(S.Offset), elemAlign(), G, elemAlign(),
+                       B.getInt64(uint64_t(Data.size()) * ElemSize));
+        continue;
+      }
       if (S.K != Slot::State || std::all_of(S.Init.begin(), S.Init.end(),
                                             [](double V) { return V == 0; }))
         continue;
@@ -968,7 +1111,10 @@ private:
     return B.CreateGlobalString(S, "str", 0, M.get());
   }
 
-  void emitDescriptor(Function *Process, Function *Init) {
+  // Not inlined: GCC's -Wmismatched-new-delete misreads LLVM's sized
+  // operator new for User once this is inlined into run() (with the
+  // tables' globals before it).
+  [[gnu::noinline]] void emitDescriptor(Function *Process, Function *Init) {
     StructType *SlotTy = slotStructType(Ctx);
     std::vector<Constant *> Slots;
     auto U32 = [&](uint64_t V) { return ConstantInt::get(I32, V); };
@@ -1018,6 +1164,7 @@ private:
   Value *InputVec = nullptr, *InBase = nullptr, *InStride = nullptr;
   AllocaInst *OutVar = nullptr, *NonFinite = nullptr;
   std::vector<AllocaInst *> LocalSlots, SlotVars;
+  std::vector<GlobalVariable *> TableVars;
   std::vector<Value *> ParamTargets;
   std::vector<BasicBlock *> LoopExits;
   std::vector<std::pair<BasicBlock *, AllocaInst *>> InlineExits;

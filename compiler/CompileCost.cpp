@@ -101,6 +101,8 @@ private:
     case Node::LoadElem: Cost += 4 * Lanes; break;
     case Node::Tap: Cost += 6 * Lanes; break;
     case Node::Read: Cost += 14 * Lanes; break;
+    case Node::TableElem: Cost += 4 * Lanes; break;
+    case Node::TableRead: Cost += (N.Cubic ? 30 : 14) * Lanes; break;
     }
     return Cost;
   }

@@ -9,6 +9,7 @@
 #include "compiler/ObjectCache.h"
 #include "compiler/Optimizer.h"
 #include "compiler/Parser.h"
+#include "compiler/Program.h"
 
 #include "llvm/ExecutionEngine/Orc/Core.h"
 #include "llvm/IR/LLVMContext.h"
@@ -226,6 +227,18 @@ uint32_t loadMain(const std::string &Path, DiagnosticEngine &Diags) {
 }
 } // namespace
 
+/// The sound files the tables named are watched like imports, and the
+/// tables are listed for `dspjit info`.
+void Compiler::noteTables(const Program *P) {
+  Tables.clear();
+  if (!P)
+    return;
+  Files.insert(Files.end(), P->TableFiles.begin(), P->TableFiles.end());
+  for (const Table &T : P->Tables)
+    Tables.push_back(
+        {T.Name, T.Count, T.Width, T.File, T.FileRate, T.Resampled});
+}
+
 bool Compiler::checkFile(const std::string &Path) {
   Diags.clear();
   Times = {};
@@ -235,6 +248,7 @@ bool Compiler::checkFile(const std::string &Path) {
     return false;
   auto P = frontEnd(Id, Options, Diags, Times, true);
   Files.insert(Files.end(), P->Imports.begin(), P->Imports.end());
+  noteTables(P->Prog.get());
   Cost = P->Prog ? P->Prog->CompileCost : 0;
   return !Diags.hasErrors();
 }
@@ -319,6 +333,7 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
   uint32_t Id = Diags.sources().add(Name, Text);
   auto P = frontEnd(Id, Options, Diags, Times, true);
   Files.insert(Files.end(), P->Imports.begin(), P->Imports.end());
+  noteTables(P->Prog.get());
   Cost = P->Prog ? P->Prog->CompileCost : 0;
   if (Diags.hasErrors())
     return nullptr;
@@ -352,6 +367,14 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
     std::vector<std::string> Sources;
     for (uint32_t F = 1; F <= Diags.sources().size(); ++F)
       Sources.emplace_back(Diags.sources().text(F));
+    // A sound file is part of the machine code: its contents (as loaded,
+    // resampled or not) are part of the key.
+    for (const Table &T : P->Prog->Tables)
+      if (!T.File.empty())
+        Sources.emplace_back(
+            "table " + T.File + "\n" +
+            std::string(reinterpret_cast<const char *>(T.Data.data()),
+                        T.Data.size() * sizeof(double)));
     Key = ObjectCache::key(Sources, Options, *TM);
     Stopwatch W(Times.machineCode);
     if (auto Object = Cache->load(Key)) {

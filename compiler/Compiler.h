@@ -83,6 +83,7 @@ struct PhaseTimes {
 enum class EmitKind { Tokens, Ast, Checked, Llvm, LlvmOpt, Asm };
 
 class JitEngine;
+struct Program;
 
 /// Compiled native code for one script. Owns its JITDylib.
 class Kernel {
@@ -136,8 +137,20 @@ public:
   std::string emitFile(const std::string &Path, EmitKind Kind);
 
   /// Every file the last compile read or tried to read: the script first,
-  /// then its imports (what hot reload watches). Not the standard library.
+  /// then its imports, then the sound files of its tables (what hot reload
+  /// watches). Not the standard library.
   const std::vector<std::string> &sourceFiles() const { return Files; }
+
+  /// A table of the last compile (dsl/LANGUAGE.md, "Tables"): read-only
+  /// data compiled into the kernel, not part of the instance.
+  struct TableInfo {
+    std::string Name;
+    unsigned Length = 0, Width = 0;
+    std::string File; ///< empty: computed from an expression
+    double FileRate = 0;
+    bool Resampled = false;
+  };
+  const std::vector<TableInfo> &tables() const { return Tables; }
 
   const DiagnosticEngine &diagnostics() const { return Diags; }
   DiagnosticEngine &diagnostics() { return Diags; }
@@ -150,11 +163,13 @@ public:
   struct Pipeline;
 
 private:
+  void noteTables(const Program *P);
   CompileOptions Options;
   DiagnosticEngine Diags;
   PhaseTimes Times;
   uint64_t Cost = 0;
   std::vector<std::string> Files;
+  std::vector<TableInfo> Tables;
 };
 
 /// The compiler's version string, part of what determines machine code.

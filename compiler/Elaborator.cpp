@@ -37,6 +37,7 @@ void Elaborator::declareGlobals() {
       break;
     }
     case Decl::Const: constValue(G); break;
+    case Decl::Table: tableOf(G); break;
     default: break;
     }
   }
@@ -113,6 +114,17 @@ void Elaborator::declareState(Context &Ctx, const Decl &D, Slot &S) {
     S.IsArray = true;
     S.Count = arraySize(scalarConst(Ctx, *D.Size, "an array size"), *D.Size, R);
   }
+  if (D.Size && usesElementIndex(*D.Init)) {
+    unsigned W = 1;
+    auto V = elementValues(Ctx, *D.Init, S.Count, W, D.Name);
+    S.Init.assign(W, 0);
+    // Not evaluated (an error, or past the memory limit, which layout
+    // reports): zeros.
+    if (V)
+      S.ElemInit = std::move(*V);
+    S.Width = W;
+    return;
+  }
   NodePtr Init = expr(Ctx, *D.Init);
   if (!Init->isConst()) {
     R.report(DiagId::NotConstant, D.Init->Loc, {"a state's initial value"},
@@ -122,6 +134,8 @@ void Elaborator::declareState(Context &Ctx, const Decl &D, Slot &S) {
     S.Init = Init->Value;
   }
   S.Width = unsigned(S.Init.size());
+  if (D.Size)
+    warnVectorInit(D, S);
 }
 
 Context Elaborator::globalContext() {
@@ -321,6 +335,9 @@ NodePtr Elaborator::reservedExpr(Context &Ctx, const Expr &E) {
 NodePtr Elaborator::globalExpr(Global &G, const Expr &E) {
   switch (G.D->K) {
   case Decl::Const: return constNode(E, constValue(G));
+  case Decl::Table:
+    R.report(DiagId::TableNotAValue, E.Loc, {E.Name}, E.Length);
+    return constNode(E, {0});
   case Decl::Param:
   case Decl::State:
   case Decl::Meter:
@@ -396,6 +413,9 @@ NodePtr Elaborator::operatorExpr(Context &Ctx, const Expr &E, Node::Kind K) {
 /// `a[i]`: an element of a state array, or a lane of a vector.
 NodePtr Elaborator::indexExpr(Context &Ctx, const Expr &E) {
   const Expr &Base = *E.Args[0];
+  if (int TableId = Base.K == Expr::NameRef ? tableNamed(Ctx, Base.Name) : -1;
+      TableId >= 0)
+    return tableIndex(Ctx, E, TableId);
   int SlotId = Base.K == Expr::NameRef ? Names.slotOf(Ctx, Base.Name) : -1;
   if (SlotId >= 0 && P.Slots[size_t(SlotId)].IsArray) {
     NodePtr N = node(Node::LoadElem, E);
@@ -411,6 +431,8 @@ NodePtr Elaborator::indexExpr(Context &Ctx, const Expr &E) {
 
 /// A delay line method. Writes go to `Out` (null where a value is wanted).
 NodePtr Elaborator::method(Context &Ctx, const Expr &E, OpList *Out) {
+  if (int TableId = tableNamed(Ctx, E.Name); TableId >= 0)
+    return tableMethod(Ctx, E, TableId);
   int SlotId = Names.slotOf(Ctx, E.Name);
   uint32_t NameLength = uint32_t(E.Name.size());
   if (SlotId < 0 || P.Slots[size_t(SlotId)].K != Slot::Delay) {
@@ -717,6 +739,9 @@ Elaborator::AssignTarget Elaborator::globalTarget(const Global &G) {
     T.ReadOnlyWhy = "parameters are set by the host; use a 'let' or a 'state'";
     break;
   case Decl::Const: T.ReadOnlyWhy = "it is a compile-time constant"; break;
+  case Decl::Table:
+    T.ReadOnlyWhy = "tables are read-only (a 'state' array can be written)";
+    break;
   case Decl::Delay:
     T.ReadOnlyWhy = "it is a delay line; use its write method";
     break;

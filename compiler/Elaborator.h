@@ -21,6 +21,10 @@
 
 namespace dspjit {
 
+/// Whether an initial value uses `i`, the element index of a table or of
+/// a state array (`state x[N] = i / N;`).
+bool usesElementIndex(const Expr &E);
+
 class Elaborator {
 public:
   Elaborator(Program &P, const CheckOptions &Options, NameResolver &Names,
@@ -72,6 +76,17 @@ private:
   void declareParam(Global &G);
   int declareStorage(Context &Ctx, const Decl &D, const std::string &Path);
   void declareState(Context &Ctx, const Decl &D, Slot &S);
+  // Tables and per-element initial values (ElaborateTables.cpp).
+  int tableOf(Global &G);
+  void declareTable(const Decl &D, Table &T);
+  void loadTable(const Decl &D, Table &T);
+  std::optional<std::vector<double>>
+  elementValues(Context &Ctx, const Expr &Init, unsigned Count, unsigned &Width,
+                const std::string &Name);
+  void warnVectorInit(const Decl &D, const Slot &S);
+  int tableNamed(Context &Ctx, const std::string &Name);
+  NodePtr tableIndex(Context &Ctx, const Expr &E, int TableId);
+  NodePtr tableMethod(Context &Ctx, const Expr &E, int TableId);
   const std::vector<double> &constValue(Global &G);
   Context globalContext();
 

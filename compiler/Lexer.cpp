@@ -18,6 +18,7 @@ const char *tokName(Tok K) {
   case Tok::KwConst: return "'const'";
   case Tok::KwState: return "'state'";
   case Tok::KwDelay: return "'delay'";
+  case Tok::KwTable: return "'table'";
   case Tok::KwMeter: return "'meter'";
   case Tok::KwFn: return "'fn'";
   case Tok::KwImport: return "'import'";
@@ -75,7 +76,7 @@ static const std::unordered_map<std::string_view, Tok> Keywords = {
     {"let", Tok::KwLet},       {"if", Tok::KwIf},
     {"else", Tok::KwElse},     {"for", Tok::KwFor},
     {"unroll", Tok::KwUnroll}, {"break", Tok::KwBreak},
-    {"return", Tok::KwReturn},
+    {"return", Tok::KwReturn}, {"table", Tok::KwTable},
 };
 
 static bool isIdentStart(char C) {

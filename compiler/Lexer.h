@@ -25,6 +25,7 @@ enum class Tok {
   KwConst,
   KwState,
   KwDelay,
+  KwTable,
   KwMeter,
   KwFn,
   KwImport,

@@ -53,6 +53,7 @@ const char *declKindName(Decl::Kind K) {
   case Decl::Const: return "constant";
   case Decl::State: return "state";
   case Decl::Delay: return "delay line";
+  case Decl::Table: return "table";
   case Decl::Meter: return "meter";
   case Decl::Fn: return "function";
   default: return "declaration";

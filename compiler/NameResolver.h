@@ -47,7 +47,8 @@ struct Global {
   const Decl *D = nullptr;
   bool FromStd = false;
   int SlotId = -1;                    // param, state, delay, meter
-  EvalState ConstState = Unevaluated; // const
+  EvalState ConstState = Unevaluated; // const, table
+  int TableId = -1;                   // table, once declared
   std::vector<double> Value;          // const, once Done
 };
 

@@ -125,6 +125,7 @@ private:
     case Tok::KwConst:
     case Tok::KwState:
     case Tok::KwDelay:
+    case Tok::KwTable:
     case Tok::KwMeter:
     case Tok::KwFn:
     case Tok::KwImport:
@@ -252,6 +253,7 @@ private:
     }
     case Tok::KwState: return stateDecl();
     case Tok::KwDelay: return delayDecl();
+    case Tok::KwTable: return tableDecl();
     case Tok::KwMeter: {
       advance();
       auto D = newDecl(Decl::Meter, T);
@@ -380,6 +382,38 @@ private:
     return D;
   }
 
+  /// tabledecl ::= 'table' name '[' expr ']' '=' expr ';'
+  ///             | 'table' name '=' 'file' string 'resample'? ';'
+  /// (`file` and `resample` are words only here.)
+  DeclPtr tableDecl() {
+    auto D = newDecl(Decl::Table, advance());
+    declName(*D, "a table name");
+    if (accept(Tok::LBracket)) {
+      D->Size = expr();
+      expect(Tok::RBracket);
+      expect(Tok::Assign, "'=' and the value of element 'i'");
+      D->Init = expr();
+      expect(Tok::Semi);
+      return D;
+    }
+    expect(Tok::Assign, "'[' and a length, or '= file \"...\"'");
+    if (!atIdent("file"))
+      syntaxError(DiagId::Expected, {"'file' and a sound file's name in quotes",
+                                     describe(tok())});
+    advance();
+    const Token &S = expect(Tok::String, "a sound file's name in quotes");
+    bool Closed = S.Text.size() >= 2 && S.Text.back() == '"';
+    D->Path = std::string(S.Text.substr(1, S.Text.size() - (Closed ? 2 : 1)));
+    if (!Closed) // reported by the lexer; it took the rest of the line
+      return D;
+    if (atIdent("resample")) {
+      advance();
+      D->Resample = true;
+    }
+    expect(Tok::Semi);
+    return D;
+  }
+
   /// fndecl ::= 'fn' name '(' (fnparam (',' fnparam)*)? ')' body
   /// fnparam ::= name ('=' expr)?
   DeclPtr fnDecl() {
@@ -495,6 +529,7 @@ private:
     case Tok::KwConst:
     case Tok::KwParam:
     case Tok::KwMeter:
+    case Tok::KwTable:
     case Tok::KwIo:
       Diags.report(DiagId::DeclNotAllowedHere, T.Loc, {std::string(T.Text)},
                    uint32_t(T.Text.size()));
@@ -645,6 +680,13 @@ private:
         auto M = std::make_unique<Expr>(Expr::MethodCall, E->Loc);
         M->Name = E->Name;
         M->Method = expectIdent("a method name such as 'read'");
+        // `t.len` is a table's length, written without parentheses.
+        if (M->Method == "len" && !at(Tok::LParen)) {
+          M->Property = true;
+          finish(*M);
+          E = std::move(M);
+          continue;
+        }
         expect(Tok::LParen);
         args(*M);
         finish(*M);

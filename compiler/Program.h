@@ -40,7 +40,11 @@ struct Slot {
   unsigned Count = 1;        // array elements (`state x[N]`)
   bool IsArray = false;
   std::vector<double> Init; // State: initial lanes (1 or Width of them)
-  unsigned Length = 0;      // Delay: longest tap, in frames
+  /// State arrays whose initial value uses the element index `i`: element
+  /// e starts as lanes [e * InitWidth, (e + 1) * InitWidth) (InitWidth is
+  /// Init.size(), 1 or Width). Empty otherwise.
+  std::vector<double> ElemInit;
+  unsigned Length = 0; // Delay: longest tap, in frames
   // Param.
   double Def = 0, Min = 0, Max = 1, SmoothSeconds = 0.01;
   std::string Unit;
@@ -48,6 +52,25 @@ struct Slot {
   uint32_t Offset = 0;      // params: float target; others: data
   uint32_t ValueOffset = 0; // params: float smoothed value; delays: position
   uint32_t Capacity = 0;    // delays: ring frames, a power of two
+};
+
+/// Read-only data: `table t[N] = EXPR;` or `table t = file "x.wav";`.
+/// Evaluated (or loaded) while checking, and compiled into the kernel as
+/// constant data: not part of the instance, not state that a reload keeps,
+/// and a change of its contents changes the machine code.
+struct Table {
+  std::string Name;
+  SourceLoc Loc;
+  uint32_t NameLength = 1;
+  unsigned Count = 1; ///< elements (`len`)
+  unsigned Width = 1; ///< lanes per element (a file's channels)
+  /// Count x Width values, element by element, in double; rounded to the
+  /// kernel's precision when compiled.
+  std::vector<double> Data;
+  /// The sound file it was loaded from, as resolved (empty: an expression).
+  std::string File;
+  double FileRate = 0;    ///< the file's own sample rate
+  bool Resampled = false; ///< converted from FileRate to the stream's rate
 };
 
 struct Local {
@@ -123,6 +146,9 @@ struct Node {
     Concat,    // Args (widths add)
     Tap,       // Id: delay; Args = {n}
     Read,      // Id: delay; Args = {t}
+    TableElem, // Id: table; Args = {k}: element k, clamped
+    TableRead, // Id: table; Args = {x}: interpolated (Cubic), or
+               // periodic (Wrap)
   };
   Kind K;
   SourceLoc Loc;
@@ -134,6 +160,7 @@ struct Node {
   BinOp BOp = BinOp::Add;
   UnOp UOp = UnOp::Neg;
   Builtin Fn = Builtin::Sin;
+  bool Cubic = false, Wrap = false; // TableRead
   std::vector<NodePtr> Args;
   Node(Kind K, SourceLoc Loc, uint32_t Length = 1)
       : K(K), Loc(Loc), Length(Length) {}
@@ -218,6 +245,9 @@ struct Program {
   unsigned Inputs = 0, Outputs = 0;
   double SampleRate = 48000;
   std::vector<Slot> Slots;
+  std::vector<Table> Tables;
+  /// Every sound file a table named, read or not (what hot reload watches).
+  std::vector<std::string> TableFiles;
   std::vector<Local> Locals;
   OpList Block;   // once per callback
   OpList Process; // once per frame

@@ -39,6 +39,8 @@ public:
     header();
     for (size_t I = 0; I < P.Slots.size(); ++I)
       slot(I, P.Slots[I]);
+    for (size_t I = 0; I < P.Tables.size(); ++I)
+      table(I, P.Tables[I]);
     for (size_t I = 0; I < P.Locals.size(); ++I)
       Out += "(local %" + std::to_string(I) + " \"" + P.Locals[I].Name +
              "\" width=" + std::to_string(P.Locals[I].Width) + ")\n";
@@ -72,7 +74,9 @@ private:
     case Slot::Meter: Out += " offset=" + std::to_string(S.Offset); break;
     case Slot::State:
       Out += (S.IsArray ? " count=" + std::to_string(S.Count) : std::string()) +
-             " init=" + lanes(S.Init) + " offset=" + std::to_string(S.Offset);
+             " init=" +
+             (S.ElemInit.empty() ? lanes(S.Init) : std::string("per-element")) +
+             " offset=" + std::to_string(S.Offset);
       break;
     case Slot::Delay:
       Out += " length=" + std::to_string(S.Length) +
@@ -82,6 +86,30 @@ private:
       break;
     }
     Out += ")\n";
+  }
+
+  /// A table's shape and source, and its first elements (all of a short
+  /// one): enough to see what it holds without printing a wavetable.
+  void table(size_t I, const Table &T) {
+    Out += "(table " + std::to_string(I) + " $" + T.Name +
+           " len=" + std::to_string(T.Count) +
+           " width=" + std::to_string(T.Width);
+    if (T.File.empty())
+      Out += " source=expr";
+    else
+      Out += " source=file \"" + T.File +
+             "\" rate=" + formatNumber(T.FileRate) +
+             (T.Resampled ? " resampled" : "");
+    const size_t Shown = std::min<size_t>(T.Data.size(), 8);
+    Out += " data=" +
+           lanes(std::vector<double>(T.Data.begin(), T.Data.begin() + Shown)) +
+           (Shown < T.Data.size() ? "..." : "") + ")\n";
+  }
+
+  std::string tableName(int Id) const {
+    return Id >= 0 && size_t(Id) < P.Tables.size()
+               ? "$" + P.Tables[size_t(Id)].Name
+               : "$?";
   }
 
   std::string slotName(int Id) const {
@@ -120,6 +148,12 @@ private:
     case Node::Concat: return args(N, "vector");
     case Node::Tap: return args(N, ("tap " + slotName(N.Id)).c_str());
     case Node::Read: return args(N, ("read " + slotName(N.Id)).c_str());
+    case Node::TableElem:
+      return args(N, ("table-elem " + tableName(N.Id)).c_str());
+    case Node::TableRead:
+      return args(N, (std::string(N.Wrap ? "table-wrap " : "table-read ") +
+                      tableName(N.Id) + (N.Cubic ? " cubic" : " linear"))
+                         .c_str());
     }
     return "?";
   }

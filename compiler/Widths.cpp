@@ -141,6 +141,19 @@ private:
       N.Width = W;
       return;
     }
+    case Node::TableElem:
+    case Node::TableRead: {
+      // One position for every lane, or one per lane: of the table's lanes,
+      // or of a width-1 table read at several positions.
+      unsigned W = P.Tables[size_t(N.Id)].Width;
+      unsigned AW = N.Args[0]->Width;
+      if (AW != 1 && W != 1 && AW != W && !N.UnknownWidth)
+        report(DiagId::WidthMismatch, N,
+               {N.K == Node::TableElem ? "[]" : "read", std::to_string(W),
+                std::to_string(AW)});
+      N.Width = W == 1 ? AW : W;
+      return;
+    }
     case Node::Tap:
     case Node::Read: delayReadWidth(N); return;
     }

@@ -1,7 +1,7 @@
 //===- tools/info.cpp - `dspjit info FILE` --------------------------------===//
 //
-// What a host needs to know about a script: channels, parameters, meters and
-// the memory an instance takes.
+// What a host needs to know about a script: channels, parameters, meters,
+// the memory an instance takes and the tables compiled into the kernel.
 //
 //===----------------------------------------------------------------------===//
 #include "tools/Commands.h"
@@ -83,6 +83,23 @@ Command addInfo(CLI::App &App) {
           std::printf("    delay %-28s width %u, %u frames\n", D.name, D.width,
                       D.length);
       }
+    }
+    // Tables are constant data in the kernel's code, shared by every
+    // instance: not part of the bytes per instance above.
+    uint64_t TableBytes = 0;
+    for (const Compiler::TableInfo &T : C.tables())
+      TableBytes += uint64_t(T.Length) * T.Width *
+                    (O->Flags.options().doublePrecision ? 8 : 4);
+    std::printf("  tables: %zu, %llu bytes of read-only data in the kernel\n",
+                C.tables().size(), (unsigned long long)TableBytes);
+    for (const Compiler::TableInfo &T : C.tables()) {
+      std::printf("    %-16s length %u, width %u, ", T.Name.c_str(), T.Length,
+                  T.Width);
+      if (T.File.empty())
+        std::printf("from an expression\n");
+      else
+        std::printf("from %s (%g Hz%s)\n", T.File.c_str(), T.FileRate,
+                    T.Resampled ? ", resampled" : "");
     }
     std::printf("  compiled for %g Hz\n", I.sample_rate);
     return 0;

@@ -111,7 +111,7 @@ TEST_F(WarningsCli, AnUnknownNameIsRefusedWithTheKnownOnes) {
   ChildResult C = check({"-Wno-shared-stat"});
   EXPECT_NE(C.Status, 0) << C.describe();
   EXPECT_NE(C.Err.find("unknown warning '-Wno-shared-stat'; the warnings are "
-                       "optimization-skipped, shared-state,"),
+                       "optimization-skipped, vector-init, shared-state,"),
             std::string::npos)
       << C.describe();
 }

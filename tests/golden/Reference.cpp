@@ -811,6 +811,38 @@ private:
   float Passes = 0;
 };
 
+/// examples/wavetable.dsp: the tables are computed in double, as the
+/// compiler folds constants (sum() as a halving tree), then rounded to float.
+class Wavetable : public Processor {
+public:
+  explicit Wavetable(double Sr) : Processor(1, 2, Sr) {
+    for (int I = 0; I < 2048; ++I) {
+      double H[8];
+      for (int K = 0; K < 8; ++K)
+        H[K] = std::sin(2 * M_PI * (K + 1) * I / 2048) / (K + 1);
+      double Sum =
+          ((H[0] + H[4]) + (H[2] + H[6])) + ((H[1] + H[5]) + (H[3] + H[7]));
+      Wave.push_back(float(0.55 * Sum));
+    }
+    for (int I = 0; I <= 256; ++I)
+      Curve.push_back(float(std::tanh(3 * (I / 128.0 - 1)) / std::tanh(3.0)));
+  }
+
+protected:
+  void frame(const float *In, float *Out) override {
+    float Phase = Osc.next(param(Freq), Rate);
+    Out[0] = 0.5f * tableRead(Wave, Phase * 2048, true, true);
+    float X = std::clamp(In[0] * param(Drive), -1.0f, 1.0f);
+    Out[1] = tableRead(Curve, (X + 1) * 128, false, false);
+  }
+
+private:
+  int Freq = addParam({"freq", 220, 20, 2000});
+  int Drive = addParam({"drive", 4, 1, 20});
+  Phasor Osc;
+  std::vector<float> Wave, Curve;
+};
+
 using Factory = std::unique_ptr<Processor> (*)(double);
 
 template <class T> std::unique_ptr<Processor> make(double Sr) {
@@ -834,6 +866,7 @@ const std::map<std::string, Factory, std::less<>> &examples() {
       {"gate", make<Gate>},
       {"diode_ringmod", make<DiodeRingMod>},
       {"vcs3_filter", make<Vcs3Filter>},
+      {"wavetable", make<Wavetable>},
   };
   return Table;
 }
@@ -853,6 +886,46 @@ std::unique_ptr<Processor> makeExample(std::string_view Name,
   if (It == examples().end())
     return nullptr;
   return It->second(SampleRate);
+}
+
+// --- Tables ------------------------------------------------------------------
+
+float tableElem(const std::vector<float> &T, float K) {
+  const float Last = float(T.size() - 1);
+  float C = K > 0 ? K : 0; // NaN -> 0
+  C = C < Last ? C : Last;
+  return T[std::min(size_t(C), T.size() - 1)];
+}
+
+float tableRead(const std::vector<float> &T, float X, bool Cubic, bool Wrap) {
+  const size_t N = T.size();
+  float Pos;
+  if (Wrap) {
+    const float L = float(N);
+    Pos = X - std::floor(X / L) * L;
+    if (!(Pos > 0)) // NaN (from NaN or infinite x) and -0 -> 0
+      Pos = 0;
+    if (!(Pos < L))
+      Pos = 0;
+  } else {
+    Pos = X > 0 ? X : 0;
+    Pos = Pos < float(N - 1) ? Pos : float(N - 1);
+  }
+  const size_t I = std::min(size_t(Pos), N - 1);
+  const float F = Pos - float(I);
+  auto At = [&](long J) {
+    if (Wrap)
+      return T[size_t((J % long(N) + long(N)) % long(N))];
+    return T[size_t(std::clamp(J, 0L, long(N) - 1))];
+  };
+  const float P0 = At(long(I) - 1), P1 = At(long(I)), P2 = At(long(I) + 1),
+              P3 = At(long(I) + 2);
+  if (!Cubic)
+    return P1 + F * (P2 - P1);
+  const float C1 = 0.5f * (P2 - P0);
+  const float C2 = P0 - 2.5f * P1 + 2.0f * P2 - 0.5f * P3;
+  const float C3 = 0.5f * (P3 - P0) + 1.5f * (P1 - P2);
+  return ((C3 * F + C2) * F + C1) * F + P1;
 }
 
 } // namespace dspjit::golden

@@ -276,6 +276,15 @@ private:
   Body F;
 };
 
+// --- Tables (dsl/LANGUAGE.md, "Tables") ----------------------------------
+
+/// One lane of a width-1 table read, as the language defines it: `T[k]`
+/// (element k, truncated, clamped, NaN -> 0), and `T.read(x)` / `T.wrap(x)`
+/// with linear or Catmull-Rom interpolation, in float, in the documented
+/// order of operations.
+float tableElem(const std::vector<float> &T, float K);
+float tableRead(const std::vector<float> &T, float X, bool Cubic, bool Wrap);
+
 /// The names of the examples that have a reference model ("echo", ...).
 std::vector<std::string> exampleNames();
 

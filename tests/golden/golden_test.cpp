@@ -297,6 +297,8 @@ ExampleMoves movesFor(const std::string &Name) {
   SignalSpec Noise = signal("noise"), Sine = signal("sine:440");
   if (Name == "gain")
     return {Noise, {{100, "gain", -20}, {250, "gain", 30}}}; // 30 clamps to 12
+  if (Name == "wavetable")
+    return {Noise, {{100, "freq", 1500}, {100, "drive", 30}}}; // 30 clamps
   if (Name == "tremolo")
     return {Noise, {{100, "rate", 11}, {100, "depth", 0.9f}}};
   if (Name == "echo")

@@ -341,9 +341,10 @@ TEST(ParserDecl, DeclarationLocationIsItsName) {
 TEST(ParserDecl, StatementAtTopLevelIsReported) {
   auto P = parseText("let x = 1;\nio 1 -> 1;");
   ASSERT_EQ(P->errors(), (std::vector<DiagId>{DiagId::ExpectedDecl}));
-  EXPECT_EQ(P->messages()[0],
-            "1:1: expected a declaration (io, param, const, state, delay, "
-            "meter, fn, import, block or process), found 'let'");
+  EXPECT_EQ(
+      P->messages()[0],
+      "1:1: expected a declaration (io, param, const, state, delay, table, "
+      "meter, fn, import, block or process), found 'let'");
   EXPECT_NE(P->dump().find("(io 1 1)"), std::string::npos);
 }
 
