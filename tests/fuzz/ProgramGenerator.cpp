@@ -99,6 +99,7 @@ private:
   std::vector<unsigned> MeterWidths;
   std::vector<Var> States; ///< top-level states
   std::vector<Array> Arrays;
+  std::vector<Array> Tables; ///< read-only: name and length
   std::vector<Delay> Delays;
   std::vector<Function> Functions;
   std::vector<std::vector<Var>> Scopes; ///< locals, innermost last
@@ -164,8 +165,12 @@ private:
       static const unsigned Counts[] = {1, 2, 8, 100};
       unsigned Count = Counts[C.pick(4)];
       std::string Name = "a" + std::to_string(I);
-      Out += "state " + Name + "[" + std::to_string(Count) + "] = " + number() +
-             ";\n";
+      // Per-element initialization (`i`, the element's index) or one value.
+      static const char *const PerElement[] = {"i / ", "1 - i / ", "sin(i) / "};
+      std::string Init =
+          C.chance(40) ? PerElement[C.pick(3)] + number() : number();
+      Out +=
+          "state " + Name + "[" + std::to_string(Count) + "] = " + Init + ";\n";
       Arrays.push_back({Name, Count});
     }
     N = C.pick(3);
@@ -183,6 +188,37 @@ private:
       Meters.push_back(Name);
       MeterWidths.push_back(Width > 1 && C.chance(50) ? Width : 1);
     }
+    N = C.pick(3);
+    for (unsigned I = 0; I < N; ++I) {
+      static const unsigned Lengths[] = {1, 2, 16, 257, 1024};
+      static const char *const Elements[] = {
+          "sin(tau * i / {N})", "i / {N} - 0.5", "tanh(3 * (2 * i / {N} - 1))",
+          "{X} * i", "pow(0.9, i)"};
+      unsigned Length = Lengths[C.pick(5)];
+      std::string E = Elements[C.pick(5)];
+      for (size_t At; (At = E.find("{N}")) != std::string::npos;)
+        E.replace(At, 3, std::to_string(Length));
+      if (size_t At = E.find("{X}"); At != std::string::npos)
+        E.replace(At, 3, number());
+      std::string Name = "t" + std::to_string(I);
+      Out +=
+          "table " + Name + "[" + std::to_string(Length) + "] = " + E + ";\n";
+      Tables.push_back({Name, Length});
+    }
+  }
+
+  /// A read of a table: an element, or interpolated, clamped or wrapped,
+  /// linear or cubic; its position sometimes measured in `.len`.
+  std::string tableRead() {
+    const Array &T = Tables[C.pick(unsigned(Tables.size()))];
+    std::string X = runtimeIndex();
+    if (C.chance(25))
+      X = "(" + X + " * " + T.Name + ".len)";
+    static const char *const Forms[] = {"[", ".read(", ".wrap("};
+    unsigned F = C.pick(3);
+    if (F == 0)
+      return T.Name + "[" + X + "]";
+    return T.Name + Forms[F] + X + (C.chance(50) ? ", cubic)" : ")");
   }
 
   std::string vectorOfNumbers() {
@@ -442,6 +478,8 @@ private:
         return "in[" + std::to_string(C.pick(Inputs)) + "]";
       return "pi";
     case 4:
+      if (!Tables.empty() && (Arrays.empty() || C.chance(50)))
+        return tableRead();
       if (!Arrays.empty()) {
         const Array &A = Arrays[C.pick(unsigned(Arrays.size()))];
         return A.Name + "[" + runtimeIndex() + "]";
@@ -450,8 +488,11 @@ private:
     case 5:
       if (!Delays.empty()) {
         const Delay &D = Delays[C.pick(unsigned(Delays.size()))];
-        return D.Name + (C.chance(50) ? ".tap(" : ".read(") + runtimeIndex() +
-               ")";
+        const char *Method = C.chance(50) ? ".tap(" : ".read(";
+        if (C.chance(30)) // multi-tap: a width-1 line at several positions
+          return "sum(" + D.Name + Method + "[" + runtimeIndex() + ", " +
+                 runtimeIndex() + ", " + number() + "]))";
+        return D.Name + Method + runtimeIndex() + ")";
       }
       // `out` reads what the frame assigned so far (0 in `block`).
       if (!InFunction && C.chance(50))
