@@ -179,7 +179,11 @@ private:
       N.Width = K;
       return;
     }
-    N.Width = W;
+    // A mismatch: the read keeps the positions' width (what it had while
+    // the line seemed mono) and, once reported, taints what is computed
+    // from it, so that the error is given once, here, and not again where
+    // the result is used.
+    N.Width = K;
     if (Unknown || !Reporting)
       return;
     const char *Method = N.K == Node::Tap ? "tap" : "read";
@@ -192,6 +196,7 @@ private:
     if (From && Diags.all().size() > Before)
       Diags.report(DiagId::DelayWidthFrom, From->Loc,
                    {S.Name, std::to_string(W)}, From->Length);
+    N.UnknownWidth = true;
   }
 
   /// An assignment of V to a variable of width Var (UnknownVar its taint).
