@@ -8,6 +8,7 @@
 #include "runtime/Messages.h"
 
 #include <cmath>
+#include <optional>
 
 namespace dspjit {
 
@@ -18,11 +19,10 @@ double held(double V, FoldArith Arith) {
   return Arith.Float ? double(float(V)) : V;
 }
 
-/// A built-in in float, as the kernel computes it: the float libm (what
-/// CodeGen's intrinsics and calls become), CodeGen's tanh, and the exact
-/// operations (+, floor, min...) whose float result is the double result
-/// rounded once.
-float evalBuiltinFloat(Builtin F, float A, float B, float C, bool Fma) {
+/// The libm built-ins at precision T (float: the float libm, what
+/// CodeGen's intrinsics and calls become), or nullopt for the others.
+/// `Tanh` is the caller's: the language's own in float, libm's in double.
+template <class T> std::optional<T> libmBuiltin(Builtin F, T A, T B) {
   switch (F) {
   case Builtin::Sin: return std::sin(A);
   case Builtin::Cos: return std::cos(A);
@@ -33,7 +33,6 @@ float evalBuiltinFloat(Builtin F, float A, float B, float C, bool Fma) {
   case Builtin::Atan2: return std::atan2(A, B);
   case Builtin::Sinh: return std::sinh(A);
   case Builtin::Cosh: return std::cosh(A);
-  case Builtin::Tanh: return fastTanh(A, Fma);
   case Builtin::Exp: return std::exp(A);
   case Builtin::Exp2: return std::exp2(A);
   case Builtin::Log: return std::log(A);
@@ -41,7 +40,7 @@ float evalBuiltinFloat(Builtin F, float A, float B, float C, bool Fma) {
   case Builtin::Log10: return std::log10(A);
   case Builtin::Pow: return std::pow(A, B);
   case Builtin::Sqrt: return std::sqrt(A);
-  default: return float(evalBuiltin(F, A, B, C));
+  default: return std::nullopt;
   }
 }
 
@@ -92,26 +91,22 @@ double sumLanes(std::vector<double> L, FoldArith Arith) {
 }
 
 double evalBuiltin(Builtin F, double A, double B, double C, FoldArith Arith) {
-  if (Arith.Float)
-    return evalBuiltinFloat(F, float(A), float(B), float(C), Arith.Fma);
+  if (Arith.Float) {
+    // In float, as the kernel computes it: the float libm, CodeGen's tanh,
+    // and the exact operations (+, floor, min...) whose float result is the
+    // double result rounded once.
+    const float FA = float(A), FB = float(B);
+    if (F == Builtin::Tanh)
+      return fastTanh(FA, Arith.Fma);
+    if (auto R = libmBuiltin<float>(F, FA, FB))
+      return *R;
+    return float(evalBuiltin(F, FA, FB, float(C)));
+  }
+  if (F == Builtin::Tanh)
+    return std::tanh(A);
+  if (auto R = libmBuiltin<double>(F, A, B))
+    return *R;
   switch (F) {
-  case Builtin::Sin: return std::sin(A);
-  case Builtin::Cos: return std::cos(A);
-  case Builtin::Tan: return std::tan(A);
-  case Builtin::Asin: return std::asin(A);
-  case Builtin::Acos: return std::acos(A);
-  case Builtin::Atan: return std::atan(A);
-  case Builtin::Atan2: return std::atan2(A, B);
-  case Builtin::Sinh: return std::sinh(A);
-  case Builtin::Cosh: return std::cosh(A);
-  case Builtin::Tanh: return std::tanh(A);
-  case Builtin::Exp: return std::exp(A);
-  case Builtin::Exp2: return std::exp2(A);
-  case Builtin::Log: return std::log(A);
-  case Builtin::Log2: return std::log2(A);
-  case Builtin::Log10: return std::log10(A);
-  case Builtin::Pow: return std::pow(A, B);
-  case Builtin::Sqrt: return std::sqrt(A);
   case Builtin::Abs: return std::fabs(A);
   case Builtin::Floor: return std::floor(A);
   case Builtin::Ceil: return std::ceil(A);
@@ -125,9 +120,7 @@ double evalBuiltin(Builtin F, double A, double B, double C, FoldArith Arith) {
     return Lo < C ? Lo : C;
   }
   case Builtin::Fmod: return std::fmod(A, B);
-  case Builtin::Sum:
-  case Builtin::Mean:
-  case Builtin::Iota: break;
+  default: break; // the libm ones above; Sum, Mean and Iota are not folded here
   }
   return 0;
 }
