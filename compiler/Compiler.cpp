@@ -71,11 +71,17 @@ private:
   std::chrono::steady_clock::time_point Start;
 };
 
-/// Reads a source file, or reports why it cannot.
+/// Reads a source file, or reports why it cannot: the text pinned for its
+/// path if there is one (Compiler::pinSources), else the disk's.
 /// An import is reported by the name written in it (`Shown`).
 bool readSource(const std::string &Path, std::string &Text,
                 DiagnosticEngine &Diags, SourceLoc From, uint32_t FromLength,
+                const Compiler::SourceTexts &Pins,
                 const std::string &Shown = "") {
+  if (auto It = Pins.find(Path); It != Pins.end()) {
+    Text = It->second;
+    return true;
+  }
   std::error_code EC;
   auto Report = [&](const std::string &Why) {
     if (From.isValid())
@@ -128,7 +134,8 @@ struct Compiler::Pipeline {
 
   /// Lexes and parses one file and, recursively, what it imports.
   void load(uint32_t FileId, bool IsStd, DiagnosticEngine &Diags,
-            std::set<std::string> &Seen, bool IsMain) {
+            std::set<std::string> &Seen, bool IsMain,
+            const Compiler::SourceTexts &Pins) {
     std::vector<Token> Toks = lex(FileId, Diags);
     auto M = std::make_unique<ParsedFile>(parse(FileId, Toks, Diags));
     if (IsMain) {
@@ -154,10 +161,10 @@ struct Compiler::Pipeline {
         Imports.push_back(Target.string());
       std::string Text;
       if (!readSource(Target.string(), Text, Diags, D->Loc,
-                      uint32_t(D->Path.size() + 2), D->Path))
+                      uint32_t(D->Path.size() + 2), Pins, D->Path))
         continue;
       load(Diags.sources().add(Target.string(), std::move(Text)), IsStd, Diags,
-           Seen, false);
+           Seen, false, Pins);
     }
   }
 };
@@ -188,10 +195,10 @@ const DspjitSlot *Kernel::findParam(const std::string &Name) const {
 
 namespace {
 /// Runs the front end over a file already in the source manager.
-std::unique_ptr<Compiler::Pipeline> frontEnd(uint32_t MainId,
-                                             const CompileOptions &Options,
-                                             DiagnosticEngine &Diags,
-                                             PhaseTimes &Times, bool Check) {
+std::unique_ptr<Compiler::Pipeline>
+frontEnd(uint32_t MainId, const CompileOptions &Options,
+         DiagnosticEngine &Diags, PhaseTimes &Times, bool Check,
+         const Compiler::SourceTexts &Pins) {
   auto P = std::make_unique<Compiler::Pipeline>();
   {
     Stopwatch W(Times.parse);
@@ -202,9 +209,9 @@ std::unique_ptr<Compiler::Pipeline> frontEnd(uint32_t MainId,
             .string());
     if (Options.useStdLib) {
       uint32_t StdId = Diags.sources().add("<std>/std.dsp", kStdLibSource);
-      P->load(StdId, /*IsStd=*/true, Diags, Seen, false);
+      P->load(StdId, /*IsStd=*/true, Diags, Seen, false, Pins);
     }
-    P->load(MainId, /*IsStd=*/false, Diags, Seen, true);
+    P->load(MainId, /*IsStd=*/false, Diags, Seen, true, Pins);
   }
   if (!Check)
     return P;
@@ -219,9 +226,10 @@ std::unique_ptr<Compiler::Pipeline> frontEnd(uint32_t MainId,
   return P;
 }
 
-uint32_t loadMain(const std::string &Path, DiagnosticEngine &Diags) {
+uint32_t loadMain(const std::string &Path, DiagnosticEngine &Diags,
+                  const Compiler::SourceTexts &Pins) {
   std::string Text;
-  if (!readSource(Path, Text, Diags, {}, 0))
+  if (!readSource(Path, Text, Diags, {}, 0, Pins))
     return 0;
   return Diags.sources().add(Path, std::move(Text));
 }
@@ -239,14 +247,24 @@ void Compiler::noteTables(const Program *P) {
         {T.Name, T.Count, T.Width, T.File, T.FileRate, T.Resampled});
 }
 
+Compiler::SourceTexts Compiler::sourceTexts() const {
+  SourceTexts Texts;
+  for (uint32_t F = 1; F <= Diags.sources().size(); ++F) {
+    const SourceFile &S = Diags.sources().file(F);
+    if (S.Path.rfind("<std>", 0) != 0)
+      Texts.emplace(S.Path, S.Text);
+  }
+  return Texts;
+}
+
 bool Compiler::checkFile(const std::string &Path) {
   Diags.clear();
   Times = {};
   Files = {Path};
-  uint32_t Id = loadMain(Path, Diags);
+  uint32_t Id = loadMain(Path, Diags, Pins);
   if (!Id)
     return false;
-  auto P = frontEnd(Id, Options, Diags, Times, true);
+  auto P = frontEnd(Id, Options, Diags, Times, true, Pins);
   Files.insert(Files.end(), P->Imports.begin(), P->Imports.end());
   noteTables(P->Prog.get());
   Cost = P->Prog ? P->Prog->CompileCost : 0;
@@ -285,7 +303,7 @@ std::unique_ptr<Kernel> Compiler::compileFile(const std::string &Path) {
   Times = {};
   Files = {Path};
   std::string Text;
-  if (!readSource(Path, Text, Diags, {}, 0))
+  if (!readSource(Path, Text, Diags, {}, 0, Pins))
     return nullptr;
   return compileSource(Path, Text);
 }
@@ -331,7 +349,7 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
     return nullptr;
   }
   uint32_t Id = Diags.sources().add(Name, Text);
-  auto P = frontEnd(Id, Options, Diags, Times, true);
+  auto P = frontEnd(Id, Options, Diags, Times, true, Pins);
   Files.insert(Files.end(), P->Imports.begin(), P->Imports.end());
   noteTables(P->Prog.get());
   Cost = P->Prog ? P->Prog->CompileCost : 0;
@@ -421,11 +439,11 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
 std::string Compiler::emitFile(const std::string &Path, EmitKind Kind) {
   Diags.clear();
   Times = {};
-  uint32_t Id = loadMain(Path, Diags);
+  uint32_t Id = loadMain(Path, Diags, Pins);
   if (!Id)
     return "";
   bool NeedCheck = Kind != EmitKind::Tokens && Kind != EmitKind::Ast;
-  auto P = frontEnd(Id, Options, Diags, Times, NeedCheck);
+  auto P = frontEnd(Id, Options, Diags, Times, NeedCheck, Pins);
   if (Diags.hasErrors())
     return "";
   if (Kind == EmitKind::Tokens)

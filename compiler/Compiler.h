@@ -16,6 +16,7 @@
 #include "compiler/Diagnostics.h"
 #include "runtime/dspjit_abi.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -136,6 +137,18 @@ public:
   /// string with diagnostics on error.
   std::string emitFile(const std::string &Path, EmitKind Kind);
 
+  /// Path -> text of source files.
+  using SourceTexts = std::map<std::string, std::string>;
+  /// From now on, a script or import at one of these paths is read from
+  /// here and not from the disk: a second compile of the same save (hot
+  /// reload's optimized tier) compiles exactly what the first one read,
+  /// even if the file was saved again in between. Sound files of tables
+  /// are read from the disk.
+  void pinSources(SourceTexts Texts) { Pins = std::move(Texts); }
+  /// The scripts and imports the last compile read, by path (not the
+  /// standard library): what to pin for a second compile of them.
+  SourceTexts sourceTexts() const;
+
   /// Every file the last compile read or tried to read: the script first,
   /// then its imports, then the sound files of its tables (what hot reload
   /// watches). Not the standard library.
@@ -170,6 +183,7 @@ private:
   uint64_t Cost = 0;
   std::vector<std::string> Files;
   std::vector<TableInfo> Tables;
+  SourceTexts Pins;
 };
 
 /// The compiler's version string, part of what determines machine code.

@@ -56,6 +56,7 @@ struct Reloader::Compiled {
   bool Cached = false;
   std::string Diagnostics, DiagnosticsColored;
   std::vector<std::string> Files; ///< what it read (Compiler::sourceFiles)
+  Compiler::SourceTexts Texts;    ///< the scripts' texts it compiled
 };
 
 Result<std::unique_ptr<Reloader>>
@@ -129,10 +130,12 @@ void Reloader::reapJobs(bool All) {
   }
 }
 
-Reloader::Compiled Reloader::compile(unsigned OptLevel) const {
+Reloader::Compiled Reloader::compile(unsigned OptLevel,
+                                     Compiler::SourceTexts Pinned) const {
   CompileOptions CO = O.Compile;
   CO.optLevel = OptLevel;
   Compiler C(CO);
+  C.pinSources(std::move(Pinned));
   Compiled Out;
   uint64_t T0 = monotonicNanoseconds();
   Out.K = C.compileFile(O.Script);
@@ -146,6 +149,7 @@ Reloader::Compiled Reloader::compile(unsigned OptLevel) const {
     Out.DiagnosticsColored = Colored.str();
   }
   Out.Files = C.sourceFiles();
+  Out.Texts = C.sourceTexts();
   return Out;
 }
 
@@ -214,10 +218,12 @@ void Reloader::compileSave(unsigned N, uint64_t SavedAtNs) {
         message<Msg::StaysAtO0>(N, C.K->compileCost(), O.Compile.optLevel)});
     return;
   }
-  // The optimized version of the same source, unless another save came.
+  // The optimized version of the same source, unless another save came:
+  // the texts the quick tier compiled, not what the files hold now (a save
+  // since is a newer version, compiled by its own reload).
   if (Newest.load() != N || Quit.load())
     return;
-  Compiled Full = compile(O.Compile.optLevel);
+  Compiled Full = compile(O.Compile.optLevel, std::move(C.Texts));
   applyOptimized(N, SavedAtNs, Full);
 }
 

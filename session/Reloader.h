@@ -90,7 +90,7 @@ private:
   bool scriptReadable();
   struct Compiled;
   /// Compiles at `OptLevel`; the kernel is null on error.
-  Compiled compile(unsigned OptLevel) const;
+  Compiled compile(unsigned OptLevel, Compiler::SourceTexts Pinned = {}) const;
   /// A compile thread: the save's first version, then its optimized tier.
   void compileSave(unsigned N, uint64_t SavedAtNs);
   /// Swaps in a save's first version unless a newer save exists; true

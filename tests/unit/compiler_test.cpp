@@ -1419,6 +1419,36 @@ TEST(Compile, ImportsResolveRelativeToTheScriptOnceEach) {
   EXPECT_EQ(I.run({1, 2}, 2), (std::vector<float>{104, 107}));
 }
 
+// Hot reload's optimized tier compiles the texts its quick tier read: a
+// save in between must not slip into the older version's second compile.
+TEST(Compile, PinnedSourcesAreCompiledInsteadOfTheFiles) {
+  TempDir D;
+  D.write("lib.dsp", "const k = 2;\n");
+  const std::string Main =
+      D.write("main.dsp", "import \"lib.dsp\";\nio 1 -> 1;\n"
+                          "process { out = in * k; }\n");
+  Compiler First;
+  ASSERT_TRUE(First.compileFile(Main)) << diagText(First);
+  Compiler::SourceTexts Texts = First.sourceTexts();
+  ASSERT_EQ(Texts.size(), 2u); // the script and its import, not std
+  EXPECT_EQ(Texts.count(Main), 1u);
+  // Both files saved again after the first compile.
+  D.write("lib.dsp", "const k = 3;\n");
+  D.write("main.dsp", "import \"lib.dsp\";\nio 1 -> 1;\n"
+                      "process { out = in * k + 1; }\n");
+  Compiler Second;
+  Second.pinSources(Texts);
+  Instance Pinned(Second.compileFile(Main));
+  ASSERT_TRUE(Pinned) << diagText(Second);
+  EXPECT_EQ(Pinned.run({1, 2}, 2), (std::vector<float>{2, 4}));
+  EXPECT_EQ(Second.sourceTexts(), Texts);
+  // Unpinned, the disk's texts.
+  Compiler Third;
+  Instance Fresh(Third.compileFile(Main));
+  ASSERT_TRUE(Fresh) << diagText(Third);
+  EXPECT_EQ(Fresh.run({1, 2}, 2), (std::vector<float>{4, 7}));
+}
+
 TEST(Compile, MissingImportIsReportedAtTheImport) {
   TempDir D;
   Compiler C;
