@@ -36,7 +36,8 @@ uint64_t waitLive(const Host &H, const KernelVersion &V) {
 }
 } // namespace
 
-std::string hashOfFiles(const std::vector<std::string> &Files) {
+std::string hashOfFiles(const std::vector<std::string> &Files,
+                        Compiler::SourceTexts *Texts) {
   std::string All;
   for (const std::string &F : Files) {
     std::ifstream In(F, std::ios::binary);
@@ -44,6 +45,8 @@ std::string hashOfFiles(const std::vector<std::string> &Files) {
     if (In)
       Text << In.rdbuf();
     All += F + '\0' + (In ? Text.str() : std::string("\1missing")) + '\0';
+    if (In && Texts)
+      Texts->emplace(F, Text.str());
   }
   return std::to_string(std::hash<std::string>{}(All)) + ":" +
          std::to_string(All.size());
@@ -187,29 +190,35 @@ bool Reloader::scriptReadable() {
 void Reloader::reload(uint64_t SavedAtNs) {
   if (!scriptReadable())
     return;
-  if (std::string Hash = hashOfFiles(Files); Hash == LastHash) {
+  Compiler::SourceTexts Read;
+  if (std::string Hash = hashOfFiles(Files, &Read); Hash == LastHash) {
     std::lock_guard<std::mutex> Guard(StatsLock);
     ++Stats.Unchanged;
     return;
   } else {
-    // What the compile reads is what the files hold from now on, close
-    // enough: a save during it is another save, compiled too.
     LastHash = std::move(Hash);
   }
+  // The script is compiled as just hashed: a save during the compile is
+  // another save, compiled by its own reload, never part of this one. (An
+  // import is read when the compile reaches it: close enough.)
+  Compiler::SourceTexts Pinned;
+  if (auto It = Read.find(O.Script); It != Read.end())
+    Pinned.insert(Read.extract(It));
   const unsigned N = ++Number;
   Newest.store(N);
   auto J = std::make_unique<Job>();
   Job *Raw = J.get();
-  J->T = std::thread([this, N, SavedAtNs, Raw] {
-    compileSave(N, SavedAtNs);
+  J->T = std::thread([this, N, SavedAtNs, Raw, P = std::move(Pinned)] {
+    compileSave(N, SavedAtNs, P);
     Raw->Done.store(true);
   });
   Jobs.push_back(std::move(J));
 }
 
-void Reloader::compileSave(unsigned N, uint64_t SavedAtNs) {
+void Reloader::compileSave(unsigned N, uint64_t SavedAtNs,
+                           const Compiler::SourceTexts &Script) {
   const bool Tiered = O.Tiered && O.Compile.optLevel > 0;
-  Compiled C = compile(Tiered ? 0 : O.Compile.optLevel);
+  Compiled C = compile(Tiered ? 0 : O.Compile.optLevel, Script);
   if (!applyFirst(N, SavedAtNs, C, Tiered) || !Tiered)
     return;
   if (!C.K->worthOptimizing()) {

@@ -92,7 +92,9 @@ private:
   /// Compiles at `OptLevel`; the kernel is null on error.
   Compiled compile(unsigned OptLevel, Compiler::SourceTexts Pinned = {}) const;
   /// A compile thread: the save's first version, then its optimized tier.
-  void compileSave(unsigned N, uint64_t SavedAtNs);
+  /// Compiles save N (`Script`: the script's text as hashed by reload).
+  void compileSave(unsigned N, uint64_t SavedAtNs,
+                   const Compiler::SourceTexts &Script);
   /// Swaps in a save's first version unless a newer save exists; true
   /// when it went live and an optimized tier may follow.
   bool applyFirst(unsigned N, uint64_t SavedAtNs, Compiled &C, bool Tiered);
@@ -137,8 +139,10 @@ private:
 };
 
 /// A hash of the contents of these files ("missing" for one that cannot be
-/// read), to tell a real edit from a save of the same text.
-std::string hashOfFiles(const std::vector<std::string> &Files);
+/// read), to tell a real edit from a save of the same text. `Texts`, if
+/// given, gets the bytes of each file that could be read.
+std::string hashOfFiles(const std::vector<std::string> &Files,
+                        Compiler::SourceTexts *Texts = nullptr);
 
 } // namespace dspjit::session
 
