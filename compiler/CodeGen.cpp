@@ -8,6 +8,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/IntrinsicsX86.h"
+#include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/Support/raw_ostream.h"
@@ -47,8 +48,9 @@ namespace {
 
 class Generator {
 public:
-  Generator(const Program &P, LLVMContext &Ctx, const std::string &Cpu)
-      : P(P), Ctx(Ctx), M(std::make_unique<Module>("dspjit", Ctx)), B(Ctx),
+  Generator(const Program &P, LLVMContext &Ctx, const std::string &Cpu,
+            unsigned OptLevel)
+      : P(P), OptLevel(OptLevel), Ctx(Ctx), M(std::make_unique<Module>("dspjit", Ctx)), B(Ctx),
         CpuName(targetCpuName(Cpu)), Fma(targetHasFma(Cpu)),
         VectorIsa(targetHasAvx2(Cpu) ? 'd' : 'b') {
     M->setTargetTriple(sys::getProcessTriple());
@@ -221,34 +223,85 @@ private:
       B.CreateStore(Constant::getNullValue(vecTy(P.Outputs)), OutVar);
     genOps(P.Block);
 
-    // The frame loop.
-    BasicBlock *Header = BasicBlock::Create(Ctx, "frame.header", F);
-    BasicBlock *Body = BasicBlock::Create(Ctx, "frame.body", F);
-    BasicBlock *Exit = BasicBlock::Create(Ctx, "frame.exit", F);
-    BasicBlock *Pre = B.GetInsertBlock();
-    B.CreateBr(Header);
-    B.SetInsertPoint(Header);
-    PHINode *Frame = B.CreatePHI(I64, 2, "frame");
-    Frame->addIncoming(B.getInt64(0), Pre);
-    B.CreateCondBr(B.CreateICmpULT(Frame, Frames), Body, Exit);
+    // The frame loop. Optimized, it comes in two versions behind one test
+    // per callback: when every smoothed parameter already sits exactly on
+    // its target, smoothing would change nothing this block, so the
+    // settled version skips it and reads each parameter's target, which is
+    // the same for every frame: what is computed from parameters alone
+    // (a filter's coefficients, `db2lin(gain)`, `sr / freq`) is then
+    // loop-invariant, and the optimizer computes it once per block. Both
+    // versions compute the same values, bit for bit: a smoother whose value
+    // equals its target lands on the target at once (smoothParams). -O0
+    // (the quick tier of a reload) keeps only the moving version.
+    BasicBlock *Done = BasicBlock::Create(Ctx, "frames.done", F);
+    if (Value *Settled = OptLevel > 0 ? paramsSettled() : nullptr) {
+      BasicBlock *Still = BasicBlock::Create(Ctx, "settled", F);
+      BasicBlock *Moving = BasicBlock::Create(Ctx, "moving", F);
+      B.CreateCondBr(Settled, Still, Moving);
+      B.SetInsertPoint(Still);
+      for (size_t I = 0; I < P.Slots.size(); ++I)
+        if (isSmoothed(P.Slots[I])) // +0 and -0 compare equal: the target
+          B.CreateStore(ParamTargets[I], SlotVars[I]);
+      emitFrameLoop(Frames, /*Smooth=*/false, "settled");
+      B.CreateBr(Done);
+      B.SetInsertPoint(Moving);
+    }
+    emitFrameLoop(Frames, /*Smooth=*/true, "frame");
+    B.CreateBr(Done);
 
-    B.SetInsertPoint(Body);
-    smoothParams();
-    loadInput(Frame);
-    if (OutVar)
-      B.CreateStore(Constant::getNullValue(vecTy(P.Outputs)), OutVar);
-    genOps(P.Process);
-    storeOutput(Frame);
-    Value *Next = B.CreateAdd(Frame, B.getInt64(1), "frame.next", true, true);
-    Frame->addIncoming(Next, B.GetInsertBlock());
-    B.CreateBr(Header);
-
-    B.SetInsertPoint(Exit);
+    B.SetInsertPoint(Done);
+    guardOutput(Frames);
     storeSlots(Frames);
     if (X86)
       B.CreateIntrinsic(Intrinsic::x86_sse_ldmxcsr, {}, {SavedCsr});
     B.CreateRet(B.getInt32(0)); // paContinue
     return F;
+  }
+
+  /// The frame loop, from the current block; the builder is left in its
+  /// exit. `Smooth`: the parameters' smoothers step at every frame.
+  void emitFrameLoop(Value *Frames, bool Smooth, const Twine &Name) {
+    Function *F = B.GetInsertBlock()->getParent();
+    BasicBlock *Header = BasicBlock::Create(Ctx, Name + ".header", F);
+    BasicBlock *Body = BasicBlock::Create(Ctx, Name + ".body", F);
+    BasicBlock *Exit = BasicBlock::Create(Ctx, Name + ".exit", F);
+    BasicBlock *Pre = B.GetInsertBlock();
+    B.CreateBr(Header);
+    B.SetInsertPoint(Header);
+    PHINode *Frame = B.CreatePHI(I64, 2, Name);
+    Frame->addIncoming(B.getInt64(0), Pre);
+    B.CreateCondBr(B.CreateICmpULT(Frame, Frames), Body, Exit);
+
+    B.SetInsertPoint(Body);
+    if (Smooth)
+      smoothParams();
+    loadInput(Frame);
+    if (OutVar)
+      B.CreateStore(Constant::getNullValue(vecTy(P.Outputs)), OutVar);
+    genOps(P.Process);
+    storeOutput(Frame);
+    Value *Next = B.CreateAdd(Frame, B.getInt64(1), Name + ".next", true, true);
+    Frame->addIncoming(Next, B.GetInsertBlock());
+    B.CreateBr(Header);
+    B.SetInsertPoint(Exit);
+  }
+
+  static bool isSmoothed(const Slot &S) {
+    return S.K == Slot::Param && S.SmoothSeconds > 0;
+  }
+
+  /// True when every smoothed parameter's value equals its target (a NaN
+  /// target is the value itself, which never equals itself: moving); null
+  /// when the script has no smoothed parameter.
+  Value *paramsSettled() {
+    Value *All = nullptr;
+    for (size_t I = 0; I < P.Slots.size(); ++I) {
+      if (!isSmoothed(P.Slots[I]))
+        continue;
+      Value *Eq = B.CreateFCmpOEQ(ParamCurrents[I], ParamTargets[I]);
+      All = All ? B.CreateAnd(All, Eq) : Eq;
+    }
+    return All;
   }
 
   /// Allocas go first in the entry block, where mem2reg finds them.
@@ -261,6 +314,7 @@ private:
   void loadSlots() {
     SlotVars.assign(P.Slots.size(), nullptr);
     ParamTargets.assign(P.Slots.size(), nullptr);
+    ParamCurrents.assign(P.Slots.size(), nullptr);
     for (size_t I = 0; I < P.Slots.size(); ++I) {
       const Slot &S = P.Slots[I];
       switch (S.K) {
@@ -278,6 +332,7 @@ private:
             B.CreateMinNum(B.CreateMaxNum(Raw, fconst(S.Min)), fconst(S.Max));
         Value *Target = B.CreateSelect(IsNaN, Cur, Clamped, S.Name + ".target");
         ParamTargets[I] = Target;
+        ParamCurrents[I] = Cur;
         B.CreateStore(S.SmoothSeconds > 0 ? Cur : Target, SlotVars[I]);
         break;
       }
@@ -359,7 +414,7 @@ private:
   void smoothParams() {
     for (size_t I = 0; I < P.Slots.size(); ++I) {
       const Slot &S = P.Slots[I];
-      if (S.K != Slot::Param || S.SmoothSeconds <= 0)
+      if (!isSmoothed(S))
         continue;
       // 4.6 ~ ln(100): 99% of a step in the smoothing time (dsl/LANGUAGE.md).
       double Coef = 1 - std::exp(-4.6 / (S.SmoothSeconds * P.SampleRate));
@@ -404,25 +459,104 @@ private:
                        vecTy(P.Inputs));
   }
 
-  /// Stores the frame's output; NaN and infinity become silence, counted.
+  /// Stores the frame's output as it is: guardOutput checks the block.
   void storeOutput(Value *Frame) {
     if (!P.Outputs)
       return;
     Type *OutTy = FixedVectorOrScalar(F32, P.Outputs);
     Value *V = convert(B.CreateLoad(vecTy(P.Outputs), OutVar), OutTy);
-    Value *Abs = B.CreateUnaryIntrinsic(Intrinsic::fabs, V);
-    Value *Bad = B.CreateFCmpUEQ(Abs, ConstantFP::getInfinity(OutTy));
-    V = B.CreateSelect(Bad, Constant::getNullValue(OutTy), V);
-    Value *Count =
-        P.Outputs == 1
-            ? B.CreateZExt(Bad, I64)
-            : B.CreateZExt(B.CreateAddReduce(B.CreateZExt(
-                               Bad, FixedVectorType::get(I32, P.Outputs))),
-                           I64);
-    B.CreateStore(B.CreateAdd(B.CreateLoad(I64, NonFinite), Count), NonFinite);
     Value *Ptr = B.CreateInBoundsGEP(F32, OutPtr,
                                      B.CreateMul(Frame, B.getInt64(P.Outputs)));
     B.CreateAlignedStore(V, Ptr, Align(4));
+  }
+
+  /// After the frame loop, NaN and infinity in the block's output become
+  /// silence, counted in `nonfinite_samples`. Nothing is wrong nearly
+  /// always, so that is found first, at the cost of an AND and an unsigned
+  /// max per 8 samples: a float is non-finite exactly when its bits without
+  /// the sign are at least 0x7f800000 (the exponent all ones), so the
+  /// largest of those over the block tells. Only then a second pass
+  /// silences and counts, sample by sample. The same code at every
+  /// optimization level; the samples leave for the device only after it.
+  void guardOutput(Value *Frames) {
+    if (!P.Outputs)
+      return;
+    constexpr unsigned V = 8;
+    Function *F = B.GetInsertBlock()->getParent();
+    Type *VecI = FixedVectorType::get(I32, V);
+    Value *Samples = B.CreateMul(Frames, B.getInt64(P.Outputs), "samples");
+    Value *Whole = B.CreateAnd(Samples, B.getInt64(~uint64_t(V - 1)));
+    auto Magnitude = [&](Value *Bits) {
+      return B.CreateAnd(Bits, ConstantInt::get(Bits->getType(), 0x7fffffff));
+    };
+    // for (I = 0; I < Whole; I += 8) Max = umax(Max, |out[I..I+8)|)
+    auto Loop = [&](const Twine &Name, Value *From, Value *To, Value *Init,
+                    auto &&Step) -> Value * {
+      BasicBlock *Pre = B.GetInsertBlock();
+      BasicBlock *Header = BasicBlock::Create(Ctx, Name + ".header", F);
+      BasicBlock *Body = BasicBlock::Create(Ctx, Name + ".body", F);
+      BasicBlock *Exit = BasicBlock::Create(Ctx, Name + ".exit", F);
+      B.CreateBr(Header);
+      B.SetInsertPoint(Header);
+      PHINode *I = B.CreatePHI(I64, 2, Name + ".i");
+      PHINode *Acc = B.CreatePHI(Init->getType(), 2, Name + ".acc");
+      I->addIncoming(From, Pre);
+      Acc->addIncoming(Init, Pre);
+      B.CreateCondBr(B.CreateICmpULT(I, To), Body, Exit);
+      B.SetInsertPoint(Body);
+      auto [Next, NewAcc] = Step(I, Acc);
+      I->addIncoming(Next, B.GetInsertBlock());
+      Acc->addIncoming(NewAcc, B.GetInsertBlock());
+      B.CreateBr(Header);
+      B.SetInsertPoint(Exit);
+      return Acc;
+    };
+    Value *VecMax = Loop("guard.scan", B.getInt64(0), Whole,
+                         Constant::getNullValue(VecI), [&](Value *I, Value *Acc) {
+                           Value *Bits = B.CreateAlignedLoad(
+                               VecI, B.CreateInBoundsGEP(I32, OutPtr, I),
+                               Align(4));
+                           return std::pair{
+                               B.CreateAdd(I, B.getInt64(V)),
+                               B.CreateBinaryIntrinsic(Intrinsic::umax, Acc,
+                                                       Magnitude(Bits))};
+                         });
+    Value *Max = Loop("guard.rest", Whole, Samples,
+                      B.CreateUnaryIntrinsic(Intrinsic::vector_reduce_umax,
+                                             VecMax),
+                      [&](Value *I, Value *Acc) {
+                        Value *Bits = B.CreateAlignedLoad(
+                            I32, B.CreateInBoundsGEP(I32, OutPtr, I), Align(4));
+                        return std::pair{B.CreateAdd(I, B.getInt64(1)),
+                                         B.CreateBinaryIntrinsic(
+                                             Intrinsic::umax, Acc,
+                                             Magnitude(Bits))};
+                      });
+    BasicBlock *Fix = BasicBlock::Create(Ctx, "guard.fix", F);
+    BasicBlock *Join = BasicBlock::Create(Ctx, "guard.done", F);
+    BasicBlock *Clean = B.GetInsertBlock();
+    B.CreateCondBr(B.CreateICmpUGE(Max, B.getInt32(0x7f800000)), Fix, Join,
+                   MDBuilder(Ctx).createBranchWeights(1, 1 << 20));
+    B.SetInsertPoint(Fix);
+    Value *Count = Loop(
+        "guard.fix", B.getInt64(0), Samples, B.getInt64(0),
+        [&](Value *I, Value *Acc) {
+          Value *Ptr = B.CreateInBoundsGEP(I32, OutPtr, I);
+          Value *Bits = B.CreateAlignedLoad(I32, Ptr, Align(4));
+          Value *Bad =
+              B.CreateICmpUGE(Magnitude(Bits), B.getInt32(0x7f800000));
+          B.CreateAlignedStore(B.CreateSelect(Bad, B.getInt32(0), Bits), Ptr,
+                               Align(4));
+          return std::pair{B.CreateAdd(I, B.getInt64(1)),
+                           B.CreateAdd(Acc, B.CreateZExt(Bad, I64))};
+        });
+    BasicBlock *Fixed = B.GetInsertBlock();
+    B.CreateBr(Join);
+    B.SetInsertPoint(Join);
+    PHINode *N = B.CreatePHI(I64, 2, "nonfinite");
+    N->addIncoming(B.getInt64(0), Clean);
+    N->addIncoming(Count, Fixed);
+    B.CreateStore(N, NonFinite);
   }
 
   // --- Statements
@@ -1150,6 +1284,7 @@ private:
   }
 
   const Program &P;
+  unsigned OptLevel; // what the module will be optimized at
   LLVMContext &Ctx;
   std::unique_ptr<Module> M;
   IRBuilder<> B;
@@ -1165,7 +1300,7 @@ private:
   AllocaInst *OutVar = nullptr, *NonFinite = nullptr;
   std::vector<AllocaInst *> LocalSlots, SlotVars;
   std::vector<GlobalVariable *> TableVars;
-  std::vector<Value *> ParamTargets;
+  std::vector<Value *> ParamTargets, ParamCurrents;
   std::vector<BasicBlock *> LoopExits;
   std::vector<std::pair<BasicBlock *, AllocaInst *>> InlineExits;
 };
@@ -1173,8 +1308,8 @@ private:
 } // namespace
 
 std::unique_ptr<Module> generateIR(const Program &P, LLVMContext &Ctx,
-                                   const std::string &Cpu) {
-  return Generator(P, Ctx, Cpu).run();
+                                   const std::string &Cpu, unsigned OptLevel) {
+  return Generator(P, Ctx, Cpu, OptLevel).run();
 }
 
 } // namespace dspjit

@@ -285,9 +285,10 @@ static bool llvmReady(const CompileOptions &Options, DiagnosticEngine &Diags) {
 /// reporting an invalid module (a bug in dspjit: checked programs are valid).
 static std::unique_ptr<llvm::Module> irFor(const Program &P,
                                            const CompileOptions &Options,
+                                           unsigned OptLevel,
                                            llvm::LLVMContext &Ctx,
                                            DiagnosticEngine &Diags) {
-  auto M = generateIR(P, Ctx, Options.cpu);
+  auto M = generateIR(P, Ctx, Options.cpu, OptLevel);
   if (!Options.verifyIR)
     return M;
   std::string Why;
@@ -410,7 +411,7 @@ std::unique_ptr<Kernel> Compiler::compileSource(const std::string &Name,
     std::unique_ptr<llvm::Module> M;
     {
       Stopwatch W(Times.ir);
-      M = irFor(*P->Prog, Options, Ctx, Diags);
+      M = irFor(*P->Prog, Options, Level, Ctx, Diags);
     }
     if (!M)
       return nullptr;
@@ -466,7 +467,7 @@ std::string Compiler::emitFile(const std::string &Path, EmitKind Kind) {
     return "";
   }
   llvm::LLVMContext Ctx;
-  auto M = irFor(*P->Prog, Options, Ctx, Diags);
+  auto M = irFor(*P->Prog, Options, Level, Ctx, Diags);
   if (!M)
     return "";
   if (Kind != EmitKind::Llvm)
