@@ -1,5 +1,6 @@
 //===- compiler/CodeGen.cpp - Checked program to LLVM IR ------------------===//
 #include "compiler/CodeGen.h"
+#include "compiler/ConstantFolder.h"
 #include "compiler/Optimizer.h"
 #include "runtime/dspjit_abi.h"
 
@@ -944,7 +945,36 @@ private:
     return nullptr;
   }
 
+  /// `c + a * b`, `a * b + c`, `c - a * b` or `a * b - c` as one fused
+  /// multiply-add, the product being operand P: a Binary, or a Const folded
+  /// from one (its Factors). Decided here, from the program, so that every
+  /// optimization level computes the same; ConstantFolder's `fused` folds
+  /// the same expressions alike.
+  Value *genFused(const Node &N, unsigned P) {
+    const Node &Product = *N.Args[P];
+    auto Factor = [&](unsigned F) -> Value * {
+      if (Product.K == Node::Binary)
+        return genAt(*Product.Args[F], N.Width);
+      std::vector<Constant *> Lanes;
+      for (double V : Product.Factors[F])
+        Lanes.push_back(fconst(V));
+      Value *C = Lanes.size() == 1 ? Lanes[0] : ConstantVector::get(Lanes);
+      return splat(C, N.Width);
+    };
+    Value *A = Factor(0), *Bv = Factor(1);
+    Value *C = genAt(*N.Args[1 - P], N.Width);
+    if (N.BOp == BinOp::Sub) {
+      if (P == 1)
+        A = B.CreateFNeg(A); // c - a * b
+      else
+        C = B.CreateFNeg(C); // a * b - c
+    }
+    return B.CreateIntrinsic(Intrinsic::fma, {A->getType()}, {A, Bv, C});
+  }
+
   Value *genBinary(const Node &N) {
+    if (int P = fusedOperand(N, Fma); P >= 0)
+      return genFused(N, unsigned(P));
     Value *A = genAt(*N.Args[0], N.Width), *Bv = genAt(*N.Args[1], N.Width);
     switch (N.BOp) {
     case BinOp::Add: return B.CreateFAdd(A, Bv);

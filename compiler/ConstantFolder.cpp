@@ -146,6 +146,23 @@ double evalBinary(BinOp Op, double A, double B, FoldArith Arith) {
   return 0;
 }
 
+double evalFused(double A, double B, double C, FoldArith Arith) {
+  if (Arith.Float)
+    return std::fma(float(A), float(B), float(C));
+  return std::fma(A, B, C);
+}
+
+int fusedOperand(const Node &N, bool Fma) {
+  if (!Fma || N.K != Node::Binary ||
+      (N.BOp != BinOp::Add && N.BOp != BinOp::Sub))
+    return -1;
+  auto IsProduct = [](const Node &X) {
+    return (X.K == Node::Binary && X.BOp == BinOp::Mul) ||
+           (X.K == Node::Const && !X.Factors[0].empty());
+  };
+  return IsProduct(*N.Args[1]) ? 1 : IsProduct(*N.Args[0]) ? 0 : -1;
+}
+
 namespace {
 
 using Lanes = std::vector<double>;
@@ -163,6 +180,8 @@ public:
     switch (N.K) {
     case Node::Unary: return unary();
     case Node::Binary:
+      if (int P = fusedOperand(N, Arith.Fma); P >= 0)
+        return fused(size_t(P));
       return lanewise(binOpSpelling(N.BOp), [&](size_t I) {
         return evalBinary(N.BOp, lane(0, I), lane(1, I), Arith);
       });
@@ -210,6 +229,26 @@ private:
     for (size_t I = 0; I < W; ++I)
       Out.push_back(Lane(I));
     return Out;
+  }
+
+  /// `c + a * b`, `a * b + c`, `c - a * b` or `a * b - c`, the product
+  /// being operand P (a Const with Factors), rounded once.
+  Lanes fused(size_t P) {
+    const Node &Product = *N.Args[P];
+    auto Factor = [&](unsigned F, size_t I) {
+      const Lanes &V = Product.Factors[F];
+      return held(V.size() == 1 ? V[0] : V[I], Arith);
+    };
+    const bool Sub = N.BOp == BinOp::Sub;
+    return lanewise(binOpSpelling(N.BOp), [&](size_t I) {
+      double A = Factor(0, I), B = Factor(1, I);
+      double C = held(lane(1 - P, I), Arith);
+      if (Sub && P == 1)
+        A = -A; // c - a * b
+      if (Sub && P == 0)
+        C = -C; // a * b - c
+      return evalFused(A, B, C, Arith);
+    });
   }
 
   Lanes unary() const {

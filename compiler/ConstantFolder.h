@@ -50,6 +50,12 @@ double evalBuiltin(Builtin F, double A, double B, double C,
                    FoldArith Arith = {});
 /// A binary operator on one lane of constants; comparisons give 0 or 1.
 double evalBinary(BinOp Op, double A, double B, FoldArith Arith = {});
+/// `A * B + C` rounded once, as the kernel's fused multiply-add.
+double evalFused(double A, double B, double C, FoldArith Arith = {});
+/// Which operand of a sum or difference `N` fuses with it (the product on
+/// the right first, then on the left), or -1: none, or the target has no
+/// fused multiply-add (`Fma`). CodeGen asks the same question.
+int fusedOperand(const Node &N, bool Fma);
 /// CodeGen's inline float tanh (its fastTanh), the same operations in the
 /// same order: Eigen's rational approximation.
 float fastTanh(float X, bool Fma);

@@ -252,7 +252,11 @@ NodePtr Elaborator::fold(NodePtr N) {
     return N;
   if (!R.DryRun)
     noteFoldedMistake(*N, *V);
-  return constNodeAt(N->Loc, N->Length, std::move(*V));
+  NodePtr C = constNodeAt(N->Loc, N->Length, std::move(*V));
+  if (Arith.Fma && N->K == Node::Binary && N->BOp == BinOp::Mul)
+    for (unsigned F = 0; F < 2; ++F) // a product still fuses into a sum
+      C->Factors[F] = N->Args[F]->Value;
+  return C;
 }
 
 /// What the warnings cannot see once a node is folded: a division by zero

@@ -156,6 +156,10 @@ struct Node {
   unsigned Width = 0;        // set by width inference
   bool UnknownWidth = false; // see Local::UnknownWidth
   std::vector<double> Value; // Const lanes
+  /// A Const folded from a product, on a target with fused multiply-adds:
+  /// its two factors' lanes, so that a sum or difference it is an operand
+  /// of fuses as `a * b + c` would (dsl/LANGUAGE.md section 8).
+  std::vector<double> Factors[2];
   int Id = -1;
   BinOp BOp = BinOp::Add;
   UnOp UOp = UnOp::Neg;

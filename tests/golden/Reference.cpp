@@ -26,6 +26,13 @@ float db2lin(float Db) { return std::pow(10.0f, Db / 20.0f); }
 
 bool Fused = false;
 
+float madd(float A, float B, float C) {
+  if (Fused)
+    return std::fma(A, B, C);
+  float Product = A * B;
+  return Product + C;
+}
+
 float dspTanh(float X) {
   float X2 = X * X;
   // One Horner step: fused, or a multiply and an add, each rounded.
@@ -65,11 +72,11 @@ float softclip(float X) {
 float polyBlep(float T, float Dt) {
   if (T < Dt) { // the frame just after the wrap
     float U = T / Dt;
-    return U + U - U * U - 1.0f;
+    return madd(-U, U, U + U) - 1.0f; // U + U - U * U - 1
   }
   if (T > 1.0f - Dt) { // the frame just before it
     float U = (T - 1.0f) / Dt;
-    return U * U + U + U + 1.0f;
+    return madd(U, U, U) + U + 1.0f; // U * U + U + U + 1
   }
   return 0.0f;
 }
@@ -561,10 +568,10 @@ protected:
       // The right channel's LFO is a quarter period behind the left's.
       float Mod = std::sin(Tau * fract(Phase + 0.25f * C));
       float DelayFrames =
-          (param(TimeMs) + param(DepthMs) * Mod) * 0.001f * Rate;
+          madd(param(DepthMs), Mod, param(TimeMs)) * 0.001f * Rate;
       float Wet = Lines[C].read(DelayFrames);
       Lines[C].write(In[C]);
-      Out[C] = In[C] + param(Mix) * (Wet - In[C]);
+      Out[C] = madd(param(Mix), Wet - In[C], In[C]);
     }
   }
 
@@ -778,25 +785,25 @@ protected:
       Vc4Past = Vc4;
       float U1 = dspTanh((X - Vout) / TwoVt);
       Xc1 = G * (U1 + U2);
-      Vc1 = HalfT * Xc1 + S1;
+      Vc1 = madd(HalfT, Xc1, S1);
       U2 = dspTanh((Vc2 - Vc1) / TwoGamma);
       Xc2 = G * (U3 - U2);
-      Vc2 = HalfT * Xc2 + S2;
+      Vc2 = madd(HalfT, Xc2, S2);
       U3 = dspTanh((Vc3 - Vc2) / TwoGamma);
       Xc3 = G * (U4 - U3);
-      Vc3 = HalfT * Xc3 + S3;
+      Vc3 = madd(HalfT, Xc3, S3);
       U4 = dspTanh((Vc4 - Vc3) / TwoGamma);
       Xc4 = G * (-U5 - U4);
-      Vc4 = HalfT * Xc4 + S4;
+      Vc4 = madd(HalfT, Xc4, S4);
       U5 = dspTanh(Vc4 / SixGamma);
       Vout = OutGain * Vc4;
       ++N;
     }
     Out[0] = Vout;
-    S1 = HalfT * Xc1 + Vc1;
-    S2 = HalfT * Xc2 + Vc2;
-    S3 = HalfT * Xc3 + Vc3;
-    S4 = HalfT * Xc4 + Vc4;
+    S1 = madd(HalfT, Xc1, Vc1);
+    S2 = madd(HalfT, Xc2, Vc2);
+    S3 = madd(HalfT, Xc3, Vc3);
+    S4 = madd(HalfT, Xc4, Vc4);
     Passes += float(N);
     meterLanes(Iterations)[0] = Passes / float(callbackFrames());
   }

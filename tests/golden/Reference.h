@@ -45,6 +45,11 @@ float db2lin(float Db);
 /// from dspjit::targetHasFma()), else a multiply and an add.
 float dspTanh(float X);
 extern bool Fused;
+/// `A * B + C` as a script computes it when it writes a product and a sum
+/// in one expression: one fused multiply-add when `Fused` is set (the JIT
+/// fuses them on CPUs with FMA, dsl/LANGUAGE.md section 8), else a multiply
+/// and an add, each rounded.
+float madd(float A, float B, float C);
 /// 20 log10 |x|, floored at -200 dB.
 float lin2db(float X);
 /// The cubic soft clipper 1.5 (x - x^3 / 3) on [-1, 1], +-1 beyond.

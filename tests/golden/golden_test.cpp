@@ -593,11 +593,11 @@ std::vector<StdCase> stdCases() {
            }),
       mono("saw", "saw(440 + 200 * in)",
            [P = Phasor()](const float *In, float *Out) mutable {
-             Out[0] = sawOsc(P, 440 + 200 * In[0], Sr);
+             Out[0] = sawOsc(P, madd(200, In[0], 440), Sr);
            }),
       mono("square", "square(440 + 200 * in)",
            [P = Phasor()](const float *In, float *Out) mutable {
-             Out[0] = squareOsc(P, 440 + 200 * In[0], Sr);
+             Out[0] = squareOsc(P, madd(200, In[0], 440), Sr);
            }),
       withIo("noise", 0, 1, "noise()",
              [N = Noise()](const float *, float *Out) mutable {
