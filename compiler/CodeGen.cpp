@@ -16,6 +16,7 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -51,7 +52,8 @@ class Generator {
 public:
   Generator(const Program &P, LLVMContext &Ctx, const std::string &Cpu,
             unsigned OptLevel)
-      : P(P), OptLevel(OptLevel), Ctx(Ctx), M(std::make_unique<Module>("dspjit", Ctx)), B(Ctx),
+      : P(P), OptLevel(OptLevel), Ctx(Ctx),
+        M(std::make_unique<Module>("dspjit", Ctx)), B(Ctx),
         CpuName(targetCpuName(Cpu)), Fma(targetHasFma(Cpu)),
         VectorIsa(targetHasAvx2(Cpu) ? 'd' : 'b') {
     M->setTargetTriple(sys::getProcessTriple());
@@ -203,6 +205,11 @@ private:
     FramesF = B.CreateUIToFP(Frames, FT);
     OutVar = P.Outputs ? createAlloca(vecTy(P.Outputs), "out") : nullptr;
     NonFinite = createAlloca(I64, "nonfinite");
+    if (P.Outputs) {
+      GuardSum = createAlloca(FixedVectorOrScalar(F32, P.Outputs), "guard.sum");
+      B.CreateStore(Constant::getNullValue(GuardSum->getAllocatedType()),
+                    GuardSum);
+    }
     B.CreateStore(B.getInt64(0), NonFinite);
     if (P.Inputs) {
       // Without input (a null pointer) every frame reads the same frame of
@@ -283,8 +290,25 @@ private:
     storeOutput(Frame);
     Value *Next = B.CreateAdd(Frame, B.getInt64(1), Name + ".next", true, true);
     Frame->addIncoming(Next, B.GetInsertBlock());
-    B.CreateBr(Header);
+    BranchInst *Back = B.CreateBr(Header);
+    // Where a settled version exists, this one runs only while a parameter
+    // glides: not worth unrolled copies to compile.
+    if (Smooth && OptLevel > 0 && paramsSmoothed())
+      Back->setMetadata(LLVMContext::MD_loop, noUnroll());
     B.SetInsertPoint(Exit);
+  }
+
+  bool paramsSmoothed() const {
+    return std::any_of(P.Slots.begin(), P.Slots.end(), isSmoothed);
+  }
+
+  /// Loop metadata that keeps LoopUnroll away from a loop.
+  MDNode *noUnroll() {
+    MDNode *Disable =
+        MDNode::get(Ctx, MDString::get(Ctx, "llvm.loop.unroll.disable"));
+    MDNode *Id = MDNode::getDistinct(Ctx, {nullptr, Disable});
+    Id->replaceOperandWith(0, Id); // a loop ID refers to itself
+    return Id;
   }
 
   static bool isSmoothed(const Slot &S) {
@@ -460,7 +484,11 @@ private:
                        vecTy(P.Inputs));
   }
 
-  /// Stores the frame's output as it is: guardOutput checks the block.
+  /// Stores the frame's output as it is, and adds it to a running sum of
+  /// the block's frames: a sum that holds a NaN or an infinity is NaN or
+  /// infinite from then on, so a finite sum at the end proves every
+  /// sample finite. One add per frame, on all channels at once; a sum that
+  /// overflows with finite samples only costs guardOutput a needless look.
   void storeOutput(Value *Frame) {
     if (!P.Outputs)
       return;
@@ -469,95 +497,83 @@ private:
     Value *Ptr = B.CreateInBoundsGEP(F32, OutPtr,
                                      B.CreateMul(Frame, B.getInt64(P.Outputs)));
     B.CreateAlignedStore(V, Ptr, Align(4));
+    B.CreateStore(B.CreateFAdd(B.CreateLoad(OutTy, GuardSum), V), GuardSum);
   }
 
-  /// After the frame loop, NaN and infinity in the block's output become
-  /// silence, counted in `nonfinite_samples`. Nothing is wrong nearly
-  /// always, so that is found first, at the cost of an AND and an unsigned
-  /// max per 8 samples: a float is non-finite exactly when its bits without
-  /// the sign are at least 0x7f800000 (the exponent all ones), so the
-  /// largest of those over the block tells. Only then a second pass
-  /// silences and counts, sample by sample. The same code at every
-  /// optimization level; the samples leave for the device only after it.
+  /// After the frames, NaN and infinity in the block's output become
+  /// silence, counted in `nonfinite_samples`, before the buffer goes to the
+  /// device. Nothing is wrong nearly always, and storeOutput's sum says
+  /// so; only when it is not finite is dspjit_silence_nonfinite called. The
+  /// same code at every optimization level.
   void guardOutput(Value *Frames) {
     if (!P.Outputs)
       return;
-    constexpr unsigned V = 8;
     Function *F = B.GetInsertBlock()->getParent();
-    Type *VecI = FixedVectorType::get(I32, V);
-    Value *Samples = B.CreateMul(Frames, B.getInt64(P.Outputs), "samples");
-    Value *Whole = B.CreateAnd(Samples, B.getInt64(~uint64_t(V - 1)));
-    auto Magnitude = [&](Value *Bits) {
-      return B.CreateAnd(Bits, ConstantInt::get(Bits->getType(), 0x7fffffff));
-    };
-    // for (I = 0; I < Whole; I += 8) Max = umax(Max, |out[I..I+8)|)
-    auto Loop = [&](const Twine &Name, Value *From, Value *To, Value *Init,
-                    auto &&Step) -> Value * {
-      BasicBlock *Pre = B.GetInsertBlock();
-      BasicBlock *Header = BasicBlock::Create(Ctx, Name + ".header", F);
-      BasicBlock *Body = BasicBlock::Create(Ctx, Name + ".body", F);
-      BasicBlock *Exit = BasicBlock::Create(Ctx, Name + ".exit", F);
-      B.CreateBr(Header);
-      B.SetInsertPoint(Header);
-      PHINode *I = B.CreatePHI(I64, 2, Name + ".i");
-      PHINode *Acc = B.CreatePHI(Init->getType(), 2, Name + ".acc");
-      I->addIncoming(From, Pre);
-      Acc->addIncoming(Init, Pre);
-      B.CreateCondBr(B.CreateICmpULT(I, To), Body, Exit);
-      B.SetInsertPoint(Body);
-      auto [Next, NewAcc] = Step(I, Acc);
-      I->addIncoming(Next, B.GetInsertBlock());
-      Acc->addIncoming(NewAcc, B.GetInsertBlock());
-      B.CreateBr(Header);
-      B.SetInsertPoint(Exit);
-      return Acc;
-    };
-    Value *VecMax = Loop("guard.scan", B.getInt64(0), Whole,
-                         Constant::getNullValue(VecI), [&](Value *I, Value *Acc) {
-                           Value *Bits = B.CreateAlignedLoad(
-                               VecI, B.CreateInBoundsGEP(I32, OutPtr, I),
-                               Align(4));
-                           return std::pair{
-                               B.CreateAdd(I, B.getInt64(V)),
-                               B.CreateBinaryIntrinsic(Intrinsic::umax, Acc,
-                                                       Magnitude(Bits))};
-                         });
-    Value *Max = Loop("guard.rest", Whole, Samples,
-                      B.CreateUnaryIntrinsic(Intrinsic::vector_reduce_umax,
-                                             VecMax),
-                      [&](Value *I, Value *Acc) {
-                        Value *Bits = B.CreateAlignedLoad(
-                            I32, B.CreateInBoundsGEP(I32, OutPtr, I), Align(4));
-                        return std::pair{B.CreateAdd(I, B.getInt64(1)),
-                                         B.CreateBinaryIntrinsic(
-                                             Intrinsic::umax, Acc,
-                                             Magnitude(Bits))};
-                      });
+    // The largest magnitude among the sum's lanes, as bits: non-finite
+    // exactly when at least 0x7f800000 (the exponent all ones).
+    Type *SumTy = GuardSum->getAllocatedType();
+    Type *BitsTy = FixedVectorOrScalar(I32, P.Outputs);
+    Value *Max =
+        B.CreateAnd(B.CreateBitCast(B.CreateLoad(SumTy, GuardSum), BitsTy),
+                    ConstantInt::get(BitsTy, 0x7fffffff));
+    if (P.Outputs > 1)
+      Max = B.CreateUnaryIntrinsic(Intrinsic::vector_reduce_umax, Max);
+    BasicBlock *Clean = B.GetInsertBlock();
     BasicBlock *Fix = BasicBlock::Create(Ctx, "guard.fix", F);
     BasicBlock *Join = BasicBlock::Create(Ctx, "guard.done", F);
-    BasicBlock *Clean = B.GetInsertBlock();
     B.CreateCondBr(B.CreateICmpUGE(Max, B.getInt32(0x7f800000)), Fix, Join,
                    MDBuilder(Ctx).createBranchWeights(1, 1 << 20));
     B.SetInsertPoint(Fix);
-    Value *Count = Loop(
-        "guard.fix", B.getInt64(0), Samples, B.getInt64(0),
-        [&](Value *I, Value *Acc) {
-          Value *Ptr = B.CreateInBoundsGEP(I32, OutPtr, I);
-          Value *Bits = B.CreateAlignedLoad(I32, Ptr, Align(4));
-          Value *Bad =
-              B.CreateICmpUGE(Magnitude(Bits), B.getInt32(0x7f800000));
-          B.CreateAlignedStore(B.CreateSelect(Bad, B.getInt32(0), Bits), Ptr,
-                               Align(4));
-          return std::pair{B.CreateAdd(I, B.getInt64(1)),
-                           B.CreateAdd(Acc, B.CreateZExt(Bad, I64))};
-        });
-    BasicBlock *Fixed = B.GetInsertBlock();
+    Value *Count = B.CreateCall(
+        emitSilencer(),
+        {OutPtr, B.CreateMul(Frames, B.getInt64(P.Outputs), "samples")});
     B.CreateBr(Join);
     B.SetInsertPoint(Join);
     PHINode *N = B.CreatePHI(I64, 2, "nonfinite");
     N->addIncoming(B.getInt64(0), Clean);
-    N->addIncoming(Count, Fixed);
+    N->addIncoming(Count, Fix);
     B.CreateStore(N, NonFinite);
+  }
+
+  /// i64 dspjit_silence_nonfinite(float *out, i64 samples): replaces each
+  /// NaN and infinity by 0 and returns how many. A function of the module's
+  /// own (not a call out of it), cold and never optimized: it runs only
+  /// when something went wrong, and a loop costs the optimizer and the
+  /// instruction selector more than the kernel's own small frame loop.
+  Function *emitSilencer() {
+    auto *FnTy = FunctionType::get(I64, {PtrTy, I64}, false);
+    Function *F = Function::Create(FnTy, Function::InternalLinkage,
+                                   "dspjit_silence_nonfinite", *M);
+    F->addFnAttr(Attribute::NoUnwind);
+    F->addFnAttr(Attribute::Cold);
+    F->addFnAttr(Attribute::NoInline);
+    F->addFnAttr(Attribute::OptimizeNone);
+    F->addFnAttr("target-cpu", CpuName);
+    IRBuilder<> FB(BasicBlock::Create(Ctx, "entry", F));
+    BasicBlock *Entry = FB.GetInsertBlock();
+    BasicBlock *Header = BasicBlock::Create(Ctx, "header", F);
+    BasicBlock *Body = BasicBlock::Create(Ctx, "body", F);
+    BasicBlock *Exit = BasicBlock::Create(Ctx, "exit", F);
+    FB.CreateBr(Header);
+    FB.SetInsertPoint(Header);
+    PHINode *I = FB.CreatePHI(I64, 2, "i");
+    PHINode *Count = FB.CreatePHI(I64, 2, "count");
+    I->addIncoming(FB.getInt64(0), Entry);
+    Count->addIncoming(FB.getInt64(0), Entry);
+    FB.CreateCondBr(FB.CreateICmpULT(I, F->getArg(1)), Body, Exit);
+    FB.SetInsertPoint(Body);
+    Value *Ptr = FB.CreateInBoundsGEP(I32, F->getArg(0), I);
+    Value *Bits = FB.CreateAlignedLoad(I32, Ptr, Align(4));
+    Value *Bad = FB.CreateICmpUGE(FB.CreateAnd(Bits, FB.getInt32(0x7fffffff)),
+                                  FB.getInt32(0x7f800000));
+    FB.CreateAlignedStore(FB.CreateSelect(Bad, FB.getInt32(0), Bits), Ptr,
+                          Align(4));
+    I->addIncoming(FB.CreateAdd(I, FB.getInt64(1)), Body);
+    Count->addIncoming(FB.CreateAdd(Count, FB.CreateZExt(Bad, I64)), Body);
+    FB.CreateBr(Header);
+    FB.SetInsertPoint(Exit);
+    FB.CreateRet(Count);
+    return F;
   }
 
   // --- Statements
@@ -1327,7 +1343,7 @@ private:
   Value *InPtr = nullptr, *OutPtr = nullptr, *Inst = nullptr,
         *FramesF = nullptr;
   Value *InputVec = nullptr, *InBase = nullptr, *InStride = nullptr;
-  AllocaInst *OutVar = nullptr, *NonFinite = nullptr;
+  AllocaInst *OutVar = nullptr, *NonFinite = nullptr, *GuardSum = nullptr;
   std::vector<AllocaInst *> LocalSlots, SlotVars;
   std::vector<GlobalVariable *> TableVars;
   std::vector<Value *> ParamTargets, ParamCurrents;

@@ -283,11 +283,9 @@ static bool llvmReady(const CompileOptions &Options, DiagnosticEngine &Diags) {
 
 /// Generates the module's IR and, if asked, verifies it; null after
 /// reporting an invalid module (a bug in dspjit: checked programs are valid).
-static std::unique_ptr<llvm::Module> irFor(const Program &P,
-                                           const CompileOptions &Options,
-                                           unsigned OptLevel,
-                                           llvm::LLVMContext &Ctx,
-                                           DiagnosticEngine &Diags) {
+static std::unique_ptr<llvm::Module>
+irFor(const Program &P, const CompileOptions &Options, unsigned OptLevel,
+      llvm::LLVMContext &Ctx, DiagnosticEngine &Diags) {
   auto M = generateIR(P, Ctx, Options.cpu, OptLevel);
   if (!Options.verifyIR)
     return M;

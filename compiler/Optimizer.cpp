@@ -318,7 +318,7 @@ struct CachedPipeline {
 
   void run(Module &M) {
     for (Function &F : M)
-      if (!F.isDeclaration())
+      if (!F.isDeclaration() && !F.hasOptNone())
         FPM.run(F, FAM);
     // The module dies after code generation: forget everything about it.
     LAM.clear();

@@ -858,6 +858,34 @@ TEST(Kernel, NaNAndInfinityBecomeSilenceAndAreCounted) {
   EXPECT_EQ(I.header().nonfinite_samples, 8u);
 }
 
+TEST(Kernel, HugeFiniteSamplesAreLeftAloneWhateverTheBlockAndLevel) {
+  // The guard's first look is a running sum of the block, which overflows
+  // for huge finite samples: those must come out untouched and uncounted,
+  // and a NaN among them still silenced alone, at -O0 and -O3, in blocks
+  // of 1 to 9 frames (a remainder in every unrolled copy).
+  const float Big = 3e38f;
+  for (unsigned Level : {0u, 3u}) {
+    CompileOptions O;
+    O.optLevel = Level;
+    Instance I(compile("io 1 -> 2;\nprocess { out = [in, -in]; }", O));
+    ASSERT_TRUE(I);
+    for (unsigned long Frames = 1; Frames <= 9; ++Frames) {
+      std::vector<float> In(Frames, Big), Want;
+      for (unsigned long F = 0; F < Frames; ++F)
+        Want.insert(Want.end(), {Big, -Big});
+      EXPECT_EQ(I.run(In, Frames), Want) << Frames << " frames";
+      In[Frames / 2] = NaN;
+      std::vector<float> Out = I.run(In, Frames);
+      for (unsigned long F = 0; F < Frames; ++F) {
+        float Want = F == Frames / 2 ? 0 : Big;
+        EXPECT_EQ(Out[2 * F], Want) << Frames << " frames, frame " << F;
+        EXPECT_EQ(Out[2 * F + 1], -Want) << Frames << " frames, frame " << F;
+      }
+    }
+    EXPECT_EQ(I.header().nonfinite_samples, 2u * 9) << "-O" << Level;
+  }
+}
+
 TEST(Kernel, NonFiniteInputIsSilencedAtTheOutput) {
   Instance I(compile("io 1 -> 1;\nprocess { out = in; }"));
   ASSERT_TRUE(I);
@@ -1279,9 +1307,9 @@ TEST(Kernel, SettledAndMovingFrameLoopsGiveTheSameBitsAtEveryBlockSize) {
     float Value;
   };
   const Change Changes[] = {
-      {300, "cutoff", 5000}, {310, "gain", 3},    {700, "q", 4},
-      {1200, "time", 0.002f}, {1500, "on", 0},    {1510, "on", 1},
-      {1900, "cutoff", 120}, {1900, "q", 0.5f},   {2300, "gain", -40}};
+      {300, "cutoff", 5000},  {310, "gain", 3},  {700, "q", 4},
+      {1200, "time", 0.002f}, {1500, "on", 0},   {1510, "on", 1},
+      {1900, "cutoff", 120},  {1900, "q", 0.5f}, {2300, "gain", -40}};
   auto Render = [&](unsigned Level, unsigned long Block) {
     CompileOptions O;
     O.optLevel = Level;
@@ -1306,7 +1334,8 @@ TEST(Kernel, SettledAndMovingFrameLoopsGiveTheSameBitsAtEveryBlockSize) {
     std::vector<float> Slow = Render(0, Block), Fast = Render(3, Block);
     ASSERT_EQ(Slow.size(), Fast.size());
     for (size_t S = 0; S < Slow.size(); ++S)
-      ASSERT_EQ(std::bit_cast<uint32_t>(Slow[S]), std::bit_cast<uint32_t>(Fast[S]))
+      ASSERT_EQ(std::bit_cast<uint32_t>(Slow[S]),
+                std::bit_cast<uint32_t>(Fast[S]))
           << "blocks of " << Block << ", sample " << S << ": " << Slow[S]
           << " at -O0, " << Fast[S] << " at -O3";
   }
@@ -1790,9 +1819,8 @@ TEST(Kernel, AProductInASumIsFusedWhereTheTargetHasFma) {
     CompileOptions O;
     O.optLevel = Level;
     for (const Form &F : Forms) {
-      Instance I(compile(std::string("io 4 -> 1;\nprocess { out = ") + F.Expr +
-                             "; }",
-                         O));
+      Instance I(compile(
+          std::string("io 4 -> 1;\nprocess { out = ") + F.Expr + "; }", O));
       ASSERT_TRUE(I);
       EXPECT_EQ(I.run({A, B, M, P}, 1)[0], Fused ? F.Fused : F.Apart)
           << F.Expr << " at -O" << Level;
