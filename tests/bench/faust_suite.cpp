@@ -677,10 +677,23 @@ int callgrindOne(const std::string &Name, const std::string &SideName,
                  SideName.c_str());
     return 2;
   }
-  auto P = makeProgram(*Info, nullptr);
-  if (!P)
-    return 1;
-  Side &S = SideName == "dspjit" ? static_cast<Side &>(*P->Dspjit) : *P->Aot;
+  // The Faust side alone does not compile the script: under valgrind, an
+  // LLVM compile takes seconds.
+  std::unique_ptr<Program> P;
+  std::unique_ptr<Input> In;
+  std::unique_ptr<FaustAotSide> Aot;
+  if (SideName == "dspjit") {
+    P = makeProgram(*Info, nullptr);
+    if (!P)
+      return 1;
+  } else {
+    double Rate = rateFor(Name);
+    In = std::make_unique<Input>(
+        unsigned(std::unique_ptr<dsp>(Info->MakeFaust())->getNumInputs()),
+        Rate);
+    Aot = std::make_unique<FaustAotSide>(Info->MakeFaust, Rate, *In);
+  }
+  Side &S = P ? static_cast<Side &>(*P->Dspjit) : *Aot;
   uint64_t Blocks = Frames / Block;
   // Warm up outside the measurement, then count only the processing.
   S.run(16);
