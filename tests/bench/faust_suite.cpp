@@ -63,7 +63,7 @@ using namespace dspjit;
 using Clock = std::chrono::steady_clock;
 
 // The factories of the Faust programs compiled into this binary
-// (tests/bench/faust/architecture.cpp), one per line of FaustPrograms.inc.
+// (tests/bench/faust/architecture.cpp.in), one per line of FaustPrograms.inc.
 #define DSPJIT_FAUST_PROGRAM(NAME) dsp *make_##NAME##_dsp();
 #include "FaustPrograms.inc"
 #undef DSPJIT_FAUST_PROGRAM
@@ -136,8 +136,7 @@ struct Input {
     Frames = (uint64_t(4) << 20) / sizeof(float);
     if (!Channels)
       return;
-    Interleaved =
-        generateSignal(*parseSignal("noise"), Rate, Channels, Frames);
+    Interleaved = generateSignal(*parseSignal("noise"), Rate, Channels, Frames);
     for (float &X : Interleaved)
       X *= 0.5f;
     Planar.assign(Channels, std::vector<float>(Frames));
@@ -398,9 +397,10 @@ private:
 class LibfaustSide final : public Side {
 public:
   /// Compiles the Faust program in the runner and hands it the input.
-  static std::unique_ptr<LibfaustSide>
-  load(LibfaustRunner &R, const std::string &Name, double Rate,
-       const Input &In, unsigned Outputs) {
+  static std::unique_ptr<LibfaustSide> load(LibfaustRunner &R,
+                                            const std::string &Name,
+                                            double Rate, const Input &In,
+                                            unsigned Outputs) {
     std::vector<std::string> W;
     if (!R.command("load " + std::to_string(int(Rate)) + " " + faustPath(Name),
                    W) ||
@@ -481,8 +481,10 @@ std::unique_ptr<Program> makeProgram(const ProgramInfo &Info,
   P->Dspjit = std::make_unique<DspjitSide>(std::move(K), std::move(*I), *P->In);
   P->Aot = std::make_unique<FaustAotSide>(Info.MakeFaust, P->Rate, *P->In);
   if (P->Aot->inputs() != Ins || P->Aot->outputs() != Outs) {
-    std::fprintf(stderr, "%s: the script has io %u -> %u, the Faust program "
-                 "%u -> %u\n", P->Name.c_str(), Ins, Outs, P->Aot->inputs(),
+    std::fprintf(stderr,
+                 "%s: the script has io %u -> %u, the Faust program "
+                 "%u -> %u\n",
+                 P->Name.c_str(), Ins, Outs, P->Aot->inputs(),
                  P->Aot->outputs());
     return nullptr;
   }
@@ -545,8 +547,8 @@ std::string fixed(double V, int Digits) {
 int timesTable(const std::string &Only, unsigned Rounds, bool Markdown) {
   auto Runner = startRunner();
   Table T{Markdown, {14, 10, 12, 12, 11, 16}};
-  T.header({"program", "dspjit ns", "Faust AOT ns", "libfaust ns",
-            "dspjit/AOT", "dspjit/libfaust"});
+  T.header({"program", "dspjit ns", "Faust AOT ns", "libfaust ns", "dspjit/AOT",
+            "dspjit/libfaust"});
   double RoundSeconds = 0.05; // audio seconds per side per round
   for (const ProgramInfo &Info : Programs) {
     if (!selected(Only, Info.Name))
@@ -647,8 +649,7 @@ int check(const std::string &Only, bool Markdown) {
     Distance L{NAN, NAN};
     if (P->Libfaust)
       L = distance(Ref, P->Libfaust->render(Frames));
-    bool Same =
-        D.Snr >= MinSnr && !(L.Snr < MinSnr) && !(M > MaxMeterDistance);
+    bool Same = D.Snr >= MinSnr && !(L.Snr < MinSnr) && !(M > MaxMeterDistance);
     Ok = Ok && Same;
     auto Sci = [](double V) {
       if (std::isnan(V))
@@ -662,7 +663,8 @@ int check(const std::string &Only, bool Markdown) {
   }
   if (!Ok)
     std::printf("a program's sides differ: SNR against Faust AOT below %.0f "
-                "dB, or meters further than %g\n", MinSnr, MaxMeterDistance);
+                "dB, or meters further than %g\n",
+                MinSnr, MaxMeterDistance);
   return Ok ? 0 : 1;
 }
 
@@ -700,8 +702,8 @@ int callgrindOne(const std::string &Name, const std::string &SideName,
   CALLGRIND_START_INSTRUMENTATION;
   S.run(Blocks);
   CALLGRIND_STOP_INSTRUMENTATION;
-  std::printf("%s %s %llu frames\n", Name.c_str(), SideName.c_str(),
-              (unsigned long long)(Blocks * Block));
+  unsigned long long Counted = Blocks * Block;
+  std::printf("%s %s %llu frames\n", Name.c_str(), SideName.c_str(), Counted);
   return 0;
 }
 

@@ -75,8 +75,8 @@ std::string hostTarget() {
   std::string Target = getDSPMachineTarget();
   const std::string Generic = ":generic";
   if (Target.size() < Generic.size() ||
-      Target.compare(Target.size() - Generic.size(), Generic.size(),
-                     Generic) != 0)
+      Target.compare(Target.size() - Generic.size(), Generic.size(), Generic) !=
+          0)
     return Target;
   std::string Triple = Target.substr(0, Target.size() - Generic.size());
   __builtin_cpu_init();
@@ -99,8 +99,8 @@ std::string hostTarget() {
 Factory compile(const std::string &Path, std::string &Error) {
   std::string Dir = std::filesystem::path(Path).parent_path().string();
   const char *Args[] = {"-I", Dir.c_str()};
-  return Factory(createDSPFactoryFromFile(Path, 2, Args, hostTarget(), Error,
-                                          OptLevel));
+  return Factory(
+      createDSPFactoryFromFile(Path, 2, Args, hostTarget(), Error, OptLevel));
 }
 
 /// Flush-to-zero and denormals-are-zero while processing, as the suite sets
