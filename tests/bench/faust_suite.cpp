@@ -16,6 +16,12 @@
 //     (libfaust_runner.cpp) that this one drives over a pipe, one command
 //     per round: its rounds interleave with the others all the same.
 //
+// Every example has a Faust version but one: examples/vcs3_filter.dsp solves
+// its delay-free loop by iterating until it converges (`for` with `break`:
+// about 10 passes a sample at the default current, up to 100). Faust has no
+// loop within a sample; unrolled, it would run all 100 passes every sample,
+// ten times the work: another algorithm, as far as speed goes.
+//
 // Rounds alternate between the sides so that machine noise hits all alike;
 // the figure is the median round, in ns per frame. Ratios are dspjit's time
 // over the other side's: below 1.0 dspjit is faster. Every parameter keeps
