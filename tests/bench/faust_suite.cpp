@@ -1,7 +1,7 @@
 //===- tests/bench/faust_suite.cpp - dspjit against Faust, side by side ---===//
 //
 // Issue 13. Every program of tests/bench/faust is run three ways, on the
-// same half-scale noise in 64-frame blocks, in one process:
+// same half-scale noise in 64-frame blocks, round after round:
 //
 //   - dspjit: the script (examples/NAME.dsp, or tests/bench/scripts/NAME.dsp
 //     for the kinds of effect no example covers) compiled at O3 for this CPU
