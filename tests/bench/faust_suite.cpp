@@ -637,9 +637,9 @@ constexpr double MaxMeterDistance = 1e-3;
 
 int check(const std::string &Only, bool Markdown) {
   auto Runner = startRunner();
-  Table T{Markdown, {14, 9, 14, 11, 16, 13, 13, 8}};
-  T.header({"program", "AOT peak", "dspjit max|d|", "dspjit SNR",
-            "libfaust max|d|", "libfaust SNR", "meters rel|d|", "verdict"});
+  Table T{Markdown, {14, 9, 15, 11, 17, 13, 15, 8}};
+  T.header({"program", "AOT peak", "dspjit max diff", "dspjit SNR",
+            "libfaust max diff", "libfaust SNR", "meters rel diff", "verdict"});
   bool Ok = true;
   for (const ProgramInfo &Info : Programs) {
     if (!selected(Only, Info.Name))
