@@ -24,20 +24,24 @@
 //
 // Rounds alternate between the sides so that machine noise hits all alike;
 // the figure is the median round, in ns per frame. Ratios are dspjit's time
-// over the other side's: below 1.0 dspjit is faster. Every parameter keeps
-// its default; both sides smooth the parameters the script smooths.
+// over the other side's: below 1.0 dspjit is faster. Both sides smooth the
+// parameters the script smooths. Every parameter keeps its default, or with
+// --moving, moves a little every block on every side (FaustSliders.h).
 //
 // Modes:
-//   (default)   the times table; --rounds N, --only NAME, --markdown
+//   (default)   the times table; --rounds N, --only NAME, --markdown,
+//               --moving
 //   --check     each side renders one second of noise from a fresh instance;
 //               prints how far dspjit and libfaust are from Faust AOT, and
 //               fails when a program's sides compute different things
-//   --only NAME --side dspjit|faust [--frames N]
+//   --only NAME --side dspjit|faust [--frames N] [--moving]
 //               one side alone, with callgrind's instrumentation switched
 //               on around the processing only (tests/bench/vs-faust)
 //   --list      the programs: name, rate, dspjit script, Faust program
 //
 //===----------------------------------------------------------------------===//
+#include "FaustSliders.h"
+
 #include "compiler/Compiler.h"
 #include "runtime/Instance.h"
 #include "runtime/Signals.h"
@@ -66,6 +70,7 @@
 extern char **environ;
 
 using namespace dspjit;
+using dspjit::bench::movedValue;
 using Clock = std::chrono::steady_clock;
 
 // The factories of the Faust programs compiled into this binary
@@ -201,24 +206,40 @@ private:
 class Side {
 public:
   virtual ~Side() = default;
+  /// From now on, run() moves every parameter every block (movedValue).
+  virtual void setMoving(bool M) { Moving = M; }
   /// Processes Blocks blocks of the input, continuing where the last call
   /// stopped; returns the nanoseconds the processing took.
   virtual double run(uint64_t Blocks) = 0;
   /// Processes the first Frames frames of the input with a fresh instance;
   /// its meters at the end go to `M` when given. Empty on failure.
   virtual Planar render(uint64_t Frames, Meters *M = nullptr) = 0;
+
+protected:
+  bool Moving = false;
+  unsigned long BlockCount = 0; ///< blocks run, for movedValue
 };
 
 class DspjitSide final : public Side {
 public:
   DspjitSide(std::unique_ptr<Kernel> K, Instance I, const Input &In)
       : K(std::move(K)), I(std::move(I)), In(In),
-        Out(size_t(Block) * std::max(1u, this->K->info().outputs)) {}
+        Out(size_t(Block) * std::max(1u, this->K->info().outputs)) {
+    const DspjitKernel &Info = this->K->info();
+    for (uint32_t S = 0; S < Info.num_slots; ++S)
+      if (Info.slots[S].kind == DSPJIT_SLOT_PARAM)
+        Params.push_back(&Info.slots[S]);
+  }
 
   double run(uint64_t Blocks) override {
     const DspjitKernel &Info = K->info();
     auto T0 = Clock::now();
     for (uint64_t B = 0; B < Blocks; ++B) {
+      if (Moving) {
+        for (const DspjitSlot *P : Params)
+          I.setParamTarget(*P, movedValue(P->def, P->min, P->max, BlockCount));
+        ++BlockCount;
+      }
       uint64_t F = In.next(Pos);
       Info.process(In.Channels ? In.Interleaved.data() + F * In.Channels
                                : nullptr,
@@ -252,6 +273,7 @@ private:
   Instance I;
   const Input &In;
   std::vector<float> Out;
+  std::vector<const DspjitSlot *> Params;
   uint64_t Pos = 0;
 };
 
@@ -260,6 +282,7 @@ public:
   FaustAotSide(dsp *(*Make)(), double Rate, const Input &In)
       : Make(Make), Rate(Rate), In(In), D(Make()) {
     D->init(int(Rate));
+    D->buildUserInterface(&Sliders);
     Outs.assign(D->getNumOutputs(), std::vector<float>(Block));
     for (auto &O : Outs)
       OutPtrs.push_back(O.data());
@@ -272,8 +295,11 @@ public:
   double run(uint64_t Blocks) override {
     FlushDenormals Flush;
     auto T0 = Clock::now();
-    for (uint64_t B = 0; B < Blocks; ++B)
+    for (uint64_t B = 0; B < Blocks; ++B) {
+      if (Moving)
+        Sliders.move(BlockCount++);
       compute(*D, In.next(Pos));
+    }
     return nanosecondsSince(T0);
   }
 
@@ -306,6 +332,7 @@ private:
   double Rate;
   const Input &In;
   std::unique_ptr<dsp> D;
+  bench::FaustSliders Sliders;
   Planar Outs;
   std::vector<float *> InPtrs, OutPtrs;
   uint64_t Pos = 0;
@@ -425,6 +452,11 @@ public:
                    W, Data))
       return nullptr;
     return std::unique_ptr<LibfaustSide>(new LibfaustSide(R, Outputs));
+  }
+
+  void setMoving(bool M) override {
+    std::vector<std::string> W;
+    R.command(M ? "moving 1" : "moving 0", W);
   }
 
   double run(uint64_t Blocks) override {
@@ -550,7 +582,8 @@ std::string fixed(double V, int Digits) {
   return B;
 }
 
-int timesTable(const std::string &Only, unsigned Rounds, bool Markdown) {
+int timesTable(const std::string &Only, unsigned Rounds, bool Markdown,
+               bool Moving) {
   auto Runner = startRunner();
   Table T{Markdown, {14, 10, 12, 12, 11, 16}};
   T.header({"program", "dspjit ns", "Faust AOT ns", "libfaust ns", "dspjit/AOT",
@@ -567,8 +600,10 @@ int timesTable(const std::string &Only, unsigned Rounds, bool Markdown) {
       Sides.push_back(P->Libfaust.get());
     uint64_t Blocks =
         std::max<uint64_t>(1, uint64_t(RoundSeconds * P->Rate / Block));
-    for (Side *S : Sides) // warm every side up
+    for (Side *S : Sides) { // warm every side up
+      S->setMoving(Moving);
       S->run(Blocks);
+    }
     std::vector<std::vector<double>> Ns(Sides.size());
     for (unsigned R = 0; R < Rounds; ++R)
       for (size_t S = 0; S < Sides.size(); ++S)
@@ -675,7 +710,7 @@ int check(const std::string &Only, bool Markdown) {
 }
 
 int callgrindOne(const std::string &Name, const std::string &SideName,
-                 uint64_t Frames) {
+                 uint64_t Frames, bool Moving) {
   const ProgramInfo *Info = nullptr;
   for (const ProgramInfo &I : Programs)
     if (Name == I.Name)
@@ -702,6 +737,7 @@ int callgrindOne(const std::string &Name, const std::string &SideName,
     Aot = std::make_unique<FaustAotSide>(Info->MakeFaust, Rate, *In);
   }
   Side &S = P ? static_cast<Side &>(*P->Dspjit) : *Aot;
+  S.setMoving(Moving);
   uint64_t Blocks = Frames / Block;
   // Warm up outside the measurement, then count only the processing.
   S.run(16);
@@ -719,7 +755,7 @@ int main(int Argc, char **Argv) {
   std::string Only, SideName;
   uint64_t Frames = 48000;
   unsigned Rounds = 15;
-  bool Markdown = false, Check = false, List = false;
+  bool Markdown = false, Check = false, List = false, Moving = false;
   for (int A = 1; A < Argc; ++A) {
     std::string Arg = Argv[A];
     auto Next = [&]() -> std::string { return A + 1 < Argc ? Argv[++A] : ""; };
@@ -735,15 +771,17 @@ int main(int Argc, char **Argv) {
       Markdown = true;
     else if (Arg == "--check")
       Check = true;
+    else if (Arg == "--moving")
+      Moving = true;
     else if (Arg == "--list")
       List = true;
     else {
       std::fprintf(stderr,
                    "usage: dspjit_vs_faust [--rounds N] [--only NAME] "
-                   "[--markdown]\n"
+                   "[--markdown] [--moving]\n"
                    "       dspjit_vs_faust --check [--only NAME] [--markdown]\n"
                    "       dspjit_vs_faust --only NAME --side dspjit|faust "
-                   "[--frames N]\n"
+                   "[--frames N] [--moving]\n"
                    "       dspjit_vs_faust --list\n");
       return 2;
     }
@@ -755,8 +793,8 @@ int main(int Argc, char **Argv) {
     return 0;
   }
   if (!SideName.empty())
-    return callgrindOne(Only, SideName, Frames);
+    return callgrindOne(Only, SideName, Frames, Moving);
   if (Check)
     return check(Only, Markdown);
-  return timesTable(Only, Rounds, Markdown);
+  return timesTable(Only, Rounds, Markdown, Moving);
 }

@@ -16,9 +16,12 @@
 //         run BLOCKS          process BLOCKS blocks of 64 frames of the
 //                             input, continuing where the last run stopped
 //                             -> "ok NANOSECONDS"
+//         moving 0|1          from now on, run moves every parameter every
+//                             block (FaustSliders.h) -> "ok"
 //         render FRAMES       a fresh instance processes the input's first
-//                             FRAMES frames -> "ok", then OUTPUTS * FRAMES
-//                             raw floats, one channel after the other
+//                             FRAMES frames, parameters at their defaults
+//                             -> "ok", then OUTPUTS * FRAMES raw floats, one
+//                             channel after the other
 //         quit
 //   dspjit_libfaust_runner --compile PATH [--repeat N]
 //       compiles PATH N times (21 by default) and prints the first compile
@@ -28,6 +31,8 @@
 //       prints the LLVM target libfaust compiles for (hostTarget below).
 //
 //===----------------------------------------------------------------------===//
+#include "FaustSliders.h"
+
 #include <faust/dsp/llvm-dsp.h>
 
 #include <algorithm>
@@ -119,6 +124,9 @@ struct Server {
   FILE *Reply;
   Factory F;
   std::unique_ptr<dsp> D;
+  dspjit::bench::FaustSliders Sliders;
+  bool Moving = false;
+  unsigned long BlockCount = 0;
   int Rate = 0;
   unsigned Channels = 0;
   uint64_t Frames = 0, Pos = 0;
@@ -142,6 +150,10 @@ struct Server {
     double Ns = nanosecondsSince(T0);
     Rate = NewRate;
     D->init(Rate);
+    Sliders = {};
+    D->buildUserInterface(&Sliders);
+    Moving = false;
+    BlockCount = 0;
     Out.assign(D->getNumOutputs(), std::vector<float>(Block));
     OutPtrs.clear();
     for (auto &O : Out)
@@ -177,6 +189,8 @@ struct Server {
     FlushDenormals Flush;
     auto T0 = Clock::now();
     for (uint64_t B = 0; B < Blocks; ++B) {
+      if (Moving)
+        Sliders.move(BlockCount++);
       if (Pos + Block > Frames)
         Pos = 0;
       compute(*D, Pos);
@@ -221,7 +235,10 @@ int serve() {
       S.load(Rate, Path);
     else if (std::sscanf(Line, "input %u %llu", &Channels, &N) == 2)
       S.input(Channels, N);
-    else if (std::sscanf(Line, "run %llu", &N) == 1)
+    else if (std::sscanf(Line, "moving %llu", &N) == 1) {
+      S.Moving = N != 0;
+      std::fprintf(S.Reply, "ok\n");
+    } else if (std::sscanf(Line, "run %llu", &N) == 1)
       S.run(N);
     else if (std::sscanf(Line, "render %llu", &N) == 1)
       S.render(N);
