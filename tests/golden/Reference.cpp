@@ -22,7 +22,7 @@ float smoothCoef(float TimeS, float SampleRate) {
   return 1.0f - std::exp(-4.6f / std::max(TimeS * SampleRate, 1e-6f));
 }
 
-float db2lin(float Db) { return std::pow(10.0f, Db / 20.0f); }
+float db2lin(float Db) { return std::exp(Db * float(0.11512925464970229)); }
 
 bool Fused = false;
 
