@@ -41,6 +41,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "FaustSliders.h"
+#include "FlushDenormals.h"
 
 #include "compiler/Compiler.h"
 #include "runtime/Instance.h"
@@ -65,7 +66,6 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <xmmintrin.h>
 
 extern char **environ;
 
@@ -120,19 +120,6 @@ double median(std::vector<double> V) {
 double nanosecondsSince(Clock::time_point T0) {
   return std::chrono::duration<double, std::nano>(Clock::now() - T0).count();
 }
-
-/// Flush-to-zero and denormals-are-zero while it lives: dspjit's kernels set
-/// both for each callback themselves; a Faust host sets them for its audio
-/// thread (Faust's architectures' AVOIDDENORMALS), so the Faust side runs
-/// with them too.
-class FlushDenormals {
-public:
-  FlushDenormals() : Saved(_mm_getcsr()) { _mm_setcsr(Saved | 0x8040); }
-  ~FlushDenormals() { _mm_setcsr(Saved); }
-
-private:
-  unsigned Saved;
-};
 
 /// The input, the same noise in each side's layout: interleaved for dspjit,
 /// one array per channel for Faust. Half scale (the ring modulator diverges

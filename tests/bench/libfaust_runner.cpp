@@ -32,6 +32,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "FaustSliders.h"
+#include "FlushDenormals.h"
 
 #include <faust/dsp/llvm-dsp.h>
 
@@ -44,8 +45,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <xmmintrin.h>
 
 using Clock = std::chrono::steady_clock;
 
@@ -107,17 +106,6 @@ Factory compile(const std::string &Path, std::string &Error) {
   return Factory(
       createDSPFactoryFromFile(Path, 2, Args, hostTarget(), Error, OptLevel));
 }
-
-/// Flush-to-zero and denormals-are-zero while processing, as the suite sets
-/// them for the Faust AOT side.
-class FlushDenormals {
-public:
-  FlushDenormals() : Saved(_mm_getcsr()) { _mm_setcsr(Saved | 0x8040); }
-  ~FlushDenormals() { _mm_setcsr(Saved); }
-
-private:
-  unsigned Saved;
-};
 
 /// The state of --serve: the program loaded, its input and where it is.
 struct Server {
