@@ -361,6 +361,9 @@ Result<std::unique_ptr<Host>> Host::prepare(const DspjitKernel &Kernel,
   H->MaxChunk = std::max<unsigned long>(4096, O.FramesPerBuffer);
   H->InScratch.assign(H->MaxChunk * std::max(1u, H->KernelIn), 0.0f);
   H->OutScratch.assign(H->MaxChunk * std::max(1u, H->KernelOut), 0.0f);
+  if (H->Options.MonitorSeconds > 0 && H->KernelOut)
+    H->Monitor = std::make_unique<SpscRing<float>>(
+        size_t(std::ceil(H->Options.MonitorSeconds * H->Rate)) * H->KernelOut);
   H->Swap =
       std::make_unique<HotSwap>(std::move(Keep), std::move(*Inst), H->MaxChunk);
   // Files before the stream: their errors are the user's.
@@ -452,6 +455,11 @@ void Host::scatterOutput(const float *KOut, float *DevOut, unsigned long Done,
     for (unsigned long Frame = 0; Frame < N && KOut; ++Frame)
       for (unsigned C = 0; C < KernelOut; ++C)
         Dst[Frame * DeviceOut + OutMap[C]] = KOut[Frame * KernelOut + C];
+  }
+  if (Monitor && KOut) {
+    // Whole frames that fit; a lagging reader loses the newest.
+    size_t Room = Monitor->space() / KernelOut * KernelOut;
+    Monitor->push(KOut, std::min(size_t(N) * KernelOut, Room));
   }
   Files &F = *IO;
   if (!RecordFrames || !F.RecordRing ||
@@ -665,5 +673,13 @@ TimingSummary Host::summary() const {
 }
 
 double Host::cpuLoad() const { return Audio ? Audio->cpuLoad() : 0; }
+
+size_t Host::readMonitor(float *Out, size_t MaxFrames) {
+  std::lock_guard<std::mutex> Guard(MonitorReader);
+  if (!Monitor || !KernelOut)
+    return 0;
+  size_t Frames = std::min(MaxFrames, Monitor->available() / KernelOut);
+  return Monitor->pop(Out, Frames * KernelOut) / KernelOut;
+}
 
 } // namespace dspjit

@@ -74,6 +74,7 @@
 #include "runtime/PortAudio.h"
 #include "runtime/Realtime.h"
 #include "runtime/Result.h"
+#include "runtime/SpscRing.h"
 #include "runtime/Stats.h"
 
 #include <portaudio.h>
@@ -111,6 +112,10 @@ struct HostOptions {
   bool Direct = false;
   /// Crossfade of reloads and of resetState(), in seconds.
   double CrossfadeSeconds = 0.02;
+  /// A copy of the output for one monitor on another thread (the web
+  /// panel's scope and spectrum): a lock-free ring of this many seconds
+  /// that the callback fills and readMonitor() empties; 0: none.
+  double MonitorSeconds = 0;
 };
 
 /// Why a running Host wants to stop (or stopped).
@@ -227,6 +232,21 @@ public:
   TimingSummary summary() const;
   /// PortAudio's CPU load estimate. Thread: any.
   double cpuLoad() const;
+  /// Callbacks by processing time as a share of the deadline, in buckets
+  /// of 5% and one over the deadline (CallbackStats::shareBuckets).
+  /// Thread: any.
+  std::array<uint64_t, CallbackStats::ShareBuckets> shareBuckets() const {
+    return Stats.shareBuckets();
+  }
+  /// Moves up to `MaxFrames` frames of the output (interleaved, outputs()
+  /// channels) that the callback copied since the last call into `Out`,
+  /// oldest first; returns the frames moved. When the reader falls more
+  /// than MonitorSeconds behind, the callback drops the newest frames (the
+  /// audio never waits). 0 without HostOptions::MonitorSeconds.
+  /// Thread: one reader thread at a time, never the audio thread.
+  size_t readMonitor(float *Out, size_t MaxFrames);
+  /// The kernel's output channels (those of the monitor).
+  unsigned outputs() const { return KernelOut; }
 
   /// What was opened, for the user. Thread: any.
   const std::string &description() const { return Description; }
@@ -286,6 +306,8 @@ private:
   unsigned long MaxChunk = 4096;
   std::vector<float> InScratch, OutScratch;
   std::unique_ptr<Files> IO;
+  std::unique_ptr<SpscRing<float>> Monitor; ///< HostOptions::MonitorSeconds
+  std::mutex MonitorReader; ///< one reader at a time; never the audio thread
   CallbackStats Stats;
   RealtimeFrame DirectFrame; ///< --direct in RealtimeSanitizer builds
 

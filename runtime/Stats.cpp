@@ -140,6 +140,17 @@ TimingSummary CallbackStats::summary() const {
   return S;
 }
 
+std::array<uint64_t, CallbackStats::ShareBuckets>
+CallbackStats::shareBuckets() const {
+  std::array<uint64_t, ShareBuckets> Buckets = {};
+  for (unsigned Bin = 0; Bin < NumBins; ++Bin)
+    if (uint64_t N = load(ShareHistogram[Bin])) {
+      double Share = binCenter(Bin) * 1e-6;
+      Buckets[std::min<size_t>(ShareBuckets - 1, size_t(Share * 20))] += N;
+    }
+  return Buckets;
+}
+
 uint64_t TimingSummary::totalXruns() const {
   uint64_t N = 0;
   for (uint64_t X : Xruns)

@@ -97,6 +97,11 @@ public:
   uint64_t xruns() const;
   /// The last callback's processing time as a share of its deadline.
   double lastShare() const { return double(load(LastSharePpm)) * 1e-6; }
+  /// Callbacks so far by processing time as a share of their deadline, in
+  /// ShareBuckets buckets of 5% (0-5%, ..., 95-100%) and one for those over
+  /// their deadline: a histogram for a health display. Thread: any.
+  static constexpr unsigned ShareBuckets = 21;
+  std::array<uint64_t, ShareBuckets> shareBuckets() const;
 
   /// Log-spaced bins: values below 16 are exact, above that 16 per octave.
   static constexpr unsigned NumBins = 61 * 16;

@@ -111,6 +111,30 @@ Result<TimingSummary> ControlBus::summary() const {
   return H->summary();
 }
 
+double ControlBus::cpuLoad() const {
+  std::shared_lock<std::shared_mutex> Guard(HostLock);
+  return H ? H->cpuLoad() : 0;
+}
+
+std::array<uint64_t, CallbackStats::ShareBuckets>
+ControlBus::shareBuckets() const {
+  std::shared_lock<std::shared_mutex> Guard(HostLock);
+  return H ? H->shareBuckets()
+           : std::array<uint64_t, CallbackStats::ShareBuckets>{};
+}
+
+double ControlBus::sampleRate() const {
+  std::shared_lock<std::shared_mutex> Guard(HostLock);
+  return H ? H->sampleRate() : 0;
+}
+
+size_t ControlBus::readMonitor(float *Out, size_t MaxFrames,
+                               unsigned &Channels) {
+  std::shared_lock<std::shared_mutex> Guard(HostLock);
+  Channels = H ? H->outputs() : 0;
+  return H ? H->readMonitor(Out, MaxFrames) : 0;
+}
+
 void ControlBus::detach() {
   std::unique_lock<std::shared_mutex> Guard(HostLock);
   H = nullptr;

@@ -32,6 +32,7 @@
 #include "runtime/Host.h"
 #include "session/Events.h"
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -89,6 +90,17 @@ public:
   Result<std::vector<float>> meter(std::string_view Name) const;
   /// Timing so far.
   Result<TimingSummary> summary() const;
+  /// What a health display shows beyond the summary: PortAudio's CPU load,
+  /// and callbacks by share of their deadline (Host::shareBuckets).
+  double cpuLoad() const;
+  std::array<uint64_t, CallbackStats::ShareBuckets> shareBuckets() const;
+  /// The session's rate (0 once it has stopped).
+  double sampleRate() const;
+  /// The output copied for a monitor (a scope, a spectrum), when the
+  /// session was opened with HostOptions::MonitorSeconds: up to `MaxFrames`
+  /// interleaved frames of `channels` each; see Host::readMonitor. One
+  /// surface reads it. Returns the frames moved (0 once stopped).
+  size_t readMonitor(float *Out, size_t MaxFrames, unsigned &Channels);
 
   //===-- Events -----------------------------------------------------------===//
 

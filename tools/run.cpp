@@ -20,6 +20,7 @@
 #include "session/Console.h"
 #include "session/Osc.h"
 #include "session/Session.h"
+#include "session/WebPanel.h"
 
 #include <algorithm>
 #include <atomic>
@@ -59,6 +60,8 @@ struct RunOpts {
   std::string Xfade = "20ms";
   std::vector<std::string> Sets;
   int OscPort = -1;
+  bool Web = false;
+  std::string WebPort, WebBind = "127.0.0.1";
   CompileFlags Flags;
 };
 
@@ -285,6 +288,8 @@ Result<session::SessionOptions> sessionOptions(const RunOpts &R) {
   if (!R.NoCache)
     O.Compile.cacheDir = ObjectCache::defaultDirectory();
   O.Watch = !R.NoWatch;
+  if (R.Web)
+    O.Host.MonitorSeconds = 0.5; // the panel's scope and spectrum
   return O;
 }
 
@@ -349,6 +354,31 @@ int runSession(const RunOpts &R) {
       return reportError(Server.error());
     Osc = std::move(*Server);
   }
+  std::unique_ptr<session::WebPanel> Web;
+  if (R.Web) {
+    session::WebPanelOptions W;
+    W.Bind = R.WebBind;
+    W.Script = R.Script;
+    char *End = nullptr;
+    long Port =
+        R.WebPort.empty() ? 0 : std::strtol(R.WebPort.c_str(), &End, 10);
+    if (!R.WebPort.empty() && (*End != '\0' || Port < 0 || Port > 65535))
+      return reportError("--web takes a TCP port from 0 to 65535 (0 or none: "
+                         "any free port), not '" +
+                         R.WebPort +
+                         "'; put it after the script: dspjit run "
+                         "FILE --web [PORT]");
+    W.Port = unsigned(Port);
+    auto Panel = session::WebPanel::open(
+        S.bus(), W, [&T](const std::string &M, bool IsError) {
+          T.line((IsError ? "dspjit run: error: " : "dspjit run: warning: ") +
+                 M);
+        });
+    if (!Panel)
+      return reportError(Panel.error());
+    Web = std::move(*Panel);
+    T.line("dspjit run: web panel at " + Web->url());
+  }
   Running.store(&S);
   std::signal(SIGINT, onInterrupt);
   std::signal(SIGTERM, onInterrupt);
@@ -375,6 +405,7 @@ int runSession(const RunOpts &R) {
   });
   Console.reset();
   Osc.reset();
+  Web.reset();
   int Status = report(T, End, R);
   Running.store(nullptr);
   return Status;
@@ -422,6 +453,14 @@ Command addRun(CLI::App &App) {
   Cmd->add_option("--osc", O->OscPort,
                   "Take OSC on this UDP port of 127.0.0.1 (0: any free port)")
       ->check(CLI::Range(0, 65535));
+  auto *WebOption = Cmd->add_option(
+      "--web", O->WebPort,
+      "Serve a control panel on http://127.0.0.1:PORT (none or 0: any free "
+      "port); its address, with the token it needs, is printed");
+  WebOption->expected(0, 1);
+  Cmd->add_option("--web-bind", O->WebBind,
+                  "The address the web panel listens on (default 127.0.0.1: "
+                  "this machine only)");
   Cmd->add_flag("--no-status", O->NoStatus, "No status line on a terminal");
   Cmd->add_flag("--no-watch", O->NoWatch,
                 "Do not reload the script when it is saved");
@@ -434,7 +473,10 @@ Command addRun(CLI::App &App) {
                 "Hand kernel.process to PortAudio unwrapped (no timing, files "
                 "or --map)");
   O->Flags.add(*Cmd, /*WithRate=*/false);
-  return [O] { return runSession(*O); };
+  return [O, WebOption] {
+    O->Web = WebOption->count() > 0;
+    return runSession(*O);
+  };
 }
 
 } // namespace dspjit::tools
