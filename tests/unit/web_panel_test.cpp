@@ -27,6 +27,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -326,14 +327,22 @@ TEST_F(WebPanelTest, AFloodDelaysNeitherAnotherPagesControlNorTheTicks) {
     }
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  auto Sent = Clock::now();
-  Other.send(R"({"type":"set","name":"cutoff","value":5000})");
-  while (target("cutoff") != 5000 &&
-         Clock::now() - Sent < std::chrono::seconds(2))
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  auto Took = Clock::now() - Sent;
-  EXPECT_EQ(target("cutoff"), 5000);
-  EXPECT_LT(Took, std::chrono::milliseconds(100));
+  // The other page's control lands in the time of a few messages, not
+  // behind the flood: the median of five, so that a busy machine's one
+  // late wake-up does not decide.
+  std::vector<Clock::duration> Took;
+  for (float Cutoff : {5000.f, 6000.f, 7000.f, 8000.f, 9000.f}) {
+    auto Sent = Clock::now();
+    Other.send(R"({"type":"set","name":"cutoff","value":)" +
+               std::to_string(Cutoff) + "}");
+    while (target("cutoff") != Cutoff &&
+           Clock::now() - Sent < std::chrono::seconds(2))
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    EXPECT_EQ(target("cutoff"), Cutoff);
+    Took.push_back(Clock::now() - Sent);
+  }
+  std::sort(Took.begin(), Took.end());
+  EXPECT_LT(Took[2], std::chrono::milliseconds(100));
   // Ticks keep coming to the other page during the flood.
   auto First = Other.next("tick");
   ASSERT_TRUE(First);
