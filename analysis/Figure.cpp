@@ -6,7 +6,7 @@
 // Ticks are chosen from the plot area's size: linear steps of 1, 2 or 5
 // times a power of ten (or 15, 30, 45, 90... degrees), at least 28 px apart
 // on a Y axis and labelled without overlapping on an X axis; logarithmic
-// axes label 1, 2 and 5 of every decade when a decade is wide enough, and
+// axes label 1, 2 and 5 of every decade when a decade is 100 px or wider, and
 // draw the other digits as minor grid lines.
 //
 //===----------------------------------------------------------------------===//
@@ -127,7 +127,7 @@ Ticks logTicks(const Mapping &M, double Pixels) {
   Ticks T;
   double PerDecade = Pixels / (std::log10(M.Hi) - std::log10(M.Lo));
   auto Labelled = [&](int Digit) {
-    return Digit == 1 || (PerDecade >= 150 && (Digit == 2 || Digit == 5));
+    return Digit == 1 || (PerDecade >= 100 && (Digit == 2 || Digit == 5));
   };
   for (int D = int(std::floor(std::log10(M.Lo)));
        D <= int(std::ceil(std::log10(M.Hi))); ++D)

@@ -244,6 +244,9 @@ Figure transferFigure(const NamedCurves<TransferCurve> &Curves,
   for (size_t K = 0; K < Orders; ++K)
     Bars.X.Categories.push_back(K ? std::to_string(K) : "DC");
   dbRange(Bars.Y, Values, 120);
+  if (Bars.Legend) // room above the tallest bars for the legend
+    *Bars.Y.Max +=
+        (*Bars.Y.Max - *Bars.Y.Min) * (0.07 * double(Harmonics.size()) + 0.05);
   return F;
 }
 

@@ -366,7 +366,7 @@ int run(PlotOpts &O) {
   std::shared_ptr<Kernel> K = C.compileFile(O.Script);
   printDiagnostics(C);
   if (!K)
-    return fail(O.Script + " does not compile (see above); nothing drawn");
+    return fail(O.Script + " cannot be compiled (see above); nothing drawn");
   const DspjitKernel &Info = K->info();
   if (O.Spectrogram)
     if (auto Settled = settleSpectrogramInput(O, Info, Name, Rate, *In);
