@@ -40,7 +40,8 @@ void RealFft::run() { fftw_execute(static_cast<fftw_plan>(Plan)); }
 std::vector<double> hann(size_t Size) {
   std::vector<double> W(Size);
   for (size_t I = 0; I < Size; ++I)
-    W[I] = 0.5 - 0.5 * std::cos(2 * std::numbers::pi * double(I) / double(Size));
+    W[I] =
+        0.5 - 0.5 * std::cos(2 * std::numbers::pi * double(I) / double(Size));
   return W;
 }
 

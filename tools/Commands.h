@@ -27,6 +27,7 @@ Command addRun(CLI::App &App);
 Command addDevices(CLI::App &App);
 Command addBench(CLI::App &App);
 Command addRepair(CLI::App &App);
+Command addPlot(CLI::App &App);
 
 /// Options every compiling subcommand takes.
 struct CompileFlags {

@@ -132,6 +132,7 @@ int main(int argc, char **argv) {
   Register(addDevices);
   Register(addBench);
   Register(addRepair);
+  Register(addPlot);
   try {
     App.parse(argc, argv);
   } catch (const CLI::ParseError &E) {
