@@ -676,7 +676,7 @@ double Host::cpuLoad() const { return Audio ? Audio->cpuLoad() : 0; }
 
 size_t Host::readMonitor(float *Out, size_t MaxFrames) {
   std::lock_guard<std::mutex> Guard(MonitorReader);
-  if (!Monitor || !KernelOut)
+  if (!Monitor || !KernelOut || MaxFrames == 0)
     return 0;
   size_t Frames = std::min(MaxFrames, Monitor->available() / KernelOut);
   return Monitor->pop(Out, Frames * KernelOut) / KernelOut;

@@ -99,7 +99,8 @@ public:
   /// The output copied for a monitor (a scope, a spectrum), when the
   /// session was opened with HostOptions::MonitorSeconds: up to `MaxFrames`
   /// interleaved frames of `channels` each; see Host::readMonitor. One
-  /// surface reads it. Returns the frames moved (0 once stopped).
+  /// surface reads it. Returns the frames moved (0 once stopped); with
+  /// MaxFrames 0, only sets Channels.
   size_t readMonitor(float *Out, size_t MaxFrames, unsigned &Channels);
 
   //===-- Events -----------------------------------------------------------===//

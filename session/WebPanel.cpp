@@ -9,6 +9,7 @@
 #include "session/WebPanel.h"
 
 #include "analysis/Fft.h"
+#include "analysis/Response.h"
 #include "runtime/MessageCatalog.h"
 #include "session/WebProtocol.h"
 
@@ -505,19 +506,15 @@ void WebPanel::Impl::tickLoop() {
       Next = Clock::now();
     // Drain the monitor ring whether or not a page is open, so that a page
     // that opens sees the output of now.
-    for (;;) {
-      unsigned Lanes = 0;
-      Frames.resize(4096 * std::max(1u, H.lanes()));
-      size_t N = Bus.readMonitor(
-          Frames.data(), Frames.size() / std::max(1u, H.lanes()), Lanes);
-      if (Lanes != H.lanes()) {
-        H.resize(Lanes);
-        Peak.assign(Lanes, 0);
-        SumSquares.assign(Lanes, 0);
-        continue;
-      }
-      if (N == 0)
-        break;
+    unsigned Lanes = 0;
+    Bus.readMonitor(nullptr, 0, Lanes); // the channels only
+    if (Lanes != H.lanes()) {
+      H.resize(Lanes);
+      Peak.assign(Lanes, 0);
+      SumSquares.assign(Lanes, 0);
+    }
+    Frames.resize(size_t(4096) * Lanes);
+    while (size_t N = Lanes ? Bus.readMonitor(Frames.data(), 4096, Lanes) : 0) {
       H.push(Frames.data(), N, Lanes);
       for (size_t F = 0; F < N; ++F)
         for (unsigned L = 0; L < Lanes; ++L) {
@@ -587,15 +584,15 @@ void WebPanel::Impl::tickLoop() {
       continue;
     // The scope: ScopeSize samples from the last rising zero crossing of
     // lane 0 that leaves room for them (a still picture of a steady tone).
-    const unsigned Lanes = std::min(2u, H.lanes());
+    const unsigned ShownLanes = std::min(2u, H.lanes());
     size_t Start = ScopeSize; // samples back from the newest
     for (size_t Back = ScopeSize; Back < 3 * ScopeSize; ++Back)
       if (H.at(0, Back + 1) < 0 && H.at(0, Back) >= 0) {
         Start = Back;
         break;
       }
-    std::vector<std::vector<float>> Scope(Lanes);
-    for (unsigned L = 0; L < Lanes; ++L)
+    std::vector<std::vector<float>> Scope(ShownLanes);
+    for (unsigned L = 0; L < ShownLanes; ++L)
       for (size_t I = 0; I < ScopeSize; ++I)
         Scope[L].push_back(H.at(L, Start - I));
     broadcast(
@@ -604,8 +601,8 @@ void WebPanel::Impl::tickLoop() {
     if (++Tick % 2)
       continue; // the spectrum at half the rate
     std::vector<double> Hz = spectrumFrequencies(Rate, SpectrumPoints);
-    std::vector<std::vector<double>> Db(Lanes);
-    for (unsigned L = 0; L < Lanes; ++L) {
+    std::vector<std::vector<double>> Db(ShownLanes);
+    for (unsigned L = 0; L < ShownLanes; ++L) {
       for (size_t I = 0; I < FftSize; ++I)
         Fft.input()[I] = H.at(L, FftSize - 1 - I) * Window[I];
       Fft.run();
@@ -631,13 +628,42 @@ void WebPanel::Impl::tickLoop() {
 }
 
 void WebPanel::Impl::responseLoop() {
-  // Filled in with analysis/Response.h: the script's response at the
-  // parameters of the version playing.
+  // The script's response at the parameters of the version playing,
+  // measured on an instance of its own (analysis/Response.h) whenever a
+  // parameter or the version changed, at most ten times a second, from
+  // the first 1.4 s of the impulse response: a tenth of a second of work
+  // even for a reverb whose tail lasts seconds (or never ends, frozen).
+  constexpr size_t MaxImpulse = 65536, Points = 256;
   while (!Quit.load()) {
-    std::unique_lock<std::mutex> Guard(ResponseLock);
-    ResponseWake.wait_for(Guard, std::chrono::milliseconds(200),
-                          [&] { return ResponseWanted || Quit.load(); });
-    ResponseWanted = false;
+    {
+      std::unique_lock<std::mutex> Guard(ResponseLock);
+      ResponseWake.wait(Guard, [&] { return ResponseWanted || Quit.load(); });
+      ResponseWanted = false;
+    }
+    if (Quit.load())
+      return;
+    std::shared_ptr<Instance> Inst = Bus.instance();
+    if (!Inst || Connections.load() == 0)
+      continue;
+    const DspjitKernel &K = Inst->kernel();
+    if (K.inputs == 0 || K.outputs == 0)
+      continue; // nothing to respond to; the page says so
+    analysis::ResponseOptions O;
+    O.SampleRate = Inst->sampleRate();
+    O.Length = MaxImpulse;
+    for (uint32_t S = 0; S < K.num_slots; ++S)
+      if (K.slots[S].kind == DSPJIT_SLOT_PARAM)
+        if (auto V = Inst->param(K.slots[S].name))
+          O.Params.emplace_back(K.slots[S].name, *V);
+    auto Impulse = analysis::impulseResponse(K, O);
+    if (!Impulse)
+      continue;
+    analysis::FrequencyResponse R =
+        analysis::responseOf(*Impulse, O.SampleRate, Points);
+    broadcast(std::make_shared<const std::string>(web::responseMessage(
+                  R.Hz, R.MagnitudeDb, R.PhaseDegrees)),
+              false);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 
@@ -685,7 +711,10 @@ WebPanel::open(ControlBus &Bus, WebPanelOptions Options, LogFn Log) {
 
 WebPanel::~WebPanel() {
   P->Events.reset();
-  P->Quit.store(true);
+  {
+    std::lock_guard<std::mutex> Guard(P->ResponseLock);
+    P->Quit.store(true);
+  }
   P->ResponseWake.notify_all();
   if (P->TickThread.joinable())
     P->TickThread.join();
