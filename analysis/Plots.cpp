@@ -173,8 +173,23 @@ Figure timeFigure(const NamedCurves<std::vector<double>> &Curves,
       C.Y.push_back(H[I]);
     }
   }
-  P.X.Min = 0;
-  P.X.Max = double(std::max<size_t>(Frames, 2) - 1) / SampleRate * 1000;
+  // Room above and below the extremes, so that no stem's dot touches the
+  // frame.
+  double Lo = 0, Hi = 0;
+  for (const Curve &C : P.Curves)
+    for (double V : C.Y)
+      if (std::isfinite(V)) {
+        Lo = std::min(Lo, V);
+        Hi = std::max(Hi, V);
+      }
+  if (Hi > Lo) {
+    P.Y.Min = Lo - 0.04 * (Hi - Lo);
+    P.Y.Max = Hi + 0.04 * (Hi - Lo);
+  }
+  // Stems stand half a sample inside the frame, the first one included.
+  double Pad = Frames <= 160 ? 0.5 : 0;
+  P.X.Min = -Pad / SampleRate * 1000;
+  P.X.Max = (double(std::max<size_t>(Frames, 2) - 1) + Pad) / SampleRate * 1000;
   return F;
 }
 

@@ -291,6 +291,13 @@ Result<Figure> makeFigure(const PlotOpts &O, const std::string &View,
     size_t Longest = 0;
     for (const auto &[Name, R] : *C)
       Longest = std::max(Longest, R.ImpulseFrames);
+    char Seconds[32];
+    std::snprintf(Seconds, sizeof Seconds, "%.1f", double(ImpulseCap) / Rate);
+    if (!Base.Length && Longest >= ImpulseCap)
+      warn("the impulse response had not decayed after " +
+           std::to_string(ImpulseCap) + " frames (" + Seconds +
+           " s): the script may ring or oscillate by itself; the response "
+           "drawn is that of those frames (choose another with --length)");
     Text.Subtitle += " · from " +
                      std::string(S ? "impulse responses of up to "
                                    : "an impulse response of ") +
