@@ -661,7 +661,7 @@ void WebPanel::Impl::responseLoop() {
     analysis::FrequencyResponse R =
         analysis::responseOf(*Impulse, O.SampleRate, Points);
     broadcast(std::make_shared<const std::string>(web::responseMessage(
-                  R.Hz, R.MagnitudeDb, R.PhaseDegrees)),
+                  R.Hz, R.MagnitudeDb, R.PhaseDegrees, R.MinDb, R.MaxDb)),
               false);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

@@ -262,11 +262,15 @@ std::string spectrumMessage(const std::vector<double> &Hz,
 
 std::string responseMessage(const std::vector<double> &Hz,
                             const std::vector<double> &MagnitudeDb,
-                            const std::vector<double> &PhaseDegrees) {
+                            const std::vector<double> &PhaseDegrees,
+                            const std::vector<double> &MinDb,
+                            const std::vector<double> &MaxDb) {
   return dump({{"type", "response"},
                {"hz", numbers(Hz, 10)},
                {"db", numbers(MagnitudeDb, 100)},
-               {"phase", numbers(PhaseDegrees, 10)}});
+               {"phase", numbers(PhaseDegrees, 10)},
+               {"minDb", numbers(MinDb, 100)},
+               {"maxDb", numbers(MaxDb, 100)}});
 }
 
 std::string eventMessage(const Event &E) {

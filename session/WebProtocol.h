@@ -100,9 +100,14 @@ std::string scopeMessage(const std::vector<std::vector<float>> &Lanes,
                          double Rate);
 std::string spectrumMessage(const std::vector<double> &Hz,
                             const std::vector<std::vector<double>> &Db);
+/// The magnitude and phase at `Hz`, and the band the magnitude fills
+/// between points (analysis::FrequencyResponse's MinDb and MaxDb: an
+/// echo's comb teeth are closer than the points).
 std::string responseMessage(const std::vector<double> &Hz,
                             const std::vector<double> &MagnitudeDb,
-                            const std::vector<double> &PhaseDegrees);
+                            const std::vector<double> &PhaseDegrees,
+                            const std::vector<double> &MinDb,
+                            const std::vector<double> &MaxDb);
 std::string eventMessage(const Event &E);
 std::string replyMessage(bool Ok, std::string_view Text);
 

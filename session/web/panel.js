@@ -321,30 +321,44 @@ function drawResponse(msg) {
   const { g, w, h } = canvas2d('response');
   if (!msg || !msg.hz.length) return;
   const lo = msg.hz[0], hi = msg.hz[msg.hz.length - 1];
-  const finite = msg.db.filter((d) => d !== null);
-  let top = Math.max(6, Math.ceil(Math.max(...finite) / 6) * 6 + 6);
+  const finite = msg.maxDb.filter((d) => d !== null && d > -250);
+  const top = finite.length ? Math.max(6, Math.ceil(Math.max(...finite) / 6) * 6 + 6) : 6;
   const bottom = top - 72;
-  const y = (db) => h * (top - Math.max(bottom, Math.min(top, db))) / (top - bottom);
+  const y = (db) => h * (top - Math.max(bottom, Math.min(top, db === null ? bottom : db))) / (top - bottom);
   const ys = [];
   for (let d = top - 12; d > bottom; d -= 12) ys.push([y(d), d + ' dB']);
   grid(g, w, h, freqTicks(lo, hi, w), ys);
-  g.strokeStyle = '#6b7280';
+  // Where the magnitude moves faster than the points (an echo's comb), the
+  // band it fills between them says more than a line through the points.
+  let fast = 0;
+  msg.hz.forEach((f, i) => { if (msg.maxDb[i] - msg.minDb[i] > 3) fast++; });
+  g.fillStyle = 'rgba(79, 179, 255, 0.35)';
   g.beginPath();
-  msg.phase.forEach((p, i) => {
-    const px = logX(msg.hz[i], lo, hi, w), py = h / 2 - (h * 0.45) * (p === null ? 0 : p) / 180;
-    i ? g.lineTo(px, py) : g.moveTo(px, py);
-  });
-  g.stroke();
-  g.strokeStyle = COLORS[0];
-  g.lineWidth = 2;
-  g.beginPath();
-  msg.db.forEach((d, i) => {
-    const px = logX(msg.hz[i], lo, hi, w), py = y(d === null ? bottom : d);
-    i ? g.lineTo(px, py) : g.moveTo(px, py);
-  });
-  g.stroke();
+  msg.hz.forEach((f, i) => { const px = logX(f, lo, hi, w); i ? g.lineTo(px, y(msg.maxDb[i])) : g.moveTo(px, y(msg.maxDb[i])); });
+  for (let i = msg.hz.length - 1; i >= 0; i--) g.lineTo(logX(msg.hz[i], lo, hi, w), y(msg.minDb[i]));
+  g.closePath();
+  g.fill();
+  if (fast < msg.hz.length / 4) {
+    g.strokeStyle = '#6b7280';
+    g.lineWidth = 1;
+    g.beginPath();
+    msg.phase.forEach((p, i) => {
+      const px = logX(msg.hz[i], lo, hi, w), py = h / 2 - (h * 0.45) * (p === null ? 0 : ((p + 180) % 360 + 360) % 360 - 180) / 180;
+      i ? g.lineTo(px, py) : g.moveTo(px, py);
+    });
+    g.stroke();
+    g.strokeStyle = COLORS[0];
+    g.lineWidth = 2;
+    g.beginPath();
+    msg.db.forEach((d, i) => {
+      const px = logX(msg.hz[i], lo, hi, w), py = y(d);
+      i ? g.lineTo(px, py) : g.moveTo(px, py);
+    });
+    g.stroke();
+  }
   g.fillStyle = '#9aa0a6';
-  g.fillText('magnitude (dB, blue); phase (±180°, grey)', w - 210, 12);
+  const legend = fast < msg.hz.length / 4 ? 'magnitude (dB, blue); phase (±180°, grey)' : 'magnitude: the band its comb teeth fill (dB)';
+  g.fillText(legend, w - g.measureText(legend).width - 6, 12);
 }
 
 function drawHistogram(buckets) {
