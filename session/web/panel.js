@@ -62,8 +62,13 @@ function showValue(p, v) {
   if (document.activeElement !== p.number) p.number.value = String(Number(v.toPrecision(6)));
 }
 
+// A tick the server sent before it had a change made here still carries
+// the old value: for a moment after each change, ticks leave it alone.
+const HOLD_MS = 250;
+
 function setParam(p, v) {
   p.value = v;
+  p.heldUntil = performance.now() + HOLD_MS;
   send({ type: 'set', name: p.spec.name, value: v });
 }
 
@@ -75,7 +80,7 @@ function buildControls(script) {
     box.textContent = 'This script has no parameters.';
   }
   for (const spec of script.params) {
-    const p = { spec, editing: false };
+    const p = { spec, editing: false, heldUntil: 0 };
     const row = document.createElement('div');
     row.className = 'param' + (spec.toggle ? ' toggle' : '');
     row.dataset.param = spec.name;
@@ -198,7 +203,7 @@ const dbFill = (db) => Math.max(0, Math.min(1, (db + 60) / 60));
 function updateTick(t) {
   for (const [name, v] of Object.entries(t.params)) {
     const p = params.get(name);
-    if (!p || v === null || p.editing) continue;
+    if (!p || v === null || p.editing || performance.now() < p.heldUntil) continue;
     if (p.value !== v) showValue(p, v);
   }
   if (outputMeters) {
@@ -433,6 +438,8 @@ function connect() {
     return;
   }
   ws = new WebSocket(`ws://${location.host}/ws?token=${encodeURIComponent(token)}`);
+  let opened = false;
+  ws.onopen = () => { opened = true; };
   ws.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
     switch (m.type) {
@@ -452,10 +459,20 @@ function connect() {
       setState('the session has ended', 'stopped');
       return;
     }
-    setState('disconnected: is dspjit run still running? retrying…', 'disconnected');
     document.querySelector('main').classList.add('disabled');
-    setTimeout(connect, 1000);
+    if (opened) return retry();
+    // Never opened: the server is gone, or it refused this page (browsers
+    // do not say which). A server that answers a plain request refused it;
+    // asking again would only print a refusal a second in its terminal.
+    fetch('/', { method: 'HEAD', cache: 'no-store' }).then(() => setState(
+      'refused: this address\'s #token is not this session\'s (or too many pages are open); ' +
+      'open the address that dspjit run printed', 'stopped'), retry);
   };
+}
+
+function retry() {
+  setState('disconnected: is dspjit run still running? retrying…', 'disconnected');
+  setTimeout(connect, 1000);
 }
 
 $('reset-params').addEventListener('click', () => send({ type: 'reset', what: 'params' }));
