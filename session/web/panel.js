@@ -27,6 +27,10 @@ function send(msg) {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
 }
 
+// The units of `param` declarations as people write them.
+const UNITS = { hz: 'Hz', db: 'dB', s: 's', ms: 'ms', '%': '%' };
+const unitText = (u) => UNITS[u] || u || '';
+
 function fmt(v, unit) {
   if (v === null || v === undefined || !isFinite(v)) return '–';
   const a = Math.abs(v);
@@ -58,7 +62,7 @@ function showValue(p, v) {
     return;
   }
   p.slider.value = String(toPosition(p, v));
-  p.slider.setAttribute('aria-valuetext', fmt(v, p.spec.unit));
+  p.slider.setAttribute('aria-valuetext', fmt(v, unitText(p.spec.unit)));
   if (document.activeElement !== p.number) p.number.value = String(Number(v.toPrecision(6)));
 }
 
@@ -88,7 +92,7 @@ function buildControls(script) {
     const label = document.createElement('label');
     label.textContent = spec.name;
     label.htmlFor = id;
-    label.title = `${spec.name}: ${spec.min} to ${spec.max}${spec.unit ? ' ' + spec.unit : ''}, default ${spec.default}`;
+    label.title = `${spec.name}: ${spec.min} to ${spec.max}${spec.unit ? ' ' + unitText(spec.unit) : ''}, default ${spec.default}`;
     row.append(label);
     if (spec.toggle) {
       const check = document.createElement('input');
@@ -110,7 +114,7 @@ function buildControls(script) {
       slider.dataset.scale = spec.log ? 'log' : 'linear';
       slider.addEventListener('input', () => {
         const v = fromPosition(p, Number(slider.value));
-        slider.setAttribute('aria-valuetext', fmt(v, spec.unit));
+        slider.setAttribute('aria-valuetext', fmt(v, unitText(spec.unit)));
         number.value = String(Number(v.toPrecision(6)));
         setParam(p, v);
       });
@@ -133,7 +137,7 @@ function buildControls(script) {
       number.addEventListener('keydown', (e) => { if (e.key === 'Enter') number.blur(); });
       const unit = document.createElement('span');
       unit.className = 'unit';
-      unit.textContent = spec.unit || '';
+      unit.textContent = unitText(spec.unit);
       p.slider = slider;
       p.number = number;
       row.append(slider, number, unit);
@@ -187,7 +191,8 @@ function buildMeters(script) {
   meters = new Map();
   outputMeters = null;
   if (script.outputs) {
-    outputMeters = meterRow('output (RMS, peak)', script.outputs, true);
+    outputMeters = meterRow('output', script.outputs, true);
+    outputMeters.row.title = 'output: RMS (bar) and peak (line) of each channel, dBFS';
     box.append(outputMeters.row);
   }
   for (const m of script.meters) {
@@ -298,7 +303,7 @@ function logX(hz, lo, hi, w) { return w * Math.log(hz / lo) / Math.log(hi / lo);
 function freqTicks(lo, hi, w) {
   const xs = [];
   for (const f of [50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000])
-    if (f > lo && f < hi) xs.push([logX(f, lo, hi, w), f >= 1000 ? f / 1000 + 'k' : String(f)]);
+    if (f > lo && f < hi && logX(f, lo, hi, w) < w - 24) xs.push([logX(f, lo, hi, w), f >= 1000 ? f / 1000 + 'k' : String(f)]);
   return xs;
 }
 
@@ -371,7 +376,8 @@ function drawHistogram(buckets) {
   const total = buckets.reduce((a, b) => a + b, 0) || 1;
   const bw = w / buckets.length;
   const xs = [];
-  for (let i = 0; i < buckets.length; i += 4) xs.push([i * bw, i < 20 ? i * 5 + '%' : '>100%']);
+  for (let i = 0; i < 20; i += 4) xs.push([i * bw, i * 5 + '%']);
+  xs.push([w - 34, '>100%']);
   grid(g, w, h, xs, []);
   buckets.forEach((n, i) => {
     if (!n) return;
@@ -402,8 +408,10 @@ function onEvent(e) {
     $('problem').hidden = true;
     $('diagnostics').textContent = '';
   }
-  let text = e.text;
-  if (e.kind === 'reloaded' && e.diagnostics) text += '\n' + e.diagnostics;
+  // The terminal's line points "above" at the diagnostics; here they
+  // follow it.
+  let text = e.text.replace(' (see above)', '');
+  if ((e.kind === 'reloaded' || e.kind === 'reload_failed') && e.diagnostics) text += '\n' + e.diagnostics;
   addLine(text, e.error ? 'error' : e.severity === 'warning' ? 'warning' : '');
 }
 
