@@ -671,14 +671,22 @@ void WebPanel::Impl::responseLoop() {
 
 WebPanel::WebPanel(std::unique_ptr<Impl> P) : P(std::move(P)) {}
 
-Result<std::unique_ptr<WebPanel>>
-WebPanel::open(ControlBus &Bus, WebPanelOptions Options, LogFn Log) {
+Result<void> WebPanel::check(const WebPanelOptions &Options) {
   if (Options.Port > 65535)
     return fail(message<Msg::WebBadPort>(Options.Port));
   beast::error_code Error;
-  net::ip::address Address = net::ip::make_address(Options.Bind, Error);
+  net::ip::make_address(Options.Bind, Error);
   if (Error)
     return fail(message<Msg::WebBadBind>(abbreviated(Options.Bind)));
+  return {};
+}
+
+Result<std::unique_ptr<WebPanel>>
+WebPanel::open(ControlBus &Bus, WebPanelOptions Options, LogFn Log) {
+  if (auto Ok = check(Options); !Ok)
+    return fail(Ok.error());
+  beast::error_code Error;
+  net::ip::address Address = net::ip::make_address(Options.Bind, Error);
   auto P = std::make_unique<Impl>(Bus, Options, std::move(Log));
   P->Token = Options.Token.empty() ? randomToken() : Options.Token;
   tcp::endpoint Endpoint(Address, uint16_t(Options.Port));

@@ -84,6 +84,9 @@ public:
   static constexpr unsigned MaxConnections = 32;
   static constexpr unsigned FloodLimit = 1000; ///< messages a second a page
 
+  /// Checks the options without listening (a bad port or address), so
+  /// that a program can refuse its flags before it opens anything.
+  static Result<void> check(const WebPanelOptions &Options);
   /// Listens and starts its threads; pages that connect before the session
   /// starts are told it is waiting. `Log` (thread-safe) gets warnings and
   /// the refused messages.

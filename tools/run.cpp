@@ -323,10 +323,32 @@ int report(Terminal &T, const event::Stopped &E, const RunOpts &R) {
   return Status;
 }
 
+/// The panel's options, checked before anything is opened.
+Result<session::WebPanelOptions> webOptions(const RunOpts &R) {
+  session::WebPanelOptions W;
+  W.Bind = R.WebBind;
+  W.Script = R.Script;
+  char *End = nullptr;
+  long Port = R.WebPort.empty() ? 0 : std::strtol(R.WebPort.c_str(), &End, 10);
+  if (!R.WebPort.empty() && (*End != '\0' || Port < 0 || Port > 65535))
+    return fail("--web takes a TCP port from 0 to 65535 (0 or none: any free "
+                "port), not '" +
+                R.WebPort +
+                "'; put it after the script: dspjit run FILE --web "
+                "[PORT]");
+  W.Port = unsigned(Port);
+  if (auto Ok = session::WebPanel::check(W); !Ok)
+    return fail("--web-bind: " + Ok.error());
+  return W;
+}
+
 int runSession(const RunOpts &R) {
   auto O = sessionOptions(R);
   if (!O)
     return reportError(O.error());
+  auto WebOptions = webOptions(R);
+  if (!WebOptions)
+    return reportError(WebOptions.error());
   auto Opened =
       session::Session::open(std::move(*O), [](const DiagnosticEngine &D) {
         D.print(std::cerr, isatty(STDERR_FILENO));
@@ -356,21 +378,8 @@ int runSession(const RunOpts &R) {
   }
   std::unique_ptr<session::WebPanel> Web;
   if (R.Web) {
-    session::WebPanelOptions W;
-    W.Bind = R.WebBind;
-    W.Script = R.Script;
-    char *End = nullptr;
-    long Port =
-        R.WebPort.empty() ? 0 : std::strtol(R.WebPort.c_str(), &End, 10);
-    if (!R.WebPort.empty() && (*End != '\0' || Port < 0 || Port > 65535))
-      return reportError("--web takes a TCP port from 0 to 65535 (0 or none: "
-                         "any free port), not '" +
-                         R.WebPort +
-                         "'; put it after the script: dspjit run "
-                         "FILE --web [PORT]");
-    W.Port = unsigned(Port);
     auto Panel = session::WebPanel::open(
-        S.bus(), W, [&T](const std::string &M, bool IsError) {
+        S.bus(), *WebOptions, [&T](const std::string &M, bool IsError) {
           T.line((IsError ? "dspjit run: error: " : "dspjit run: warning: ") +
                  M);
         });

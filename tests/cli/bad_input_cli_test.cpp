@@ -353,6 +353,18 @@ TEST_F(BadInputCli, UnsupportedRatesAreRefused) {
                 "dspjit does not resample");
 }
 
+TEST_F(BadInputCli, BadWebPanelFlagsAreRefusedBeforeAnythingOpens) {
+  // No audio device is needed to hear about these: they come first.
+  expectRefused({"run", Examples + "wire.dsp", "--web", "http"},
+                "--web takes a TCP port from 0 to 65535");
+  expectRefused({"run", Examples + "wire.dsp", "--web", "70000"},
+                "not '70000'");
+  expectRefused(
+      {"run", Examples + "wire.dsp", "--web", "--web-bind", "somewhere"},
+      "--web-bind: the web panel listens on an IP address such as "
+      "127.0.0.1, not 'somewhere'");
+}
+
 TEST_F(BadInputCli, DurationsThatCannotBeCountedAreRefused) {
   for (const char *D : {"1e30", "99999999:00", "-1", "nan", "inf", "forever"})
     expectRefused(
