@@ -591,12 +591,14 @@ void WebPanel::Impl::tickLoop() {
         Start = Back;
         break;
       }
+    // Every other sample: 512 points a lane draw 21 ms at 48 kHz as well
+    // as 1024 do, for half the bytes.
     std::vector<std::vector<float>> Scope(ShownLanes);
     for (unsigned L = 0; L < ShownLanes; ++L)
-      for (size_t I = 0; I < ScopeSize; ++I)
+      for (size_t I = 0; I < ScopeSize; I += 2)
         Scope[L].push_back(H.at(L, Start - I));
     broadcast(
-        std::make_shared<const std::string>(web::scopeMessage(Scope, Rate)),
+        std::make_shared<const std::string>(web::scopeMessage(Scope, Rate / 2)),
         true);
     if (++Tick % 2)
       continue; // the spectrum at half the rate

@@ -287,11 +287,12 @@ function drawScope(msg) {
   const xs = [];
   for (let t = 5; t < ms; t += 5) xs.push([w * t / ms, t + ' ms']);
   grid(g, w, h, xs, [[h / 2, '0'], [h * 0.05, '+1'], [h * 0.95, '−1']]);
+  const scale = msg.scale || 1;
   msg.lanes.forEach((lane, l) => {
     g.strokeStyle = COLORS[l % 2];
     g.beginPath();
     lane.forEach((v, i) => {
-      const x = w * i / (lane.length - 1), y = h / 2 - (h * 0.45) * Math.max(-1.1, Math.min(1.1, v));
+      const x = w * i / (lane.length - 1), y = h / 2 - (h * 0.45) * Math.max(-1.1, Math.min(1.1, (v || 0) * scale));
       i ? g.lineTo(x, y) : g.moveTo(x, y);
     });
     g.stroke();

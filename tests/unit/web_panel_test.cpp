@@ -416,7 +416,17 @@ TEST_F(WebPanelTest, TheScopeSpectrumAndMetersShowTheOutput) {
   EXPECT_NEAR(Db[Loudest].get<double>(), -6, 1.5);
   auto Scope = P.next("scope");
   ASSERT_TRUE(Scope);
-  EXPECT_EQ((*Scope)["lanes"].size(), 2u);
+  ASSERT_EQ((*Scope)["lanes"].size(), 2u);
+  // 512 points at every other sample, from a rising zero crossing, in
+  // units of "scale": the sine's peak of 0.5 reads 5000.
+  const json &Lane = (*Scope)["lanes"][0];
+  ASSERT_EQ(Lane.size(), 512u);
+  double Scale = (*Scope)["scale"].get<double>(), Peak = 0;
+  for (const json &V : Lane)
+    Peak = std::max(Peak, std::fabs(V.get<double>() * Scale));
+  EXPECT_NEAR(Peak, 0.5, 0.01);
+  EXPECT_GE(Lane[1].get<double>(), 0); // just after the crossing
+  EXPECT_EQ((*Scope)["rate"], 24000);
 }
 
 TEST_F(WebPanelTest, AReloadThatChangesTheControlsSendsThemAgain) {
