@@ -55,7 +55,8 @@ using Wide = unsigned __int128;
 double ratioSeconds(Wide Num, uint64_t Den) {
   if (Num < (Wide(1) << 53))
     return double(uint64_t(Num)) / double(Den);
-  return double(Num / Den) + double(uint64_t(Num % Den)) / double(Den);
+  Wide Whole = Num / Den, Rest = Num % Den;
+  return double(Whole) + double(uint64_t(Rest)) / double(Den);
 }
 
 /// "0x9A".

@@ -26,9 +26,9 @@
 
 #include "runtime/MidiFile.h"
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -123,8 +123,8 @@ void checkFile(const uint8_t *Data, size_t Size, const std::string &Case) {
   check(Again && Again->Events.size() == D.Events.size(),
         "a second read that differs", Case);
   for (size_t E = 0; E < D.Events.size(); ++E)
-    check(std::memcmp(&Again->Events[E].Seconds, &D.Events[E].Seconds,
-                      sizeof(double)) == 0 &&
+    check(std::bit_cast<uint64_t>(Again->Events[E].Seconds) ==
+                  std::bit_cast<uint64_t>(D.Events[E].Seconds) &&
               Again->Events[E].Tick == D.Events[E].Tick &&
               Again->Events[E].Status == D.Events[E].Status,
           "a second read that differs", Case);

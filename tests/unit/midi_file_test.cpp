@@ -369,13 +369,15 @@ TEST(MidiFile, BytesAfterTheEndAreIgnoredWithAWarning) {
   std::string File =
       header(0, 1, 480) +
       track(ev(0, {0x90, 60, 100}) + endOfTrack(10) + ev(0, {0x80, 60, 0})) +
-      "\0\0\0"; // padding some writers leave
+      std::string(3, '\0'); // padding some writers leave
   MidiFileData D = parsed(File);
   ASSERT_EQ(D.Events.size(), 1u);
   EXPECT_EQ(D.Info.DurationTicks, 10u);
-  ASSERT_EQ(D.Warnings.size(), 1u);
+  ASSERT_EQ(D.Warnings.size(), 2u);
   EXPECT_EQ(D.Warnings[0], "'song.mid': track 1 holds 4 bytes after its "
                            "end-of-track event (from byte 30), ignored");
+  EXPECT_EQ(D.Warnings[1],
+            "'song.mid': 3 bytes after the last chunk (from byte 34), ignored");
   D = parsed(header(0, 1, 480) + track(endOfTrack()) + std::string(3, '\0'));
   ASSERT_EQ(D.Warnings.size(), 1u);
   EXPECT_EQ(D.Warnings[0],
@@ -473,7 +475,7 @@ TEST(MidiFile, FramesRoundToTheNearest) {
 
 TEST(MidiFile, NotAMidiFileIsNamedAsSuch) {
   EXPECT_EQ(refusal(""), "'song.mid' is empty (0 bytes), not a MIDI file");
-  EXPECT_EQ(refusal("RIFF\x24\0\0\0WAVEfmt "),
+  EXPECT_EQ(refusal(std::string("RIFF\x24\0\0\0WAVEfmt ", 16)),
             "'song.mid' is not a Standard MIDI File: it starts with 52 49 46 "
             "46 ('RIFF'), not with 'MThd'");
   EXPECT_EQ(refusal("\x7F"
