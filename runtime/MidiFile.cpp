@@ -267,7 +267,10 @@ private:
   Result<void> track(unsigned Track, size_t Begin, size_t End) {
     size_t At = Begin;
     uint64_t Tick = 0;
-    uint8_t Running = 0; // 0: none
+    uint8_t Running = 0;     // 0: none
+    uint8_t LastChannel = 0; // the last channel status, for files that
+                             // resume it after a meta or sysex event
+    bool Resumed = false;
     bool Ended = false;
     while (At < End && !Ended) {
       size_t EventAt = At;
@@ -280,6 +283,16 @@ private:
 
       uint8_t Status = Bytes[At];
       if (Status < 0x80) {
+        // The standard says meta and system exclusive events cancel
+        // running status, but sequencers have written files that resume it
+        // after them; those are read as they were meant, with a warning.
+        if (!Running && LastChannel) {
+          Running = LastChannel;
+          if (!Resumed)
+            Out.Warnings.push_back(message<Msg::MidiRunningStatusResumed>(
+                Name, Track + 1, At, hexByte(LastChannel)));
+          Resumed = true;
+        }
         if (!Running)
           return fail(message<Msg::MidiNoRunningStatus>(Name, Track + 1, At,
                                                         hexByte(Status)));
@@ -289,7 +302,7 @@ private:
       }
 
       if (Status < 0xF0) {
-        Running = Status;
+        Running = LastChannel = Status;
         if (Result<void> R =
                 channelMessage(Track, Tick, Status, At, End, EventAt);
             !R)
