@@ -7,7 +7,8 @@
 //
 //   dspjit_fuzz_replay compile FILE|DIR...       bytes as a script's source
 //   dspjit_fuzz_replay programs FILE|DIR...      bytes as generator choices
-//   dspjit_fuzz_replay programs|console|osc|web --random N [--seed S]
+//   dspjit_fuzz_replay programs|console|osc|web|midifile --random N
+//                                                [--seed S]
 //                                                N random byte strings
 //   dspjit_fuzz_replay programs --print FILE     the script FILE generates
 //   dspjit_fuzz_replay agree FILE|DIR...         scripts that -O0 and -O3
@@ -16,6 +17,7 @@
 //   dspjit_fuzz_replay console FILE|DIR...       bytes typed on the console
 //   dspjit_fuzz_replay osc FILE|DIR...           bytes as one OSC datagram
 //   dspjit_fuzz_replay web FILE|DIR...           bytes as one web panel message
+//   dspjit_fuzz_replay midifile FILE|DIR...      bytes as a Standard MIDI File
 //
 // Directories are read recursively, in name order. A failure aborts with
 // the harness's message (and the file's name, printed first).
@@ -41,6 +43,7 @@ extern "C" int dspjitFuzzLevelsAgree(const uint8_t *Data, size_t Size);
 extern "C" int dspjitFuzzConsole(const uint8_t *Data, size_t Size);
 extern "C" int dspjitFuzzOsc(const uint8_t *Data, size_t Size);
 extern "C" int dspjitFuzzWeb(const uint8_t *Data, size_t Size);
+extern "C" int dspjitFuzzMidiFile(const uint8_t *Data, size_t Size);
 
 namespace {
 using Entry = int (*)(const uint8_t *, size_t);
@@ -52,8 +55,9 @@ std::vector<uint8_t> readBytes(const std::filesystem::path &P) {
 
 int usage() {
   std::cerr << "usage: dspjit_fuzz_replay "
-               "compile|programs|agree|console|osc|web FILE|DIR...\n"
-               "       dspjit_fuzz_replay programs|console|osc|web --random N "
+               "compile|programs|agree|console|osc|web|midifile FILE|DIR...\n"
+               "       dspjit_fuzz_replay programs|console|osc|web|midifile "
+               "--random N "
                "[--seed S]\n"
                "       dspjit_fuzz_replay programs --print FILE\n";
   return 2;
@@ -70,6 +74,7 @@ int main(int Argc, char **Argv) {
               : Target == "console"  ? dspjitFuzzConsole
               : Target == "osc"      ? dspjitFuzzOsc
               : Target == "web"      ? dspjitFuzzWeb
+              : Target == "midifile" ? dspjitFuzzMidiFile
                                      : nullptr;
   if (!Run)
     return usage();

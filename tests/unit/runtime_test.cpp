@@ -11,6 +11,7 @@
 #include "runtime/Messages.h"
 #include "runtime/Render.h"
 #include "runtime/Signals.h"
+#include "tests/support/TempDir.h"
 
 #include <gtest/gtest.h>
 
@@ -114,22 +115,7 @@ Instance makeInstance(const DspjitKernel &K, double Rate = 48000) {
   return std::move(*I);
 }
 
-/// A fresh directory, removed with everything in it at the end of the test.
-class TempDir {
-public:
-  TempDir() {
-    Path =
-        fs::temp_directory_path() / ("dspjit-test-" + std::to_string(getpid()) +
-                                     "-" + std::to_string(Counter++));
-    fs::create_directories(Path);
-  }
-  ~TempDir() { fs::remove_all(Path); }
-  std::string file(const std::string &Name) const { return Path / Name; }
-
-private:
-  static inline int Counter = 0;
-  fs::path Path;
-};
+using test::TempDir;
 
 //===-- Messages ----------------------------------------------------------===//
 

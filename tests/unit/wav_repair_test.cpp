@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/AudioFile.h"
 #include "runtime/WavRepair.h"
+#include "tests/support/TempDir.h"
 
 #include <gtest/gtest.h>
 
@@ -28,22 +29,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// A fresh directory, removed with everything in it at the end of the test.
-class TempDir {
-public:
-  TempDir() {
-    Path = fs::temp_directory_path() /
-           ("dspjit-wavrepair-test-" + std::to_string(getpid()) + "-" +
-            std::to_string(Counter++));
-    fs::create_directories(Path);
-  }
-  ~TempDir() { fs::remove_all(Path); }
-  std::string file(const std::string &Name) const { return Path / Name; }
-
-private:
-  static inline int Counter = 0;
-  fs::path Path;
-};
+using test::TempDir;
 
 std::string readBytes(const std::string &Path) {
   std::ifstream In(Path, std::ios::binary);
