@@ -7,7 +7,7 @@
 //
 //   dspjit_fuzz_replay compile FILE|DIR...       bytes as a script's source
 //   dspjit_fuzz_replay programs FILE|DIR...      bytes as generator choices
-//   dspjit_fuzz_replay programs|console|osc|web --random N [--seed S]
+//   dspjit_fuzz_replay programs|console|osc|web|midi --random N [--seed S]
 //                                                N random byte strings
 //   dspjit_fuzz_replay programs --print FILE     the script FILE generates
 //   dspjit_fuzz_replay agree FILE|DIR...         scripts that -O0 and -O3
@@ -16,6 +16,7 @@
 //   dspjit_fuzz_replay console FILE|DIR...       bytes typed on the console
 //   dspjit_fuzz_replay osc FILE|DIR...           bytes as one OSC datagram
 //   dspjit_fuzz_replay web FILE|DIR...           bytes as one web panel message
+//   dspjit_fuzz_replay midi FILE|DIR...          bytes from a MIDI controller
 //
 // Directories are read recursively, in name order. A failure aborts with
 // the harness's message (and the file's name, printed first).
@@ -41,6 +42,7 @@ extern "C" int dspjitFuzzLevelsAgree(const uint8_t *Data, size_t Size);
 extern "C" int dspjitFuzzConsole(const uint8_t *Data, size_t Size);
 extern "C" int dspjitFuzzOsc(const uint8_t *Data, size_t Size);
 extern "C" int dspjitFuzzWeb(const uint8_t *Data, size_t Size);
+extern "C" int dspjitFuzzMidi(const uint8_t *Data, size_t Size);
 
 namespace {
 using Entry = int (*)(const uint8_t *, size_t);
@@ -51,11 +53,12 @@ std::vector<uint8_t> readBytes(const std::filesystem::path &P) {
 }
 
 int usage() {
-  std::cerr << "usage: dspjit_fuzz_replay "
-               "compile|programs|agree|console|osc|web FILE|DIR...\n"
-               "       dspjit_fuzz_replay programs|console|osc|web --random N "
-               "[--seed S]\n"
-               "       dspjit_fuzz_replay programs --print FILE\n";
+  std::cerr
+      << "usage: dspjit_fuzz_replay "
+         "compile|programs|agree|console|osc|web|midi FILE|DIR...\n"
+         "       dspjit_fuzz_replay programs|console|osc|web|midi --random N "
+         "[--seed S]\n"
+         "       dspjit_fuzz_replay programs --print FILE\n";
   return 2;
 }
 } // namespace
@@ -70,6 +73,7 @@ int main(int Argc, char **Argv) {
               : Target == "console"  ? dspjitFuzzConsole
               : Target == "osc"      ? dspjitFuzzOsc
               : Target == "web"      ? dspjitFuzzWeb
+              : Target == "midi"     ? dspjitFuzzMidi
                                      : nullptr;
   if (!Run)
     return usage();
