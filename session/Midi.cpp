@@ -161,9 +161,11 @@ void MidiInput::attach() {
 
 std::unique_ptr<MidiInput> MidiInput::forTest(ControlBus &Bus,
                                               std::vector<MidiMapping> Mappings,
-                                              size_t RingCapacity) {
+                                              size_t RingCapacity,
+                                              std::string MapFile) {
   MidiOptions O;
   O.RingCapacity = RingCapacity;
+  O.MapFile = std::move(MapFile);
   std::unique_ptr<MidiInput> M(
       new MidiInput(Bus, std::move(Mappings), std::move(O), {}));
   M->attach();

@@ -122,10 +122,12 @@ public:
   size_t drain();
 
   /// A MidiInput on `Bus` without a device or a thread, for tests and
-  /// fuzzers that call receive() and drain() themselves.
+  /// fuzzers that call receive() and drain() themselves; with `MapFile`,
+  /// learns and the destructor save there.
   static std::unique_ptr<MidiInput> forTest(ControlBus &Bus,
                                             std::vector<MidiMapping> Mappings,
-                                            size_t RingCapacity = 1024);
+                                            size_t RingCapacity = 1024,
+                                            std::string MapFile = {});
 
 private:
   MidiInput(ControlBus &Bus, std::vector<MidiMapping> Mappings,

@@ -123,7 +123,7 @@ std::string bar(float Value) {
 }
 
 /// "rms [#####.....] -6.2  cpu 3%  dsp 1.9% of 1333 us (max 23%)  xruns 2  4.1
-/// s"
+/// s", with "MIDI dropped N" after the xruns when MIDI events were dropped
 std::string statusLine(const Host &H, const session::MidiInput *Midi) {
   std::shared_ptr<Instance> Inst = H.instance(); // alive across a reload
   const DspjitKernel &K = Inst->kernel();
@@ -143,14 +143,15 @@ std::string statusLine(const Host &H, const session::MidiInput *Midi) {
   TimingSummary S = H.summary();
   char Tail[160];
   std::snprintf(Tail, sizeof Tail,
-                "cpu %3.0f%%  dsp %5.1f%% of %.0f us (max %.0f%%)  xruns %llu  "
-                "%.1f s",
+                "cpu %3.0f%%  dsp %5.1f%% of %.0f us (max %.0f%%)  xruns %llu",
                 H.cpuLoad() * 100, S.MeanShare * 100, S.DeadlineUs,
-                S.MaxShare * 100, (unsigned long long)S.totalXruns(),
+                S.MaxShare * 100, (unsigned long long)S.totalXruns());
+  Line += Tail;
+  if (Midi && Midi->dropped()) // next to the xruns: both are losses
+    Line += "  MIDI dropped " + std::to_string(Midi->dropped());
+  std::snprintf(Tail, sizeof Tail, "  %.1f s",
                 H.sampleRate() > 0 ? double(S.Frames) / H.sampleRate() : 0.0);
   Line += Tail;
-  if (Midi && Midi->dropped())
-    Line += "  MIDI dropped " + std::to_string(Midi->dropped());
   if (S.NonfiniteSamples)
     Line +=
         "  NaN/inf " + std::to_string(S.NonfiniteSamples) + " (reset state?)";
@@ -177,8 +178,10 @@ void show(Terminal &T, const session::ConsoleLine &L) {
                       ? "dspjit run: warning: " + N->Text
                       : Line);
   // The status line counts xruns and non-finite samples; the stop is
-  // reported from event::Stopped at the end.
+  // reported from event::Stopped at the end; a learn was replied to by the
+  // console that asked for it.
   if (std::holds_alternative<event::Xrun>(E) ||
+      std::holds_alternative<event::MidiLearn>(E) ||
       std::holds_alternative<event::NonFinite>(E) ||
       std::holds_alternative<event::Stalled>(E) ||
       std::holds_alternative<event::Stopping>(E) ||

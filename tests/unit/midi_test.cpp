@@ -398,3 +398,34 @@ TEST_F(MidiSurface, OpenRefusesUnknownParametersAndBadSpecs) {
   ASSERT_FALSE(Bad);
   EXPECT_NE(Bad.error().find("'cutoff=cc999'"), std::string::npos);
 }
+
+TEST_F(MidiSurface, ALearnIsSavedToTheMapFileAndLoadedBack) {
+  std::string Path = (std::filesystem::temp_directory_path() /
+                      ("dspjit-midi-learn-" + std::to_string(getpid())))
+                         .string();
+  std::filesystem::remove(Path);
+  {
+    auto M = MidiInput::forTest(*Bus, {map("bypass=cc64")}, 1024, Path);
+    Bus->publish(event::MidiLearn{"cutoff"});
+    send(*M, {0xe0, 0, 64}); // pitch bend, channel 1
+    M->drain();
+    // Saved at once, atomically (no temporary file left behind).
+    auto Saved = loadMidiMapFile(Path);
+    ASSERT_TRUE(Saved) << Saved.error();
+    EXPECT_EQ(*Saved, (std::vector<MidiMapping>{map("bypass=cc64"),
+                                                map("cutoff=bend/ch1")}));
+  }
+  MidiOptions O;
+  O.MapFile = Path;
+  O.Maps = {"bypass=cc65"}; // the command line replaces the file's
+  auto Loaded = MidiInput::check(O);
+  ASSERT_TRUE(Loaded) << Loaded.error();
+  EXPECT_EQ(*Loaded, (std::vector<MidiMapping>{map("cutoff=bend/ch1"),
+                                               map("bypass=cc65")}));
+  size_t Files = 0;
+  for (const auto &E : std::filesystem::directory_iterator(
+           std::filesystem::temp_directory_path()))
+    Files += E.path().string().rfind(Path, 0) == 0;
+  EXPECT_EQ(Files, 1u);
+  std::filesystem::remove(Path);
+}
