@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -167,6 +168,22 @@ CommandReply quitCommand(const Command &C) {
   return {message<Msg::ConsoleStopping>()};
 }
 
+/// learn NAME: the MIDI input, if one is open, maps the next control moved.
+/// The console does not know the MIDI surface: it asks on the bus.
+CommandReply learnCommand(const Command &C) {
+  if (!C.takes(1, 1))
+    return error(message<Msg::MidiUsageLearn>());
+  std::vector<std::string> Surfaces = C.Bus.surfaces();
+  if (std::find(Surfaces.begin(), Surfaces.end(),
+                message<Msg::MidiSurface>()) == Surfaces.end())
+    return error(message<Msg::MidiNotOpen>());
+  if (auto V = C.Inst->param(C.Words[1]); !V)
+    return error(V.error());
+  event::MidiLearn Learn{std::string(C.Words[1])};
+  C.Bus.publish(Learn);
+  return {message<Msg::MidiLearning>(Learn.Param)};
+}
+
 CommandReply helpCommand(const Command &) { return {commandHelp()}; }
 
 struct CommandEntry {
@@ -178,8 +195,9 @@ const CommandEntry Commands[] = {
     {"set", setCommand},       {"get", getCommand},
     {"params", paramsCommand}, {"meters", metersCommand},
     {"stats", statsCommand},   {"reset", resetCommand},
-    {"help", helpCommand},     {"?", helpCommand},
-    {"quit", quitCommand},     {"exit", quitCommand}};
+    {"learn", learnCommand},   {"help", helpCommand},
+    {"?", helpCommand},        {"quit", quitCommand},
+    {"exit", quitCommand}};
 } // namespace
 
 CommandReply runCommand(ControlBus &Bus, std::string_view Line) {
@@ -195,8 +213,9 @@ CommandReply runCommand(ControlBus &Bus, std::string_view Line) {
     if (W[0] == E.Name)
       return E.Run(C);
   const std::string Cmd(W[0]);
-  std::vector<std::string> Known = {"set",   "get",   "params", "meters",
-                                    "stats", "reset", "help",   "quit"};
+  std::vector<std::string> Known = {"set",    "get",   "params",
+                                    "meters", "stats", "reset",
+                                    "learn",  "help",  "quit"};
   if (std::string Close = closestName(Cmd, Known); !Close.empty())
     return error(message<Msg::ConsoleUnknownCommandDidYouMean>(Cmd, Close));
   return error(message<Msg::ConsoleUnknownCommand>(Cmd));

@@ -13,6 +13,9 @@
 //   meters           every meter's current value
 //   stats            the timing summary so far
 //   reset            every parameter back to its default
+//   learn NAME       the next MIDI control moved is mapped to NAME (asked
+//                    on the bus as event::MidiLearn; the MIDI input, when
+//                    one is attached as "MIDI", answers with a Notice)
 //   help             this list
 //   quit             stop the session
 //

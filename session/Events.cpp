@@ -85,6 +85,9 @@ struct Describe {
     return message<Msg::StalledLine>(E.WallSeconds, E.Frames, E.Expected);
   }
   std::string operator()(const event::Notice &E) const { return E.Text; }
+  std::string operator()(const event::MidiLearn &E) const {
+    return message<Msg::MidiLearning>(E.Param);
+  }
   std::string operator()(const event::Stopping &E) const { return E.Why; }
   std::string operator()(const event::Stopped &E) const { return E.Why; }
 };
@@ -108,6 +111,9 @@ struct Name {
   const char *operator()(const event::NonFinite &) const { return "nonfinite"; }
   const char *operator()(const event::Stalled &) const { return "stalled"; }
   const char *operator()(const event::Notice &) const { return "notice"; }
+  const char *operator()(const event::MidiLearn &) const {
+    return "midi_learn";
+  }
   const char *operator()(const event::Stopping &) const { return "stopping"; }
   const char *operator()(const event::Stopped &) const { return "stopped"; }
 };

@@ -117,6 +117,12 @@ struct Notice {
   std::string Text;
 };
 
+/// A surface asks the MIDI input (session/Midi.h) to map the next control
+/// moved to `Param` (`learn NAME` on the console).
+struct MidiLearn {
+  std::string Param;
+};
+
 /// Why a session ended.
 enum class ExitReason {
   EndOfDuration,
@@ -159,7 +165,7 @@ using Event =
                  event::ReloadUnchanged, event::ReloadFailed, event::ScriptGone,
                  event::ScriptBack, event::ScriptUnreadable, event::Xrun,
                  event::NonFinite, event::Stalled, event::Notice,
-                 event::Stopping, event::Stopped>;
+                 event::MidiLearn, event::Stopping, event::Stopped>;
 
 /// The event as one line for a person ("reload 3: live in 12.1 ms (compile
 /// 4.2 ms, -O0 first); kept 2 (line, lp/z)"); a ReloadFailed's diagnostics

@@ -16,8 +16,10 @@
 #include "tools/Commands.h"
 
 #include "compiler/ObjectCache.h"
+#include "runtime/MessageCatalog.h"
 #include "runtime/Messages.h"
 #include "session/Console.h"
+#include "session/Midi.h"
 #include "session/Osc.h"
 #include "session/Session.h"
 #include "session/WebPanel.h"
@@ -62,6 +64,8 @@ struct RunOpts {
   int OscPort = -1;
   bool Web = false;
   std::string WebPort, WebBind = "127.0.0.1";
+  bool Midi = false;
+  session::MidiOptions MidiOptions;
   CompileFlags Flags;
 };
 
@@ -119,8 +123,8 @@ std::string bar(float Value) {
 }
 
 /// "rms [#####.....] -6.2  cpu 3%  dsp 1.9% of 1333 us (max 23%)  xruns 2  4.1
-/// s"
-std::string statusLine(const Host &H) {
+/// s", with "MIDI dropped N" after the xruns when MIDI events were dropped
+std::string statusLine(const Host &H, const session::MidiInput *Midi) {
   std::shared_ptr<Instance> Inst = H.instance(); // alive across a reload
   const DspjitKernel &K = Inst->kernel();
   std::string Line;
@@ -139,10 +143,13 @@ std::string statusLine(const Host &H) {
   TimingSummary S = H.summary();
   char Tail[160];
   std::snprintf(Tail, sizeof Tail,
-                "cpu %3.0f%%  dsp %5.1f%% of %.0f us (max %.0f%%)  xruns %llu  "
-                "%.1f s",
+                "cpu %3.0f%%  dsp %5.1f%% of %.0f us (max %.0f%%)  xruns %llu",
                 H.cpuLoad() * 100, S.MeanShare * 100, S.DeadlineUs,
-                S.MaxShare * 100, (unsigned long long)S.totalXruns(),
+                S.MaxShare * 100, (unsigned long long)S.totalXruns());
+  Line += Tail;
+  if (Midi && Midi->dropped()) // next to the xruns: both are losses
+    Line += "  MIDI dropped " + std::to_string(Midi->dropped());
+  std::snprintf(Tail, sizeof Tail, "  %.1f s",
                 H.sampleRate() > 0 ? double(S.Frames) / H.sampleRate() : 0.0);
   Line += Tail;
   if (S.NonfiniteSamples)
@@ -171,8 +178,10 @@ void show(Terminal &T, const session::ConsoleLine &L) {
                       ? "dspjit run: warning: " + N->Text
                       : Line);
   // The status line counts xruns and non-finite samples; the stop is
-  // reported from event::Stopped at the end.
+  // reported from event::Stopped at the end; a learn was replied to by the
+  // console that asked for it.
   if (std::holds_alternative<event::Xrun>(E) ||
+      std::holds_alternative<event::MidiLearn>(E) ||
       std::holds_alternative<event::NonFinite>(E) ||
       std::holds_alternative<event::Stalled>(E) ||
       std::holds_alternative<event::Stopping>(E) ||
@@ -296,7 +305,8 @@ Result<session::SessionOptions> sessionOptions(const RunOpts &R) {
 //===-- The session -------------------------------------------------------===//
 
 /// The summary and the errors of the end, and the exit status.
-int report(Terminal &T, const event::Stopped &E, const RunOpts &R) {
+int report(Terminal &T, const event::Stopped &E, const RunOpts &R,
+           const session::MidiInput *Midi) {
   if (!E.Failed || E.Reason == event::ExitReason::Interrupted)
     T.line("dspjit run: " + E.Why); // a failure is one of the errors below
   if (E.Direct)
@@ -308,6 +318,15 @@ int report(Terminal &T, const event::Stopped &E, const RunOpts &R) {
     std::cout << E.Summary.text();
   if (E.Reloads.Reloads || E.Reloads.Failed)
     std::cout << E.Reloads.text() << "\n";
+  if (Midi) {
+    uint64_t In = Midi->received(), Dropped = Midi->dropped();
+    std::cout << message<Msg::MidiSummary>(In, In == 1 ? "" : "s",
+                                           Midi->applied())
+              << "\n";
+    if (Dropped)
+      std::cout << message<Msg::MidiDropped>(Dropped, Dropped == 1 ? "" : "s")
+                << "\n";
+  }
   std::cout.flush();
   if (!E.Recording.empty())
     T.line("dspjit run: recorded '" + E.Recording + "'");
@@ -349,6 +368,12 @@ int runSession(const RunOpts &R) {
   auto WebOptions = webOptions(R);
   if (!WebOptions)
     return reportError(WebOptions.error());
+  if (!R.Midi &&
+      (!R.MidiOptions.Maps.empty() || !R.MidiOptions.MapFile.empty()))
+    return reportError(message<Msg::MidiMapNeedsMidi>());
+  if (R.Midi)
+    if (auto Maps = session::MidiInput::check(R.MidiOptions); !Maps)
+      return reportError(Maps.error());
   auto Opened =
       session::Session::open(std::move(*O), [](const DiagnosticEngine &D) {
         D.print(std::cerr, isatty(STDERR_FILENO));
@@ -388,6 +413,21 @@ int runSession(const RunOpts &R) {
     Web = std::move(*Panel);
     T.line("dspjit run: web panel at " + Web->url());
   }
+  std::unique_ptr<session::MidiInput> Midi;
+  if (R.Midi) {
+    auto Input = session::MidiInput::open(
+        S.bus(), R.MidiOptions, [&T](const std::string &M, bool IsError) {
+          T.line((IsError ? "dspjit run: error: " : "dspjit run: warning: ") +
+                 M);
+        });
+    if (!Input)
+      return reportError(Input.error());
+    Midi = std::move(*Input);
+    T.line("dspjit run: " +
+           message<Msg::MidiPortOpened>(
+               Midi->api(), Midi->portName(),
+               Midi->ownPort() ? message<Msg::MidiVirtualHint>() : ""));
+  }
   Running.store(&S);
   std::signal(SIGINT, onInterrupt);
   std::signal(SIGTERM, onInterrupt);
@@ -409,13 +449,14 @@ int runSession(const RunOpts &R) {
     auto Now = std::chrono::steady_clock::now();
     if (!T.showsStatus() || Now - Clock < std::chrono::milliseconds(250))
       return;
-    T.status(statusLine(H));
+    T.status(statusLine(H, Midi.get()));
     Clock = Now;
   });
   Console.reset();
   Osc.reset();
   Web.reset();
-  int Status = report(T, End, R);
+  int Status = report(T, End, R, Midi.get());
+  Midi.reset(); // saves the map file
   Running.store(nullptr);
   return Status;
 }
@@ -470,6 +511,18 @@ Command addRun(CLI::App &App) {
   Cmd->add_option("--web-bind", O->WebBind,
                   "The address the web panel listens on (default 127.0.0.1: "
                   "this machine only)");
+  auto *MidiOption = Cmd->add_option(
+      "--midi", O->MidiOptions.Port,
+      "Take MIDI controllers: none, a port of our own (JACK when its server "
+      "runs, else ALSA) to connect them to; or the source to connect to, by "
+      "index or part of its name (see `dspjit devices --midi`)");
+  MidiOption->expected(0, 1);
+  Cmd->add_option("--midi-map", O->MidiOptions.Maps,
+                  "Map a MIDI control to a parameter: NAME=cc74, "
+                  "NAME=cc1/ch2, NAME=bend, NAME=aftertouch (repeatable)");
+  Cmd->add_option("--midi-map-file", O->MidiOptions.MapFile,
+                  "Load MIDI mappings from this file (NAME=cc74 a line) and "
+                  "save them there on each learn and at the end");
   Cmd->add_flag("--no-status", O->NoStatus, "No status line on a terminal");
   Cmd->add_flag("--no-watch", O->NoWatch,
                 "Do not reload the script when it is saved");
@@ -482,8 +535,9 @@ Command addRun(CLI::App &App) {
                 "Hand kernel.process to PortAudio unwrapped (no timing, files "
                 "or --map)");
   O->Flags.add(*Cmd, /*WithRate=*/false);
-  return [O, WebOption] {
+  return [O, WebOption, MidiOption] {
     O->Web = WebOption->count() > 0;
+    O->Midi = MidiOption->count() > 0;
     return runSession(*O);
   };
 }

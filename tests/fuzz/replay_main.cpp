@@ -7,7 +7,7 @@
 //
 //   dspjit_fuzz_replay compile FILE|DIR...       bytes as a script's source
 //   dspjit_fuzz_replay programs FILE|DIR...      bytes as generator choices
-//   dspjit_fuzz_replay programs|console|osc|web|midifile --random N
+//   dspjit_fuzz_replay programs|console|osc|web|midifile|midi --random N
 //                                                [--seed S]
 //                                                N random byte strings
 //   dspjit_fuzz_replay programs --print FILE     the script FILE generates
@@ -18,6 +18,7 @@
 //   dspjit_fuzz_replay osc FILE|DIR...           bytes as one OSC datagram
 //   dspjit_fuzz_replay web FILE|DIR...           bytes as one web panel message
 //   dspjit_fuzz_replay midifile FILE|DIR...      bytes as a Standard MIDI File
+//   dspjit_fuzz_replay midi FILE|DIR...          bytes from a MIDI controller
 //
 // Directories are read recursively, in name order. A failure aborts with
 // the harness's message (and the file's name, printed first).
@@ -44,6 +45,7 @@ extern "C" int dspjitFuzzConsole(const uint8_t *Data, size_t Size);
 extern "C" int dspjitFuzzOsc(const uint8_t *Data, size_t Size);
 extern "C" int dspjitFuzzWeb(const uint8_t *Data, size_t Size);
 extern "C" int dspjitFuzzMidiFile(const uint8_t *Data, size_t Size);
+extern "C" int dspjitFuzzMidi(const uint8_t *Data, size_t Size);
 
 namespace {
 using Entry = int (*)(const uint8_t *, size_t);
@@ -55,8 +57,8 @@ std::vector<uint8_t> readBytes(const std::filesystem::path &P) {
 
 int usage() {
   std::cerr << "usage: dspjit_fuzz_replay "
-               "compile|programs|agree|console|osc|web|midifile FILE|DIR...\n"
-               "       dspjit_fuzz_replay programs|console|osc|web|midifile "
+               "compile|programs|agree|console|osc|web|midifile|midi FILE|DIR...\n"
+               "       dspjit_fuzz_replay programs|console|osc|web|midifile|midi "
                "--random N "
                "[--seed S]\n"
                "       dspjit_fuzz_replay programs --print FILE\n";
@@ -75,6 +77,7 @@ int main(int Argc, char **Argv) {
               : Target == "osc"      ? dspjitFuzzOsc
               : Target == "web"      ? dspjitFuzzWeb
               : Target == "midifile" ? dspjitFuzzMidiFile
+              : Target == "midi"     ? dspjitFuzzMidi
                                      : nullptr;
   if (!Run)
     return usage();

@@ -42,7 +42,7 @@ const std::set<std::string> &commandLineOptions() {
       "device", "input-device", "output-device", "host-api", "rate", "block",
       "latency", "map", "play", "loop", "record", "format", "duration",
       "fatal-xruns", "stats-json", "set", "osc", "no-status", "no-watch",
-      "xfade", "no-cache", "direct",
+      "xfade", "no-cache", "direct", "midi", "midi-map", "midi-map-file",
       // dspjit render (besides those above)
       "input", "swap", "quiet",
       // the compile flags
