@@ -206,13 +206,15 @@ TEST_F(MidiLive, ABurstInOneCycleIsSurvivedAndCounted) {
   if (Written > 1024) {
     EXPECT_GT(Midi->dropped(), 0u);
   }
-  // Still running and still following.
+  // Still running and still following. The bound is generous: what is
+  // checked is that the control after the burst lands, not how fast the
+  // surface works through the burst (slow under the sanitizers).
   uint8_t One[1][3] = {{0xb0, 7, 127}};
   Sender.send(One, 1);
-  for (int I = 0; I < 200 && target("mix") != 1.0f; ++I)
+  for (int I = 0; I < 2000 && target("mix") != 1.0f; ++I)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_EQ(target("mix"), 1.0f);
-  playFor(*S, 0.5 - double(nowNs() - SentAt) / 1e9);
+  playFor(*S, std::max(0.0, 0.5 - double(nowNs() - SentAt) / 1e9));
   auto Summary = S->bus().summary();
   ASSERT_TRUE(Summary);
   std::printf("[ measured ] xruns in half a second without MIDI: %llu; in the "

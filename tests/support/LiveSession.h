@@ -129,7 +129,7 @@ protected:
   /// Sleeps `Seconds` of audio processed by `S` (not of wall-clock time).
   static void playFor(session::Session &S, double Seconds) {
     auto Summary = S.bus().summary();
-    if (!Summary)
+    if (!Summary || !(Seconds > 0))
       return;
     uint64_t Until = Summary->Frames + uint64_t(Seconds * Rate);
     for (int I = 0; I < int(Seconds * 400) + 2000; ++I) {
