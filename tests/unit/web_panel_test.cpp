@@ -89,17 +89,25 @@ public:
        std::chrono::milliseconds Timeout = std::chrono::milliseconds(2000)) {
     auto Until = Clock::now() + Timeout;
     while (Clock::now() < Until) {
-      beast::get_lowest_layer(Ws).non_blocking(false);
-      // Read with a deadline: poll the socket first.
-      pollfd P = {Ws.next_layer().native_handle(), POLLIN, 0};
-      int Left = int(std::chrono::duration_cast<std::chrono::milliseconds>(
-                         Until - Clock::now())
-                         .count());
-      if (Buffer.size() == 0 && ::poll(&P, 1, std::max(1, Left)) <= 0)
-        continue;
+      // An asynchronous read run until the deadline: the stream may hold
+      // several messages from one read of the socket, so polling the
+      // socket could wait for one that is already here.
       beast::flat_buffer B;
       beast::error_code E;
-      Ws.read(B, E);
+      bool Done = false;
+      Ws.async_read(B, [&](beast::error_code Ec, size_t) {
+        E = Ec;
+        Done = true;
+      });
+      Io.restart();
+      Io.run_until(Until);
+      if (!Done) { // the deadline passed: give the read up
+        beast::error_code Ignored;
+        Ws.next_layer().cancel(Ignored);
+        Io.restart();
+        Io.run();
+        return std::nullopt;
+      }
       if (E)
         return std::nullopt;
       json J = json::parse(beast::buffers_to_string(B.data()));
@@ -110,7 +118,6 @@ public:
   }
   net::io_context Io;
   websocket::stream<tcp::socket> Ws;
-  beast::flat_buffer Buffer;
   beast::error_code Error;
 };
 
