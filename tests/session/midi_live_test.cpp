@@ -31,6 +31,7 @@
 #include <cstdio>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 using namespace dspjit;
 using namespace dspjit::test;
@@ -207,11 +208,19 @@ TEST_F(MidiLive, ABurstInOneCycleIsSurvivedAndCounted) {
   uint64_t XrunsIdleStart = S->bus().summary()->totalXruns();
   playFor(*S, 0.5);
   uint64_t XrunsBefore = S->bus().summary()->totalXruns();
-  auto [Written, SentAt] = Sender.send(Burst, MidiSender::MaxBatch);
-  (void)SentAt;
-  ASSERT_GT(Written, 0u);
-  for (int I = 0; I < 400 && Midi->received() - Before < Written; ++I)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // A JACK cycle lost to an xrun takes its MIDI along (the dummy server on
+  // a loaded machine loses dozens a second under the sanitizers): a burst of
+  // which nothing arrived is sent again, up to five times.
+  size_t Written = 0;
+  uint64_t SentAt = 0;
+  for (int Try = 0; Try < 5; ++Try) {
+    std::tie(Written, SentAt) = Sender.send(Burst, MidiSender::MaxBatch);
+    ASSERT_GT(Written, 0u);
+    for (int I = 0; I < 400 && Midi->received() - Before < Written; ++I)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (Midi->received() != Before)
+      break;
+  }
   EXPECT_EQ(Midi->received() - Before, Written);
   std::printf("[ measured ] a burst of %zu CCs asked in one cycle: JACK's MIDI "
               "buffer took %zu, the ring (1024) dropped %llu\n",
@@ -224,9 +233,11 @@ TEST_F(MidiLive, ABurstInOneCycleIsSurvivedAndCounted) {
   // checked is that the control after the burst lands, not how fast the
   // surface works through the burst (slow under the sanitizers).
   uint8_t One[1][3] = {{0xb0, 7, 127}};
-  Sender.send(One, 1);
-  for (int I = 0; I < 2000 && target("mix") != 1.0f; ++I)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int Try = 0; Try < 5 && target("mix") != 1.0f; ++Try) {
+    Sender.send(One, 1);
+    for (int I = 0; I < 400 && target("mix") != 1.0f; ++I)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   EXPECT_EQ(target("mix"), 1.0f);
   playFor(*S, std::max(0.0, 0.5 - double(nowNs() - SentAt) / 1e9));
   auto Summary = S->bus().summary();
