@@ -151,6 +151,55 @@ float EnvelopeFollower::process(float X, float AttackS, float ReleaseS,
   return Env;
 }
 
+float onePoleLanding(float Level, float Target, float Coef) {
+  float Next = madd(Coef, Target - Level, Level);
+  return std::fabs(Next - Target) < 1e-5f ? Target : Next;
+}
+
+float Adsr::process(float Gate, float A, float D, float S, float R, float Trig,
+                    float SampleRate) {
+  bool Up = Gate > 0.5f;
+  if (!Up)
+    Now = Stage::Released;
+  else if (Now == Stage::Released || Trig > 0.5f) // rising gate, retrigger
+    Now = Stage::Attack;
+  switch (Now) {
+  case Stage::Attack:
+    Level = std::min(Level + 1.0f / std::max(A * SampleRate, 1.0f), 1.0f);
+    if (Level >= 1.0f)
+      Now = Stage::Sustain; // the decay starts on the next frame
+    break;
+  case Stage::Sustain:
+    Level = onePoleLanding(Level, std::clamp(S, 0.0f, 1.0f),
+                           smoothCoef(D, SampleRate));
+    break;
+  case Stage::Released:
+    Level = onePoleLanding(Level, 0.0f, smoothCoef(R, SampleRate));
+    break;
+  }
+  return Level;
+}
+
+float DecayEnvelope::process(float Trig, float TimeS, float SampleRate) {
+  bool Up = Trig > 0.5f;
+  Level = Up && !WasUp
+              ? 1.0f
+              : onePoleLanding(Level, 0.0f, smoothCoef(TimeS, SampleRate));
+  WasUp = Up;
+  return Level;
+}
+
+float note2freq(float Key) { return 440.0f * std::exp2((Key - 69.0f) / 12.0f); }
+
+float velGain(float Velocity, float RangeDb) {
+  if (!(Velocity > 0))
+    return 0.0f;
+  // sqrt(gain) is a line from 10^(-range / 40) at velocity 0 to 1 at 1.
+  float Floor = db2lin(-0.5f * RangeDb);
+  float Root = madd(1.0f - Floor, std::clamp(Velocity, 0.0f, 1.0f), Floor);
+  return Root * Root;
+}
+
 BiquadCoefs rbjCoefs(RbjShape Shape, float FreqHz, float Q, float GainDb,
                      float SampleRate) {
   float W0 = Tau * std::clamp(FreqHz, 1.0f, 0.49f * SampleRate) / SampleRate;

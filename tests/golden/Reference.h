@@ -118,6 +118,42 @@ private:
   float Env = 0;
 };
 
+/// One step of a one-pole toward Target that lands on it once within 1e-5
+/// (-100 dB): the decay, sustain and release of the envelopes below.
+float onePoleLanding(float Level, float Target, float Coef);
+
+/// An ADSR envelope from 0 to 1, one lane of std's `adsr`: a straight attack
+/// from the current level (a full rise in A seconds) on a rising gate or a
+/// trigger while the gate is up, then one-poles (99% in D, in R) toward the
+/// sustain S while the gate is up and toward 0 after it falls.
+class Adsr {
+public:
+  float process(float Gate, float A, float D, float S, float R, float Trig,
+                float SampleRate);
+
+private:
+  enum class Stage { Released, Attack, Sustain };
+  Stage Now = Stage::Released;
+  float Level = 0;
+};
+
+/// The percussive envelope: 1 on a rising trigger, then a one-pole toward 0
+/// covering 99% in TimeS.
+class DecayEnvelope {
+public:
+  float process(float Trig, float TimeS, float SampleRate);
+
+private:
+  bool WasUp = false;
+  float Level = 0;
+};
+
+/// A MIDI key to Hz: 440 * 2^((key - 69) / 12).
+float note2freq(float Key);
+/// Velocity (0 to 1) to a gain with RangeDb of dynamic range, on
+/// Dannenberg's square law; 0 for a velocity of 0 or less.
+float velGain(float Velocity, float RangeDb);
+
 /// Biquad coefficients divided by a0.
 struct BiquadCoefs {
   float B0 = 1, B1 = 0, B2 = 0, A1 = 0, A2 = 0;

@@ -6,7 +6,9 @@
 // model of the same algorithm in Reference.cpp. The two circuit models of De
 // Pra and Fontana run at 44.1 kHz, the rate their constants are for. The
 // examples also run a scenario that moves their parameters mid-render, which
-// exercises clamping, smoothing and `nosmooth`.
+// exercises clamping, smoothing and `nosmooth`. The envelopes (`adsr` and
+// the rest) are also checked for what no tolerance can see: that they land
+// exactly on 0 and on their sustain.
 //
 // Tolerances, as the largest absolute difference over the render divided by
 // the largest absolute value of the expected signal (floored at 1e-3):
@@ -565,6 +567,29 @@ StdCase rbj(std::string Name, std::string Args, RbjShape Shape, float F,
               });
 }
 
+/// A gate from a phasor: 1 while phasor(FreqHz) is below Threshold.
+float below(Phasor &P, float FreqHz, float Threshold) {
+  return P.next(FreqHz, Sr) < Threshold ? 1.0f : 0.0f;
+}
+
+/// The envelope cases' gate: at 4 Hz, up for the first 40% of each 250 ms
+/// (twice in the render, with a release long enough to reach 0 after each),
+/// its threshold moved by the input, so that noise makes it chatter at its
+/// edges (rising again from part-way through a release); and their trigger,
+/// pulses of 8 frames every 83 ms: at a note's start, during a held note (a
+/// retrigger) and while released (ignored).
+constexpr const char *EnvelopeGate = "phasor(4) < 0.4 + 0.1 * in";
+constexpr const char *EnvelopeTrig = "phasor(12) < 0.002";
+struct EnvelopeSignals {
+  Phasor G, T;
+  float gate(const float *In) { return below(G, 4, madd(0.1f, In[0], 0.4f)); }
+  float trig() { return below(T, 12, 0.002f); }
+};
+
+std::string envelopeCall(const std::string &Fn, const std::string &Args) {
+  return Fn + "(" + EnvelopeGate + ", " + Args + ")";
+}
+
 std::vector<StdCase> stdCases() {
   return {
       mono("fract", "fract(in * 3.7)",
@@ -714,6 +739,87 @@ std::vector<StdCase> stdCases() {
                Svf::Outputs O = S.process(In[0], 1000, 2, 4 * Sr);
                Out[0] = O.Low, Out[1] = O.Band, Out[2] = O.High;
              }),
+      // Instruments: envelopes and notes.
+      mono("adsr",
+           envelopeCall("adsr",
+                        std::string("0.005, 0.02, 0.5, 0.03, ") + EnvelopeTrig),
+           [E = Adsr(), S = EnvelopeSignals()](const float *In,
+                                               float *Out) mutable {
+             Out[0] = E.process(S.gate(In), 0.005f, 0.02f, 0.5f, 0.03f,
+                                S.trig(), Sr);
+           }),
+      mono("adsr_instant",
+           envelopeCall("adsr", std::string("0, 0, 0.6, 0, ") + EnvelopeTrig),
+           [E = Adsr(), S = EnvelopeSignals()](const float *In,
+                                               float *Out) mutable {
+             Out[0] = E.process(S.gate(In), 0, 0, 0.6f, 0, S.trig(), Sr);
+           }),
+      // Times and sustain computed every frame (the others fold).
+      mono("adsr_modulated",
+           envelopeCall("adsr", "0.004 + 0.002 * in, 0.02 + 0.01 * in, "
+                                "0.5 + 0.3 * in, 0.03 + 0.01 * in"),
+           [E = Adsr(), S = EnvelopeSignals()](const float *In,
+                                               float *Out) mutable {
+             float X = In[0];
+             Out[0] = E.process(S.gate(In), madd(0.002f, X, 0.004f),
+                                madd(0.01f, X, 0.02f), madd(0.3f, X, 0.5f),
+                                madd(0.01f, X, 0.03f), 0, Sr);
+           }),
+      mono("adsr_rate",
+           envelopeCall("adsr", "0.005, 0.02, 0.5, 0.03, 0, 4 * sr"),
+           [E = Adsr(), S = EnvelopeSignals()](const float *In,
+                                               float *Out) mutable {
+             Out[0] =
+                 E.process(S.gate(In), 0.005f, 0.02f, 0.5f, 0.03f, 0, 4 * Sr);
+           }),
+      // Four voices in one vector: each lane its own gate, trigger, times
+      // (some 0) and sustain (one 0), and its own envelope.
+      withIo(
+          "adsr_lanes", 1, 4,
+          "adsr(phasor([4, 7, 3, 11]) < [0.5, 0.3, 0.6, 0.2] + 0.1 * in, "
+          "[0.005, 0, 0.01, 0.002], [0.02, 0.01, 0, 0.05], "
+          "[0.5, 0.8, 0.3, 0], [0.03, 0.01, 0.05, 0], "
+          "phasor([12, 17, 9, 5]) < 0.002)",
+          [E = std::array<Adsr, 4>(), G = std::array<Phasor, 4>(),
+           T = std::array<Phasor, 4>()](const float *In, float *Out) mutable {
+            static constexpr float GateHz[4] = {4, 7, 3, 11},
+                                   Up[4] = {0.5f, 0.3f, 0.6f, 0.2f},
+                                   A[4] = {0.005f, 0, 0.01f, 0.002f},
+                                   D[4] = {0.02f, 0.01f, 0, 0.05f},
+                                   S[4] = {0.5f, 0.8f, 0.3f, 0},
+                                   R[4] = {0.03f, 0.01f, 0.05f, 0},
+                                   TrigHz[4] = {12, 17, 9, 5};
+            for (unsigned L = 0; L < 4; ++L) {
+              float Gate = below(G[L], GateHz[L], madd(0.1f, In[0], Up[L]));
+              float Trig = below(T[L], TrigHz[L], 0.002f);
+              Out[L] = E[L].process(Gate, A[L], D[L], S[L], R[L], Trig, Sr);
+            }
+          }),
+      mono("ar", envelopeCall("ar", std::string("0.01, 0.05, ") + EnvelopeTrig),
+           [E = Adsr(), S = EnvelopeSignals()](const float *In,
+                                               float *Out) mutable {
+             Out[0] = E.process(S.gate(In), 0.01f, 0, 1, 0.05f, S.trig(), Sr);
+           }),
+      // Triggers at 7 Hz, 10% of the time (a held trigger does not hold the
+      // level); the 50 ms decay reaches 0 in 125 ms, before the next.
+      mono("decay", "decay(phasor(7) < 0.1 + 0.05 * in, 0.05)",
+           [E = DecayEnvelope(), P = Phasor()](const float *In,
+                                               float *Out) mutable {
+             float Trig = below(P, 7, madd(0.05f, In[0], 0.1f));
+             Out[0] = E.process(Trig, 0.05f, Sr);
+           }),
+      mono("note2freq", "note2freq(60 + 24 * in)",
+           [](const float *In, float *Out) {
+             Out[0] = note2freq(madd(24, In[0], 60));
+           }),
+      // Negative velocities (half the input) give 0; a range of 0, 1.
+      withIo("velgain", 1, 3,
+             "[velgain(in), velgain(abs(in), 60), velgain(in, 0)]",
+             [](const float *In, float *Out) {
+               Out[0] = velGain(In[0], 40);
+               Out[1] = velGain(std::fabs(In[0]), 60);
+               Out[2] = velGain(In[0], 0);
+             }),
       mono("comb", "comb(in, 1000, 0.8, 0.3)",
            [C = FreeverbComb(1000)](const float *In, float *Out) mutable {
              Out[0] = C.process(In[0], 0.8f, 0.3f);
@@ -754,6 +860,42 @@ TEST(StdGolden, EveryStdFunctionIsCovered) {
     std::string Name = Line.substr(3, Line.find('(') - 3);
     EXPECT_TRUE(Covered.count(Name))
         << "std function '" << Name << "' has no golden case";
+  }
+}
+
+/// What the golden cases' tolerance cannot see (1e-5 is well within it):
+/// the envelopes land exactly on their targets, lane by lane. Four voices
+/// with their own gates and times (some 0) and a `decay`; every lane reaches
+/// exactly 0 after its releases, a held one exactly its sustain (`decay`:
+/// exactly 1 at its triggers), and no level is ever strictly between 0 and
+/// 1e-5, where a voice would be silent without saying so.
+TEST(StdInstruments, EnvelopesLandExactly) {
+  const std::string Source =
+      "io 0 -> 5;\nprocess {\n"
+      "    out = [adsr(phasor([4, 4, 6, 6]) < [0.3, 0.5, 0.3, 0.5], "
+      "[0.005, 0, 0.005, 0], [0.02, 0.02, 0.01, 0], [0.5, 0.25, 0.5, 0.25], "
+      "[0.03, 0.03, 0, 0]), decay(phasor(7) < 0.1, 0.05)];\n}\n";
+  SCOPED_TRACE("script:\n" + Source);
+  std::unique_ptr<Kernel> K =
+      compileAt("envelopes.dsp", &Source, 3, SampleRate);
+  ASSERT_TRUE(K);
+  Capture C =
+      renderKernel(*K, {"generator", signal("silence"), {}}, {}, SampleRate);
+  const float Held[5] = {0.5f, 0.25f, 0.5f, 0.25f, 1};
+  for (unsigned L = 0; L < 5; ++L) {
+    SCOPED_TRACE("lane " + std::to_string(L));
+    unsigned AtHeld = 0, ZerosAfterSound = 0, Tiny = 0;
+    bool Sounded = false;
+    for (uint64_t F = 0; F < Frames; ++F) {
+      float Y = C.Output[F * 5 + L];
+      AtHeld += Y == Held[L];
+      Sounded = Sounded || Y != 0;
+      ZerosAfterSound += Sounded && Y == 0;
+      Tiny += Y > 0 && Y < 1e-5f;
+    }
+    EXPECT_GT(AtHeld, 0u);
+    EXPECT_GT(ZerosAfterSound, 1000u);
+    EXPECT_EQ(Tiny, 0u);
   }
 }
 
