@@ -58,6 +58,9 @@ static void dumpDecl(const Decl &D, int Indent, std::string &Out) {
     Out += Pad + "(io " + formatNumber(D.Inputs) + " " +
            formatNumber(D.Outputs) + ")\n";
     return;
+  case Decl::Voices:
+    Out += Pad + "(voices " + formatNumber(D.Inputs) + ")\n";
+    return;
   case Decl::Import: Out += Pad + "(import \"" + D.Path + "\")\n"; return;
   case Decl::Param:
   case Decl::Const:
@@ -77,6 +80,8 @@ static void dumpDecl(const Decl &D, int Indent, std::string &Out) {
     if (!D.Unit.empty())
       Out += " unit=" + D.Unit;
     Opt("smooth", D.Smooth);
+    if (D.Midi)
+      Out += " midi=" + std::to_string(D.Midi);
     if (D.SmoothOff)
       Out += " nosmooth";
     Out += ")\n";

@@ -60,7 +60,9 @@ struct Expr {
 ///   Io       Inputs, Outputs: the channel counts as written.
 ///   Param    Name; Init = default; Min, Max = range; Unit ("hz", "s", "ms",
 ///            "db", "%" or empty); Smooth = smoothing time in seconds (null:
-///            the default), SmoothOff for `nosmooth`.
+///            the default), SmoothOff for `nosmooth`; Midi = the mapping
+///            (`midi cc 74 ch 2`, DspjitSlot::midi's encoding, 0: none).
+///   Voices   Inputs = the number of voices as written.
 ///   Const    Name; Init = value.
 ///   State    Name; Init = initial value; Size = element count for arrays
 ///            (null: not an array).
@@ -76,6 +78,7 @@ struct Expr {
 struct Decl {
   enum Kind {
     Io,
+    Voices,
     Param,
     Const,
     State,
@@ -96,6 +99,7 @@ struct Decl {
   std::string Unit;
   ExprPtr Smooth;
   bool SmoothOff = false;
+  uint32_t Midi = 0;
   std::vector<std::string> FnParams;
   std::vector<SourceLoc> FnParamLocs;
   /// The default value of each parameter (null: none); those with one come

@@ -29,10 +29,10 @@ StructType *slotStructType(LLVMContext &Ctx) {
     return T;
   Type *I32 = Type::getInt32Ty(Ctx), *F32 = Type::getFloatTy(Ctx);
   Type *Ptr = PointerType::getUnqual(Ctx);
-  return StructType::create(
-      Ctx,
-      {Ptr, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, Ptr},
-      "dspjit.slot");
+  return StructType::create(Ctx,
+                            {Ptr, I32, I32, I32, I32, I32, I32, I32, I32, F32,
+                             F32, F32, F32, Ptr, I32},
+                            "dspjit.slot");
 }
 
 StructType *kernelStructType(LLVMContext &Ctx) {
@@ -40,10 +40,10 @@ StructType *kernelStructType(LLVMContext &Ctx) {
     return T;
   Type *I32 = Type::getInt32Ty(Ctx), *I64 = Type::getInt64Ty(Ctx);
   Type *Ptr = PointerType::getUnqual(Ctx);
-  return StructType::create(
-      Ctx,
-      {I32, I32, I32, I32, I64, I64, Type::getDoubleTy(Ctx), Ptr, Ptr, Ptr},
-      "dspjit.kernel");
+  return StructType::create(Ctx,
+                            {I32, I32, I32, I32, I32, I64, I64,
+                             Type::getDoubleTy(Ctx), Ptr, Ptr, Ptr},
+                            "dspjit.kernel");
 }
 
 namespace {
@@ -287,6 +287,11 @@ private:
     if (OutVar)
       B.CreateStore(Constant::getNullValue(vecTy(P.Outputs)), OutVar);
     genOps(P.Process);
+    // note.trigger is 1 in a note's first frame only.
+    for (size_t I = 0; I < P.Slots.size(); ++I)
+      if (isTrigger(P.Slots[I]))
+        B.CreateStore(Constant::getNullValue(vecTy(P.Slots[I].Width)),
+                      SlotVars[I]);
     storeOutput(Frame);
     Value *Next = B.CreateAdd(Frame, B.getInt64(1), Name + ".next", true, true);
     Frame->addIncoming(Next, B.GetInsertBlock());
@@ -311,6 +316,10 @@ private:
     MDNode *Id = MDNode::getDistinct(Ctx, {nullptr, Disable});
     Id->replaceOperandWith(0, Id); // a loop ID refers to itself
     return Id;
+  }
+
+  static bool isTrigger(const Slot &S) {
+    return S.K == Slot::Note && S.Name == "note.trigger";
   }
 
   static bool isSmoothed(const Slot &S) {
@@ -363,10 +372,18 @@ private:
         B.CreateStore(S.SmoothSeconds > 0 ? Cur : Target, SlotVars[I]);
         break;
       }
-      case Slot::Meter: {
+      case Slot::Meter:
+      case Slot::Note: {
         SlotVars[I] = createAlloca(vecTy(S.Width), S.Name);
+        // voice.peak starts from 0 at every callback: the peak of this one.
+        if (S.VoicePeak) {
+          B.CreateStore(Constant::getNullValue(vecTy(S.Width)), SlotVars[I]);
+          break;
+        }
         Value *V = B.CreateAlignedLoad(FixedVectorOrScalar(F32, S.Width),
-                                       instPtr(S.Offset), Align(4));
+                                       instPtr(S.Offset), Align(4),
+                                       /*volatile: host writes notes*/
+                                       S.K == Slot::Note);
         B.CreateStore(convert(V, vecTy(S.Width)), SlotVars[I]);
         break;
       }
@@ -411,6 +428,13 @@ private:
       case Slot::Meter:
         B.CreateAlignedStore(convert(V, FixedVectorOrScalar(F32, S.Width)),
                              instPtr(S.Offset), Align(4));
+        break;
+      case Slot::Note:
+        // Only note.trigger changes (to 0 after the first frame); the host
+        // owns the others.
+        if (isTrigger(S))
+          B.CreateAlignedStore(convert(V, FixedVectorOrScalar(F32, S.Width)),
+                               instPtr(S.Offset), Align(4));
         break;
       case Slot::State:
         B.CreateAlignedStore(V, instPtr(S.Offset), elemAlign());
@@ -1152,6 +1176,8 @@ private:
 
   Value *genCall(const Node &N) {
     unsigned W = N.Width;
+    if (N.Fn == Builtin::Voicemix)
+      return voicemix(N);
     if (N.Fn == Builtin::Sum || N.Fn == Builtin::Mean) {
       Value *V = gen(*N.Args[0]);
       unsigned AW = widthOf(V);
@@ -1210,9 +1236,21 @@ private:
     case Builtin::Tanh: return libmCall("tanh", Args, W);
     case Builtin::Sum:
     case Builtin::Mean:
+    case Builtin::Voicemix:
     case Builtin::Iota: break;
     }
     return nullptr;
+  }
+
+  /// voicemix(x): the sum of the voices' lanes, and each lane's largest
+  /// magnitude kept in voice.peak for the host's voice allocator.
+  Value *voicemix(const Node &N) {
+    Value *X = genAt(*N.Args[0], P.Voices);
+    AllocaInst *Peak = SlotVars[size_t(N.Id)];
+    Value *Abs = B.CreateUnaryIntrinsic(Intrinsic::fabs, X);
+    Value *Old = B.CreateLoad(Peak->getAllocatedType(), Peak);
+    B.CreateStore(B.CreateSelect(B.CreateFCmpOGT(Abs, Old), Abs, Old), Peak);
+    return sumLanes(X);
   }
 
   // --- init and the descriptor
@@ -1305,16 +1343,17 @@ private:
       uint32_t Kind = S.K == Slot::Param   ? DSPJIT_SLOT_PARAM
                       : S.K == Slot::Meter ? DSPJIT_SLOT_METER
                       : S.K == Slot::State ? DSPJIT_SLOT_STATE
+                      : S.K == Slot::Note  ? DSPJIT_SLOT_NOTE
                                            : DSPJIT_SLOT_DELAY;
       bool IsParam = S.K == Slot::Param;
       Slots.push_back(ConstantStruct::get(
           SlotTy,
           {cstring(S.Name), U32(Kind), U32(S.Width), U32(S.Count),
-           U32(S.K == Slot::Param || S.K == Slot::Meter ? 4 : ElemSize),
+           U32(S.K == Slot::State || S.K == Slot::Delay ? ElemSize : 4),
            U32(S.Offset), U32(S.ValueOffset), U32(S.Capacity), U32(S.Length),
            F(IsParam ? S.Def : 0), F(IsParam ? S.Min : 0),
            F(IsParam ? S.Max : 0), F(IsParam ? S.SmoothSeconds : 0),
-           cstring(IsParam ? S.Unit : "")}));
+           cstring(IsParam ? S.Unit : ""), U32(IsParam ? S.Midi : 0)}));
     }
     auto *ArrTy = ArrayType::get(SlotTy, Slots.size());
     auto *SlotTable =
@@ -1323,7 +1362,8 @@ private:
     StructType *KTy = kernelStructType(Ctx);
     Constant *K = ConstantStruct::get(
         KTy, {U32(DSPJIT_ABI_VERSION), U32(P.Inputs), U32(P.Outputs),
-              U32(Slots.size()), ConstantInt::get(I64, P.InstanceSize),
+              U32(Slots.size()), U32(P.Voices),
+              ConstantInt::get(I64, P.InstanceSize),
               ConstantInt::get(I64, InstanceAlign),
               ConstantFP::get(B.getDoubleTy(), P.SampleRate), SlotTable,
               Process, Init});

@@ -9,6 +9,7 @@
 #include "compiler/ConstantFolder.h"
 #include "runtime/Messages.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace dspjit {
@@ -26,6 +27,20 @@ void Elaborator::declareGlobals() {
   for (const std::string &Name : Names.globalOrder())
     if (Global *G = Names.global(Name); G->D->K == Decl::Param)
       declareParam(*G);
+  // An instrument's notes: what the host's voice allocator writes, one lane
+  // per voice (runtime/dspjit_abi.h).
+  if (const Decl *V = Names.voices()) {
+    P.Voices = voiceCount(*V, R.engine());
+    for (const std::string &Field : noteFields()) {
+      Slot S;
+      S.K = Slot::Note;
+      S.Name = "note." + Field;
+      S.Loc = V->Loc;
+      S.NameLength = 6;
+      S.Width = P.Voices;
+      P.Slots.push_back(S);
+    }
+  }
   for (const std::string &Name : Names.globalOrder()) {
     Global &G = *Names.global(Name);
     switch (G.D->K) {
@@ -75,6 +90,7 @@ void Elaborator::declareParam(Global &G) {
   S.NameLength = D.NameLength;
   S.Width = 1;
   S.Unit = D.Unit;
+  S.Midi = D.Midi;
   auto Def = scalarConst(Ctx, *D.Init, "a parameter's default");
   auto Min = scalarConst(Ctx, *D.Min, "a parameter's minimum");
   auto Max = scalarConst(Ctx, *D.Max, "a parameter's maximum");
@@ -327,6 +343,12 @@ NodePtr Elaborator::reservedExpr(Context &Ctx, const Expr &E) {
       R.report(DiagId::NoOutputs, E.Loc, {std::to_string(P.Inputs)}, E.Length);
     return node(Node::LoadOut, E);
   }
+  if (E.Name == "note") {
+    R.report(DiagId::NotAValue, E.Loc,
+             {E.Name, "voice's note (read its fields: note.freq, note.gate)"},
+             E.Length);
+    return constNode(E, {0});
+  }
   if (E.Name == "sr")
     return constNode(E, {P.SampleRate});
   if (E.Name == "pi")
@@ -434,7 +456,56 @@ NodePtr Elaborator::indexExpr(Context &Ctx, const Expr &E) {
 }
 
 /// A delay line method. Writes go to `Out` (null where a value is wanted).
+const std::vector<std::string> &noteFields() {
+  static const std::vector<std::string> Fields = {
+      "freq", "key", "velocity", "gate", "trigger", "pressure"};
+  return Fields;
+}
+
+NodePtr Elaborator::noteField(const Expr &E) {
+  std::string Spelled = "note." + E.Method;
+  if (!P.Voices) {
+    R.report(DiagId::NoteWithoutVoices, E.Loc, {Spelled}, E.Length);
+    return constNode(E, {0});
+  }
+  const auto &Fields = noteFields();
+  auto It = std::find(Fields.begin(), Fields.end(), E.Method);
+  if (It == Fields.end() || !E.Property) {
+    R.report(DiagId::UnknownNoteField, E.Loc, {E.Method}, E.Length);
+    return constNode(E, {0});
+  }
+  for (size_t I = 0; I < P.Slots.size(); ++I)
+    if (P.Slots[I].K == Slot::Note && P.Slots[I].Name == Spelled)
+      return slotExpr(E, int(I));
+  return constNode(E, {0});
+}
+
+NodePtr Elaborator::voicemix(Context &Ctx, const Expr &E) {
+  NodePtr N = node(Node::Call, E);
+  N->Fn = Builtin::Voicemix;
+  N->Args.push_back(expr(Ctx, *E.Args[0]));
+  if (!P.Voices) {
+    R.report(DiagId::NoteWithoutVoices, E.Loc, {"voicemix"}, 8);
+    return constNode(E, {0});
+  }
+  if (VoicePeakSlot < 0) {
+    Slot S;
+    S.K = Slot::Meter;
+    S.VoicePeak = true;
+    S.Name = "voice.peak";
+    S.Loc = E.Loc;
+    S.NameLength = 8;
+    S.Width = P.Voices;
+    VoicePeakSlot = int(P.Slots.size());
+    P.Slots.push_back(S);
+  }
+  N->Id = VoicePeakSlot;
+  return N; // never folded: it writes voice.peak
+}
+
 NodePtr Elaborator::method(Context &Ctx, const Expr &E, OpList *Out) {
+  if (E.Name == "note")
+    return noteField(E);
   if (int TableId = tableNamed(Ctx, E.Name); TableId >= 0)
     return tableMethod(Ctx, E, TableId);
   int SlotId = Names.slotOf(Ctx, E.Name);
@@ -521,6 +592,8 @@ NodePtr Elaborator::builtinCall(Context &Ctx, const Expr &E,
   }
   if (B.Id == Builtin::Iota)
     return iota(Ctx, E);
+  if (B.Id == Builtin::Voicemix)
+    return voicemix(Ctx, E);
   NodePtr N = node(Node::Call, E);
   N->Fn = B.Id;
   for (const ExprPtr &A : E.Args)

@@ -53,6 +53,10 @@ public:
   size_t size() const { return Size; }
   /// The program grew over MaxProgramSize: everything stops.
   bool aborted() const { return Aborted; }
+  /// `note.NAME`: the note slot's value (an error without `voices`).
+  NodePtr noteField(const Expr &E);
+  /// `voicemix(x)`, which also writes `voice.peak`.
+  NodePtr voicemix(Context &Ctx, const Expr &E);
   /// The construct that ops built from now on were expanded from
   /// (Op::Origin): an `unroll` replaces a call or nothing, a call replaces
   /// nothing. Returns what to restore when the construct ends.
@@ -142,6 +146,8 @@ private:
   OriginMark Origin;
   size_t Size = 0;
   bool Aborted = false;
+  /// `voice.peak`, made at the first voicemix() (-1 before).
+  int VoicePeakSlot = -1;
 };
 
 } // namespace dspjit

@@ -41,6 +41,7 @@ private:
       Offset += 8;
       break;
     case Slot::Meter:
+    case Slot::Note:
       S.Offset = uint32_t(Offset);
       Offset += 4 * uint64_t(S.Width);
       break;

@@ -13,27 +13,28 @@ namespace dspjit {
 
 const std::vector<BuiltinInfo> &builtins() {
   static const std::vector<BuiltinInfo> Table = {
-      {"sin", Builtin::Sin, 1},     {"cos", Builtin::Cos, 1},
-      {"tan", Builtin::Tan, 1},     {"asin", Builtin::Asin, 1},
-      {"acos", Builtin::Acos, 1},   {"atan", Builtin::Atan, 1},
-      {"atan2", Builtin::Atan2, 2}, {"sinh", Builtin::Sinh, 1},
-      {"cosh", Builtin::Cosh, 1},   {"tanh", Builtin::Tanh, 1},
-      {"exp", Builtin::Exp, 1},     {"exp2", Builtin::Exp2, 1},
-      {"log", Builtin::Log, 1},     {"log2", Builtin::Log2, 1},
-      {"log10", Builtin::Log10, 1}, {"pow", Builtin::Pow, 2},
-      {"sqrt", Builtin::Sqrt, 1},   {"abs", Builtin::Abs, 1},
-      {"floor", Builtin::Floor, 1}, {"ceil", Builtin::Ceil, 1},
-      {"round", Builtin::Round, 1}, {"min", Builtin::Min, 2},
-      {"max", Builtin::Max, 2},     {"clamp", Builtin::Clamp, 3},
-      {"fmod", Builtin::Fmod, 2},   {"sum", Builtin::Sum, 1},
-      {"mean", Builtin::Mean, 1},   {"iota", Builtin::Iota, 1},
+      {"sin", Builtin::Sin, 1},           {"cos", Builtin::Cos, 1},
+      {"tan", Builtin::Tan, 1},           {"asin", Builtin::Asin, 1},
+      {"acos", Builtin::Acos, 1},         {"atan", Builtin::Atan, 1},
+      {"atan2", Builtin::Atan2, 2},       {"sinh", Builtin::Sinh, 1},
+      {"cosh", Builtin::Cosh, 1},         {"tanh", Builtin::Tanh, 1},
+      {"exp", Builtin::Exp, 1},           {"exp2", Builtin::Exp2, 1},
+      {"log", Builtin::Log, 1},           {"log2", Builtin::Log2, 1},
+      {"log10", Builtin::Log10, 1},       {"pow", Builtin::Pow, 2},
+      {"sqrt", Builtin::Sqrt, 1},         {"abs", Builtin::Abs, 1},
+      {"floor", Builtin::Floor, 1},       {"ceil", Builtin::Ceil, 1},
+      {"round", Builtin::Round, 1},       {"min", Builtin::Min, 2},
+      {"max", Builtin::Max, 2},           {"clamp", Builtin::Clamp, 3},
+      {"fmod", Builtin::Fmod, 2},         {"sum", Builtin::Sum, 1},
+      {"mean", Builtin::Mean, 1},         {"iota", Builtin::Iota, 1},
+      {"voicemix", Builtin::Voicemix, 1},
   };
   return Table;
 }
 
 namespace {
-const std::set<std::string> ReservedNames = {"in", "out", "sr",
-                                             "pi", "tau", "frames"};
+const std::set<std::string> ReservedNames = {"in",  "out",    "sr",  "pi",
+                                             "tau", "frames", "note"};
 } // namespace
 
 bool isReservedName(const std::string &Name) {
@@ -75,11 +76,16 @@ void NameResolver::collect(const std::vector<ModuleRef> &Modules) {
 void NameResolver::collectDecl(const Decl &D, bool Std) {
   switch (D.K) {
   case Decl::Io:
-    if (IoDecl)
-      Diags.report(DiagId::DuplicateSection, D.Loc, {"io"}, 2);
+  case Decl::Voices: {
+    const Decl *&Section = D.K == Decl::Io ? IoDecl : VoicesDecl;
+    if (Section)
+      Diags.report(DiagId::DuplicateSection, D.Loc,
+                   {D.K == Decl::Io ? "io" : "voices"},
+                   D.K == Decl::Io ? 2 : 6);
     else
-      IoDecl = &D;
+      Section = &D;
     return;
+  }
   case Decl::Process:
   case Decl::Block: {
     const Decl *&Section = D.K == Decl::Process ? ProcessDecl : BlockDecl;
@@ -151,7 +157,8 @@ std::vector<std::string> NameResolver::visibleNames(const Context &Ctx,
       for (const auto &KV : S)
         Names.push_back(KV.first);
     for (const std::string &R : ReservedNames)
-      Names.push_back(R);
+      if (R != "note") // not a value itself: `note.freq` is
+        Names.push_back(R);
   } else {
     for (const BuiltinInfo &B : builtins())
       Names.push_back(B.Name);

@@ -88,6 +88,7 @@ public:
   void collect(const std::vector<ModuleRef> &Modules);
 
   const Decl *io() const { return IoDecl; }
+  const Decl *voices() const { return VoicesDecl; }
   const Decl *process() const { return ProcessDecl; }
   const Decl *block() const { return BlockDecl; }
   /// Top-level names in the order they were first declared.
@@ -115,7 +116,8 @@ private:
                                         bool Functions) const;
 
   DiagnosticEngine &Diags;
-  const Decl *IoDecl = nullptr, *ProcessDecl = nullptr, *BlockDecl = nullptr;
+  const Decl *IoDecl = nullptr, *VoicesDecl = nullptr, *ProcessDecl = nullptr,
+             *BlockDecl = nullptr;
   std::unordered_map<std::string, Global> Globals;
   std::vector<std::string> GlobalOrder;
 };

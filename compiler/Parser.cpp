@@ -1,6 +1,8 @@
 //===- compiler/Parser.cpp - Tokens to syntax tree ------------------------===//
 #include "compiler/Parser.h"
+#include "runtime/dspjit_abi.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdlib>
@@ -242,6 +244,16 @@ private:
       return D;
     }
     case Tok::KwParam: return paramDecl();
+    case Tok::Ident:
+      // `voices` is a word only at the start of a declaration.
+      if (T.Text == "voices") {
+        advance();
+        auto D = newDecl(Decl::Voices, T);
+        D->Inputs = number("the number of voices");
+        expect(Tok::Semi);
+        return D;
+      }
+      syntaxError(DiagId::ExpectedDecl, {describe(T)});
     case Tok::KwConst: {
       advance();
       auto D = newDecl(Decl::Const, T);
@@ -311,7 +323,8 @@ private:
     expect(Tok::RBracket);
     // `smooth` and `nosmooth` are words only here (`smooth` is also a
     // standard library function).
-    if ((at(Tok::Ident) && !atIdent("smooth") && !atIdent("nosmooth")) ||
+    if ((at(Tok::Ident) && !atIdent("smooth") && !atIdent("nosmooth") &&
+         !atIdent("midi")) ||
         at(Tok::Percent)) {
       std::string_view U = tok().Text;
       if (U != "hz" && U != "s" && U != "ms" && U != "db" && U != "%")
@@ -327,8 +340,45 @@ private:
       D->Smooth = expr();
       timeUnit(*D);
     }
+    if (atIdent("midi"))
+      midiMapping(*D);
     expect(Tok::Semi);
     return D;
+  }
+
+  /// midi ::= 'midi' ('cc' number | 'bend' | 'aftertouch') ('ch' number)?
+  /// (`midi`, `cc`, `bend`, `aftertouch` and `ch` are words only here.)
+  void midiMapping(Decl &D) {
+    advance();
+    uint32_t Kind = 0, Number = 0, Channel = 0;
+    if (atIdent("cc")) {
+      advance();
+      Number = midiNumber("a controller number", 0, 127);
+      Kind = DSPJIT_MIDI_CC;
+    } else if (atIdent("bend") || atIdent("aftertouch")) {
+      Kind = atIdent("bend") ? DSPJIT_MIDI_BEND : DSPJIT_MIDI_AFTERTOUCH;
+      advance();
+    } else {
+      syntaxError(DiagId::Expected, {"'cc', 'bend' or 'aftertouch' after "
+                                     "'midi'",
+                                     describe(tok())});
+    }
+    if (atIdent("ch")) {
+      advance();
+      Channel = midiNumber("a MIDI channel", 1, 16);
+    }
+    D.Midi = Kind << 16 | Channel << 8 | Number;
+  }
+
+  uint32_t midiNumber(const char *What, unsigned Lo, unsigned Hi) {
+    const Token &T = expect(Tok::Number, What);
+    double V = std::strtod(std::string(T.Text).c_str(), nullptr);
+    if (V != std::floor(V) || V < Lo || V > Hi)
+      Diags.report(
+          DiagId::OutOfRangeNumber, T.Loc,
+          {What, std::to_string(Lo), std::to_string(Hi), std::string(T.Text)},
+          uint32_t(T.Text.size()));
+    return uint32_t(std::clamp(V, double(Lo), double(Hi)));
   }
 
   /// An optional `s` or `ms` after a time; stored in Decl::Unit for delays,
@@ -680,8 +730,9 @@ private:
         auto M = std::make_unique<Expr>(Expr::MethodCall, E->Loc);
         M->Name = E->Name;
         M->Method = expectIdent("a method name such as 'read'");
-        // `t.len` is a table's length, written without parentheses.
-        if (M->Method == "len" && !at(Tok::LParen)) {
+        // `t.len` is a table's length, and `note.freq` and the others are
+        // the voice's note, written without parentheses.
+        if ((M->Method == "len" || M->Name == "note") && !at(Tok::LParen)) {
           M->Property = true;
           finish(*M);
           E = std::move(M);

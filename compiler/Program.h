@@ -28,9 +28,12 @@ namespace dspjit {
 ///          Offset = the elements.
 ///   Delay  Length = the longest tap in frames; Offset = the ring buffer,
 ///          ValueOffset = the write position, Capacity = the ring's frames.
+///   Note   `note.freq` and the other notes of an instrument's voices:
+///          Offset = Width (the voices) floats the host writes.
+/// A Meter with VoicePeak set is `voice.peak`, which voicemix() writes.
 /// The offsets are set by layoutInstance (InstanceLayout.h).
 struct Slot {
-  enum Kind { Param, Meter, State, Delay };
+  enum Kind { Param, Meter, State, Delay, Note };
   Kind K;
   std::string Name; // top-level name, or the call-site path of a local one
   SourceLoc Loc;    // of the name in its declaration
@@ -48,6 +51,8 @@ struct Slot {
   // Param.
   double Def = 0, Min = 0, Max = 1, SmoothSeconds = 0.01;
   std::string Unit;
+  uint32_t Midi = 0; ///< the declared mapping, DspjitSlot::midi's encoding
+  bool VoicePeak = false;
   // Layout in the instance (see layoutInstance).
   uint32_t Offset = 0;      // params: float target; others: data
   uint32_t ValueOffset = 0; // params: float smoothed value; delays: position
@@ -115,6 +120,7 @@ enum class Builtin {
   Sum,
   Mean,
   Iota,
+  Voicemix,
 };
 
 struct BuiltinInfo {
@@ -248,6 +254,8 @@ struct FoldedMistake {
 struct Program {
   unsigned Inputs = 0, Outputs = 0;
   double SampleRate = 48000;
+  /// `voices N;`: an instrument of N voices, one lane each; 0 otherwise.
+  unsigned Voices = 0;
   std::vector<Slot> Slots;
   std::vector<Table> Tables;
   /// Every sound file a table named, read or not (what hot reload watches).
@@ -270,6 +278,10 @@ struct Program {
 
 /// The widest vector a script may use.
 constexpr unsigned MaxWidth = 256;
+/// The most voices an instrument may have.
+constexpr unsigned MaxVoices = 64;
+/// What `note.NAME` may name, in the order of their slots.
+const std::vector<std::string> &noteFields();
 
 /// Renders the checked program for `dspjit emit --emit=checked`
 /// (ProgramDump.cpp): slots with their instance layout, locals, and the

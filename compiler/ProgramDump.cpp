@@ -59,7 +59,8 @@ private:
   }
 
   void slot(size_t I, const Slot &S) {
-    static const char *const Kinds[] = {"param", "meter", "state", "delay"};
+    static const char *const Kinds[] = {"param", "meter", "state", "delay",
+                                        "note"};
     Out += "(slot " + std::to_string(I) + " " + Kinds[S.K] + " @" + S.Name +
            " width=" + std::to_string(S.Width);
     switch (S.K) {
@@ -69,9 +70,11 @@ private:
              " smooth=" + formatNumber(S.SmoothSeconds) +
              (S.Unit.empty() ? "" : " unit=" + S.Unit) +
              " offset=" + std::to_string(S.Offset) +
-             " value-offset=" + std::to_string(S.ValueOffset);
+             " value-offset=" + std::to_string(S.ValueOffset) +
+             (S.Midi ? " midi=" + std::to_string(S.Midi) : std::string());
       break;
-    case Slot::Meter: Out += " offset=" + std::to_string(S.Offset); break;
+    case Slot::Meter:
+    case Slot::Note: Out += " offset=" + std::to_string(S.Offset); break;
     case Slot::State:
       Out += (S.IsArray ? " count=" + std::to_string(S.Count) : std::string()) +
              " init=" +

@@ -21,6 +21,18 @@ unsigned channelCount(double V, const Decl &Io, DiagnosticEngine &Diags) {
   return unsigned(V);
 }
 
+unsigned voiceCount(const Decl &Voices, DiagnosticEngine &Diags) {
+  double V = Voices.Inputs;
+  if (V < 1 || V > MaxVoices || V != std::floor(V)) {
+    Diags.report(DiagId::OutOfRangeNumber, Voices.Loc,
+                 {"the number of voices", "1", std::to_string(MaxVoices),
+                  formatNumber(V)},
+                 6);
+    return 1;
+  }
+  return unsigned(V);
+}
+
 void checkParamValues(Slot &S, const Decl &D, std::optional<double> Def,
                       std::optional<double> Min, std::optional<double> Max,
                       DiagnosticEngine &Diags) {

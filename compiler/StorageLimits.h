@@ -33,6 +33,8 @@ constexpr size_t MaxProgramSize = 250000; // dsl/LANGUAGE.md, limits
 
 /// The channel count `io` declares (1 after an error).
 unsigned channelCount(double V, const Decl &Io, DiagnosticEngine &Diags);
+/// The number of voices of `voices N;`, 1 to MaxVoices (1 after an error).
+unsigned voiceCount(const Decl &Voices, DiagnosticEngine &Diags);
 
 /// Checks a parameter's default, range and smoothing time and records them.
 void checkParamValues(Slot &S, const Decl &D, std::optional<double> Def,

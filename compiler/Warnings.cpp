@@ -129,7 +129,9 @@ private:
     std::map<std::pair<uint32_t, uint32_t>, size_t> FirstSlot;
     for (size_t I = 0; I < P.Slots.size(); ++I) {
       const Slot &S = P.Slots[I];
-      if (inStd(S.Loc))
+      // An instrument's notes are there whether the script reads them or
+      // not, and voice.peak is the kernel's own.
+      if (inStd(S.Loc) || S.K == Slot::Note || S.VoicePeak)
         continue;
       auto Key = std::pair(S.Loc.File, S.Loc.Offset);
       bool Used = S.K == Slot::Meter ? F.SlotWrites[I] > 0 : F.SlotReads[I] > 0;
@@ -260,7 +262,7 @@ private:
 
     bool slot(int Id) {
       const Slot &S = W.P.Slots[size_t(Id)];
-      if (S.K == Slot::Param || SeenSlot[size_t(Id)])
+      if (S.K == Slot::Param || S.K == Slot::Note || SeenSlot[size_t(Id)])
         return false;
       SeenSlot[size_t(Id)] = true;
       return any(LF.Slots[size_t(Id)] ? LF.SlotValues[size_t(Id)]

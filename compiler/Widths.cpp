@@ -110,7 +110,12 @@ private:
     case Node::Binary: N.Width = broadcast(N, binOpSpelling(N.BOp)); return;
     case Node::Select: N.Width = broadcast(N, "?:"); return;
     case Node::Call:
-      if (N.Fn == Builtin::Sum || N.Fn == Builtin::Mean) {
+      if (N.Fn == Builtin::Voicemix && !N.Args[0]->UnknownWidth &&
+          N.Args[0]->Width != 1 && N.Args[0]->Width != P.Voices)
+        report(DiagId::VoicemixWidth, N,
+               {std::to_string(P.Voices), std::to_string(N.Args[0]->Width)});
+      if (N.Fn == Builtin::Sum || N.Fn == Builtin::Mean ||
+          N.Fn == Builtin::Voicemix) {
         N.Width = 1;
         N.UnknownWidth = false; // a scalar, whatever it sums
         return;

@@ -191,6 +191,11 @@ public:
   /// Every parameter back to its default target; the user's values are
   /// forgotten. Thread: any.
   void resetParams();
+  /// A MIDI channel message for an instrument's voices, taken at the next
+  /// block (HotSwap::sendMidi). Thread: one producer thread at a time.
+  bool sendMidi(const ChannelMessage &M) { return Swap->sendMidi(M); }
+  HotSwap::VoiceCounts voiceCounts() const { return Swap->voiceCounts(); }
+  uint64_t midiDropped() const { return Swap->midiDropped(); }
   /// Reads a meter's lanes from the version playing. Thread: any.
   Result<std::vector<float>> meter(std::string_view Name) const {
     return instance()->meter(Name);

@@ -57,6 +57,7 @@ HotSwap::HotSwap(std::shared_ptr<const void> Code, Instance First,
   auto V = std::make_shared<KernelVersion>(std::move(Code), std::move(First));
   V->Number = 1;
   Current = V.get();
+  Voices.setVoices(V->Notes.Voices);
   Owned.push_back(std::move(V));
   FadeOut.assign(size_t(MaxFrames) * std::max(1u, Outputs), 0.0f);
 }
@@ -272,12 +273,26 @@ void HotSwap::pickUp(KernelVersion &V) {
 
 int HotSwap::process(const float *In, float *Out, unsigned long Frames,
                      const DspjitTimeInfo *Time, unsigned long Flags) {
-  if (!Fading)
-    if (KernelVersion *V = Pending.exchange(nullptr, std::memory_order_acq_rel))
+  bool Swapped = false;
+  if (!Fading) {
+    if (KernelVersion *V =
+            Pending.exchange(nullptr, std::memory_order_acq_rel)) {
       pickUp(*V);
+      Swapped = true;
+    }
+  }
+  if (Current->Notes.Voices || Swapped)
+    updateVoices(Swapped);
 
   const DspjitKernel &K = Current->I.kernel();
   K.process(In, Out, Frames, Time, Flags, Current->I.data());
+  if (Current->Notes.Voices) {
+    Voices.afterProcess(Current->Notes, Current->I.data(), Frames, Rate);
+    VoicesBusy.store(Voices.busy(), std::memory_order_relaxed);
+    VoicesHeld.store(Voices.held(), std::memory_order_relaxed);
+    NotesOn.store(Voices.notesOn(), std::memory_order_relaxed);
+    NotesStolen.store(Voices.stolen(), std::memory_order_relaxed);
+  }
   if (!Fading)
     return 0;
 
@@ -321,6 +336,42 @@ int HotSwap::process(const float *In, float *Out, unsigned long Frames,
     InUseFrom.store(Current->Number, std::memory_order_release);
   }
   return 0;
+}
+
+void HotSwap::updateVoices(bool Swapped) {
+  if (Swapped)
+    Voices.setVoices(Current->Notes.Voices);
+  ChannelMessage E;
+  bool Any = Swapped;
+  while (MidiIn.pop(&E, 1) == 1) {
+    Voices.handle(E);
+    Any = true;
+  }
+  if (!Any)
+    return;
+  // A held note carries over a reload: the new version's notes are written
+  // whole at its first block, and its per-voice state was carried by name.
+  Voices.write(Current->Notes, Current->I.data());
+  if (Fading && Fading->Notes.Voices)
+    Voices.write(Fading->Notes, Fading->I.data());
+  Voices.written();
+}
+
+bool HotSwap::sendMidi(const ChannelMessage &E) {
+  if (MidiIn.push(&E, 1) == 1)
+    return true;
+  MidiDropped.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+HotSwap::VoiceCounts HotSwap::voiceCounts() const {
+  VoiceCounts C;
+  C.Voices = active()->Notes.Voices;
+  C.Busy = VoicesBusy.load(std::memory_order_relaxed);
+  C.Held = VoicesHeld.load(std::memory_order_relaxed);
+  C.NotesOn = NotesOn.load(std::memory_order_relaxed);
+  C.Stolen = NotesStolen.load(std::memory_order_relaxed);
+  return C;
 }
 
 } // namespace dspjit

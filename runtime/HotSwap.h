@@ -57,7 +57,9 @@
 #include "runtime/Instance.h"
 #include "runtime/Realtime.h"
 #include "runtime/Result.h"
+#include "runtime/SpscRing.h"
 #include "runtime/Stats.h"
+#include "runtime/Voices.h"
 
 #include <atomic>
 #include <cstdint>
@@ -96,8 +98,12 @@ struct KernelVersion {
   /// monotonicNanoseconds() when the audio thread first ran it; 0 before.
   std::atomic<uint64_t> LiveAtNs{0};
 
+  /// Where an instrument's notes are (Voices 0: not an instrument).
+  NoteLayout Notes;
+
   KernelVersion(std::shared_ptr<const void> Code, Instance I)
-      : Code(std::move(Code)), I(std::move(I)) {}
+      : Code(std::move(Code)), I(std::move(I)),
+        Notes(NoteLayout::of(this->I.kernel())) {}
 };
 
 /// What a reload kept and what it reset, for the one line printed per
@@ -177,6 +183,24 @@ public:
   /// Thread: any.
   void resetParams();
 
+  /// Queues a MIDI channel message for the instrument's voices; the audio
+  /// thread takes it at the start of its next process() call (so an event
+  /// queued before a block starts exactly there: offline renders split
+  /// blocks at events, and are sample-accurate). False when the queue is
+  /// full (the message is dropped and counted). Thread: one producer
+  /// thread at a time (never waits).
+  bool sendMidi(const ChannelMessage &E);
+  /// Messages dropped because the queue was full. Thread: any.
+  uint64_t midiDropped() const {
+    return MidiDropped.load(std::memory_order_relaxed);
+  }
+  /// What the voices did, as of the last process() call. Thread: any.
+  struct VoiceCounts {
+    uint32_t Voices = 0, Busy = 0, Held = 0;
+    uint64_t NotesOn = 0, Stolen = 0;
+  };
+  VoiceCounts voiceCounts() const;
+
   /// Output samples replaced by silence, over every version so far.
   /// Thread: any.
   uint64_t nonfiniteSamples() const;
@@ -194,6 +218,9 @@ public:
 
 private:
   void pickUp(KernelVersion &V) DSPJIT_REALTIME;
+  /// Applies the queued MIDI to the voices and writes them into the
+  /// instances that run this block.
+  void updateVoices(bool Swapped) DSPJIT_REALTIME;
 
   unsigned Inputs, Outputs;
   double Rate;
@@ -217,6 +244,14 @@ private:
   double FadeCross = 0, FadeNewPower = 0,
          FadeOldPower = 0;    ///< since the fade began
   std::vector<float> FadeOut; ///< the fading version's output block
+
+  // MIDI for an instrument's voices: the queue, and the allocator (the
+  // audio thread's own) with counts published after each block.
+  SpscRing<ChannelMessage> MidiIn{1024};
+  std::atomic<uint64_t> MidiDropped{0};
+  VoiceAllocator Voices;
+  std::atomic<uint32_t> VoicesBusy{0}, VoicesHeld{0};
+  std::atomic<uint64_t> NotesOn{0}, NotesStolen{0};
 };
 
 } // namespace dspjit

@@ -29,6 +29,7 @@ const char *slotKindName(uint32_t Kind) {
   case DSPJIT_SLOT_METER: return "meter";
   case DSPJIT_SLOT_STATE: return "state";
   case DSPJIT_SLOT_DELAY: return "delay";
+  case DSPJIT_SLOT_NOTE: return "note";
   }
   return "unknown";
 }
@@ -44,7 +45,7 @@ static Result<void> checkSlot(const DspjitKernel &K, const DspjitSlot &S,
                               uint32_t Index) {
   if (!S.name)
     return fail(message<Msg::SlotHasNoName>(Index));
-  if (S.kind > DSPJIT_SLOT_DELAY)
+  if (S.kind > DSPJIT_SLOT_NOTE)
     return fail(message<Msg::SlotUnknownKind>(Index, S.name, S.kind));
   if (S.width == 0 || S.count == 0)
     return fail(message<Msg::SlotZeroWidth>(Index, S.name));
@@ -62,6 +63,7 @@ static Result<void> checkSlot(const DspjitKernel &K, const DspjitSlot &S,
     break;
   case DSPJIT_SLOT_METER:
   case DSPJIT_SLOT_STATE:
+  case DSPJIT_SLOT_NOTE:
     Inside = fits(K, S.offset, Lanes * S.elem_size, S.elem_size);
     break;
   case DSPJIT_SLOT_DELAY:

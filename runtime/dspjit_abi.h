@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a structure below changes shape. */
-#define DSPJIT_ABI_VERSION 1
+#define DSPJIT_ABI_VERSION 2
 
 /* Name of the one symbol a compiled kernel exports. */
 #define DSPJIT_KERNEL_SYMBOL "dspjit_kernel"
@@ -72,8 +72,40 @@ enum DspjitSlotKind {
   DSPJIT_SLOT_PARAM = 0, /* float target (host writes) + float value */
   DSPJIT_SLOT_METER = 1, /* float[width] (kernel writes, host reads) */
   DSPJIT_SLOT_STATE = 2, /* element[count * width], persistent */
-  DSPJIT_SLOT_DELAY = 3  /* ring of element[capacity * width] + position */
+  DSPJIT_SLOT_DELAY = 3, /* ring of element[capacity * width] + position */
+  DSPJIT_SLOT_NOTE = 4   /* float[width], one lane per voice (host writes) */
 };
+
+/* An instrument (`voices N;`) runs its N voices side by side, one lane of
+ * every vector per voice. The host's voice allocator tells the kernel what
+ * each voice plays through six NOTE slots of N floats each, which it writes
+ * between process() calls (never during one):
+ *
+ *   "note.freq"      Hz, pitch bend applied
+ *   "note.key"       MIDI key, 0 to 127
+ *   "note.velocity"  0 to 1
+ *   "note.gate"      1 while the key is held (or sustained), else 0
+ *   "note.trigger"   1 for the note's first frame: the host sets it, and the
+ *                    kernel clears it after the first frame it processes
+ *   "note.pressure"  aftertouch, 0 to 1
+ *
+ * and reads back one METER slot, "voice.peak": each voice's largest
+ * magnitude in voicemix() over the last process() call (the kernel starts
+ * it from 0 at every call), by which a released voice that has gone quiet
+ * is known to be free. */
+
+/* A parameter's MIDI mapping as declared in the script (`midi cc 74 ch 2`):
+ * kind in bits 16-23, channel in bits 8-15 (0: any, else 1 to 16), the
+ * controller number in bits 0-7. 0 means no mapping. */
+enum DspjitMidiKind {
+  DSPJIT_MIDI_NONE = 0,
+  DSPJIT_MIDI_CC = 1,        /* controller 0 to 127 */
+  DSPJIT_MIDI_BEND = 2,      /* pitch bend */
+  DSPJIT_MIDI_AFTERTOUCH = 3 /* channel pressure */
+};
+#define DSPJIT_MIDI_KIND(m) (((m) >> 16) & 0xffu)
+#define DSPJIT_MIDI_CHANNEL(m) (((m) >> 8) & 0xffu)
+#define DSPJIT_MIDI_NUMBER(m) ((m)&0xffu)
 
 /* One entry of the slot table: where a named thing lives in the instance.
  * Offsets are in bytes from the start of the instance. */
@@ -92,6 +124,7 @@ typedef struct DspjitSlot {
   float def, min, max;   /* params: default and range */
   float smooth_seconds;  /* params: smoothing time (0 = none) */
   const char *unit;      /* params: "", "hz", "s", "ms", "db" or "%" */
+  uint32_t midi;         /* params: the declared MIDI mapping (above) */
 } DspjitSlot;
 
 /* The kernel descriptor exported as `dspjit_kernel`. */
@@ -100,6 +133,7 @@ typedef struct DspjitKernel {
   uint32_t inputs;      /* input channels (`io N -> M`) */
   uint32_t outputs;     /* output channels */
   uint32_t num_slots;
+  uint32_t voices;      /* `voices N;`: N, else 0 (not an instrument) */
   uint64_t instance_size;
   uint64_t instance_align;
   double sample_rate; /* the rate the kernel is specialized to */

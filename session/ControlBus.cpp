@@ -71,6 +71,16 @@ ParamUpdate ControlBus::setParam(std::string_view Name, float Value) {
   return H->setParam(Name, Value);
 }
 
+bool ControlBus::sendMidi(const ChannelMessage &M) {
+  std::shared_lock<std::shared_mutex> Guard(HostLock);
+  return H && H->sendMidi(M);
+}
+
+HotSwap::VoiceCounts ControlBus::voiceCounts() const {
+  std::shared_lock<std::shared_mutex> Guard(HostLock);
+  return H ? H->voiceCounts() : HotSwap::VoiceCounts{};
+}
+
 Result<void> ControlBus::resetParams() {
   std::shared_lock<std::shared_mutex> Guard(HostLock);
   if (!H)

@@ -76,6 +76,12 @@ public:
 
   /// Sets a parameter's target (clamped into its range, with a message).
   ParamUpdate setParam(std::string_view Name, float Value);
+  /// A MIDI channel message for an instrument's voices (Host::sendMidi);
+  /// false when the session stopped or the queue is full. Thread: one
+  /// producer thread at a time (the MIDI surface's).
+  bool sendMidi(const ChannelMessage &M);
+  /// The voices' counts (all zero for an effect or a stopped session).
+  HotSwap::VoiceCounts voiceCounts() const;
   /// Every parameter back to its default; the user's values forgotten.
   Result<void> resetParams();
   /// State and delays from their initial values, crossfaded.

@@ -291,8 +291,38 @@ MidiMapper::handle(const MidiMessage &M, const DspjitKernel &K,
         continue; // kept for a version that has it
       Out.push_back({Map.Param, midiCurve(*Slot, Moves[I].Position)});
     }
+    // The script's own mappings (`midi cc 74`), unless the user mapped the
+    // parameter otherwise (--midi-map, a map file, learn).
+    for (uint32_t SI = 0; SI < K.num_slots; ++SI) {
+      const DspjitSlot &Slot = K.slots[SI];
+      if (Slot.kind != DSPJIT_SLOT_PARAM || !Slot.midi)
+        continue;
+      auto Declared = declaredSource(Slot.midi);
+      if (!Declared || Declared->Type != S.Type ||
+          Declared->Number != S.Number ||
+          (Declared->Channel && Declared->Channel != S.Channel))
+        continue;
+      bool Overridden = std::any_of(
+          Mappings.begin(), Mappings.end(),
+          [&](const MidiMapping &M) { return M.Param == Slot.name; });
+      if (!Overridden)
+        Out.push_back({Slot.name, midiCurve(Slot, Moves[I].Position)});
+    }
   }
   return std::nullopt;
+}
+
+std::optional<MidiSource> declaredSource(uint32_t Midi) {
+  MidiSource S;
+  switch (DSPJIT_MIDI_KIND(Midi)) {
+  case DSPJIT_MIDI_CC: S.Type = MidiSource::CC; break;
+  case DSPJIT_MIDI_BEND: S.Type = MidiSource::Bend; break;
+  case DSPJIT_MIDI_AFTERTOUCH: S.Type = MidiSource::Aftertouch; break;
+  default: return std::nullopt;
+  }
+  S.Number = uint8_t(DSPJIT_MIDI_NUMBER(Midi));
+  S.Channel = uint8_t(DSPJIT_MIDI_CHANNEL(Midi));
+  return S;
 }
 
 } // namespace dspjit::session

@@ -96,6 +96,10 @@ Result<std::vector<MidiMapping>> loadMidiMapFile(const std::string &Path);
 Result<void> saveMidiMapFile(const std::string &Path,
                              const std::vector<MidiMapping> &Mappings);
 
+/// A parameter's mapping as the script declares it (DspjitSlot::midi);
+/// none for 0.
+std::optional<MidiSource> declaredSource(uint32_t Midi);
+
 /// A control's position in [0, 1] as the parameter's value, by its curve.
 float midiCurve(const DspjitSlot &Param, double Position);
 

@@ -10,10 +10,12 @@
 #include "runtime/AudioFile.h"
 #include "runtime/HotSwap.h"
 #include "runtime/Instance.h"
+#include "runtime/MessageCatalog.h"
 #include "runtime/Messages.h"
 #include "runtime/Render.h"
 #include "runtime/Signals.h"
 #include "runtime/WavRepair.h"
+#include "session/MidiRender.h"
 
 #include <cstdio>
 #include <iostream>
@@ -31,6 +33,8 @@ struct RenderOpts {
   std::string Duration, Input, Format;
   std::vector<std::string> Swaps; // TIME:FILE
   std::string Xfade = "20ms";
+  std::string Midi;                  // a Standard MIDI File to play
+  std::vector<std::string> MidiMaps; // NAME=cc74 ...
   bool Quiet = false;
   CompileFlags Flags;
 };
@@ -171,9 +175,13 @@ Result<RenderInput> renderInput(const RenderOpts &O, const DspjitKernel &Info,
 }
 
 /// The frames to render, from --duration: 5 s by default over a generated
-/// input, none given (the input file's length) by default over a file.
+/// input (with --midi and no input file: the song and 2 s of release),
+/// none given (the input file's length) by default over a file.
 Result<std::optional<uint64_t>> renderFrames(const RenderOpts &O,
-                                             bool HasInFile, double Rate) {
+                                             bool HasInFile, double Rate,
+                                             const MidiFileData *Song) {
+  if (O.Duration.empty() && !HasInFile && Song)
+    return std::optional<uint64_t>(session::midiRenderFrames(*Song, Rate));
   std::string DurationText =
       O.Duration.empty() && !HasInFile ? "5s" : O.Duration;
   if (DurationText.empty())
@@ -208,7 +216,8 @@ struct RenderSetup {
 /// the previous render.
 Result<RenderSetup> setUpRender(const RenderOpts &O, const DspjitKernel &Info,
                                 double Rate,
-                                const std::optional<AudioData> &InFile) {
+                                const std::optional<AudioData> &InFile,
+                                const MidiFileData *Song) {
   RenderSetup Setup;
   auto Input = renderInput(O, Info, InFile);
   if (!Input)
@@ -216,7 +225,7 @@ Result<RenderSetup> setUpRender(const RenderOpts &O, const DspjitKernel &Info,
   Setup.Input = std::move(*Input);
   Setup.RO.BlockSize = O.Block;
   Setup.RO.KernelName = O.Script;
-  auto Frames = renderFrames(O, bool(InFile), Rate);
+  auto Frames = renderFrames(O, bool(InFile), Rate, Song);
   if (!Frames)
     return dspjit::fail(Frames.error());
   Setup.RO.Frames = *Frames;
@@ -258,6 +267,33 @@ void scheduleSwaps(SwapPlan &Plan, HotSwap *Swap, double Rate, bool Quiet,
          }});
 }
 
+/// What the MIDI file did: notes played and stolen, parameters moved, and
+/// what was dropped or did nothing.
+void reportMidi(const RenderOpts &O, const DspjitKernel &Info,
+                const MidiFileData &Song, const session::MidiRenderCounts &C,
+                const HotSwap &Swap) {
+  HotSwap::VoiceCounts V = Swap.voiceCounts();
+  if (!O.Quiet) {
+    std::printf("played %s: %llu messages", O.Midi.c_str(),
+                (unsigned long long)C.Messages);
+    if (Info.voices)
+      std::printf(", %llu notes on %u voices (%llu stolen)",
+                  (unsigned long long)V.NotesOn, Info.voices,
+                  (unsigned long long)V.Stolen);
+    std::printf(", %llu parameter changes\n",
+                (unsigned long long)C.ParamChanges);
+  }
+  if (Swap.midiDropped())
+    std::cerr << "dspjit render: warning: " << Swap.midiDropped()
+              << " MIDI messages were dropped: more than 1024 fell on one "
+                 "frame\n";
+  if (!Info.voices && Song.Info.Notes && !O.Quiet)
+    std::cerr << "dspjit render: note: " << O.Script
+              << " is not an instrument (no 'voices'); the " << Song.Info.Notes
+              << " notes of " << O.Midi
+              << " were ignored, only its controllers were used\n";
+}
+
 /// After the render: says what was written (unless --quiet), warns about
 /// replaced non-finite samples and --swap times past the end, and fails
 /// when some --swap version was not swapped in.
@@ -290,6 +326,40 @@ int reportRender(const RenderOpts &O, const DspjitKernel &Info, double Rate,
   return 0;
 }
 
+/// --midi and --midi-map, read and checked before anything renders.
+struct MidiPlan {
+  std::optional<MidiFileData> Song;
+  session::MidiMapper Mapper;
+  session::MidiRenderCounts Counts;
+};
+
+Result<void> readMidi(const RenderOpts &O, const Instance &Inst,
+                      MidiPlan &Plan) {
+  std::vector<session::MidiMapping> Maps;
+  for (const std::string &Spec : O.MidiMaps) {
+    auto M = session::parseMidiMapping(Spec);
+    if (!M)
+      return dspjit::fail("--midi-map: " + M.error());
+    if (auto V = Inst.param(M->Param); !V)
+      return dspjit::fail(message<Msg::MidiMapUnknownParam>(
+          session::midiMappingSpec(*M), V.error()));
+    Maps.push_back(*M);
+  }
+  if (!Maps.empty() && O.Midi.empty())
+    return dspjit::fail("--midi-map needs a MIDI file to play (--midi "
+                        "song.mid)");
+  Plan.Mapper = session::MidiMapper(std::move(Maps));
+  if (O.Midi.empty())
+    return {};
+  auto Song = readMidiFile(O.Midi);
+  if (!Song)
+    return dspjit::fail(Song.error());
+  for (const std::string &W : Song->Warnings)
+    std::cerr << "dspjit render: warning: " << W << "\n";
+  Plan.Song = std::move(*Song);
+  return {};
+}
+
 /// `dspjit render`: compiles the script and its --swap versions, sets the
 /// render up, then renders into OUT.wav and reports on it.
 int run(const RenderOpts &O) {
@@ -312,6 +382,9 @@ int run(const RenderOpts &O) {
   auto Inst = Instance::create(Info, *Rate);
   if (!Inst)
     return fail(Inst.error());
+  MidiPlan Midi;
+  if (auto Read = readMidi(O, *Inst, Midi); !Read)
+    return fail(Read.error());
 
   // --swap: the versions to swap in, compiled before rendering, through the
   // same HotSwap a live session uses.
@@ -319,7 +392,7 @@ int run(const RenderOpts &O) {
   if (!Plan)
     return fail(Plan.error());
   std::unique_ptr<HotSwap> Swap;
-  if (!O.Swaps.empty()) {
+  if (!O.Swaps.empty() || Midi.Song) {
     Swap = std::make_unique<HotSwap>(K, std::move(*Inst), O.Block);
     if (!applySets([&](std::string_view N,
                        float V) { return Swap->setParamImmediate(N, V); },
@@ -329,7 +402,8 @@ int run(const RenderOpts &O) {
     return 1;
   }
 
-  auto Setup = setUpRender(O, Info, *Rate, *InFile);
+  auto Setup =
+      setUpRender(O, Info, *Rate, *InFile, Midi.Song ? &*Midi.Song : nullptr);
   if (!Setup)
     return fail(Setup.error());
   RenderOptions &RO = Setup->RO;
@@ -343,6 +417,9 @@ int run(const RenderOpts &O) {
   if (!O.Quiet && isatty(STDERR_FILENO))
     RO.Progress = progressBar;
   scheduleSwaps(*Plan, Swap.get(), *Rate, O.Quiet, RO);
+  if (Midi.Song)
+    session::scheduleMidiFile(*Midi.Song, *Rate, *Swap, Midi.Mapper,
+                              Midi.Counts, RO.Events);
 
   auto R =
       Swap ? render(*Swap, Setup->Input, RO) : render(*Inst, Setup->Input, RO);
@@ -350,6 +427,8 @@ int run(const RenderOpts &O) {
     return fail(R.error());
   if (auto Closed = Writer->close(); !Closed)
     return fail(Closed.error());
+  if (Midi.Song)
+    reportMidi(O, Info, *Midi.Song, Midi.Counts, *Swap);
   return reportRender(
       O, Info, *Rate, Setup->Format, *R,
       Swap ? Swap->nonfiniteSamples() : Inst->nonfiniteSamples(), *Plan);
@@ -387,6 +466,12 @@ Command addRender(CLI::App &App) {
                   "TIME:FILE (2s:echo_v2.dsp); repeatable");
   Cmd->add_option("--xfade", O->Xfade,
                   "Crossfade of each --swap: 20ms (default), 0, 960samples");
+  Cmd->add_option("--midi", O->Midi,
+                  "Play a Standard MIDI File: notes to an instrument's "
+                  "voices, controllers to mapped parameters (sample-accurate)");
+  Cmd->add_option("--midi-map", O->MidiMaps,
+                  "Map a MIDI controller to a parameter while playing --midi: "
+                  "cutoff=cc74, q=cc1/ch2, pitch=bend; repeatable");
   Cmd->add_flag("-q,--quiet", O->Quiet, "Print nothing but errors");
   O->Flags.add(*Cmd, /*WithRate=*/false);
   return [O] { return run(*O); };

@@ -53,7 +53,8 @@ TEST(Abi, SlotLayoutMatchesTheHeader) {
                             offsetof(DspjitSlot, min),
                             offsetof(DspjitSlot, max),
                             offsetof(DspjitSlot, smooth_seconds),
-                            offsetof(DspjitSlot, unit)};
+                            offsetof(DspjitSlot, unit),
+                            offsetof(DspjitSlot, midi)};
   ASSERT_EQ(slotStructType(Ctx)->getNumElements(), std::size(Offsets));
   for (unsigned I = 0; I < std::size(Offsets); ++I)
     EXPECT_EQ(L->getElementOffset(I), Offsets[I]) << "field " << I;
@@ -75,7 +76,9 @@ static_assert(std::is_same_v<decltype(DspjitSlot::min), float>);
 static_assert(std::is_same_v<decltype(DspjitSlot::max), float>);
 static_assert(std::is_same_v<decltype(DspjitSlot::smooth_seconds), float>);
 static_assert(std::is_same_v<decltype(DspjitSlot::unit), const char *>);
+static_assert(std::is_same_v<decltype(DspjitSlot::midi), uint32_t>);
 static_assert(std::is_same_v<decltype(DspjitKernel::abi_version), uint32_t>);
+static_assert(std::is_same_v<decltype(DspjitKernel::voices), uint32_t>);
 static_assert(std::is_same_v<decltype(DspjitKernel::inputs), uint32_t>);
 static_assert(std::is_same_v<decltype(DspjitKernel::outputs), uint32_t>);
 static_assert(std::is_same_v<decltype(DspjitKernel::num_slots), uint32_t>);
@@ -123,14 +126,14 @@ TEST(Abi, SlotFieldTypesMatchTheHeader) {
   EXPECT_EQ(irFieldTypes(slotStructType(Ctx)),
             (std::vector<std::string>{"ptr", "u32", "u32", "u32", "u32", "u32",
                                       "u32", "u32", "u32", "float", "float",
-                                      "float", "float", "ptr"}));
+                                      "float", "float", "ptr", "u32"}));
 }
 
 TEST(Abi, KernelFieldTypesMatchTheHeader) {
   llvm::LLVMContext Ctx;
   EXPECT_EQ(irFieldTypes(kernelStructType(Ctx)),
-            (std::vector<std::string>{"u32", "u32", "u32", "u32", "u64", "u64",
-                                      "double", "ptr", "ptr", "ptr"}));
+            (std::vector<std::string>{"u32", "u32", "u32", "u32", "u32", "u64",
+                                      "u64", "double", "ptr", "ptr", "ptr"}));
 }
 
 // The kernel keeps its first slot on the second cache line.
@@ -145,6 +148,7 @@ TEST(Abi, KernelLayoutMatchesTheHeader) {
                             offsetof(DspjitKernel, inputs),
                             offsetof(DspjitKernel, outputs),
                             offsetof(DspjitKernel, num_slots),
+                            offsetof(DspjitKernel, voices),
                             offsetof(DspjitKernel, instance_size),
                             offsetof(DspjitKernel, instance_align),
                             offsetof(DspjitKernel, sample_rate),

@@ -602,7 +602,8 @@ TEST(CheckerParam, ParametersCannotBeAssigned) {
 uint64_t slotBytes(const Slot &S, uint64_t ElemSize) {
   switch (S.K) {
   case Slot::Param: return 8; // float target, float value
-  case Slot::Meter: return 4ull * S.Width;
+  case Slot::Meter:
+  case Slot::Note: return 4ull * S.Width;
   case Slot::State: return ElemSize * S.Width * S.Count;
   case Slot::Delay: return ElemSize * S.Width * S.Capacity;
   }

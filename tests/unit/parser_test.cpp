@@ -343,7 +343,8 @@ TEST(ParserDecl, StatementAtTopLevelIsReported) {
   ASSERT_EQ(P->errors(), (std::vector<DiagId>{DiagId::ExpectedDecl}));
   EXPECT_EQ(
       P->messages()[0],
-      "1:1: expected a declaration (io, param, const, state, delay, table, "
+      "1:1: expected a declaration (io, voices, param, const, state, delay, "
+      "table, "
       "meter, fn, import, block or process), found 'let'");
   EXPECT_NE(P->dump().find("(io 1 1)"), std::string::npos);
 }

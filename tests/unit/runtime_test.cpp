@@ -52,11 +52,11 @@ constexpr float GainMin = 0, GainMax = 4, GainDefault = 1;
 const DspjitSlot FixtureSlots[] = {
     {"gain", DSPJIT_SLOT_PARAM, 1, 1, 4, offsetof(FixtureInstance, GainTarget),
      offsetof(FixtureInstance, GainValue), 0, 0, GainDefault, GainMin, GainMax,
-     0, ""},
+     0, "", 0},
     {"peak", DSPJIT_SLOT_METER, 2, 1, 4, offsetof(FixtureInstance, Peak), 0, 0,
-     0, 0, 0, 0, 0, ""},
+     0, 0, 0, 0, 0, "", 0},
     {"seen", DSPJIT_SLOT_STATE, 1, 4, 4,
-     offsetof(FixtureInstance, SawNullInput), 0, 0, 0, 0, 0, 0, 0, ""},
+     offsetof(FixtureInstance, SawNullInput), 0, 0, 0, 0, 0, 0, 0, "", 0},
 };
 
 int fixtureInit(void *Memory, double Rate) {
@@ -98,6 +98,7 @@ const DspjitKernel FixtureKernel = {DSPJIT_ABI_VERSION,
                                     Ins,
                                     Outs,
                                     3,
+                                    0,
                                     sizeof(FixtureInstance),
                                     alignof(FixtureInstance),
                                     48000,
@@ -438,7 +439,7 @@ TEST(Instance, RefusesMalformedDescriptors) {
   DspjitKernel K = FixtureKernel<2, 2>;
   K.abi_version = 99;
   EXPECT_EQ(Instance::create(K, 48000).error(),
-            "kernel speaks ABI version 99 but this runtime speaks version 1");
+            "kernel speaks ABI version 99 but this runtime speaks version 2");
   K = FixtureKernel<2, 2>;
   K.instance_size = 8;
   EXPECT_FALSE(Instance::create(K, 48000));
