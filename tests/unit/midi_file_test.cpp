@@ -1,6 +1,6 @@
 //===- tests/unit/midi_file_test.cpp - Unit tests of runtime/MidiFile -----===//
 //
-// Every file here is written byte by byte by the test (a tiny writer below),
+// Every file here is written byte by byte by the test (tests/support/Smf.h),
 // so that each expected tick, time and frame is known by hand: formats 0
 // and 1, tempo changes in the middle of a track and in another track,
 // running status, SMPTE time, system exclusive and meta events in between,
@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/MidiFile.h"
+#include "tests/support/Smf.h"
 #include "tests/support/TempDir.h"
 
 #include <gtest/gtest.h>
@@ -30,51 +31,7 @@ namespace {
 
 // --- A writer of Standard MIDI Files, by hand ------------------------------
 
-std::string be32(uint32_t V) {
-  return {char(V >> 24), char(V >> 16), char(V >> 8), char(V)};
-}
-std::string be16(uint16_t V) { return {char(V >> 8), char(V)}; }
-
-/// A variable-length quantity, as the file holds it.
-std::string vlq(uint32_t V) {
-  std::string Out(1, char(V & 0x7F));
-  while (V >>= 7)
-    Out.insert(Out.begin(), char(0x80 | (V & 0x7F)));
-  return Out;
-}
-
-/// Raw bytes.
-std::string bytes(std::initializer_list<int> Bytes) {
-  std::string Out;
-  for (int B : Bytes)
-    Out += char(B);
-  return Out;
-}
-
-/// An event: its delta time, then its bytes as given (a status or not).
-std::string ev(uint32_t Delta, std::initializer_list<int> Bytes) {
-  return vlq(Delta) + bytes(Bytes);
-}
-std::string tempo(uint32_t Delta, uint32_t Micros) {
-  return vlq(Delta) + bytes({0xFF, 0x51, 0x03}) + be32(Micros).substr(1);
-}
-std::string endOfTrack(uint32_t Delta = 0) {
-  return ev(Delta, {0xFF, 0x2F, 0x00});
-}
-
-std::string chunk(const std::string &Id, const std::string &Body) {
-  return Id + be32(uint32_t(Body.size())) + Body;
-}
-std::string track(const std::string &Events) { return chunk("MTrk", Events); }
-std::string header(unsigned Format, unsigned Tracks, uint16_t Division) {
-  return chunk("MThd", be16(uint16_t(Format)) + be16(uint16_t(Tracks)) +
-                           be16(Division));
-}
-/// SMPTE division: frames per second as written (24, 25, 29, 30), ticks per
-/// frame.
-uint16_t smpte(int Fps, unsigned TicksPerFrame) {
-  return uint16_t(uint8_t(-Fps) << 8 | TicksPerFrame);
-}
+using namespace test::smf;
 
 Result<MidiFileData> parse(const std::string &File,
                            const std::string &Name = "song.mid") {
