@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 #include "tools/Commands.h"
 
+#include "session/MidiMap.h"
+
 #include <cstdio>
 
 namespace dspjit::tools {
@@ -34,6 +36,10 @@ Command addInfo(CLI::App &App) {
                 I.inputs == 0    ? " (a generator)"
                 : I.outputs == 0 ? " (analysis only)"
                                  : "");
+    if (I.voices)
+      std::printf("  instrument: %u voices, side by side in SIMD lanes; "
+                  "play it with --midi\n",
+                  I.voices);
     auto Count = [&](uint32_t Kind) {
       unsigned N = 0;
       for (uint32_t S = 0; S < I.num_slots; ++S)
@@ -48,9 +54,12 @@ Command addInfo(CLI::App &App) {
       std::printf("    %-16s default %-8g range [%g, %g]%s%s", P.name, P.def,
                   P.min, P.max, P.unit[0] ? " " : "", P.unit);
       if (P.smooth_seconds > 0)
-        std::printf(", smoothed over %g ms\n", P.smooth_seconds * 1e3);
+        std::printf(", smoothed over %g ms", P.smooth_seconds * 1e3);
       else
-        std::printf(", not smoothed\n");
+        std::printf(", not smoothed");
+      if (auto Source = session::declaredSource(P.midi))
+        std::printf(", MIDI %s", session::describeMidiSource(*Source).c_str());
+      std::printf("\n");
     }
     std::printf("  meters: %u\n", Count(DSPJIT_SLOT_METER));
     for (uint32_t S = 0; S < I.num_slots; ++S)

@@ -617,29 +617,29 @@ TEST_F(BadInputCli, ARenderKilledMidwayLeavesAReadableFile) {
 } // namespace
 
 TEST_F(BadInputCli, ARenderWithABadMidiFileOrMappingIsRefusedBeforeWriting) {
-  std::string Synth = writeFile("synth.dsp", "io 0 -> 1;\nvoices 4;\n"
-                                             "param cutoff = 1000 in [20, "
-                                             "20000] hz;\nprocess { out = "
-                                             "voicemix(note.gate) * cutoff; }\n");
+  std::string Synth =
+      writeFile("synth.dsp", "io 0 -> 1;\nvoices 4;\n"
+                             "param cutoff = 1000 in [20, "
+                             "20000] hz;\nprocess { out = "
+                             "voicemix(note.gate) * cutoff; }\n");
   // Not a MIDI file at all, and one cut short in its track.
   std::string NotMidi = writeFile("notes.mid", "RIFF....WAVEfmt ");
-  expectRefused({"render", Synth, path("out.wav"), "--midi", NotMidi},
-                NotMidi);
+  expectRefused({"render", Synth, path("out.wav"), "--midi", NotMidi}, NotMidi);
   std::string Cut = writeFile(
-      "cut.mid", std::string("MThd\0\0\0\6\0\0\0\1\1\xe0MTrk\0\0\0\x10\0\x90",
-                             22));
+      "cut.mid",
+      std::string("MThd\0\0\0\6\0\0\0\1\1\xe0MTrk\0\0\0\x10\0\x90", 22));
   expectRefused({"render", Synth, path("out.wav"), "--midi", Cut}, Cut);
-  expectRefused({"render", Synth, path("out.wav"), "--midi",
-                 path("missing.mid")},
-                "missing.mid");
+  expectRefused(
+      {"render", Synth, path("out.wav"), "--midi", path("missing.mid")},
+      "missing.mid");
   // A mapping to a parameter the script does not have, with a suggestion.
   std::string Song = writeFile(
       "song.mid",
       std::string("MThd\0\0\0\6\0\0\0\1\1\xe0MTrk\0\0\0\x0c\0\x90\x3c\x64"
                   "\x60\x80\x3c\0\0\xff\x2f\0",
                   34));
-  expectRefused({"render", Synth, path("out.wav"), "--midi", Song,
-                 "--midi-map", "cutof=cc74"},
+  expectRefused({"render", Synth, path("out.wav"), "--midi", Song, "--midi-map",
+                 "cutof=cc74"},
                 "unknown parameter 'cutof'; did you mean 'cutoff'?");
   expectRefused({"render", Synth, path("out.wav"), "--midi-map", "cutoff=cc74"},
                 "--midi-map needs a MIDI file");
