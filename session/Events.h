@@ -156,6 +156,7 @@ struct Stopped {
   bool Failed = false;
   bool Direct = false;   ///< the kernel ran unwrapped: no timing
   std::string Recording; ///< the recording's path, if one was kept
+  HotSwap::VoiceCounts Voices; ///< an instrument's notes (else zeros)
 };
 
 } // namespace event

@@ -329,6 +329,7 @@ event::Stopped Session::finish(event::ExitReason Reason, std::string Why,
   E.Reason = Reason;
   E.Why = std::move(Why);
   E.Summary = H->summary();
+  E.Voices = H->voiceCounts();
   E.Direct = O.Host.Direct;
   const StopReason Host = H->stopReason();
   const std::string &Record = O.Host.RecordPath;

@@ -147,6 +147,11 @@ std::string statusLine(const Host &H, const session::MidiInput *Midi) {
                 H.cpuLoad() * 100, S.MeanShare * 100, S.DeadlineUs,
                 S.MaxShare * 100, (unsigned long long)S.totalXruns());
   Line += Tail;
+  if (K.voices) {
+    HotSwap::VoiceCounts V = H.voiceCounts();
+    std::snprintf(Tail, sizeof Tail, "  voices %u/%u", V.Busy, K.voices);
+    Line += Tail;
+  }
   if (Midi && Midi->dropped()) // next to the xruns: both are losses
     Line += "  MIDI dropped " + std::to_string(Midi->dropped());
   std::snprintf(Tail, sizeof Tail, "  %.1f s",
@@ -326,6 +331,9 @@ int report(Terminal &T, const event::Stopped &E, const RunOpts &R,
     if (Dropped)
       std::cout << message<Msg::MidiDropped>(Dropped, Dropped == 1 ? "" : "s")
                 << "\n";
+    if (E.Voices.Voices)
+      std::cout << E.Voices.NotesOn << " notes played on " << E.Voices.Voices
+                << " voices (" << E.Voices.Stolen << " stolen)\n";
   }
   std::cout.flush();
   if (!E.Recording.empty())
@@ -388,6 +396,18 @@ int runSession(const RunOpts &R) {
     return 1;
 
   Terminal T(isatty(STDERR_FILENO) && !R.NoStatus);
+  if (uint32_t Voices = H.instance()->kernel().voices) {
+    if (R.Direct)
+      return reportError(R.Script + " is an instrument (voices " +
+                         std::to_string(Voices) +
+                         "): its notes are written between callbacks, which "
+                         "a direct stream does not have; run it without "
+                         "--direct");
+    if (!R.Midi)
+      T.line("dspjit run: note: " + R.Script + " is an instrument (voices " +
+             std::to_string(Voices) +
+             ") and plays nothing without MIDI notes: add --midi");
+  }
   auto Console = session::Console::start(
       S.bus(), STDIN_FILENO,
       [&T](const session::ConsoleLine &L) { show(T, L); });
