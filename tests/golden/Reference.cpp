@@ -364,6 +364,13 @@ bool Processor::setParam(std::string_view Name, float Value) {
   return false;
 }
 
+std::vector<ParamSpec> Processor::paramSpecs() const {
+  std::vector<ParamSpec> Specs;
+  for (const Param &P : Params)
+    Specs.push_back(P.Spec);
+  return Specs;
+}
+
 std::vector<std::string> Processor::meterNames() const {
   std::vector<std::string> Names;
   for (const Meter &M : Meters)
@@ -406,6 +413,70 @@ void Processor::process(const float *In, float *Out, unsigned Frames) {
       Out[size_t(F) * Outputs + C] = std::isfinite(V) ? V : 0.0f;
     }
   }
+  endBlock();
+}
+
+float laneSum(const float *Lanes, unsigned N) {
+  if (N == 1)
+    return Lanes[0];
+  std::array<float, VoiceAllocator::MaxVoices> V{};
+  assert(N <= V.size());
+  std::copy(Lanes, Lanes + N, V.begin());
+  while (N > 2) {
+    unsigned H = 1;
+    while (H * 2 < N)
+      H *= 2;
+    for (unsigned I = 0; I < H; ++I)
+      V[I] = V[I] + (I + H < N ? V[I + H] : -0.0f);
+    N = H;
+  }
+  return V[0] + V[1];
+}
+
+Instrument::Instrument(unsigned Outputs, double SampleRate, unsigned Voices)
+    : Processor(0, Outputs, SampleRate), Voices(Voices),
+      Notes((NoteLayout::Fields + 1) * size_t(Voices), 0.0f),
+      PeakMeter(addMeter("voice.peak", Voices)) {
+  Allocator.setVoices(Voices);
+  Layout.Voices = Voices;
+  for (unsigned F = 0; F < NoteLayout::Fields; ++F)
+    Layout.Offsets[F] = int64_t(F * Voices * sizeof(float));
+  Layout.PeakOffset = int64_t(NoteLayout::Fields * Voices * sizeof(float));
+}
+
+void Instrument::beginBlock() {
+  if (!Queue.empty()) {
+    for (const ChannelMessage &E : Queue)
+      Allocator.handle(E);
+    Queue.clear();
+    Allocator.write(Layout, Notes.data());
+    Allocator.written();
+  }
+  // voice.peak starts from 0 at every callback.
+  std::fill(meterLanes(PeakMeter).begin(), meterLanes(PeakMeter).end(), 0.0f);
+}
+
+void Instrument::frame(const float *In, float *Out) {
+  voiceFrame(In, Out);
+  // note.trigger is 1 in the note's first frame only.
+  std::fill_n(Notes.begin() + NoteLayout::Trigger * Voices, Voices, 0.0f);
+}
+
+void Instrument::endBlock() {
+  const std::vector<float> &Peak = meterLanes(PeakMeter);
+  std::copy(Peak.begin(), Peak.end(),
+            Notes.begin() + NoteLayout::Fields * Voices);
+  Allocator.afterProcess(Layout, Notes.data(), callbackFrames(), sampleRate());
+}
+
+float Instrument::voicemix(const float *Lanes) {
+  std::vector<float> &Peak = meterLanes(PeakMeter);
+  for (unsigned V = 0; V < Voices; ++V) {
+    float Magnitude = std::fabs(Lanes[V]);
+    if (Magnitude > Peak[V])
+      Peak[V] = Magnitude;
+  }
+  return laneSum(Lanes, Voices);
 }
 
 // --- The examples -----------------------------------------------------------
@@ -899,6 +970,123 @@ private:
   std::vector<float> Wave, Curve;
 };
 
+/// examples/subsynth.dsp: per voice two detuned PolyBLEP saws, an RBJ
+/// lowpass swept by a filter envelope and the key, an ADSR and the velocity
+/// curve; the voices summed, then one soft clipper.
+class SubSynth : public Instrument {
+public:
+  explicit SubSynth(double Sr) : Instrument(2, Sr, NumVoices) {}
+
+protected:
+  void voiceFrame(const float *, float *Out) override {
+    float Spread = std::exp2(param(Detune) / 2400.0f);
+    float A = param(Attack), D = param(Decay), R = param(Release);
+    float Lanes[NumVoices];
+    for (unsigned V = 0; V < NumVoices; ++V) {
+      float F = note(NoteLayout::Freq, V);
+      float Gate = note(NoteLayout::Gate, V);
+      float Trig = note(NoteLayout::Trigger, V);
+      float Osc = 0.5f * (sawOsc(Up[V], F * Spread, Rate) +
+                          sawOsc(Down[V], F / Spread, Rate));
+      float FilterEnv = FilterEnvs[V].process(Gate, A, D, 0, R, Trig, Rate);
+      float Amp = AmpEnvs[V].process(Gate, A, D, param(Sustain), R, Trig, Rate);
+      float Octaves =
+          madd(param(EnvAmount), FilterEnv,
+               param(KeyTrack) * (note(NoteLayout::Key, V) - 60.0f) / 12.0f);
+      BiquadCoefs C =
+          rbjCoefs(RbjShape::Lowpass, param(Cutoff) * std::exp2(Octaves),
+                   param(Resonance), 0, Rate);
+      float Voice = Filters[V].process(Osc, C);
+      Lanes[V] = Voice * Amp * velGain(note(NoteLayout::Velocity, V), 40);
+    }
+    Out[0] = Out[1] = softclip(db2lin(param(Level)) * voicemix(Lanes));
+  }
+
+private:
+  static constexpr unsigned NumVoices = 8;
+  int Cutoff = addParam({"cutoff", 1200, 40, 12000, 0.01, "hz", midiCc(74)});
+  int Resonance = addParam({"resonance", 2, 0.5f, 12, 0.01, "", midiCc(71)});
+  int EnvAmount = addParam({"env_amount", 3, 0, 6});
+  int KeyTrack = addParam({"keytrack", 0.5f, 0, 1});
+  int Detune = addParam({"detune", 12, 0, 50});
+  int Attack = addParam({"attack", 0.005f, 0, 2});
+  int Decay = addParam({"decay", 0.3f, 0, 4});
+  int Sustain = addParam({"sustain", 0.6f, 0, 1});
+  int Release = addParam({"release", 0.3f, 0, 5});
+  int Level = addParam({"level", -12, -60, 0});
+  std::array<Phasor, NumVoices> Up, Down;
+  std::array<Adsr, NumVoices> FilterEnvs, AmpEnvs;
+  std::array<Biquad, NumVoices> Filters;
+};
+
+/// examples/fmbell.dsp: per voice a sine carrier phase-modulated by a sine
+/// at `ratio` times its frequency, the index struck by the trigger and
+/// decaying, the carrier under an ADSR with no sustain.
+class FmBell : public Instrument {
+public:
+  explicit FmBell(double Sr) : Instrument(2, Sr, NumVoices) {}
+
+protected:
+  void voiceFrame(const float *, float *Out) override {
+    float Lanes[NumVoices];
+    float Sens = param(VelocityIndex);
+    for (unsigned V = 0; V < NumVoices; ++V) {
+      float F = note(NoteLayout::Freq, V);
+      float Velocity = note(NoteLayout::Velocity, V);
+      float Trig = note(NoteLayout::Trigger, V);
+      float Strike = param(Index) * madd(Sens, Velocity, 1.0f - Sens);
+      float Depth =
+          Strike * Brightness[V].process(Trig, param(BrightnessTime), Rate);
+      float Modulator = sineOsc(Modulators[V], F * param(Ratio), Rate);
+      float Carrier =
+          std::sin(madd(Depth, Modulator, Tau * Carriers[V].next(F, Rate)));
+      float Env = Envs[V].process(note(NoteLayout::Gate, V), 0.001f,
+                                  param(Ring), 0, param(Release), Trig, Rate);
+      Lanes[V] = Carrier * Env * velGain(Velocity, 40);
+    }
+    Out[0] = Out[1] = db2lin(param(Level)) * voicemix(Lanes);
+  }
+
+private:
+  static constexpr unsigned NumVoices = 16;
+  int Ratio = addParam({"ratio", 3.5f, 0.5f, 12});
+  int Index = addParam({"index", 4, 0, 12});
+  int VelocityIndex = addParam({"velocity_index", 0.7f, 0, 1});
+  int BrightnessTime = addParam({"brightness_time", 0.6f, 0.01f, 5});
+  int Ring = addParam({"ring", 2, 0.05f, 10});
+  int Release = addParam({"release", 0.4f, 0.01f, 5});
+  int Level = addParam({"level", -12, -60, 0});
+  std::array<Phasor, NumVoices> Modulators, Carriers;
+  std::array<DecayEnvelope, NumVoices> Brightness;
+  std::array<Adsr, NumVoices> Envs;
+};
+
+/// examples/filter_midi.dsp: tanh drive into an RBJ lowpass per channel,
+/// the drive taken back out, mixed with the dry input; every parameter
+/// declares a MIDI source.
+class FilterMidi : public Processor {
+public:
+  explicit FilterMidi(double Sr) : Processor(2, 2, Sr) {}
+
+protected:
+  void frame(const float *In, float *Out) override {
+    float Gain = db2lin(param(Drive));
+    BiquadCoefs C =
+        rbjCoefs(RbjShape::Lowpass, param(Cutoff), param(Resonance), 0, Rate);
+    for (unsigned Ch = 0; Ch < 2; ++Ch) {
+      float Wet = Filters[Ch].process(dspTanh(Gain * In[Ch]), C) / Gain;
+      Out[Ch] = madd(param(Mix), Wet - In[Ch], In[Ch]);
+    }
+  }
+
+private:
+  int Cutoff = addParam({"cutoff", 800, 40, 12000, 0.01, "hz", midiCc(74)});
+  int Resonance = addParam({"resonance", 4, 0.5f, 20, 0.01, "", midiCc(71)});
+  int Drive = addParam({"drive", 0, 0, 24, 0.01, "db", MidiAftertouch});
+  int Mix = addParam({"mix", 1, 0, 1, 0.01, "", midiCc(1)});
+  std::array<Biquad, 2> Filters;
+};
+
 using Factory = std::unique_ptr<Processor> (*)(double);
 
 template <class T> std::unique_ptr<Processor> make(double Sr) {
@@ -923,6 +1111,9 @@ const std::map<std::string, Factory, std::less<>> &examples() {
       {"diode_ringmod", make<DiodeRingMod>},
       {"vcs3_filter", make<Vcs3Filter>},
       {"wavetable", make<Wavetable>},
+      {"subsynth", make<SubSynth>},
+      {"fmbell", make<FmBell>},
+      {"filter_midi", make<FilterMidi>},
   };
   return Table;
 }

@@ -18,6 +18,8 @@
 #ifndef DSPJIT_TESTS_GOLDEN_REFERENCE_H
 #define DSPJIT_TESTS_GOLDEN_REFERENCE_H
 
+#include "runtime/Voices.h"
+
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -241,7 +243,17 @@ struct ParamSpec {
   float Def = 0, Min = 0, Max = 1;
   /// Time to cover 99% of a change; 0 for `nosmooth`.
   double SmoothSeconds = 0.01;
+  /// The unit as the script declares it ("hz" gives a MIDI controller a
+  /// logarithmic curve) and the script's MIDI mapping (DspjitSlot::midi).
+  std::string Unit = "";
+  uint32_t Midi = 0;
 };
+
+/// The script's `midi cc N` and `midi aftertouch`, as DspjitSlot::midi.
+constexpr uint32_t midiCc(uint32_t Number) {
+  return DSPJIT_MIDI_CC << 16 | Number;
+}
+constexpr uint32_t MidiAftertouch = DSPJIT_MIDI_AFTERTOUCH << 16;
 
 /// A reference model of one script: params, meters and a per-frame body run
 /// exactly in the order a kernel runs them.
@@ -262,6 +274,9 @@ public:
   /// inputs).
   void process(const float *In, float *Out, unsigned Frames);
 
+  /// The parameters as declared, for a MIDI mapper to move them.
+  std::vector<ParamSpec> paramSpecs() const;
+
   std::vector<std::string> meterNames() const;
   /// The lanes of a meter, as the host would read them now; null if unknown.
   const std::vector<float> *meter(std::string_view Name) const;
@@ -279,6 +294,8 @@ protected:
 
   /// Runs once per callback, after targets are clamped (the `block`).
   virtual void beginBlock() {}
+  /// Runs once per callback after its last frame.
+  virtual void endBlock() {}
   /// Runs once per frame: In has inputs() samples, Out outputs() zeros.
   virtual void frame(const float *In, float *Out) = 0;
 
@@ -301,6 +318,50 @@ private:
   std::vector<Meter> Meters;
   std::vector<float> FrameIn, FrameOut;
 };
+
+/// The model of an instrument (`voices N;`). The host's side is the
+/// runtime's own VoiceAllocator, driven as HotSwap drives it: the messages
+/// queued before a callback are handled at its start, the notes written
+/// then (note.trigger for one frame only, as the kernel clears it), and the
+/// voice.peak of the callback read after it to free the quiet voices. So the
+/// models see exactly the notes a kernel sees, stealing included, and what
+/// is checked is the script's sound, not a second allocator.
+class Instrument : public Processor {
+public:
+  Instrument(unsigned Outputs, double SampleRate, unsigned Voices);
+  unsigned voices() const { return Voices; }
+  /// Queues a channel message for the next callback (HotSwap::sendMidi).
+  void sendMidi(const ChannelMessage &E) { Queue.push_back(E); }
+
+protected:
+  /// The note field `F` of voice `V` in the current frame.
+  float note(NoteLayout::Field F, unsigned V) const {
+    return Notes[size_t(F) * Voices + V];
+  }
+  /// voicemix(): the sum of the voices' lanes, added pairwise as the kernel
+  /// sums a vector's lanes, and each lane's largest magnitude in voice.peak.
+  float voicemix(const float *Lanes);
+  /// One frame of every voice (frame(), with the notes in place).
+  virtual void voiceFrame(const float *In, float *Out) = 0;
+
+private:
+  void beginBlock() final;
+  void frame(const float *In, float *Out) final;
+  void endBlock() final;
+
+  unsigned Voices;
+  VoiceAllocator Allocator;
+  NoteLayout Layout;
+  /// The six note fields, Voices lanes each, then voice.peak: the part of a
+  /// kernel's instance that the allocator reads and writes.
+  std::vector<float> Notes;
+  std::vector<ChannelMessage> Queue;
+  int PeakMeter;
+};
+
+/// The sum of N lanes in the kernel's order: halves added lane by lane
+/// (the upper half padded with -0) until two lanes remain.
+float laneSum(const float *Lanes, unsigned N);
 
 /// A processor whose frame is a function: the tests use it to model the
 /// one-line wrapper scripts around each standard-library function.

@@ -6,7 +6,11 @@
 // model of the same algorithm in Reference.cpp. The two circuit models of De
 // Pra and Fontana run at 44.1 kHz, the rate their constants are for. The
 // examples also run a scenario that moves their parameters mid-render, which
-// exercises clamping, smoothing and `nosmooth`. The envelopes (`adsr` and
+// exercises clamping, smoothing and `nosmooth`. Instruments, and effects
+// whose parameters declare MIDI sources, also play MIDI scenarios the way
+// `render --midi` plays a song (a HotSwap, session::scheduleMidiFile, blocks
+// split at every message), against models that drive the runtime's own
+// voice allocator and MidiMapper. The envelopes (`adsr` and
 // the rest) are also checked for what no tolerance can see: that they land
 // exactly on 0 and on their sustain.
 //
@@ -34,8 +38,12 @@
 
 #include "compiler/Compiler.h"
 #include "compiler/Optimizer.h"
+#include "runtime/HotSwap.h"
 #include "runtime/Instance.h"
+#include "runtime/Render.h"
 #include "runtime/Signals.h"
+#include "session/MidiMap.h"
+#include "session/MidiRender.h"
 
 #include <gtest/gtest.h>
 
@@ -47,6 +55,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -70,6 +79,12 @@ struct ParamChange {
   float Value;
 };
 
+/// A MIDI channel message at an exact frame, as a song's event.
+struct MidiAt {
+  uint64_t Frame;
+  uint8_t Status, Data1, Data2 = 0;
+};
+
 struct Scenario {
   std::string Name;
   SignalSpec Signal;
@@ -77,6 +92,11 @@ struct Scenario {
   /// An input that differs between channels, made at the render's rate
   /// (interleaved, Frames frames); replaces Signal when set.
   std::function<std::vector<float>(double Rate)> Input = nullptr;
+  /// MIDI played as `render --midi` plays a song: the kernel runs in a
+  /// HotSwap, and each message splits the block at its frame.
+  std::vector<MidiAt> Midi = {};
+  /// Notes the voice allocator must steal over the render, when set.
+  std::optional<uint64_t> Stolen = std::nullopt;
 };
 
 SignalSpec signal(std::string_view Text) {
@@ -112,6 +132,10 @@ std::vector<float> inputFor(const Scenario &S, unsigned Channels, double Rate) {
 
 /// Runs a kernel block by block as a stream would, applying the scenario's
 /// parameter changes and reading the meters after every block.
+Capture renderKernelMidi(const Kernel &K, Instance I, const Scenario &S,
+                         const std::vector<std::string> &MeterNames,
+                         double Rate);
+
 Capture renderKernel(const Kernel &K, const Scenario &S,
                      const std::vector<std::string> &MeterNames, double Rate) {
   Capture C;
@@ -119,6 +143,8 @@ Capture renderKernel(const Kernel &K, const Scenario &S,
   EXPECT_TRUE(bool(I)) << I.error();
   if (!I)
     return C;
+  if (!S.Midi.empty())
+    return renderKernelMidi(K, std::move(*I), S, MeterNames, Rate);
   unsigned Ins = K.info().inputs, Outs = K.info().outputs;
   std::vector<float> In = inputFor(S, Ins, Rate);
   C.Channels = Outs;
@@ -145,7 +171,143 @@ Capture renderKernel(const Kernel &K, const Scenario &S,
   return C;
 }
 
+/// The path of `dspjit render --midi`: a HotSwap, the scenario's messages
+/// as a MIDI file's events through session::scheduleMidiFile (notes to the
+/// voices, controllers through a MidiMapper to the mapped parameters), and
+/// render(), which splits blocks at events. The meters are read by events
+/// at every BlockSize frames, which also keeps blocks aligned there, as in
+/// the other scenarios.
+Capture renderKernelMidi(const Kernel &K, Instance I, const Scenario &S,
+                         const std::vector<std::string> &MeterNames,
+                         double Rate) {
+  Capture C;
+  unsigned Ins = K.info().inputs, Outs = K.info().outputs;
+  // The kernel outlives the HotSwap: it owns nothing of it.
+  HotSwap Swap(std::shared_ptr<const void>(&K, [](const void *) {}),
+               std::move(I), BlockSize);
+  MidiFileData Song;
+  for (const MidiAt &M : S.Midi) {
+    MidiEvent E;
+    E.Seconds = double(M.Frame) / Rate;
+    E.Status = M.Status, E.Data1 = M.Data1, E.Data2 = M.Data2;
+    EXPECT_EQ(midiFrame(E, Rate), M.Frame);
+    Song.Events.push_back(E);
+  }
+  session::MidiMapper Mapper;
+  session::MidiRenderCounts Counts;
+  RenderOptions RO;
+  RO.BlockSize = BlockSize;
+  RO.Frames = Frames;
+  session::scheduleMidiFile(Song, Rate, Swap, Mapper, Counts, RO.Events);
+  for (const ParamChange &P : S.Changes)
+    RO.Events.push_back({uint64_t(P.Block) * BlockSize, [&Swap, P] {
+                           ParamUpdate U = Swap.setParam(P.Name, P.Value);
+                           EXPECT_TRUE(U.stored()) << U.Message;
+                         }});
+  auto ReadMeters = [&] {
+    for (const std::string &Name : MeterNames) {
+      auto Lanes = Swap.active()->I.meter(Name);
+      EXPECT_TRUE(bool(Lanes)) << Lanes.error();
+      if (Lanes)
+        C.Meters[Name].insert(C.Meters[Name].end(), Lanes->begin(),
+                              Lanes->end());
+    }
+  };
+  for (uint64_t At = BlockSize; At < Frames; At += BlockSize)
+    RO.Events.push_back({At, ReadMeters});
+  std::vector<float> In = inputFor(S, Ins, Rate);
+  RenderInput Input;
+  if (Ins)
+    Input = BufferInput{In.data(), Frames, Ins, Rate, S.Name};
+  auto R = render(Swap, Input, RO);
+  EXPECT_TRUE(bool(R)) << R.error();
+  if (!R)
+    return C;
+  ReadMeters(); // after the last block
+  EXPECT_EQ(Swap.midiDropped(), 0u);
+  if (S.Stolen) {
+    EXPECT_EQ(Swap.voiceCounts().Stolen, *S.Stolen);
+  }
+  EXPECT_EQ(Counts.Unknown, 0u);
+  C.Channels = Outs;
+  C.Output = std::move(R->Output);
+  return C;
+}
+
+/// A kernel descriptor holding only a model's parameters, for a MidiMapper
+/// to move them by the mappings the model declares.
+struct ModelParams {
+  std::vector<ParamSpec> Specs;
+  std::vector<DspjitSlot> Slots;
+  DspjitKernel Kernel{};
+
+  explicit ModelParams(const Processor &P) : Specs(P.paramSpecs()) {
+    for (const ParamSpec &Spec : Specs) {
+      DspjitSlot Slot{};
+      Slot.name = Spec.Name.c_str();
+      Slot.kind = DSPJIT_SLOT_PARAM;
+      Slot.width = 1;
+      Slot.def = Spec.Def, Slot.min = Spec.Min, Slot.max = Spec.Max;
+      Slot.smooth_seconds = float(Spec.SmoothSeconds);
+      Slot.unit = Spec.Unit.c_str();
+      Slot.midi = Spec.Midi;
+      Slots.push_back(Slot);
+    }
+    Kernel.num_slots = uint32_t(Slots.size());
+    Kernel.slots = Slots.data();
+  }
+};
+
+/// The reference's side of renderKernelMidi: the same blocks (split at
+/// every message and at every BlockSize frames), the notes to the model's
+/// voices, the controllers through a MidiMapper to its parameters.
+Capture renderReferenceMidi(Processor &P, const Scenario &S) {
+  Capture C;
+  std::vector<float> In = inputFor(S, P.inputs(), P.sampleRate());
+  C.Channels = P.outputs();
+  C.Output.assign(Frames * P.outputs(), 0.0f);
+  auto *Voices = dynamic_cast<Instrument *>(&P);
+  ModelParams Params(P);
+  session::MidiMapper Mapper;
+  size_t Next = 0;
+  for (uint64_t Done = 0; Done < Frames;) {
+    for (; Next < S.Midi.size() && S.Midi[Next].Frame <= Done; ++Next) {
+      const MidiAt &M = S.Midi[Next];
+      uint8_t Kind = M.Status & 0xf0;
+      if (Voices)
+        Voices->sendMidi(
+            ChannelMessage{{M.Status, M.Data1, M.Data2},
+                           uint8_t(Kind == 0xc0 || Kind == 0xd0 ? 2 : 3)});
+      std::vector<session::MidiParamChange> Changes;
+      Mapper.handle({M.Status, M.Data1, M.Data2}, Params.Kernel, Changes);
+      for (const session::MidiParamChange &Change : Changes)
+        EXPECT_TRUE(P.setParam(Change.Param, Change.Value)) << Change.Param;
+    }
+    if (Done % BlockSize == 0)
+      for (const ParamChange &Change : S.Changes)
+        if (uint64_t(Change.Block) * BlockSize == Done) {
+          EXPECT_TRUE(P.setParam(Change.Name, Change.Value)) << Change.Name;
+        }
+    uint64_t Until =
+        std::min<uint64_t>((Done / BlockSize + 1) * BlockSize, Frames);
+    if (Next < S.Midi.size())
+      Until = std::min(Until, S.Midi[Next].Frame);
+    unsigned N = unsigned(Until - Done);
+    P.process(P.inputs() ? In.data() + Done * P.inputs() : nullptr,
+              C.Output.data() + Done * P.outputs(), N);
+    Done = Until;
+    if (Done % BlockSize == 0 || Done == Frames)
+      for (const std::string &Name : P.meterNames()) {
+        const std::vector<float> &Lanes = *P.meter(Name);
+        C.Meters[Name].insert(C.Meters[Name].end(), Lanes.begin(), Lanes.end());
+      }
+  }
+  return C;
+}
+
 Capture renderReference(Processor &P, const Scenario &S) {
+  if (!S.Midi.empty())
+    return renderReferenceMidi(P, S);
   Capture C;
   std::vector<float> In = inputFor(S, P.inputs(), P.sampleRate());
   C.Channels = P.outputs();
@@ -391,6 +553,76 @@ std::vector<Scenario> ringModScenarios() {
           {"sine pair", signal("silence"), {}, SinePair}};
 }
 
+MidiAt noteOn(uint64_t Frame, uint8_t Key, uint8_t Velocity) {
+  return {Frame, 0x90, Key, Velocity};
+}
+MidiAt noteOff(uint64_t Frame, uint8_t Key) { return {Frame, 0x80, Key, 64}; }
+MidiAt control(uint64_t Frame, uint8_t Number, uint8_t Value,
+               uint8_t Channel = 0) {
+  return {Frame, uint8_t(0xb0 | Channel), Number, Value};
+}
+
+/// The notes and controllers each instrument, and each effect with MIDI
+/// mappings, plays: overlapping notes, note-offs with their releases, a
+/// key struck again while held and while releasing, messages between block
+/// boundaries (which split blocks), and for subsynth more notes than
+/// voices.
+std::vector<Scenario> midiScenarios(const std::string &Name) {
+  SignalSpec Silence = signal("silence");
+  if (Name == "subsynth") {
+    // Ten keys held on eight voices steal the two held longest (67, then
+    // the 60 struck again at 9000); after the release (shortened to 50 ms)
+    // every voice is quiet and free again by frame 20000.
+    std::vector<MidiAt> Midi = {
+        noteOn(0, 60, 100),     noteOn(2400, 64, 80),
+        noteOn(4800, 67, 127),  noteOff(7200, 60),
+        noteOn(9000, 60, 90),   noteOn(9500, 64, 60),
+        control(12000, 74, 30), control(12000, 71, 100),
+        {13000, 0xe0, 0, 0x50}, // bend up a semitone and a quarter
+        control(15500, 74, 90)};
+    const uint8_t Burst[] = {62, 65, 69, 71, 72, 74, 76};
+    for (unsigned I = 0; I < 7; ++I)
+      Midi.push_back(noteOn(10001 + 97 * I, Burst[I], uint8_t(50 + 10 * I)));
+    for (uint8_t Key : {60, 64, 67, 62, 65, 69, 71, 72, 74, 76})
+      Midi.push_back(noteOff(14000, Key));
+    Midi.push_back(noteOn(20000, 48, 100));
+    Midi.push_back({22222, 0x90, 48, 0}); // velocity 0: a note-off
+    std::stable_sort(
+        Midi.begin(), Midi.end(),
+        [](const MidiAt &A, const MidiAt &B) { return A.Frame < B.Frame; });
+    return {{"notes and controllers",
+             Silence,
+             {{0, "release", 0.05f}, {200, "detune", 40}},
+             nullptr,
+             Midi,
+             2}};
+  }
+  if (Name == "fmbell")
+    return {{"notes",
+             Silence,
+             {{200, "ratio", 1.4f}},
+             nullptr,
+             {noteOn(0, 72, 127), noteOn(1200, 76, 60), noteOn(3000, 79, 100),
+              noteOff(6000, 72), noteOn(8000, 76, 110), noteOn(10000, 72, 90),
+              noteOff(14000, 76), noteOff(14000, 79), noteOff(16001, 72),
+              noteOn(18000, 84, 50), noteOff(23000, 84)},
+             0}};
+  if (Name == "filter_midi") // the note is not for an effect: ignored
+    return {{"controllers",
+             signal("noise"),
+             {},
+             nullptr,
+             {control(3000, 74, 20),
+              noteOn(5000, 60, 100),
+              control(6000, 71, 110),
+              {9000, 0xd0, 100},
+              control(12000, 1, 40),
+              control(15000, 74, 127, 1),
+              {18000, 0xd0, 0},
+              control(18001, 74, 64)}}};
+  return {};
+}
+
 class ExampleGolden : public testing::TestWithParam<std::string> {};
 
 TEST_P(ExampleGolden, MatchesReference) {
@@ -404,6 +636,8 @@ TEST_P(ExampleGolden, MatchesReference) {
   ExampleMoves Moves = movesFor(Name);
   if (!Moves.Changes.empty())
     Scenarios.push_back({"moved parameters", Moves.Signal, Moves.Changes});
+  for (Scenario &S : midiScenarios(Name))
+    Scenarios.push_back(std::move(S));
   runScenarios(
       Kernels, [&] { return makeExample(Name, Rate); }, Scenarios,
       ReferenceTolerance);

@@ -1415,8 +1415,11 @@ TEST(Kernel, EveryExampleExportsTheCurrentAbiAndRuns) {
       for (uint32_t S = 0; S < Info.num_slots; ++S) {
         const DspjitSlot &Sl = Info.slots[S];
         EXPECT_LE(uint64_t(Sl.offset), Info.instance_size);
-        bool HostFacing =
-            Sl.kind == DSPJIT_SLOT_PARAM || Sl.kind == DSPJIT_SLOT_METER;
+        // An instrument's notes are host-facing too: the voice allocator
+        // writes them as floats, --double or not.
+        bool HostFacing = Sl.kind == DSPJIT_SLOT_PARAM ||
+                          Sl.kind == DSPJIT_SLOT_METER ||
+                          Sl.kind == DSPJIT_SLOT_NOTE;
         EXPECT_EQ(Sl.elem_size, HostFacing || !Double ? 4u : 8u) << Sl.name;
       }
       Instance I(std::move(K));
