@@ -173,15 +173,10 @@ CommandReply quitCommand(const Command &C) {
 CommandReply learnCommand(const Command &C) {
   if (!C.takes(1, 1))
     return error(message<Msg::MidiUsageLearn>());
-  std::vector<std::string> Surfaces = C.Bus.surfaces();
-  if (std::find(Surfaces.begin(), Surfaces.end(),
-                message<Msg::MidiSurface>()) == Surfaces.end())
-    return error(message<Msg::MidiNotOpen>());
-  if (auto V = C.Inst->param(C.Words[1]); !V)
-    return error(V.error());
-  event::MidiLearn Learn{std::string(C.Words[1])};
-  C.Bus.publish(Learn);
-  return {message<Msg::MidiLearning>(Learn.Param)};
+  auto Learning = C.Bus.midiLearn(C.Words[1]);
+  if (!Learning)
+    return error(Learning.error());
+  return {*Learning};
 }
 
 CommandReply helpCommand(const Command &) { return {commandHelp()}; }

@@ -71,6 +71,21 @@ ParamUpdate ControlBus::setParam(std::string_view Name, float Value) {
   return H->setParam(Name, Value);
 }
 
+Result<std::string> ControlBus::midiLearn(std::string_view Param) {
+  std::vector<std::string> Open = surfaces();
+  if (std::find(Open.begin(), Open.end(), message<Msg::MidiSurface>()) ==
+      Open.end())
+    return fail(message<Msg::MidiNotOpen>());
+  std::shared_ptr<Instance> Inst = instance();
+  if (!Inst)
+    return stopped();
+  if (auto V = Inst->param(Param); !V)
+    return fail(V.error());
+  event::MidiLearn Learn{std::string(Param)};
+  publish(Learn);
+  return message<Msg::MidiLearning>(Learn.Param);
+}
+
 bool ControlBus::sendMidi(const ChannelMessage &M) {
   std::shared_lock<std::shared_mutex> Guard(HostLock);
   return H && H->sendMidi(M);

@@ -80,6 +80,11 @@ public:
   /// false when the session stopped or the queue is full. Thread: one
   /// producer thread at a time (the MIDI surface's).
   bool sendMidi(const ChannelMessage &M);
+  /// `learn NAME` from any surface: asks the MIDI input (when one is open)
+  /// to map the next control moved to the parameter. Returns the line to
+  /// show ("MIDI: move a control to map it to 'cutoff'"), or why not.
+  /// Thread: any.
+  Result<std::string> midiLearn(std::string_view Param);
   /// The voices' counts (all zero for an effect or a stopped session).
   HotSwap::VoiceCounts voiceCounts() const;
   /// Every parameter back to its default; the user's values forgotten.

@@ -154,8 +154,8 @@ struct Stopped {
   /// The session ended in failure (a fatal xrun, the server gone, a
   /// failed recording, a stall): Why is one of the Errors.
   bool Failed = false;
-  bool Direct = false;   ///< the kernel ran unwrapped: no timing
-  std::string Recording; ///< the recording's path, if one was kept
+  bool Direct = false;         ///< the kernel ran unwrapped: no timing
+  std::string Recording;       ///< the recording's path, if one was kept
   HotSwap::VoiceCounts Voices; ///< an instrument's notes (else zeros)
 };
 

@@ -530,7 +530,10 @@ void WebPanel::Impl::tickLoop() {
     // A new version: new controls for the pages only when they changed.
     if (Inst != Shown) {
       if (!Shown || !web::sameControls(Shown->kernel(), Inst->kernel())) {
-        std::string Json = web::scriptMessage(*Inst, O.Script);
+        std::vector<std::string> Open = Bus.surfaces();
+        bool Midi = std::find(Open.begin(), Open.end(),
+                              message<Msg::MidiSurface>()) != Open.end();
+        std::string Json = web::scriptMessage(*Inst, O.Script, Midi);
         {
           std::lock_guard<std::mutex> Guard(Latest);
           ScriptJson = Json;

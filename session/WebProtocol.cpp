@@ -9,6 +9,7 @@
 #include "session/WebProtocol.h"
 
 #include "runtime/MessageCatalog.h"
+#include "session/MidiMap.h"
 
 #include <nlohmann/json.hpp>
 
@@ -61,6 +62,14 @@ Result<Command> parseCommand(std::string_view Text) {
     C.Value = Value->get<double>();
     return C;
   }
+  if (Kind == "learn") {
+    auto Name = J.find("name");
+    if (Name == J.end() || !Name->is_string())
+      return fail(message<Msg::WebBadLearn>());
+    C.What = Command::Learn;
+    C.Name = Name->get<std::string>();
+    return C;
+  }
   if (Kind == "reset") {
     auto What = J.find("what");
     std::string W = What != J.end() && What->is_string()
@@ -103,6 +112,10 @@ Handled handleMessage(ControlBus &Bus, std::string_view Text) {
     if (auto R = Bus.resetState(); !R)
       return {false, replyMessage(false, R.error())};
     return {true, {}};
+  case Command::Learn: {
+    auto R = Bus.midiLearn(C->Name);
+    return {bool(R), replyMessage(bool(R), R ? *R : R.error())};
+  }
   }
   return {false, {}};
 }
@@ -138,7 +151,14 @@ static bool toggle(const DspjitSlot &S) {
   return S.smooth_seconds == 0 && S.min == 0 && S.max == 1;
 }
 
-std::string scriptMessage(const Instance &Inst, std::string_view Script) {
+/// The script's own MIDI mapping of a parameter, as people read it.
+static std::string midiText(const DspjitSlot &S) {
+  auto Source = declaredSource(S.midi);
+  return Source ? describeMidiSource(*Source) : std::string();
+}
+
+std::string scriptMessage(const Instance &Inst, std::string_view Script,
+                          bool MidiOpen) {
   const DspjitKernel &K = Inst.kernel();
   json Params = json::array(), Meters = json::array();
   for (uint32_t I = 0; I < K.num_slots; ++I) {
@@ -153,7 +173,8 @@ std::string scriptMessage(const Instance &Inst, std::string_view Script) {
                         {"smooth", S.smooth_seconds > 0},
                         {"log", logarithmic(S)},
                         {"toggle", toggle(S)},
-                        {"value", number(Value ? *Value : S.def)}});
+                        {"value", number(Value ? *Value : S.def)},
+                        {"midi", midiText(S)}});
     } else if (S.kind == DSPJIT_SLOT_METER) {
       Meters.push_back({{"name", S.name}, {"lanes", S.width}});
     }
@@ -162,6 +183,8 @@ std::string scriptMessage(const Instance &Inst, std::string_view Script) {
                {"script", Script},
                {"inputs", K.inputs},
                {"outputs", K.outputs},
+               {"voices", K.voices},
+               {"midi", MidiOpen},
                {"params", Params},
                {"meters", Meters}});
 }

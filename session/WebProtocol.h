@@ -55,8 +55,8 @@ constexpr size_t MaxMessage = 4096;
 
 /// What a page asked for.
 struct Command {
-  enum Kind { Set, ResetParams, ResetState } What = Set;
-  std::string Name; ///< Set: the parameter
+  enum Kind { Set, ResetParams, ResetState, Learn } What = Set;
+  std::string Name; ///< Set, Learn: the parameter
   double Value = 0; ///< Set: the value
 };
 
@@ -79,7 +79,9 @@ enum class SessionState { Waiting, Running, Stopped };
 std::string helloMessage(std::string_view Script, SessionState State,
                          double Rate);
 /// `Inst`'s io, parameters and meters.
-std::string scriptMessage(const Instance &Inst, std::string_view Script);
+/// `MidiOpen`: a MIDI input runs, so the page offers `learn`.
+std::string scriptMessage(const Instance &Inst, std::string_view Script,
+                          bool MidiOpen = false);
 /// A change of parameters or meters between versions, so that the page
 /// rebuilds its controls only then.
 bool sameControls(const DspjitKernel &A, const DspjitKernel &B);

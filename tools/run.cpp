@@ -421,18 +421,7 @@ int runSession(const RunOpts &R) {
       return reportError(Server.error());
     Osc = std::move(*Server);
   }
-  std::unique_ptr<session::WebPanel> Web;
-  if (R.Web) {
-    auto Panel = session::WebPanel::open(
-        S.bus(), *WebOptions, [&T](const std::string &M, bool IsError) {
-          T.line((IsError ? "dspjit run: error: " : "dspjit run: warning: ") +
-                 M);
-        });
-    if (!Panel)
-      return reportError(Panel.error());
-    Web = std::move(*Panel);
-    T.line("dspjit run: web panel at " + Web->url());
-  }
+  // MIDI before the web panel, whose pages offer `learn` when it runs.
   std::unique_ptr<session::MidiInput> Midi;
   if (R.Midi) {
     auto Input = session::MidiInput::open(
@@ -447,6 +436,18 @@ int runSession(const RunOpts &R) {
            message<Msg::MidiPortOpened>(
                Midi->api(), Midi->portName(),
                Midi->ownPort() ? message<Msg::MidiVirtualHint>() : ""));
+  }
+  std::unique_ptr<session::WebPanel> Web;
+  if (R.Web) {
+    auto Panel = session::WebPanel::open(
+        S.bus(), *WebOptions, [&T](const std::string &M, bool IsError) {
+          T.line((IsError ? "dspjit run: error: " : "dspjit run: warning: ") +
+                 M);
+        });
+    if (!Panel)
+      return reportError(Panel.error());
+    Web = std::move(*Panel);
+    T.line("dspjit run: web panel at " + Web->url());
   }
   Running.store(&S);
   std::signal(SIGINT, onInterrupt);

@@ -142,6 +142,21 @@ function buildControls(script) {
       p.number = number;
       row.append(slider, number, unit);
     }
+    if (script.midi) {
+      // Map the next MIDI control moved to this parameter (the console's
+      // `learn NAME`); the mapping comes back as an event line.
+      const learn = document.createElement('button');
+      learn.className = 'learn';
+      learn.textContent = 'learn';
+      learn.title = `MIDI learn: map the next control moved to ${spec.name}` +
+        (spec.midi ? ` (the script maps ${spec.midi})` : '');
+      learn.setAttribute('aria-label', `MIDI learn ${spec.name}`);
+      learn.addEventListener('click', () => send({ type: 'learn', name: spec.name }));
+      row.append(learn);
+      row.classList.add('with-learn');
+    } else if (spec.midi) {
+      label.title += `; MIDI ${spec.midi}`;
+    }
     p.row = row;
     box.append(row);
     params.set(spec.name, p);

@@ -18,6 +18,7 @@
 #include "session/ControlBus.h"
 #include "session/Midi.h"
 #include "session/MidiMap.h"
+#include "session/WebProtocol.h"
 
 #include <gtest/gtest.h>
 
@@ -363,6 +364,31 @@ TEST_F(MidiSurface, LearnThroughTheConsole) {
   send(*M, {0xb1, 74, 0});
   M->drain();
   EXPECT_FLOAT_EQ(target("cutoff"), 20);
+}
+
+TEST_F(MidiSurface, LearnFromAWebPage) {
+  // Without a MIDI input the page is told so, and its script message does
+  // not offer learn.
+  web::Handled H =
+      web::handleMessage(*Bus, R"({"type":"learn","name":"cutoff"})");
+  EXPECT_FALSE(H.Ok);
+  EXPECT_NE(H.Reply.find("no MIDI input is open"), std::string::npos);
+  EXPECT_NE(web::scriptMessage(*Bus->instance(), "m.dsp", false)
+                .find(R"("midi":false)"),
+            std::string::npos);
+
+  auto M = MidiInput::forTest(*Bus, {});
+  H = web::handleMessage(*Bus, R"({"type":"learn","name":"cutof"})");
+  EXPECT_FALSE(H.Ok);
+  EXPECT_NE(H.Reply.find("did you mean 'cutoff'"), std::string::npos);
+  H = web::handleMessage(*Bus, R"({"type":"learn"})");
+  EXPECT_NE(H.Reply.find("takes a"), std::string::npos) << H.Reply;
+  H = web::handleMessage(*Bus, R"({"type":"learn","name":"cutoff"})");
+  EXPECT_TRUE(H.Ok) << H.Reply;
+  send(*M, {0xb0, 71, 0});
+  M->drain();
+  ASSERT_EQ(M->mappings().size(), 1u);
+  EXPECT_EQ(M->mappings()[0], map("cutoff=cc71/ch1"));
 }
 
 TEST_F(MidiSurface, AMappingWithoutItsParameterIsReportedOnceAndKept) {
