@@ -305,13 +305,8 @@ size_t MidiInput::drain() {
           Learned.push_back(*New);
         // An instrument's voices take notes, bend, pressure and the pedal
         // at the audio thread's next block.
-        if (K.voices) {
-          uint8_t Kind = Msg.kind();
-          ChannelMessage C{{Msg.Status, Msg.Data1, Msg.Data2},
-                           uint8_t(Kind == 0xc0 || Kind == 0xd0 ? 2 : 3)};
-          if (!Bus.sendMidi(C))
-            Dropped.fetch_add(1, std::memory_order_relaxed);
-        }
+        if (K.voices && !Bus.sendMidi(toChannelMessage(Msg)))
+          Dropped.fetch_add(1, std::memory_order_relaxed);
       }
     }
     checkMissing(K, Notices);

@@ -31,6 +31,10 @@ static unsigned dataBytes(uint8_t Status) {
   return Kind == 0xc0 || Kind == 0xd0 ? 1 : 2;
 }
 
+ChannelMessage toChannelMessage(const MidiMessage &M) {
+  return {{M.Status, M.Data1, M.Data2}, uint8_t(1 + dataBytes(M.Status))};
+}
+
 void MidiDecoder::feed(const uint8_t *Bytes, size_t Size,
                        std::vector<MidiMessage> &Out) {
   for (size_t I = 0; I < Size; ++I) {

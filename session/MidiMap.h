@@ -28,6 +28,7 @@
 #define DSPJIT_SESSION_MIDIMAP_H
 
 #include "runtime/Result.h"
+#include "runtime/Voices.h"
 #include "runtime/dspjit_abi.h"
 
 #include <array>
@@ -47,6 +48,9 @@ struct MidiMessage {
   unsigned channel() const { return unsigned(Status & 0x0f) + 1; }
   uint8_t kind() const { return Status & 0xf0; }
 };
+
+/// The message as the voices' queue takes it (runtime/Voices.h).
+ChannelMessage toChannelMessage(const MidiMessage &M);
 
 /// Bytes to channel messages, as a MIDI 1.0 receiver reads them.
 class MidiDecoder {

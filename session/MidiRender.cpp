@@ -19,12 +19,8 @@ void scheduleMidiFile(const MidiFileData &File, double Rate, HotSwap &Swap,
                         ++Counts.Messages;
                         std::shared_ptr<KernelVersion> V = Swap.active();
                         const DspjitKernel &K = V->I.kernel();
-                        if (K.voices) {
-                          uint8_t Kind = M.kind();
-                          Swap.sendMidi(ChannelMessage{
-                              {M.Status, M.Data1, M.Data2},
-                              uint8_t(Kind == 0xc0 || Kind == 0xd0 ? 2 : 3)});
-                        }
+                        if (K.voices)
+                          Swap.sendMidi(toChannelMessage(M));
                         std::vector<MidiParamChange> Changes;
                         Mapper.handle(M, K, Changes);
                         for (const MidiParamChange &C : Changes) {

@@ -273,11 +273,9 @@ Capture renderReferenceMidi(Processor &P, const Scenario &S) {
   for (uint64_t Done = 0; Done < Frames;) {
     for (; Next < S.Midi.size() && S.Midi[Next].Frame <= Done; ++Next) {
       const MidiAt &M = S.Midi[Next];
-      uint8_t Kind = M.Status & 0xf0;
       if (Voices)
         Voices->sendMidi(
-            ChannelMessage{{M.Status, M.Data1, M.Data2},
-                           uint8_t(Kind == 0xc0 || Kind == 0xd0 ? 2 : 3)});
+            session::toChannelMessage({M.Status, M.Data1, M.Data2}));
       std::vector<session::MidiParamChange> Changes;
       Mapper.handle({M.Status, M.Data1, M.Data2}, Params.Kernel, Changes);
       for (const session::MidiParamChange &Change : Changes)
