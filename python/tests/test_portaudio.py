@@ -1,0 +1,165 @@
+"""The seeds' way, for real: PortAudio opened through cffi (what
+python-sounddevice does underneath) with a dspjit kernel's callback_address
+and an instance's userdata_address, on a private JACK server with the dummy
+driver. While the main thread holds the GIL in a busy Python loop, the
+compiled callback keeps time; a Python callback in the same place falls
+behind."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+import pytest
+
+import dspjit
+
+cffi = pytest.importorskip("cffi")
+
+RATE, PERIOD = 48000, 64
+# A fixed name, as scripts/dev's demo uses: JACK's registry holds 8 servers
+# and frees the entry of a killed jackd only when one of the same name starts.
+SERVER = "dspjit-pytest"
+
+CDEF = """
+typedef int PaError; typedef int PaDeviceIndex; typedef int PaHostApiIndex;
+typedef double PaTime; typedef unsigned long PaSampleFormat;
+typedef unsigned long PaStreamFlags; typedef unsigned long PaStreamCallbackFlags;
+typedef void PaStream;
+typedef struct PaStreamCallbackTimeInfo {
+  PaTime inputBufferAdcTime; PaTime currentTime; PaTime outputBufferDacTime;
+} PaStreamCallbackTimeInfo;
+typedef int PaStreamCallback(const void *, void *, unsigned long,
+  const PaStreamCallbackTimeInfo *, PaStreamCallbackFlags, void *);
+typedef struct PaStreamParameters {
+  PaDeviceIndex device; int channelCount; PaSampleFormat sampleFormat;
+  PaTime suggestedLatency; void *hostApiSpecificStreamInfo;
+} PaStreamParameters;
+typedef struct PaDeviceInfo {
+  int structVersion; const char *name; PaHostApiIndex hostApi;
+  int maxInputChannels; int maxOutputChannels;
+  PaTime defaultLowInputLatency; PaTime defaultLowOutputLatency;
+  PaTime defaultHighInputLatency; PaTime defaultHighOutputLatency;
+  double defaultSampleRate;
+} PaDeviceInfo;
+typedef struct PaHostApiInfo {
+  int structVersion; int type; const char *name; int deviceCount;
+  PaDeviceIndex defaultInputDevice; PaDeviceIndex defaultOutputDevice;
+} PaHostApiInfo;
+PaError Pa_Initialize(void);
+PaError Pa_Terminate(void);
+PaHostApiIndex Pa_HostApiTypeIdToHostApiIndex(int type);
+const PaHostApiInfo *Pa_GetHostApiInfo(PaHostApiIndex api);
+const PaDeviceInfo *Pa_GetDeviceInfo(PaDeviceIndex device);
+PaError Pa_OpenStream(PaStream **stream, const PaStreamParameters *in,
+  const PaStreamParameters *out, double rate, unsigned long frames,
+  PaStreamFlags flags, PaStreamCallback *callback, void *userData);
+PaError Pa_StartStream(PaStream *stream);
+PaError Pa_StopStream(PaStream *stream);
+PaError Pa_CloseStream(PaStream *stream);
+const char *Pa_GetErrorText(PaError error);
+"""
+PA_JACK = 12        # paJACK
+PA_FLOAT32 = 1      # paFloat32
+PA_OUTPUT_UNDERFLOW = 4
+
+
+@pytest.fixture(scope="module")
+def portaudio():
+    """PortAudio on a private jackd (dummy driver, 48 kHz, 64 frames)."""
+    if not shutil.which("jackd") or not shutil.which("jack_wait"):
+        pytest.skip("no jackd (Debian jackd2)")
+    ffi = cffi.FFI()
+    ffi.cdef(CDEF)
+    try:
+        pa = ffi.dlopen("libportaudio.so.2")
+    except OSError:
+        pytest.skip("no libportaudio.so.2 (Debian libportaudio2)")
+    # Clients find this server, and never start one of their own.
+    os.environ.update(JACK_DEFAULT_SERVER=SERVER, JACK_NO_START_SERVER="1",
+                      JACK_NO_AUDIO_RESERVATION="1")
+    log = tempfile.TemporaryFile()
+    jackd = subprocess.Popen(
+        ["jackd", "--no-realtime", "-n", SERVER, "-d", "dummy", "-r", str(RATE),
+         "-p", str(PERIOD)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        if subprocess.run(["jack_wait", "-s", SERVER, "-w", "-t", "15"],
+                          capture_output=True).returncode != 0:
+            log.seek(0)
+            pytest.fail("jackd did not start:\n" + log.read().decode(errors="replace"))
+        check(ffi, pa, pa.Pa_Initialize())
+        yield ffi, pa
+        pa.Pa_Terminate()
+    finally:
+        jackd.terminate()
+        jackd.wait(timeout=10)
+
+
+def check(ffi, pa, error):
+    if error < 0:
+        raise RuntimeError(ffi.string(pa.Pa_GetErrorText(error)).decode())
+
+
+def run_busy(ffi, pa, callback, user, seconds=1.0):
+    """Runs an output stream on JACK's system ports for `seconds`, with the
+    main thread in a busy Python loop (holding the GIL but for the
+    interpreter's switch interval). Returns the seconds it ran."""
+    api = pa.Pa_HostApiTypeIdToHostApiIndex(PA_JACK)
+    assert api >= 0, "PortAudio has no JACK host API"
+    device = pa.Pa_GetHostApiInfo(api).defaultOutputDevice
+    out = ffi.new("PaStreamParameters *", {
+        "device": device, "channelCount": 2, "sampleFormat": PA_FLOAT32,
+        "suggestedLatency": pa.Pa_GetDeviceInfo(device).defaultLowOutputLatency})
+    stream = ffi.new("PaStream **")
+    check(ffi, pa, pa.Pa_OpenStream(stream, ffi.NULL, out, RATE, PERIOD, 0,
+                                    callback, user))
+    start = time.perf_counter()
+    check(ffi, pa, pa.Pa_StartStream(stream[0]))
+    spins = 0
+    while time.perf_counter() - start < seconds:
+        spins += 1  # pure Python: holds the GIL
+    check(ffi, pa, pa.Pa_StopStream(stream[0]))
+    elapsed = time.perf_counter() - start
+    check(ffi, pa, pa.Pa_CloseStream(stream[0]))
+    return elapsed
+
+
+def test_compiled_callback_keeps_time_while_python_is_busy(portaudio):
+    ffi, pa = portaudio
+    k = dspjit.compile_source(
+        "io 0 -> 2; meter last; state n = 0; "
+        "process { n = n + 1; last = n; out = [0.1, 0.1]; }", name="counter.dsp")
+    fx = k.instance()
+    elapsed = run_busy(ffi, pa, ffi.cast("PaStreamCallback *", k.callback_address),
+                       ffi.cast("void *", fx.userdata_address))
+    periods = elapsed * RATE / PERIOD
+    print(f"compiled: {fx.callbacks} callbacks in {elapsed:.2f} s "
+          f"({periods:.0f} periods)")
+    # Every period ran (but those cut by start and stop), each a full block.
+    assert fx.callbacks >= 0.9 * periods
+    assert fx.frames_processed == fx.callbacks * PERIOD
+    # The kernel's own count of frames, read back through its meter.
+    assert fx.meters["last"] == float(fx.frames_processed)
+    assert fx.nonfinite_samples == 0
+
+    # A Python callback in the same place needs the GIL for every period.
+    calls, late = [], [0]
+
+    @ffi.callback("PaStreamCallback")
+    def python_callback(inp, out, frames, time_info, flags, user):
+        calls.append(time.perf_counter())
+        if flags & PA_OUTPUT_UNDERFLOW:
+            late[0] += 1
+        ffi.memmove(out, bytes(frames * 8), frames * 8)
+        return 0
+
+    elapsed = run_busy(ffi, pa, python_callback, ffi.NULL)
+    periods = elapsed * RATE / PERIOD
+    gap = np.diff(calls).max() * 1e3 if len(calls) > 1 else float("inf")
+    print(f"python: {len(calls)} callbacks in {elapsed:.2f} s ({periods:.0f} "
+          f"periods), {late[0]} flagged late, at most {gap:.1f} ms apart")
+    # Waiting for the switch interval (5 ms) at every period of 1.3 ms, it
+    # falls behind: periods lost, or callbacks told of an underflow.
+    assert len(calls) < 0.8 * periods or late[0] > 0.1 * len(calls)
