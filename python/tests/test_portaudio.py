@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import dspjit
+from dspjit.portaudio import CDEF, PA_FLOAT32, PA_JACK, PA_OUTPUT_UNDERFLOW
 
 cffi = pytest.importorskip("cffi")
 
@@ -22,48 +23,6 @@ RATE, PERIOD = 48000, 64
 # A fixed name, as scripts/dev's demo uses: JACK's registry holds 8 servers
 # and frees the entry of a killed jackd only when one of the same name starts.
 SERVER = "dspjit-pytest"
-
-CDEF = """
-typedef int PaError; typedef int PaDeviceIndex; typedef int PaHostApiIndex;
-typedef double PaTime; typedef unsigned long PaSampleFormat;
-typedef unsigned long PaStreamFlags; typedef unsigned long PaStreamCallbackFlags;
-typedef void PaStream;
-typedef struct PaStreamCallbackTimeInfo {
-  PaTime inputBufferAdcTime; PaTime currentTime; PaTime outputBufferDacTime;
-} PaStreamCallbackTimeInfo;
-typedef int PaStreamCallback(const void *, void *, unsigned long,
-  const PaStreamCallbackTimeInfo *, PaStreamCallbackFlags, void *);
-typedef struct PaStreamParameters {
-  PaDeviceIndex device; int channelCount; PaSampleFormat sampleFormat;
-  PaTime suggestedLatency; void *hostApiSpecificStreamInfo;
-} PaStreamParameters;
-typedef struct PaDeviceInfo {
-  int structVersion; const char *name; PaHostApiIndex hostApi;
-  int maxInputChannels; int maxOutputChannels;
-  PaTime defaultLowInputLatency; PaTime defaultLowOutputLatency;
-  PaTime defaultHighInputLatency; PaTime defaultHighOutputLatency;
-  double defaultSampleRate;
-} PaDeviceInfo;
-typedef struct PaHostApiInfo {
-  int structVersion; int type; const char *name; int deviceCount;
-  PaDeviceIndex defaultInputDevice; PaDeviceIndex defaultOutputDevice;
-} PaHostApiInfo;
-PaError Pa_Initialize(void);
-PaError Pa_Terminate(void);
-PaHostApiIndex Pa_HostApiTypeIdToHostApiIndex(int type);
-const PaHostApiInfo *Pa_GetHostApiInfo(PaHostApiIndex api);
-const PaDeviceInfo *Pa_GetDeviceInfo(PaDeviceIndex device);
-PaError Pa_OpenStream(PaStream **stream, const PaStreamParameters *in,
-  const PaStreamParameters *out, double rate, unsigned long frames,
-  PaStreamFlags flags, PaStreamCallback *callback, void *userData);
-PaError Pa_StartStream(PaStream *stream);
-PaError Pa_StopStream(PaStream *stream);
-PaError Pa_CloseStream(PaStream *stream);
-const char *Pa_GetErrorText(PaError error);
-"""
-PA_JACK = 12        # paJACK
-PA_FLOAT32 = 1      # paFloat32
-PA_OUTPUT_UNDERFLOW = 4
 
 
 @pytest.fixture(scope="module")
