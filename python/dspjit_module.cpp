@@ -555,6 +555,52 @@ py::dict processFile(const std::string &Script, const std::string &InPath,
   return D;
 }
 
+/// dspjit.read_audio: a whole sound file as a (frames, channels) float32
+/// array (the samples are moved into it, not copied) and its rate.
+py::tuple readAudio(const std::string &Path) {
+  Result<AudioData> In = [&] {
+    py::gil_scoped_release Release;
+    return readAudioFile(Path);
+  }();
+  if (!In)
+    raise(PyExc_OSError, In.error());
+  auto *Samples = new std::vector<float>(std::move(In->Samples));
+  py::capsule Owner(
+      Samples, [](void *P) { delete static_cast<std::vector<float> *>(P); });
+  py::array_t<float> A(
+      std::vector<py::ssize_t>{
+          py::ssize_t(In->Channels ? Samples->size() / In->Channels : 0),
+          py::ssize_t(In->Channels)},
+      Samples->data(), Owner);
+  return py::make_tuple(A, In->SampleRate, sampleFormatName(In->Format));
+}
+
+/// dspjit.write_audio: samples of shape (frames, channels) or (frames,) to
+/// a file, in a format parseSampleFormat knows ("float", "16", "24").
+void writeAudio(const std::string &Path, py::object Samples, double Rate,
+                const std::string &Format) {
+  auto F = parseSampleFormat(Format);
+  if (!F)
+    raise(PyExc_ValueError, F.error());
+  if (!(Rate > 0))
+    raise(PyExc_ValueError, "sample_rate must be a positive rate in Hz");
+  py::array_t<float> A = floatSamples(Samples, "samples");
+  if (A.ndim() != 1 && A.ndim() != 2)
+    raise(PyExc_ValueError, "samples must have shape (frames, channels) or "
+                            "(frames,)");
+  uint64_t Frames = A.shape(0);
+  unsigned Channels = A.ndim() == 1 ? 1 : unsigned(A.shape(1));
+  if (Channels == 0)
+    raise(PyExc_ValueError, "samples have no channels");
+  Result<void> Written;
+  {
+    py::gil_scoped_release Release;
+    Written = writeAudioFile(Path, A.data(), Frames, Channels, Rate, *F);
+  }
+  if (!Written)
+    raise(PyExc_OSError, Written.error());
+}
+
 /// Exception and record types, defined in Python inside the module: a
 /// KeyError whose str() is its message (a plain KeyError shows the repr,
 /// in quotes), and namedtuples that print well.
@@ -771,5 +817,14 @@ PYBIND11_MODULE(_dspjit, m) {
         py::arg("out_path"), py::arg("set") = py::dict(),
         py::arg("block") = 64u, py::arg("tail") = 0.0, py::arg("opt") = 3u,
         py::arg("cache_dir") = "");
+  m.def("read_audio", &readAudio, py::arg("path"),
+        "Reads a sound file: (samples, sample_rate, format), samples a "
+        "(frames, channels) float32 array, format 'float', '16-bit' or "
+        "'24-bit' (what write_audio can write back).");
+  m.def("write_audio", &writeAudio, py::arg("path"), py::arg("samples"),
+        py::arg("sample_rate"), py::arg("format") = "float",
+        "Writes samples ((frames, channels) or (frames,)) to a sound file, "
+        "its type from the name (.wav, .flac...); format 'float', '16' or "
+        "'24'.");
   m.attr("compiler_version") = compilerVersion();
 }

@@ -32,13 +32,15 @@ from ._dspjit import (  # noqa: F401  (the public API)
     compile,
     compile_source,
     compiler_version,
+    read_audio,
+    write_audio,
 )
 from . import _dspjit
 
 __all__ = [
     "CompileError", "CompileWarning", "Instance", "Kernel", "Meter", "Param",
     "ParamError", "ParamWarning", "compile", "compile_source", "render",
-    "process_file",
+    "process_file", "read_audio", "write_audio",
 ]
 
 

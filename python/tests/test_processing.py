@@ -220,6 +220,22 @@ def test_callback_address_is_a_stream_callback(examples, rng):
     np.testing.assert_array_equal(out, k.instance().process(x))
 
 
+def test_read_and_write_audio(rng, tmp_path):
+    x = rng.standard_normal((1000, 2)).astype(np.float32) * 0.1
+    dspjit.write_audio(str(tmp_path / "a.wav"), x, 44100)
+    y, rate, fmt = dspjit.read_audio(str(tmp_path / "a.wav"))
+    assert (rate, fmt, y.dtype) == (44100.0, "float", np.float32)
+    np.testing.assert_array_equal(y, x)
+    dspjit.write_audio(str(tmp_path / "m.wav"), x[:, 0].astype(np.float64), 48000, "16")
+    y, rate, fmt = dspjit.read_audio(str(tmp_path / "m.wav"))
+    assert (y.shape, rate, fmt) == ((1000, 1), 48000.0, "16-bit")
+    np.testing.assert_allclose(y[:, 0], x[:, 0], atol=1 / 32768)
+    with pytest.raises(ValueError, match="invalid sample format '12'"):
+        dspjit.write_audio(str(tmp_path / "b.wav"), x, 48000, "12")
+    with pytest.raises(OSError, match="cannot open"):
+        dspjit.read_audio(str(tmp_path / "none.wav"))
+
+
 def test_process_file(examples, rng, tmp_path):
     import wave  # writes the input; reading the output is done by hand
     x = (rng.standard_normal((RATE // 4, 2)) * 4000).astype(np.int16)
