@@ -26,6 +26,7 @@
 #include "runtime/AudioFile.h"
 #include "runtime/Instance.h"
 #include "runtime/Render.h"
+#include "session/Session.h"
 
 #include <pybind11/eval.h>
 #include <pybind11/numpy.h>
@@ -34,12 +35,16 @@
 
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace py = pybind11;
@@ -78,18 +83,30 @@ struct PyKernel {
   const DspjitKernel &info() const { return K->info(); }
 };
 
-/// The diagnostics of a failed (or warned) compile, as
-/// (line, column, id, message) tuples; line and column are 0 for a
-/// diagnostic without a location.
-py::list diagnosticList(const DiagnosticEngine &D) {
-  py::list L;
+/// The diagnostics of a compile as (line, column, id, message); line and
+/// column are 0 for a diagnostic without a location. Plain values: made on
+/// any thread, turned into Python objects with the GIL.
+using DiagnosticTuple =
+    std::tuple<unsigned, unsigned, std::string, std::string>;
+std::vector<DiagnosticTuple> diagnosticTuples(const DiagnosticEngine &D) {
+  std::vector<DiagnosticTuple> L;
   for (const Diagnostic &Diag : D.all()) {
     unsigned Line = 0, Column = 0;
     if (Diag.Loc.isValid())
       std::tie(Line, Column) = D.sources().lineColumn(Diag.Loc);
-    L.append(py::make_tuple(Line, Column, diagName(Diag.Id), Diag.Message));
+    L.emplace_back(Line, Column, diagName(Diag.Id), Diag.Message);
   }
   return L;
+}
+
+/// Raises CompileError: the printed text, and the diagnostics as data.
+[[noreturn]] void raiseCompileError(const std::string &Printed,
+                                    const std::vector<DiagnosticTuple> &Diags) {
+  py::object Error =
+      py::reinterpret_borrow<py::object>(Types.CompileError)(Printed);
+  Error.attr("diagnostics") = py::cast(Diags);
+  PyErr_SetObject(Types.CompileError, Error.ptr());
+  throw py::error_already_set();
 }
 
 std::string printed(const DiagnosticEngine &D) {
@@ -132,11 +149,7 @@ std::shared_ptr<PyKernel> compileWith(double SampleRate, unsigned Opt,
     std::string Message = printed(D);
     if (Message.empty())
       Message = Name + ": does not compile";
-    py::object Error =
-        py::reinterpret_borrow<py::object>(Types.CompileError)(Message);
-    Error.attr("diagnostics") = diagnosticList(D);
-    PyErr_SetObject(Types.CompileError, Error.ptr());
-    throw py::error_already_set();
+    raiseCompileError(Message, diagnosticTuples(D));
   }
   // Warnings of a compile that succeeded: Python's warnings, so that a
   // notebook shows them once and a test can turn them into errors.
@@ -263,9 +276,25 @@ std::shared_ptr<PyInstance> makeInstance(std::shared_ptr<PyKernel> K) {
   return std::make_shared<PyInstance>(std::move(K), std::move(*I));
 }
 
-/// Sets a parameter, turning what the runtime says into Python's terms: a
-/// clamped value is a warning (as the command line warns), an unknown name a
-/// ParamError (a KeyError), a non-finite value a ValueError.
+/// What the runtime said of a parameter update, in Python's terms: a
+/// clamped value is a warning (as the command line warns), an unknown name
+/// a ParamError (a KeyError), a non-finite value a ValueError. Returns the
+/// value stored.
+float reportParam(const ParamUpdate &U) {
+  switch (U.Status) {
+  case ParamUpdate::Set: break;
+  case ParamUpdate::Clamped:
+    if (PyErr_WarnEx(Types.ParamWarning, U.Message.c_str(), 1) != 0)
+      throw py::error_already_set();
+    break;
+  case ParamUpdate::UnknownName:
+  case ParamUpdate::NotAParam: raise(Types.ParamError, U.Message);
+  case ParamUpdate::NotFinite: raise(PyExc_ValueError, U.Message);
+  }
+  return U.Value;
+}
+
+/// Sets a parameter of an instance (see reportParam).
 float setParam(PyInstance &P, const std::string &Name, double Value,
                bool Immediate) {
   // Doubles beyond float's range become infinities, refused below as the
@@ -281,17 +310,7 @@ float setParam(PyInstance &P, const std::string &Name, double Value,
     // while a worker thread renders.
     U = P.I.setParam(Name, V);
   }
-  switch (U.Status) {
-  case ParamUpdate::Set: break;
-  case ParamUpdate::Clamped:
-    if (PyErr_WarnEx(Types.ParamWarning, U.Message.c_str(), 1) != 0)
-      throw py::error_already_set();
-    break;
-  case ParamUpdate::UnknownName:
-  case ParamUpdate::NotAParam: raise(Types.ParamError, U.Message);
-  case ParamUpdate::NotFinite: raise(PyExc_ValueError, U.Message);
-  }
-  return U.Value;
+  return reportParam(U);
 }
 
 std::vector<std::string> names(const PyInstance &P, DspjitSlotKind Kind) {
@@ -601,6 +620,152 @@ void writeAudio(const std::string &Path, py::object Samples, double Rate,
     raise(PyExc_OSError, Written.error());
 }
 
+/// dspjit.Stream: a live session (session/Session.h, what `dspjit run`
+/// is), not a second implementation of one. Events arrive on the session's
+/// threads; they are queued here as plain C++ values and turned into Python
+/// objects only on a Python thread (events()), so no session thread ever
+/// needs the GIL.
+struct PyStream {
+  struct Record {
+    std::string Kind, Text;
+    bool Error = false;
+  };
+  std::string Name;
+  std::unique_ptr<session::Session> S;
+  session::Subscription Sub; // declared after S: unsubscribed first
+  std::mutex Lock;
+  std::deque<Record> Pending; // guarded by Lock
+  std::optional<session::event::Stopped> End;
+  bool Started = false;
+
+  session::Session &session() {
+    if (!S)
+      raise(PyExc_RuntimeError, "this stream is closed");
+    return *S;
+  }
+};
+
+std::shared_ptr<PyStream>
+openStream(const std::string &Script, double Rate, unsigned Opt,
+           const std::string &HostApi, const std::string &Device,
+           const std::string &InputDevice, unsigned long Block,
+           const std::string &Play, bool Loop, const std::string &Record,
+           const std::string &RecordFormat, double Duration, bool Watch,
+           py::dict Set, const std::string &CacheDir) {
+  session::SessionOptions O;
+  O.Script = Script;
+  applyEnvironment(O.Compile);
+  if (Opt > 3)
+    raise(PyExc_ValueError,
+          "opt must be 0, 1, 2 or 3, not " + std::to_string(Opt));
+  O.Compile.optLevel = Opt;
+  O.Compile.cacheDir = CacheDir;
+  O.Rate = Rate;
+  O.Host.Devices.HostApi = HostApi;
+  O.Host.Devices.OutputDevice = Device;
+  O.Host.Devices.InputDevice = InputDevice.empty() ? Device : InputDevice;
+  O.Host.FramesPerBuffer = Block;
+  O.Host.PlayPath = Play;
+  O.Host.Loop = Loop;
+  O.Host.RecordPath = Record;
+  auto Format = parseSampleFormat(RecordFormat);
+  if (!Format)
+    raise(PyExc_ValueError, Format.error());
+  O.Host.RecordFormat = *Format;
+  if (Duration < 0)
+    raise(PyExc_ValueError, "duration cannot be negative");
+  if (Duration > 0)
+    O.Length = dspjit::Duration{Duration, std::nullopt};
+  O.Watch = Watch;
+
+  // Compile errors: the printed text and the diagnostics as plain values,
+  // made into Python objects once the GIL is back.
+  std::string Printed;
+  std::vector<DiagnosticTuple> Diags;
+  auto Print = [&](const DiagnosticEngine &D) {
+    Printed = printed(D);
+    Diags = diagnosticTuples(D);
+  };
+  auto P = std::make_shared<PyStream>();
+  P->Name = baseName(Script);
+  {
+    Result<std::unique_ptr<session::Session>> S = [&] {
+      py::gil_scoped_release Release;
+      return session::Session::open(O, Print);
+    }();
+    if (!S) {
+      if (!S.error().empty() || Printed.empty())
+        raise(PyExc_RuntimeError, S.error());
+      raiseCompileError(Printed, Diags);
+    }
+    P->S = std::move(*S);
+  }
+  if (!Printed.empty() &&
+      PyErr_WarnEx(Types.CompileWarning, Printed.c_str(), 1) != 0)
+    throw py::error_already_set();
+  for (auto Item : Set) {
+    reportParam(P->S->host().setParamImmediate(
+        py::str(Item.first).cast<std::string>(), Item.second.cast<float>()));
+  }
+  // A weak pointer: the subscription lives in the stream, and must not
+  // keep it alive.
+  std::weak_ptr<PyStream> Weak = P;
+  P->Sub = P->S->bus().subscribe([Weak](const session::Event &E) {
+    if (auto Self = Weak.lock()) {
+      std::lock_guard<std::mutex> Guard(Self->Lock);
+      Self->Pending.push_back(
+          {session::eventName(E), session::describe(E), session::isError(E)});
+    }
+  });
+  return P;
+}
+
+py::dict stoppedDict(const session::event::Stopped &E) {
+  py::dict D;
+  D["why"] = E.Why;
+  D["errors"] = E.Errors;
+  D["exit_status"] = E.ExitStatus;
+  D["failed"] = E.Failed;
+  D["recording"] = E.Recording;
+  D["reloads"] = E.Reloads.Reloads;
+  D["failed_reloads"] = E.Reloads.Failed;
+  D["timing"] = py::module_::import("json").attr("loads")(E.Summary.json());
+  D["text"] = E.Summary.text();
+  return D;
+}
+
+/// Stops the session (the library's protocol), without the GIL: stopping
+/// waits for the audio server.
+py::dict stopStream(PyStream &P) {
+  if (!P.End) {
+    session::Session &S = P.session();
+    py::gil_scoped_release Release;
+    P.End = S.stop();
+  }
+  return stoppedDict(*P.End);
+}
+
+/// Waits until the session should stop (its length, the end of the played
+/// file, a failure), up to `Timeout` seconds (negative: no limit). Ctrl-C
+/// interrupts the wait as in any Python code. Returns whether it is done.
+bool waitStream(PyStream &P, double Timeout) {
+  session::Session &S = P.session();
+  auto Start = std::chrono::steady_clock::now();
+  while (!S.done()) {
+    if (Timeout >= 0 &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - Start)
+                .count() >= Timeout)
+      return false;
+    {
+      py::gil_scoped_release Release;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (PyErr_CheckSignals() != 0)
+      throw py::error_already_set();
+  }
+  return true;
+}
+
 /// Exception and record types, defined in Python inside the module: a
 /// KeyError whose str() is its message (a plain KeyError shows the repr,
 /// in quotes), and namedtuples that print well.
@@ -826,5 +991,74 @@ PYBIND11_MODULE(_dspjit, m) {
         "Writes samples ((frames, channels) or (frames,)) to a sound file, "
         "its type from the name (.wav, .flac...); format 'float', '16' or "
         "'24'.");
+  py::class_<PyStream, std::shared_ptr<PyStream>>(
+      m, "_Stream", "A live session; use dspjit.Stream")
+      .def("start",
+           [](PyStream &P) {
+             session::Session &S = P.session();
+             if (P.Started)
+               return;
+             Result<void> R = [&] {
+               py::gil_scoped_release Release;
+               return S.start();
+             }();
+             if (!R)
+               raise(PyExc_RuntimeError, R.error());
+             P.Started = true;
+           })
+      .def("stop", &stopStream)
+      .def("wait", &waitStream, py::arg("timeout") = -1.0)
+      .def("done", [](PyStream &P) { return P.session().done(); })
+      .def("reload", [](PyStream &P) { P.session().reloadNow(); })
+      .def("set_param",
+           [](PyStream &P, const std::string &Name, double Value) {
+             return asWritten(
+                 reportParam(P.session().bus().setParam(Name, float(Value))));
+           })
+      .def("meter",
+           [](PyStream &P, const std::string &Name) -> py::object {
+             auto M = P.session().bus().meter(Name);
+             if (!M)
+               raise(Types.ParamError, M.error());
+             if (M->size() == 1)
+               return py::float_((*M)[0]);
+             return py::tuple(py::cast(*M));
+           })
+      .def("events",
+           [](PyStream &P) {
+             std::deque<PyStream::Record> Taken;
+             {
+               std::lock_guard<std::mutex> Guard(P.Lock);
+               Taken.swap(P.Pending);
+             }
+             py::list L;
+             for (auto &R : Taken)
+               L.append(py::make_tuple(R.Kind, R.Text, R.Error));
+             return L;
+           })
+      .def_property_readonly(
+          "sample_rate", [](PyStream &P) { return P.session().sampleRate(); })
+      .def("timing",
+           [](PyStream &P) {
+             return py::module_::import("json").attr("loads")(
+                 P.session().host().summary().json());
+           })
+      .def("close", [](PyStream &P) {
+        if (!P.S)
+          return;
+        if (!P.End) {
+          py::gil_scoped_release Release;
+          P.End = P.S->stop();
+        }
+        P.Sub.reset();
+        py::gil_scoped_release Release;
+        P.S.reset();
+      });
+  m.def("_open_stream", &openStream, py::arg("script"), py::arg("rate"),
+        py::arg("opt"), py::arg("host_api"), py::arg("device"),
+        py::arg("input_device"), py::arg("block"), py::arg("play"),
+        py::arg("loop"), py::arg("record"), py::arg("record_format"),
+        py::arg("duration"), py::arg("watch"), py::arg("set"),
+        py::arg("cache_dir"));
   m.attr("compiler_version") = compilerVersion();
 }

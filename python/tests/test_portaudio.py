@@ -5,10 +5,6 @@ driver. While the main thread holds the GIL in a busy Python loop, the
 compiled callback keeps time; a Python callback in the same place falls
 behind."""
 
-import os
-import shutil
-import subprocess
-import tempfile
 import time
 
 import numpy as np
@@ -19,41 +15,21 @@ from dspjit.portaudio import CDEF, PA_FLOAT32, PA_JACK, PA_OUTPUT_UNDERFLOW
 
 cffi = pytest.importorskip("cffi")
 
-RATE, PERIOD = 48000, 64
-# A fixed name, as scripts/dev's demo uses: JACK's registry holds 8 servers
-# and frees the entry of a killed jackd only when one of the same name starts.
-SERVER = "dspjit-pytest"
+from conftest import PERIOD, RATE
 
 
 @pytest.fixture(scope="module")
-def portaudio():
-    """PortAudio on a private jackd (dummy driver, 48 kHz, 64 frames)."""
-    if not shutil.which("jackd") or not shutil.which("jack_wait"):
-        pytest.skip("no jackd (Debian jackd2)")
+def portaudio(jack_server):
+    """PortAudio through cffi, on the private jackd."""
     ffi = cffi.FFI()
     ffi.cdef(CDEF)
     try:
         pa = ffi.dlopen("libportaudio.so.2")
     except OSError:
         pytest.skip("no libportaudio.so.2 (Debian libportaudio2)")
-    # Clients find this server, and never start one of their own.
-    os.environ.update(JACK_DEFAULT_SERVER=SERVER, JACK_NO_START_SERVER="1",
-                      JACK_NO_AUDIO_RESERVATION="1")
-    log = tempfile.TemporaryFile()
-    jackd = subprocess.Popen(
-        ["jackd", "--no-realtime", "-n", SERVER, "-d", "dummy", "-r", str(RATE),
-         "-p", str(PERIOD)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        if subprocess.run(["jack_wait", "-s", SERVER, "-w", "-t", "15"],
-                          capture_output=True).returncode != 0:
-            log.seek(0)
-            pytest.fail("jackd did not start:\n" + log.read().decode(errors="replace"))
-        check(ffi, pa, pa.Pa_Initialize())
-        yield ffi, pa
-        pa.Pa_Terminate()
-    finally:
-        jackd.terminate()
-        jackd.wait(timeout=10)
+    check(ffi, pa, pa.Pa_Initialize())
+    yield ffi, pa
+    pa.Pa_Terminate()
 
 
 def check(ffi, pa, error):
