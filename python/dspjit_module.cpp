@@ -397,8 +397,9 @@ py::array_t<float> floatSamples(const py::handle &X, const char *What) {
               "; dspjit processes float32 samples (float64 is converted): "
               "convert integer samples with a scale of your choice, e.g. " +
               What + ".astype(numpy.float32) / 32768");
-  auto C = py::array_t < float,
-       py::array::c_style | py::array::forcecast > ::ensure(A);
+  using ContiguousFloats =
+      py::array_t<float, py::array::c_style | py::array::forcecast>;
+  auto C = ContiguousFloats::ensure(A);
   if (!C)
     raise(PyExc_TypeError,
           std::string(What) + " cannot be converted to a float32 array");
