@@ -419,10 +419,14 @@ py::object process(PyInstance &P, py::object X, py::object Out,
   unsigned Channels = 0;
   bool OneDimensional = false;
   RenderInput Input;
-  if (py::isinstance<py::int_>(X) && !py::isinstance<py::bool_>(X)) {
-    // A frame count: for a generator; a kernel with inputs is refused by
-    // the check below, in the runtime's words.
-    long long N = X.cast<long long>();
+  if (!py::isinstance<py::array>(X) && PyIndex_Check(X.ptr()) &&
+      !PyBool_Check(X.ptr())) {
+    // A frame count (an int, or numpy's integers): for a generator; a
+    // kernel with inputs is refused by the check below, in the runtime's
+    // words.
+    Py_ssize_t N = PyNumber_AsSsize_t(X.ptr(), PyExc_OverflowError);
+    if (N == -1 && PyErr_Occurred())
+      throw py::error_already_set();
     if (N < 0)
       raise(PyExc_ValueError, "a frame count cannot be negative");
     Frames = uint64_t(N);

@@ -136,6 +136,7 @@ def test_generator_takes_a_frame_count(examples):
     y = k.instance().process(4800)
     assert y.shape == (4800, k.outputs) and np.abs(y).max() > 0.01
     np.testing.assert_array_equal(dspjit.render(k, 4800), y)
+    assert k.instance().process(np.int64(10)).shape == (10, k.outputs)
 
 
 def test_parameter_changes_are_smoothed():
