@@ -37,7 +37,14 @@ def test_plays_a_file_through_a_script_and_records_it(examples, tmp_path, drums)
     assert kinds[0] == "started" and kinds[-1] == "stopped"
 
     # The recording is the kernel's output on the file, as an offline
-    # render computes it (the same blocks, the values set from the start).
+    # render computes it (the same blocks, the values set from the start),
+    # unless the file's reader fell behind (a loaded machine): then the
+    # kernel heard silence for those frames, as it would have live.
+    timing = summary["timing"]
+    if timing["play_underrun_frames"] or timing["record_dropped_frames"]:
+        pytest.skip(f"the machine was too busy: {timing['play_underrun_frames']} "
+                    f"frames of in.wav came late, {timing['record_dropped_frames']} "
+                    f"recorded frames dropped")
     y, rate, _ = dspjit.read_audio(str(recorded))
     reference = dspjit.render(examples / "echo.dsp", x, RATE,
                               set={"feedback": 0.6, "mix": 0.5})
