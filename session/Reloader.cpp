@@ -37,9 +37,16 @@ uint64_t waitLive(const Host &H, const KernelVersion &V) {
 } // namespace
 
 std::string hashOfFiles(const std::vector<std::string> &Files,
-                        Compiler::SourceTexts *Texts) {
+                        Compiler::SourceTexts *Texts,
+                        const Compiler::SourceTexts &Known) {
   std::string All;
   for (const std::string &F : Files) {
+    if (auto It = Known.find(F); It != Known.end()) {
+      All += F + '\0' + It->second + '\0';
+      if (Texts)
+        Texts->emplace(F, It->second);
+      continue;
+    }
     std::ifstream In(F, std::ios::binary);
     std::ostringstream Text;
     if (In)
@@ -64,7 +71,8 @@ struct Reloader::Compiled {
 
 Result<std::unique_ptr<Reloader>>
 Reloader::start(Host &H, ControlBus &Bus, ReloaderOptions Options,
-                const std::vector<std::string> &Files, uint64_t CodeHash) {
+                const std::vector<std::string> &Files,
+                const Compiler::SourceTexts &Texts, uint64_t CodeHash) {
   std::unique_ptr<Reloader> R(new Reloader(H, Bus, std::move(Options)));
   R->FullHash = CodeHash;
   auto W = FileWatcher::open();
@@ -74,7 +82,12 @@ Reloader::start(Host &H, ControlBus &Bus, ReloaderOptions Options,
   if (auto Watched = R->Watcher->watch(Files); !Watched)
     return fail(Watched.error());
   R->Files = Files;
-  R->LastHash = hashOfFiles(Files);
+  // What was compiled, not what is on the disk now: a save made since the
+  // compile, before the watch, sent no event, so it is reloaded at once.
+  R->Running = Texts;
+  R->LastHash = hashOfFiles(Files, nullptr, Texts);
+  if (hashOfFiles(Files) != R->LastHash)
+    R->Requested.store(true);
   R->Thread = std::thread([P = R.get()] { P->loop(); });
   return R;
 }
@@ -95,7 +108,7 @@ void Reloader::loop() {
   // The quick tier's code of the running source, to recognize a save that
   // changes nothing that is compiled (a comment, spacing).
   if (O.Tiered && O.Compile.optLevel > 0)
-    if (Compiled C = compile(0); C.K) {
+    if (Compiled C = compile(0, Running); C.K) {
       std::lock_guard<std::mutex> Guard(ApplyLock);
       QuickHash = C.K->codeHash();
     }

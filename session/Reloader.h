@@ -66,11 +66,13 @@ struct ReloaderOptions {
 class Reloader {
 public:
   /// Starts watching `Files`, what the running version was compiled from
-  /// (Compiler::sourceFiles), as they are now; `CodeHash` is its
-  /// Kernel::codeHash().
+  /// (Compiler::sourceFiles), whose scripts' texts were `Texts`
+  /// (Compiler::sourceTexts); `CodeHash` is its Kernel::codeHash(). A file
+  /// saved since that compile, before the watch began, is reloaded at once.
   static Result<std::unique_ptr<Reloader>>
   start(Host &H, ControlBus &Bus, ReloaderOptions Options,
-        const std::vector<std::string> &Files, uint64_t CodeHash);
+        const std::vector<std::string> &Files,
+        const Compiler::SourceTexts &Texts, uint64_t CodeHash);
   /// Stops and joins the reload thread.
   ~Reloader();
   Reloader(const Reloader &) = delete;
@@ -89,6 +91,8 @@ private:
   /// False (with an event) when the script is missing or unreadable.
   bool scriptReadable();
   struct Compiled;
+  /// The running version's scripts, for the first -O0 compile (QuickHash).
+  Compiler::SourceTexts Running;
   /// Compiles at `OptLevel`; the kernel is null on error.
   Compiled compile(unsigned OptLevel, Compiler::SourceTexts Pinned = {}) const;
   /// A compile thread: the save's first version, then its optimized tier.
@@ -140,9 +144,11 @@ private:
 
 /// A hash of the contents of these files ("missing" for one that cannot be
 /// read), to tell a real edit from a save of the same text. `Texts`, if
-/// given, gets the bytes of each file that could be read.
+/// given, gets the bytes of each file that could be read. A file in `Known`
+/// is hashed with the text there, not read.
 std::string hashOfFiles(const std::vector<std::string> &Files,
-                        Compiler::SourceTexts *Texts = nullptr);
+                        Compiler::SourceTexts *Texts = nullptr,
+                        const Compiler::SourceTexts &Known = {});
 
 } // namespace dspjit::session
 

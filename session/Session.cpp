@@ -89,6 +89,7 @@ Session::open(SessionOptions Options, const DiagnosticsPrinter &Print) {
   if (!S->First)
     return fail(std::string());
   S->Sources = C.sourceFiles();
+  S->Texts = C.sourceTexts();
   auto H = Host::open(S->First->info(), O.Host, S->First);
   if (!H)
     return fail(H.error());
@@ -125,7 +126,8 @@ Result<void> Session::start() {
     return {};
   }
   ReloaderOptions RO{O.Script, O.Compile, O.Tiered};
-  auto R = Reloader::start(*H, *Bus, std::move(RO), Sources, First->codeHash());
+  auto R = Reloader::start(*H, *Bus, std::move(RO), Sources, Texts,
+                           First->codeHash());
   if (!R)
     Bus->publish(event::Notice{event::Notice::Warning,
                                message<Msg::CannotWatch>(R.error())});

@@ -180,6 +180,8 @@ private:
   std::optional<PaSession> Audio;
   std::shared_ptr<Kernel> First;
   std::vector<std::string> Sources;
+  /// The texts of its scripts, as compiled (what the reloader starts from).
+  Compiler::SourceTexts Texts;
   std::unique_ptr<Host> H;
   std::unique_ptr<ControlBus> Bus;
   std::unique_ptr<Reloader> Reload;

@@ -171,6 +171,27 @@ TEST_F(SessionLive, StartReloadStopWithTheConsoleAndOscSeeingTheSameEvents) {
   EXPECT_EQ(heard(), (std::vector<float>{0.5f, 1.5f, -1.5f})) << Log.text();
 }
 
+TEST_F(SessionLive, ASaveBetweenTheFirstCompileAndTheStartIsApplied) {
+  // The script is saved after the session compiled it and before its
+  // reloader watches it: no file event will ever tell of that save, so the
+  // reloader must see that the disk differs from what was compiled.
+  writeInPlace("gain.dsp", gainScript("0.5"));
+  auto Opened = session::Session::open(options());
+  ASSERT_TRUE(Opened) << Opened.error();
+  session::Session &S = **Opened;
+  EventLog Log(S.bus());
+  writeInPlace("gain.dsp", gainScript("1.5"));
+  ASSERT_TRUE(S.start());
+  ASSERT_TRUE(Log.waitFor<event::Reloaded>(10)) << Log.text();
+  ASSERT_TRUE(Log.waitFor<event::Optimized>(10)) << Log.text();
+  playFor(S, 0.3);
+  S.bus().requestStop();
+  S.run();
+  const std::vector<float> Heard = heard();
+  ASSERT_FALSE(Heard.empty());
+  EXPECT_EQ(Heard.back(), 1.5f) << Log.text();
+}
+
 TEST_F(SessionLive, ALengthEndsTheSessionAtItsFrame) {
   writeInPlace("gain.dsp", gainScript("0.5"));
   auto O = options(1.0);
