@@ -32,6 +32,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h>
 
 #include <atomic>
 #include <charconv>
@@ -581,10 +582,10 @@ py::dict processFile(const std::string &Script, const std::string &InPath,
 
 /// dspjit.read_audio: a whole sound file as a (frames, channels) float32
 /// array (the samples are moved into it, not copied) and its rate.
-py::tuple readAudio(const std::string &Path) {
+py::tuple readAudio(const std::filesystem::path &Path) {
   Result<AudioData> In = [&] {
     py::gil_scoped_release Release;
-    return readAudioFile(Path);
+    return readAudioFile(Path.string());
   }();
   if (!In)
     raise(PyExc_OSError, In.error());
@@ -601,8 +602,8 @@ py::tuple readAudio(const std::string &Path) {
 
 /// dspjit.write_audio: samples of shape (frames, channels) or (frames,) to
 /// a file, in a format parseSampleFormat knows ("float", "16", "24").
-void writeAudio(const std::string &Path, py::object Samples, double Rate,
-                const std::string &Format) {
+void writeAudio(const std::filesystem::path &Path, py::object Samples,
+                double Rate, const std::string &Format) {
   auto F = parseSampleFormat(Format);
   if (!F)
     raise(PyExc_ValueError, F.error());
@@ -619,7 +620,8 @@ void writeAudio(const std::string &Path, py::object Samples, double Rate,
   Result<void> Written;
   {
     py::gil_scoped_release Release;
-    Written = writeAudioFile(Path, A.data(), Frames, Channels, Rate, *F);
+    Written =
+        writeAudioFile(Path.string(), A.data(), Frames, Channels, Rate, *F);
   }
   if (!Written)
     raise(PyExc_OSError, Written.error());

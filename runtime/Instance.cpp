@@ -203,14 +203,20 @@ static std::string wrongKind(const DspjitKernel &K, const DspjitSlot &S,
                                      joinNames(Names));
 }
 
+Result<const DspjitSlot *> requireSlot(const DspjitKernel &Kernel,
+                                       std::string_view Name,
+                                       DspjitSlotKind Kind) {
+  const DspjitSlot *S = findSlot(Kernel, Name);
+  if (!S)
+    return fail(unknownName(Kernel, Name, Kind));
+  if (S->kind != static_cast<uint32_t>(Kind))
+    return fail(wrongKind(Kernel, *S, Kind));
+  return S;
+}
+
 Result<const DspjitSlot *> Instance::requireSlot(std::string_view Name,
                                                  DspjitSlotKind Kind) const {
-  const DspjitSlot *S = findSlot(*Kernel, Name);
-  if (!S)
-    return fail(unknownName(*Kernel, Name, Kind));
-  if (S->kind != static_cast<uint32_t>(Kind))
-    return fail(wrongKind(*Kernel, *S, Kind));
-  return S;
+  return dspjit::requireSlot(*Kernel, Name, Kind);
 }
 
 ParamUpdate Instance::prepareParam(std::string_view Name, float Value,

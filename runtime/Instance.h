@@ -41,6 +41,13 @@ Result<void> checkKernel(const DspjitKernel &Kernel);
 /// allocate. Thread: any, including the audio thread.
 const DspjitSlot *findSlot(const DspjitKernel &Kernel, std::string_view Name);
 
+/// The slot named `Name` of kind `Kind`, or why not ("unknown parameter
+/// 'feedbak'; did you mean 'feedback'? ..."). Thread: any thread except the
+/// audio thread (allocates on failure).
+Result<const DspjitSlot *> requireSlot(const DspjitKernel &Kernel,
+                                       std::string_view Name,
+                                       DspjitSlotKind Kind);
+
 /// Names of the slots of one kind, in table order.
 /// Thread: any thread except the audio thread (allocates).
 std::vector<std::string> slotNames(const DspjitKernel &Kernel,

@@ -141,6 +141,8 @@ renderWith(const DspjitKernel &K, double Rate, Processor &&Process,
     while (NextEvent < Events.size() && Events[NextEvent]->AtFrame <= Done)
       Events[NextEvent++]->Run();
     uint64_t Until = Total;
+    if (Options.Automate)
+      Until = Done + std::min(Options.Automate(Done), Total - Done);
     if (NextEvent < Events.size())
       Until = std::min(Until, Events[NextEvent]->AtFrame);
     const unsigned long N =

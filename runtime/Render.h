@@ -79,6 +79,11 @@ struct RenderOptions {
   /// Run in AtFrame order; blocks are split so that each runs exactly at
   /// its frame. Events past the end never run.
   std::vector<RenderEvent> Events;
+  /// Called before each block with the frame it starts at; returns how many
+  /// frames from there on nothing it controls changes, and the block is
+  /// split there (AutomationPlayer::apply: parameter curves, frame by
+  /// frame while they move).
+  std::function<uint64_t(uint64_t AtFrame)> Automate;
 };
 
 struct RenderResult {

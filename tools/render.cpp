@@ -8,6 +8,7 @@
 #include "tools/Commands.h"
 
 #include "runtime/AudioFile.h"
+#include "runtime/Automation.h"
 #include "runtime/HotSwap.h"
 #include "runtime/Instance.h"
 #include "runtime/MessageCatalog.h"
@@ -33,8 +34,9 @@ struct RenderOpts {
   std::string Duration, Input, Format;
   std::vector<std::string> Swaps; // TIME:FILE
   std::string Xfade = "20ms";
-  std::string Midi;                  // a Standard MIDI File to play
-  std::vector<std::string> MidiMaps; // NAME=cc74 ...
+  std::string Midi;                     // a Standard MIDI File to play
+  std::vector<std::string> MidiMaps;    // NAME=cc74 ...
+  std::vector<std::string> Automations; // NAME=ramp:... or NAME=FILE.csv
   bool Quiet = false;
   CompileFlags Flags;
 };
@@ -362,6 +364,40 @@ Result<void> readMidi(const RenderOpts &O, const Instance &Inst,
 
 /// `dspjit render`: compiles the script and its --swap versions, sets the
 /// render up, then renders into OUT.wav and reports on it.
+/// The --automate curves, checked against the kernel and against --set (a
+/// parameter has one value or one curve), with their values at frame 0 set
+/// without a ramp; null without --automate.
+Result<std::unique_ptr<AutomationPlayer>>
+planAutomation(const RenderOpts &O, const DspjitKernel &Info, double Rate,
+               HotSwap *Swap, Instance &Inst) {
+  if (O.Automations.empty())
+    return std::unique_ptr<AutomationPlayer>();
+  std::vector<Automation> Curves;
+  for (const std::string &Spec : O.Automations) {
+    auto A = parseAutomation(Spec, Info, Rate);
+    if (!A)
+      return dspjit::fail(A.error());
+    for (const Automation &Other : Curves)
+      if (Other.Param == A->Param)
+        return dspjit::fail("'" + A->Param +
+                            "' is automated twice: give one --automate per "
+                            "parameter");
+    for (const std::string &Set : O.Sets)
+      if (Set.substr(0, Set.find('=')) == A->Param)
+        return dspjit::fail("'" + A->Param +
+                            "' has both --set and --automate: its curve "
+                            "gives its value from the start");
+    Curves.push_back(std::move(*A));
+  }
+  auto Set = [Swap, &Inst](const std::string &Name, float V) {
+    Swap ? Swap->setParam(Name, V) : Inst.setParam(Name, V);
+  };
+  for (const Automation &A : Curves)
+    Swap ? Swap->setParamImmediate(A.Param, A.valueAt(0))
+         : Inst.setParamImmediate(A.Param, A.valueAt(0));
+  return std::make_unique<AutomationPlayer>(std::move(Curves), Set);
+}
+
 int run(const RenderOpts &O) {
   auto InFile = readInputFile(O);
   if (!InFile)
@@ -402,6 +438,10 @@ int run(const RenderOpts &O) {
     return 1;
   }
 
+  auto Automate = planAutomation(O, Info, *Rate, Swap.get(), *Inst);
+  if (!Automate)
+    return fail(Automate.error());
+
   auto Setup =
       setUpRender(O, Info, *Rate, *InFile, Midi.Song ? &*Midi.Song : nullptr);
   if (!Setup)
@@ -417,6 +457,8 @@ int run(const RenderOpts &O) {
   if (!O.Quiet && isatty(STDERR_FILENO))
     RO.Progress = progressBar;
   scheduleSwaps(*Plan, Swap.get(), *Rate, O.Quiet, RO);
+  if (*Automate)
+    RO.Automate = [P = Automate->get()](uint64_t F) { return P->apply(F); };
   if (Midi.Song)
     session::scheduleMidiFile(*Midi.Song, *Rate, *Swap, Midi.Mapper,
                               Midi.Counts, RO.Events);
@@ -472,6 +514,11 @@ Command addRender(CLI::App &App) {
   Cmd->add_option("--midi-map", O->MidiMaps,
                   "Map a MIDI controller to a parameter while playing --midi: "
                   "cutoff=cc74, q=cc1/ch2, pitch=bend; repeatable");
+  Cmd->add_option("--automate", O->Automations,
+                  "Move a parameter over time, sample-accurately: "
+                  "cutoff=ramp:200@0s,2000@5s (straight lines; exponential "
+                  "for hz) or cutoff=moves.csv (rows of seconds,value); "
+                  "repeatable");
   Cmd->add_flag("-q,--quiet", O->Quiet, "Print nothing but errors");
   O->Flags.add(*Cmd, /*WithRate=*/false);
   return [O] { return run(*O); };

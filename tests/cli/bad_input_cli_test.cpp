@@ -616,6 +616,46 @@ TEST_F(BadInputCli, ARenderKilledMidwayLeavesAReadableFile) {
 
 } // namespace
 
+TEST_F(BadInputCli, ABadAutomationIsRefusedBeforeWriting) {
+  std::string Filter = writeFile(
+      "filter.dsp", "io 1 -> 1;\nparam cutoff = 1000 in [20, 20000] hz;\n"
+                    "param q = 1 in [0.5, 10];\n"
+                    "param shift = 0 in [0, 100] hz;\n"
+                    "process { out = onepole(in, cutoff + shift) * q; }\n");
+  auto Refused = [&](std::vector<std::string> Automate,
+                     const std::string &Expected) {
+    std::vector<std::string> Args = {"render", Filter, path("out.wav")};
+    for (const std::string &A : Automate) {
+      Args.push_back("--automate");
+      Args.push_back(A);
+    }
+    expectRefused(Args, Expected);
+  };
+  Refused({"cutof=ramp:200@0s"},
+          "unknown parameter 'cutof'; did you mean 'cutoff'?");
+  Refused({"cutoff"}, "'cutoff' is not NAME=ramp:VALUE@TIME");
+  Refused({"cutoff=ramp:200@0s,30000@1s"},
+          "'30000@1s': 30000 is outside the range of 'cutoff' [20, 20000]");
+  Refused({"cutoff=ramp:200@2s,300@1s"}, "comes before the one before it");
+  Refused({"shift=ramp:0@0s,100@1s"},
+          "'0@0s': 0 for 'shift' (hz) moves exponentially, so its values "
+          "must be above 0");
+  Refused({"q=" + path("missing.csv")}, "cannot read '" + path("missing.csv"));
+  Refused({"q=" + writeFile("q.csv", "time,value\n0,1\n1 2\n")},
+          "q.csv:3: '1 2' is not TIME,VALUE");
+  Refused({"q=ramp:1@0s", "q=ramp:2@0s"}, "'q' is automated twice");
+  std::vector<std::string> Both = {"render",     Filter, path("out.wav"),
+                                   "--set",      "q=2",  "--automate",
+                                   "q=ramp:1@0s"};
+  expectRefused(Both, "'q' has both --set and --automate");
+  EXPECT_FALSE(fs::exists(path("out.wav")));
+  // And a good curve renders.
+  ChildResult C =
+      runChild(Dspjit, {"render", Filter, path("out.wav"), "--automate",
+                        "cutoff=ramp:200@0s,2000@0.5s", "--duration", "1s"});
+  EXPECT_EQ(C.Status, 0) << C.describe();
+}
+
 TEST_F(BadInputCli, ARenderWithABadMidiFileOrMappingIsRefusedBeforeWriting) {
   std::string Synth =
       writeFile("synth.dsp", "io 0 -> 1;\nvoices 4;\n"

@@ -12,6 +12,8 @@
 #include "runtime/HotSwap.h"
 #include "runtime/Render.h"
 
+#include "tests/support/Compile.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -26,15 +28,7 @@ constexpr double Rate = 48000;
 
 std::shared_ptr<Kernel> compile(const std::string &Source,
                                 const std::string &Name = "v.dsp") {
-  CompileOptions O;
-  O.sampleRate = Rate;
-  Compiler C(O);
-  std::shared_ptr<Kernel> K = C.compileSource(Name, Source);
-  std::string Errors;
-  for (const Diagnostic &D : C.diagnostics().all())
-    Errors += C.diagnostics().shortForm(D) + "\n";
-  EXPECT_TRUE(K) << Errors;
-  return K;
+  return test::compileForTest(Source, Rate, Name);
 }
 
 std::unique_ptr<HotSwap> start(const std::shared_ptr<Kernel> &K,

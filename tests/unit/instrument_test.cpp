@@ -21,6 +21,7 @@
 #include "runtime/Render.h"
 #include "runtime/Voices.h"
 #include "session/MidiRender.h"
+#include "tests/support/Compile.h"
 #include "tests/support/Smf.h"
 
 #include <gtest/gtest.h>
@@ -39,15 +40,7 @@ namespace {
 constexpr double Rate = 48000;
 
 std::shared_ptr<Kernel> compile(const std::string &Source) {
-  CompileOptions O;
-  O.sampleRate = Rate;
-  Compiler C(O);
-  std::shared_ptr<Kernel> K = C.compileSource("inst.dsp", Source);
-  std::string Errors;
-  for (const Diagnostic &D : C.diagnostics().all())
-    Errors += C.diagnostics().shortForm(D) + "\n";
-  EXPECT_TRUE(K) << Errors;
-  return K;
+  return test::compileForTest(Source, Rate, "inst.dsp");
 }
 
 MidiFileData song(const std::string &Track, uint16_t Division = 480) {
