@@ -11,6 +11,7 @@
 #include "runtime/AudioFile.h"
 #include "runtime/WavRepair.h"
 #include "tests/support/ChildProcess.h"
+#include "tests/support/TempDir.h"
 
 #include <gtest/gtest.h>
 
@@ -18,7 +19,6 @@
 #include <unistd.h>
 
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <numbers>
@@ -27,7 +27,6 @@
 
 using namespace dspjit;
 using namespace dspjit::test;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -36,16 +35,7 @@ const std::string Examples = DSPJIT_SOURCE_DIR "/examples/";
 
 class RenderStream : public ::testing::Test {
 protected:
-  void SetUp() override {
-    Dir = fs::temp_directory_path() /
-          ("dspjit-render-stream-test-" + std::to_string(getpid()));
-    fs::create_directories(Dir);
-  }
-  void TearDown() override { fs::remove_all(Dir); }
-
-  std::string path(const std::string &Name) const {
-    return (Dir / Name).string();
-  }
+  std::string path(const std::string &Name) const { return Dir.file(Name); }
 
   std::string writeScript(const std::string &Name, const std::string &Text) {
     std::ofstream(path(Name)) << Text;
@@ -75,7 +65,7 @@ protected:
     return C;
   }
 
-  fs::path Dir;
+  TempDir Dir;
 };
 
 std::vector<float> sine(double Hz, double Rate, uint64_t Frames,
