@@ -1,16 +1,21 @@
-//===- runtime/AudioFile.h - Whole audio files in and out -------*- C++ -*-===//
+//===- runtime/AudioFile.h - Audio files in and out -------------*- C++ -*-===//
 //
-// Offline rendering reads an input file whole, runs a kernel over it and
-// writes the result, ideally in the format the input came in (a 16-bit WAV
-// in gives a 16-bit WAV out). Golden tests write reference renders as float
-// WAV. This wraps libsndfile for exactly those needs, with messages that say
-// which file failed and why.
+// Offline rendering reads an input file block by block (AudioFileReader),
+// runs a kernel over it and writes the result block by block
+// (AudioFileWriter), ideally in the format the input came in (a 16-bit WAV
+// in gives a 16-bit WAV out). Golden tests and tables read and write whole
+// files. This wraps libsndfile for exactly those needs, with messages that
+// say which file failed and why.
 //
 // Samples are interleaved float32 in memory, nominally in [-1, 1]. When
-// writing PCM, values outside that range clip instead of wrapping around.
+// writing integer PCM, the writer quantizes them itself: with TPDF dither
+// when asked (Dither::Tpdf, for 16 and 24 bits), rounded to the nearest
+// step, and clipped at full scale instead of wrapping around, counting the
+// samples it clipped.
 //
 // The container comes from the output path's extension: .wav, .aif/.aiff,
-// .flac, .caf or .w64. FLAC cannot hold float samples: float becomes 24-bit.
+// .flac, .ogg (Ogg Vorbis), .caf or .w64. FLAC cannot hold float samples:
+// float becomes 24-bit. Ogg Vorbis is lossy and takes floats only.
 // A .wav is written as RF64 with libsndfile's automatic downgrade: a plain
 // RIFF/WAVE file (with a JUNK chunk held in reserve and a
 // WAVE_FORMAT_EXTENSIBLE 'fmt ') while it is under 4 GiB, RF64 beyond, where
@@ -25,6 +30,7 @@
 #ifndef DSPJIT_RUNTIME_AUDIOFILE_H
 #define DSPJIT_RUNTIME_AUDIOFILE_H
 
+#include "runtime/AudioSource.h"
 #include "runtime/Result.h"
 
 #include <cstdint>
@@ -35,15 +41,35 @@
 
 namespace dspjit {
 
-/// How samples are stored in a file.
-enum class SampleFormat { Float32, Pcm16, Pcm24 };
+/// How samples are stored in a file. Pcm32 is 32-bit integer PCM.
+enum class SampleFormat { Float32, Pcm16, Pcm24, Pcm32 };
 
-/// "float", "16-bit" or "24-bit".
+/// "float", "16-bit", "24-bit" or "32-bit".
 const char *sampleFormatName(SampleFormat Format);
 
 /// Accepts "float" (or "f32", "32f"), "16" (or "pcm16", "16-bit"),
-/// "24" (or "pcm24", "24-bit").
+/// "24" (or "pcm24", "24-bit"), "32" (or "pcm32", "32-bit": integers).
 Result<SampleFormat> parseSampleFormat(std::string_view Text);
+
+/// `Frames` at `Rate` as seconds to the hundredth ("12.34"), for how much
+/// of a file was read or rendered.
+std::string formatSeconds(uint64_t Frames, double Rate);
+
+/// The format to write to `Path` when none was asked for and `Wanted` is
+/// the input's: float for Ogg Vorbis (lossy: it has no integer formats),
+/// `Wanted` otherwise.
+SampleFormat defaultFormatFor(const std::string &Path, SampleFormat Wanted);
+
+/// What the writer adds before it rounds floats to integer PCM.
+enum class Dither {
+  None, ///< plain rounding to the nearest step
+  /// Triangular (TPDF) noise of +-1 step peak, for 16 and 24 bits only
+  /// (32-bit integers hold every float exactly enough; float, FLAC's
+  /// conversion of it and Ogg Vorbis are never dithered). The noise is
+  /// seeded: the same render gives the same file. Its level is
+  /// step/sqrt(6) RMS, the rounding's step/sqrt(12) more: step/2 in all.
+  Tpdf,
+};
 
 /// A whole file in memory.
 struct AudioData {
@@ -58,14 +84,68 @@ struct AudioData {
   uint64_t frames() const { return Channels ? Samples.size() / Channels : 0; }
 };
 
-/// Reads a whole file. Fails with "cannot open 'x.wav': <reason>".
+/// Reads a whole file. Fails with "cannot open 'x.wav': <reason>", and
+/// with "cannot read ..." when libsndfile meets damage on the way.
 Result<AudioData> readAudioFile(const std::string &Path);
 
+/// Reads a file block by block, as a render's input (AudioSource). A file
+/// that ends before its header said it would (a WAV whose data chunk
+/// claims more than the file holds, a FLAC cut short) or that libsndfile
+/// cannot decode to its end gives what could be read, then says so in
+/// problem(): "in.wav is truncated: read 1.23 s of the 5.00 s its header
+/// announces".
+class AudioFileReader final : public AudioSource {
+public:
+  /// Fails with "cannot open 'x.wav': <reason>".
+  static Result<std::unique_ptr<AudioFileReader>> open(const std::string &Path);
+  ~AudioFileReader() override;
+  AudioFileReader(const AudioFileReader &) = delete;
+  AudioFileReader &operator=(const AudioFileReader &) = delete;
+
+  unsigned channels() const override { return Channels; }
+  double sampleRate() const override { return Rate; }
+  /// What the header announces (for a WAV, its data chunk's own size, which
+  /// libsndfile quietly cuts to the file's).
+  uint64_t expectedFrames() const override { return Announced; }
+  uint64_t read(float *Out, uint64_t Frames) override;
+  std::string problem() const override;
+
+  /// The closest format we can write back (as AudioData::Format).
+  SampleFormat format() const { return Format; }
+  /// Frames read from the file so far (some may wait in the read-ahead).
+  uint64_t framesRead() const { return Done; }
+  const std::string &path() const { return Path; }
+  /// libsndfile's reason when it stopped on an error, else "".
+  const std::string &readError() const { return Error; }
+
+private:
+  AudioFileReader() = default;
+  /// Reads from the file itself; notes the end and any error.
+  uint64_t fill(float *Out, uint64_t Frames);
+
+  /// Frames read from the file at a time.
+  static constexpr uint64_t ReadAheadFrames = 8192;
+
+  std::string Path;
+  void *File = nullptr; ///< SNDFILE*
+  unsigned Channels = 0;
+  double Rate = 0;
+  SampleFormat Format = SampleFormat::Float32;
+  uint64_t Announced = 0;
+  uint64_t Done = 0;
+  bool Ended = false;
+  std::string Error;
+  std::vector<float> Buffer; ///< the read-ahead
+  uint64_t BufferAt = 0, BufferFrames = 0;
+};
+
 /// Writes Frames interleaved frames to Path, replacing any existing file.
+/// Without dither: what is written back reads back as it was.
 Result<void> writeAudioFile(const std::string &Path, const float *Samples,
                             uint64_t Frames, unsigned Channels,
                             double SampleRate,
-                            SampleFormat Format = SampleFormat::Float32);
+                            SampleFormat Format = SampleFormat::Float32,
+                            Dither D = Dither::None);
 inline Result<void> writeAudioFile(const std::string &Path,
                                    const AudioData &Data) {
   return writeAudioFile(Path, Data.Samples.data(), Data.frames(), Data.Channels,
@@ -118,6 +198,16 @@ enum class CrashSafety {
 };
 
 class FileSyncer;
+class Quantizer;
+
+/// What writing to integer PCM clipped.
+struct ClipCount {
+  uint64_t Samples = 0; ///< samples beyond full scale, set to it
+  double Peak = 0;      ///< the largest magnitude among them (1 = full scale)
+
+  /// "1234 samples clipped (peak +2.3 dBFS)".
+  std::string text() const;
+};
 
 /// Writes a file block by block, for renders too long to keep in memory and
 /// for live recordings. The header is finalized by close() or, failing
@@ -125,10 +215,11 @@ class FileSyncer;
 /// says.
 class AudioFileWriter {
 public:
+  /// Refuses a format the file type cannot hold (16-bit in an .ogg).
   static Result<AudioFileWriter>
   create(const std::string &Path, unsigned Channels, double SampleRate,
          SampleFormat Format = SampleFormat::Float32,
-         CrashSafety Safety = CrashSafety::PowerCut);
+         CrashSafety Safety = CrashSafety::PowerCut, Dither D = Dither::None);
 
   AudioFileWriter(AudioFileWriter &&Other) noexcept;
   AudioFileWriter &operator=(AudioFileWriter &&Other) noexcept;
@@ -146,10 +237,13 @@ public:
 
   uint64_t framesWritten() const { return Written; }
   const std::string &path() const { return Path; }
+  /// What was clipped so far (always nothing for float and Ogg Vorbis).
+  ClipCount clipped() const;
 
 private:
   AudioFileWriter(std::string Path, void *File, int Fd, unsigned Channels,
-                  uint64_t HeaderFrames, std::unique_ptr<FileSyncer> Sync);
+                  uint64_t HeaderFrames, std::unique_ptr<FileSyncer> Sync,
+                  std::unique_ptr<Quantizer> Quantize);
 
   std::string Path;
   void *File = nullptr; ///< SNDFILE*, kept opaque so callers need no sndfile.h
@@ -158,7 +252,8 @@ private:
   uint64_t Written = 0;
   uint64_t HeaderFrames = 0; ///< WriteCadence::HeaderSeconds in frames
   uint64_t HeaderAt = 0;     ///< Written when the header was last rewritten
-  std::unique_ptr<FileSyncer> Sync; ///< CrashSafety::PowerCut only
+  std::unique_ptr<FileSyncer> Sync;    ///< CrashSafety::PowerCut only
+  std::unique_ptr<Quantizer> Quantize; ///< integer PCM only
 };
 
 } // namespace dspjit

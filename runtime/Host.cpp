@@ -242,8 +242,9 @@ Result<void> Host::openFiles(const DspjitKernel &Kernel,
         std::make_unique<SpscRing<float>>(size_t(Rate) * Kernel.inputs);
   }
   if (!Options.RecordPath.empty()) {
-    auto W = AudioFileWriter::create(Options.RecordPath, Kernel.outputs, Rate,
-                                     Options.RecordFormat);
+    auto W = AudioFileWriter::create(
+        Options.RecordPath, Kernel.outputs, Rate, Options.RecordFormat,
+        CrashSafety::PowerCut, Options.RecordDither);
     if (!W)
       return fail(W.error());
     F.Writer.emplace(std::move(*W));

@@ -105,6 +105,9 @@ struct HostOptions {
   /// Record the kernel's output to this file (option `record`).
   std::string RecordPath;
   SampleFormat RecordFormat = SampleFormat::Float32;
+  /// Dither of a 16- or 24-bit recording, added by the writer thread (never
+  /// the audio thread) as it quantizes.
+  Dither RecordDither = Dither::Tpdf;
   /// Stop at the first xrun (see stopReason()).
   bool FatalXruns = false;
   /// Hand kernel.process to PortAudio unwrapped: no statistics beyond the

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <utility>
 
 namespace dspjit {
 
@@ -23,7 +24,29 @@ double RenderResult::realTimeFactor() const {
 /// The plural ending of "channel{N}" in the catalog's messages.
 static const char *plural(unsigned N) { return N == 1 ? "" : "s"; }
 
-/// Checks that the input fits the kernel and settles the frame count.
+/// Checks that a buffer's or a stream's audio fits the kernel (`Frames`
+/// long, or expected to be) and settles the frame count.
+static Result<uint64_t> planFileInput(const DspjitKernel &K, double Rate,
+                                      const std::string &Name,
+                                      unsigned Channels, double InputRate,
+                                      uint64_t Frames,
+                                      const RenderOptions &Options) {
+  const std::string &Kernel = Options.KernelName;
+  if (K.inputs == 0)
+    return fail(message<Msg::RenderTakesNoInput>(
+        Name, Channels, plural(Channels), Kernel, K.inputs, K.outputs));
+  if (Channels != K.inputs)
+    return fail(message<Msg::RenderInputChannels>(
+        Name, Channels, plural(Channels), Kernel, K.inputs, K.outputs));
+  if (InputRate != 0 && InputRate != Rate)
+    return fail(message<Msg::RenderInputRate>(Name, InputRate, Kernel, Rate));
+  if (Frames == 0 && !Options.Frames)
+    return fail(message<Msg::RenderInputEmpty>(Name));
+  return Options.Frames.value_or(Frames);
+}
+
+/// Checks that the input fits the kernel and settles the frame count (for
+/// a stream without a length, the frames it expects to give).
 static Result<uint64_t> planRender(const DspjitKernel &K, double Rate,
                                    const RenderInput &Input,
                                    const RenderOptions &Options) {
@@ -33,22 +56,13 @@ static Result<uint64_t> planRender(const DspjitKernel &K, double Rate,
   if (K.inputs == 0 && K.outputs == 0)
     return fail(message<Msg::RenderNoIo>(Kernel, K.inputs, K.outputs));
 
-  if (const auto *Buffer = std::get_if<BufferInput>(&Input)) {
-    if (K.inputs == 0)
-      return fail(message<Msg::RenderTakesNoInput>(
-          Buffer->Name, Buffer->Channels, plural(Buffer->Channels), Kernel,
-          K.inputs, K.outputs));
-    if (Buffer->Channels != K.inputs)
-      return fail(message<Msg::RenderInputChannels>(
-          Buffer->Name, Buffer->Channels, plural(Buffer->Channels), Kernel,
-          K.inputs, K.outputs));
-    if (Buffer->SampleRate != 0 && Buffer->SampleRate != Rate)
-      return fail(message<Msg::RenderInputRate>(
-          Buffer->Name, Buffer->SampleRate, Kernel, Rate));
-    if (Buffer->Frames == 0 && !Options.Frames)
-      return fail(message<Msg::RenderInputEmpty>(Buffer->Name));
-    return Options.Frames.value_or(Buffer->Frames);
-  }
+  if (const auto *Buffer = std::get_if<BufferInput>(&Input))
+    return planFileInput(K, Rate, Buffer->Name, Buffer->Channels,
+                         Buffer->SampleRate, Buffer->Frames, Options);
+  if (const auto *Stream = std::get_if<StreamInput>(&Input))
+    return planFileInput(K, Rate, Stream->Name, Stream->Source->channels(),
+                         Stream->Source->sampleRate(),
+                         Stream->Source->expectedFrames(), Options);
 
   if (const auto *Signal = std::get_if<SignalSpec>(&Input)) {
     if (K.inputs == 0)
@@ -69,10 +83,9 @@ Result<uint64_t> renderLength(const DspjitKernel &Kernel, double Rate,
   return planRender(Kernel, Rate, Input, Options);
 }
 
-/// The block loop, for anything with a stream callback's `process`.
 namespace {
-/// The kernel's input block by block: frames of a buffer (then silence
-/// after its end), a test signal, or nothing for a generator.
+/// The kernel's input block by block: frames of a buffer or a stream (then
+/// silence after its end), a test signal, or nothing for a generator.
 class InputFeed {
 public:
   InputFeed(const RenderInput &Input, double Rate, unsigned Channels,
@@ -81,12 +94,26 @@ public:
         InBlock(size_t(Block) * Channels) {
     if (const auto *Signal = std::get_if<SignalSpec>(&Input))
       Generator.emplace(*Signal, Rate, Channels);
+    if (const auto *Stream = std::get_if<StreamInput>(&Input))
+      Source = Stream->Source;
   }
 
-  /// The input for frames [Done, Done + N).
-  const float *next(uint64_t Done, unsigned long N) {
+  /// The input for frames [Done, Done + N); `Got` is set to how many of
+  /// them the input had (fewer only at its end).
+  const float *next(uint64_t Done, unsigned long N, unsigned long &Got) {
+    Got = N;
     if (Generator) {
       Generator->generate(InBlock.data(), N);
+      return InBlock.data();
+    }
+    if (Source) {
+      Got = 0;
+      while (Got < N && !SourceEnded) {
+        uint64_t Read = Source->read(InBlock.data() + Got * Channels, N - Got);
+        SourceEnded = Read == 0;
+        Got += static_cast<unsigned long>(Read);
+      }
+      std::fill(InBlock.begin() + Got * Channels, InBlock.end(), 0.0f);
       return InBlock.data();
     }
     if (!Buffer)
@@ -98,17 +125,21 @@ public:
     std::fill(InBlock.begin(), InBlock.end(), 0.0f);
     std::copy_n(Buffer->Samples + Done * Channels, Left * Channels,
                 InBlock.begin());
+    Got = static_cast<unsigned long>(Left);
     return InBlock.data();
   }
 
 private:
   const BufferInput *Buffer;
+  AudioSource *Source = nullptr;
+  bool SourceEnded = false;
   unsigned Channels;
   std::vector<float> InBlock;
   std::optional<SignalGenerator> Generator;
 };
 } // namespace
 
+/// The block loop, for anything with a stream callback's `process`.
 template <class Processor>
 static Result<RenderResult>
 renderWith(const DspjitKernel &K, double Rate, Processor &&Process,
@@ -116,7 +147,12 @@ renderWith(const DspjitKernel &K, double Rate, Processor &&Process,
   auto Planned = planRender(K, Rate, Input, Options);
   if (!Planned)
     return fail(Planned.error());
-  const uint64_t Total = *Planned;
+  // A stream without a length runs until it ends; *Planned is then only
+  // what it expects to give, for the progress.
+  const bool UntilInputEnds =
+      std::holds_alternative<StreamInput>(Input) && !Options.Frames;
+  const uint64_t Total =
+      UntilInputEnds ? std::numeric_limits<uint64_t>::max() : *Planned;
   const unsigned Block = Options.BlockSize;
   std::vector<const RenderEvent *> Events;
   for (const RenderEvent &E : Options.Events)
@@ -128,16 +164,31 @@ renderWith(const DspjitKernel &K, double Rate, Processor &&Process,
   RenderResult R;
   R.Channels = K.outputs;
   if (!Options.Sink)
-    R.Output.assign(Total * K.outputs, 0.0f);
+    R.Output.reserve(*Planned * K.outputs);
   InputFeed Feed(Input, Rate, K.inputs, Block);
-  std::vector<float> OutBlock(Options.Sink ? size_t(Block) * K.outputs : 0);
+  std::vector<float> OutBlock(size_t(Block) * K.outputs);
+  // The sink gets the output in chunks of several blocks: a file writer
+  // makes a write(2) of each (at 64 frames, most of a long render's time).
+  const uint64_t SinkFrames = std::max<uint64_t>(Block, RenderSinkChunkFrames);
+  std::vector<float> SinkChunk(Options.Sink ? SinkFrames * K.outputs : 0);
+  uint64_t Chunked = 0;
+  auto FlushSink = [&]() -> Result<void> {
+    if (!Options.Sink || Chunked == 0)
+      return {};
+    return Options.Sink(SinkChunk.data(), std::exchange(Chunked, 0));
+  };
 
-  const uint64_t ProgressStep = std::max<uint64_t>(1, Total / 100);
+  const uint64_t ProgressStep =
+      std::max<uint64_t>(1, *Planned ? *Planned / 100 : uint64_t(Rate));
   uint64_t NextProgress = ProgressStep;
   std::chrono::steady_clock::duration InProcess{};
 
   uint64_t Done = 0;
   while (Done < Total) {
+    if (Options.Stop && Options.Stop->load(std::memory_order_relaxed)) {
+      R.Stopped = true;
+      break;
+    }
     while (NextEvent < Events.size() && Events[NextEvent]->AtFrame <= Done)
       Events[NextEvent++]->Run();
     uint64_t Until = Total;
@@ -145,15 +196,18 @@ renderWith(const DspjitKernel &K, double Rate, Processor &&Process,
       Until = Done + std::min(Options.Automate(Done), Total - Done);
     if (NextEvent < Events.size())
       Until = std::min(Until, Events[NextEvent]->AtFrame);
-    const unsigned long N =
+    unsigned long N =
         static_cast<unsigned long>(std::min<uint64_t>(Block, Until - Done));
 
-    const float *In = Feed.next(Done, N);
+    unsigned long Got = N;
+    const float *In = Feed.next(Done, N, Got);
+    if (UntilInputEnds && Got < N) {
+      if (Got == 0)
+        break;
+      N = Got; // the last block, as long as what was left
+    }
 
-    float *Out = nullptr;
-    if (K.outputs)
-      Out = Options.Sink ? OutBlock.data() : R.Output.data() + Done * K.outputs;
-
+    float *Out = K.outputs ? OutBlock.data() : nullptr;
     double Now = static_cast<double>(Done) / Rate;
     DspjitTimeInfo Time = {Now, Now, Now};
     auto Start = std::chrono::steady_clock::now();
@@ -162,20 +216,29 @@ renderWith(const DspjitKernel &K, double Rate, Processor &&Process,
     ++R.Callbacks;
     Done += N;
 
-    if (Options.Sink && Out)
-      if (auto Sunk = Options.Sink(Out, N); !Sunk)
-        return fail(Sunk.error());
+    if (Out && Options.Sink) {
+      if (Chunked + N > SinkFrames)
+        if (auto Sunk = FlushSink(); !Sunk)
+          return fail(Sunk.error());
+      std::copy_n(Out, N * K.outputs, SinkChunk.data() + Chunked * K.outputs);
+      Chunked += N;
+    } else if (Out) {
+      R.Output.insert(R.Output.end(), Out, Out + N * K.outputs);
+    }
     if (Options.Progress && (Done >= NextProgress || Done == Total)) {
-      Options.Progress(Done, Total);
+      Options.Progress(Done, *Planned);
       NextProgress = Done + ProgressStep;
     }
     if (Status != 0)
       break;
   }
+  if (auto Sunk = FlushSink(); !Sunk)
+    return fail(Sunk.error());
+  // A stream's end, which the loop could not foresee: the progress's end.
+  if (Options.Progress && UntilInputEnds && !R.Stopped)
+    Options.Progress(Done, Done);
 
   R.Frames = Done;
-  if (!Options.Sink)
-    R.Output.resize(Done * K.outputs);
   R.ProcessSeconds = std::chrono::duration<double>(InProcess).count();
   R.AudioSeconds = static_cast<double>(Done) / Rate;
   return R;

@@ -2,7 +2,10 @@
 //
 // Runs the same compiled callback a live stream would run, block by block,
 // over a file or a generated signal, and writes the result. Deterministic:
-// the same script, input and options give the same samples.
+// the same script, input and options give the same samples. The input file
+// is read, resampled when its rate is not the render's, processed and
+// written a block at a time: memory does not grow with its length. Ctrl-C
+// (or SIGTERM) stops between blocks and leaves a finished file.
 //
 //===----------------------------------------------------------------------===//
 #include "tools/Commands.h"
@@ -14,10 +17,14 @@
 #include "runtime/MessageCatalog.h"
 #include "runtime/Messages.h"
 #include "runtime/Render.h"
+#include "runtime/Resampler.h"
 #include "runtime/Signals.h"
 #include "runtime/WavRepair.h"
 #include "session/MidiRender.h"
 
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <unistd.h>
@@ -38,23 +45,67 @@ struct RenderOpts {
   std::vector<std::string> MidiMaps;    // NAME=cc74 ...
   std::vector<std::string> Automations; // NAME=ramp:... or NAME=FILE.csv
   bool Quiet = false;
+  bool NoDither = false;
   CompileFlags Flags;
 };
+
+/// Set by SIGINT or SIGTERM; the render stops before its next block.
+std::atomic<bool> StopRequested{false};
+std::atomic<int> StopSignal{0};
+static_assert(std::atomic<bool>::is_always_lock_free &&
+              std::atomic<int>::is_always_lock_free);
+
+/// Only sets the flags (async-signal-safe), and gives the signal back its
+/// default action: a second Ctrl-C ends the program at once.
+extern "C" void onStopSignal(int Signal) {
+  StopSignal.store(Signal, std::memory_order_relaxed);
+  StopRequested.store(true, std::memory_order_relaxed);
+  std::signal(Signal, SIG_DFL);
+}
 
 int fail(const std::string &Message) {
   std::cerr << "dspjit render: error: " << Message << "\n";
   return 1;
 }
 
-void progressBar(uint64_t Done, uint64_t Total) {
-  const int Width = 40;
-  int Filled = Total ? int(double(Done) / double(Total) * Width) : Width;
-  std::fprintf(stderr, "\r[%.*s%*s] %3d%%", Filled,
-               "########################################", Width - Filled, "",
-               Total ? int(100.0 * double(Done) / double(Total)) : 100);
-  if (Done == Total)
-    std::fputc('\n', stderr);
-}
+/// The progress bar on a terminal: percent done and the time left,
+/// estimated from the time taken so far.
+class ProgressBar {
+public:
+  void update(uint64_t Done, uint64_t Total) {
+    if (Finished)
+      return;
+    const int Width = 40;
+    double Fraction = Total ? std::min(1.0, double(Done) / double(Total)) : 0;
+    int Filled = int(Fraction * Width);
+    double Elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - Start)
+            .count();
+    std::string Left = "--:--";
+    if (Fraction > 0) {
+      long Seconds = std::lround(Elapsed * (1 - Fraction) / Fraction);
+      char Text[32];
+      std::snprintf(Text, sizeof Text, "%ld:%02ld", Seconds / 60, Seconds % 60);
+      Left = Text;
+    }
+    std::fprintf(stderr, "\r[%.*s%*s] %3d%%, %s left ", Filled,
+                 "########################################", Width - Filled, "",
+                 int(100 * Fraction), Left.c_str());
+    if (Total && Done >= Total)
+      finish();
+  }
+  /// Ends the bar's line (once).
+  void finish() {
+    if (!Finished)
+      std::fputc('\n', stderr);
+    Finished = true;
+  }
+
+private:
+  std::chrono::steady_clock::time_point Start =
+      std::chrono::steady_clock::now();
+  bool Finished = false;
+};
 
 /// One --swap, parsed and compiled.
 struct PlannedSwap {
@@ -79,38 +130,55 @@ Result<PlannedSwap> parseSwap(const std::string &Spec, double Rate) {
   return dspjit::fail("'" + Spec + "' is not TIME:FILE (e.g. 2s:echo_v2.dsp)");
 }
 
-/// The input file named before OUT.wav, if there is one. Refuses a wrong
-/// number of files, and an input file given together with --input.
-Result<std::optional<AudioData>> readInputFile(const RenderOpts &O) {
+/// The input file named before OUT.wav, open for reading block by block,
+/// and resampled to the render's rate when it is at another.
+struct InputFile {
+  std::unique_ptr<AudioFileReader> Reader;
+  std::unique_ptr<ResamplingSource> Resampled;
+
+  AudioSource &source() const {
+    return Resampled ? static_cast<AudioSource &>(*Resampled) : *Reader;
+  }
+};
+
+/// Opens the input file, if there is one. Refuses a wrong number of files,
+/// and an input file given together with --input.
+Result<std::optional<InputFile>> openInputFile(const RenderOpts &O) {
   if (O.Files.empty() || O.Files.size() > 2)
     return dspjit::fail(
         "give an output file, and optionally an input file before it: "
         "dspjit render SCRIPT [IN.wav] OUT.wav");
   if (O.Files.size() < 2)
-    return std::optional<AudioData>();
+    return std::optional<InputFile>();
   if (!O.Input.empty())
     return dspjit::fail("give either an input file or --input, not both");
-  auto Data = readAudioFile(O.Files[0]);
-  if (!Data)
-    return dspjit::fail(Data.error());
+  auto Reader = AudioFileReader::open(O.Files[0]);
+  if (!Reader)
+    return dspjit::fail(Reader.error());
   // A recording whose program was killed: its samples behind a header
   // that says 0 frames.
-  if (Data->frames() == 0)
+  if ((*Reader)->expectedFrames() == 0)
     if (std::string Advice = repairAdviceForEmpty(O.Files[0]); !Advice.empty())
       return dspjit::fail(Advice);
-  return std::optional<AudioData>(std::move(*Data));
+  return std::optional<InputFile>(InputFile{std::move(*Reader), nullptr});
 }
 
-/// The rate to render at: the input file's, unless told otherwise. Refuses
-/// a --rate that differs from the input file's, since nothing resamples.
+/// The rate to render at: --rate, else the input file's, else 48 kHz. An
+/// input file at another rate is resampled to it as it is read.
 Result<double> renderRate(const RenderOpts &O,
-                          const std::optional<AudioData> &InFile) {
-  double Rate = O.Rate ? O.Rate : InFile ? InFile->SampleRate : 48000;
-  if (InFile && O.Rate && O.Rate != InFile->SampleRate)
-    return dspjit::fail(
-        O.Files[0] + " is " + std::to_string(int(InFile->SampleRate)) +
-        " Hz but --rate asks for " + std::to_string(int(O.Rate)) +
-        " Hz; dspjit does not resample: drop --rate or convert the file");
+                          std::optional<InputFile> &InFile) {
+  double Rate = O.Rate ? O.Rate : InFile ? InFile->Reader->sampleRate() : 48000;
+  if (!InFile || InFile->Reader->sampleRate() == Rate)
+    return Rate;
+  auto Resampled = ResamplingSource::create(*InFile->Reader, Rate);
+  if (!Resampled)
+    return dspjit::fail(O.Files[0] + ": " + Resampled.error());
+  InFile->Resampled = std::move(*Resampled);
+  if (!O.Quiet)
+    std::cerr << "dspjit render: resampling " << O.Files[0] << " from "
+              << formatNumber(InFile->Reader->sampleRate()) << " Hz to "
+              << formatNumber(Rate) << " Hz ("
+              << ResamplingSource::qualityName() << ")\n";
   return Rate;
 }
 
@@ -160,9 +228,9 @@ Result<SwapPlan> compileSwaps(const RenderOpts &O, const CompileOptions &CO,
 /// the --input signal (an impulse by default). Warns that --input is
 /// ignored by a script without inputs.
 Result<RenderInput> renderInput(const RenderOpts &O, const DspjitKernel &Info,
-                                const std::optional<AudioData> &InFile) {
+                                const std::optional<InputFile> &InFile) {
   if (InFile)
-    return RenderInput(BufferInput::fromAudio(*InFile, O.Files[0]));
+    return RenderInput(StreamInput{&InFile->source(), O.Files[0]});
   if (Info.inputs > 0) {
     auto Spec = parseSignal(O.Input.empty() ? "impulse" : O.Input);
     if (!Spec)
@@ -194,11 +262,13 @@ Result<std::optional<uint64_t>> renderFrames(const RenderOpts &O,
   return std::optional<uint64_t>(D->frames(Rate));
 }
 
-/// The output's sample format: --format, else the input file's, else float.
+/// The output's sample format: --format, else the input file's, else float
+/// (float too for a lossy output: Ogg Vorbis).
 Result<SampleFormat> outputFormat(const RenderOpts &O,
-                                  const std::optional<AudioData> &InFile) {
+                                  const std::optional<InputFile> &InFile) {
   if (O.Format.empty())
-    return InFile ? InFile->Format : SampleFormat::Float32;
+    return defaultFormatFor(O.Files.back(), InFile ? InFile->Reader->format()
+                                                   : SampleFormat::Float32);
   auto F = parseSampleFormat(O.Format);
   if (!F)
     return dspjit::fail("--format: " + F.error());
@@ -218,7 +288,7 @@ struct RenderSetup {
 /// the previous render.
 Result<RenderSetup> setUpRender(const RenderOpts &O, const DspjitKernel &Info,
                                 double Rate,
-                                const std::optional<AudioData> &InFile,
+                                const std::optional<InputFile> &InFile,
                                 const MidiFileData *Song) {
   RenderSetup Setup;
   auto Input = renderInput(O, Info, InFile);
@@ -328,6 +398,32 @@ int reportRender(const RenderOpts &O, const DspjitKernel &Info, double Rate,
   return 0;
 }
 
+/// What ended the render early or spoiled its input, and what integer
+/// output clipped; the exit status: 128 + the signal for a render stopped
+/// by one (130 for Ctrl-C), 1 for an input that could not all be read,
+/// else `Status`.
+int reportEnding(const RenderOpts &O, const RenderResult &R, double Rate,
+                 const AudioFileWriter &Writer,
+                 const std::optional<InputFile> &InFile, int Status) {
+  if (ClipCount Clips = Writer.clipped(); Clips.Samples)
+    std::cerr << "dspjit render: warning: " << O.Files.back() << ": "
+              << Clips.text() << "\n";
+  if (R.Stopped) {
+    int Signal = StopSignal.load();
+    std::cerr << "dspjit render: "
+              << message<Msg::RenderStopped>(
+                     Signal == SIGTERM ? "SIGTERM" : "SIGINT (Ctrl-C)",
+                     O.Files.back(), formatSeconds(R.Frames, Rate))
+              << "\n";
+    return 128 + (Signal ? Signal : SIGINT);
+  }
+  if (InFile)
+    if (std::string Problem = InFile->source().problem(); !Problem.empty())
+      return fail(Problem + "; " + O.Files.back() + " holds the render of " +
+                  "what was read");
+  return Status;
+}
+
 /// --midi and --midi-map, read and checked before anything renders.
 struct MidiPlan {
   std::optional<MidiFileData> Song;
@@ -399,7 +495,7 @@ planAutomation(const RenderOpts &O, const DspjitKernel &Info, double Rate,
 }
 
 int run(const RenderOpts &O) {
-  auto InFile = readInputFile(O);
+  auto InFile = openInputFile(O);
   if (!InFile)
     return fail(InFile.error());
   auto Rate = renderRate(O, *InFile);
@@ -447,15 +543,22 @@ int run(const RenderOpts &O) {
   if (!Setup)
     return fail(Setup.error());
   RenderOptions &RO = Setup->RO;
-  auto Writer = AudioFileWriter::create(O.Files.back(), Info.outputs, *Rate,
-                                        Setup->Format);
+  auto Writer = AudioFileWriter::create(
+      O.Files.back(), Info.outputs, *Rate, Setup->Format, CrashSafety::PowerCut,
+      O.NoDither ? Dither::None : Dither::Tpdf);
   if (!Writer)
     return fail(Writer.error());
   RO.Sink = [&](const float *Out, uint64_t Frames) {
     return Writer->write(Out, Frames);
   };
+  ProgressBar Bar;
   if (!O.Quiet && isatty(STDERR_FILENO))
-    RO.Progress = progressBar;
+    RO.Progress = [&Bar](uint64_t Done, uint64_t Total) {
+      Bar.update(Done, Total);
+    };
+  RO.Stop = &StopRequested;
+  std::signal(SIGINT, onStopSignal);
+  std::signal(SIGTERM, onStopSignal);
   scheduleSwaps(*Plan, Swap.get(), *Rate, O.Quiet, RO);
   if (*Automate)
     RO.Automate = [P = Automate->get()](uint64_t F) { return P->apply(F); };
@@ -465,15 +568,18 @@ int run(const RenderOpts &O) {
 
   auto R =
       Swap ? render(*Swap, Setup->Input, RO) : render(*Inst, Setup->Input, RO);
+  if (RO.Progress)
+    Bar.finish();
   if (!R)
     return fail(R.error());
   if (auto Closed = Writer->close(); !Closed)
     return fail(Closed.error());
   if (Midi.Song)
     reportMidi(O, Info, *Midi.Song, Midi.Counts, *Swap);
-  return reportRender(
+  int Status = reportRender(
       O, Info, *Rate, Setup->Format, *R,
       Swap ? Swap->nonfiniteSamples() : Inst->nonfiniteSamples(), *Plan);
+  return reportEnding(O, *R, *Rate, *Writer, *InFile, Status);
 }
 } // namespace
 
@@ -502,7 +608,11 @@ Command addRender(CLI::App &App) {
       "Generated input: impulse, noise, sine:440 or silence (default: impulse)");
   Cmd->add_option(
       "--format", O->Format,
-      "Output sample format: float, 16 or 24 (default: the input's, or float)");
+      "Output sample format: float, 16, 24 or 32 (integers) (default: the "
+      "input's, or float; float for .ogg)");
+  Cmd->add_flag("--no-dither", O->NoDither,
+                "Round to 16 or 24 bits without TPDF dither (default: "
+                "dithered, reproducibly)");
   Cmd->add_option("--swap", O->Swaps,
                   "Swap in another version at a time, as a live reload would: "
                   "TIME:FILE (2s:echo_v2.dsp); repeatable");

@@ -58,7 +58,7 @@ struct RunOpts {
   unsigned long Block = 0;
   std::string Play, Record, Format = "float", StatsJson;
   bool Loop = false, FatalXruns = false, Direct = false, NoStatus = false;
-  bool NoWatch = false, NoCache = false;
+  bool NoWatch = false, NoCache = false, NoDither = false;
   std::string Xfade = "20ms";
   std::vector<std::string> Sets;
   int OscPort = -1;
@@ -272,6 +272,7 @@ Result<HostOptions> hostOptions(const RunOpts &R) {
   if (!Format)
     return fail(Format.error());
   H.RecordFormat = *Format;
+  H.RecordDither = R.NoDither ? Dither::None : Dither::Tpdf;
   return H;
 }
 
@@ -512,7 +513,11 @@ Command addRun(CLI::App &App) {
   Cmd->add_option("-w,--record", O->Record,
                   "Record the effect's output to a file");
   Cmd->add_option("--format", O->Format,
-                  "Sample format of --record: float, 16, 24");
+                  "Sample format of --record: float, 16, 24 or 32 (integers); "
+                  "the type from its extension (.wav, .flac, .ogg, .aiff, "
+                  ".caf, .w64)");
+  Cmd->add_flag("--no-dither", O->NoDither,
+                "Record 16 or 24 bits without TPDF dither");
   Cmd->add_option("-t,--duration", O->Duration,
                   "Stop after 10, 1:30, 90s, 500ms or 48000samples");
   Cmd->add_flag("--fatal-xruns", O->FatalXruns,

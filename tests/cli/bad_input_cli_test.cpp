@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/AudioFile.h"
+#include "runtime/Render.h"
 #include "tests/support/ChildProcess.h"
 
 #include <gtest/gtest.h>
@@ -295,16 +296,19 @@ TEST_F(BadInputCli, EmptyAndCorruptInputFilesAreRefused) {
 
 TEST_F(BadInputCli, ATruncatedInputFileRendersWhatItHolds) {
   // A header that promises 48000 frames over 1000 frames of data: what is
-  // there is rendered, with a warning, and nothing is invented.
+  // there is rendered, nothing is invented, and the render says how much
+  // of the file was missing and fails.
   std::string Wav = writeWav("full.wav", 48000);
   std::ifstream In(Wav, std::ios::binary);
   std::string Bytes((std::istreambuf_iterator<char>(In)), {});
   const size_t Header = Bytes.size() - 48000 * 2 * 4;
   std::string Truncated =
       writeFile("truncated.wav", Bytes.substr(0, Header + 1000 * 8));
-  ChildResult C = runChild(
-      Dspjit, {"render", Examples + "wire.dsp", Truncated, path("out.wav")});
-  ASSERT_EQ(C.Status, 0) << C.describe();
+  expectRefused({"render", Examples + "wire.dsp", Truncated, path("out.wav")},
+                "dspjit render: error: " + Truncated +
+                    " is truncated: read 0.02 s of the 1.00 s its header "
+                    "announces; " +
+                    path("out.wav") + " holds the render of what was read");
   auto Out = readAudioFile(path("out.wav"));
   ASSERT_TRUE(Out) << Out.error();
   EXPECT_EQ(Out->frames(), 1000u);
@@ -312,6 +316,46 @@ TEST_F(BadInputCli, ATruncatedInputFileRendersWhatItHolds) {
   std::string Hollow = writeFile("hollow.wav", Bytes.substr(0, Header));
   expectRefused({"render", Examples + "wire.dsp", Hollow, path("out2.wav")},
                 Hollow + " holds no audio (0 frames)");
+}
+
+TEST_F(BadInputCli, AFlacCutShortRendersWhatItHoldsAndSaysSo) {
+  std::vector<float> S(2 * 96000);
+  for (size_t K = 0; K < S.size(); ++K)
+    S[K] = float(std::sin(double(K) * 0.01) * 0.5 + (K * 7919 % 100) * 1e-3);
+  ASSERT_TRUE(writeAudioFile(path("full.flac"), S.data(), 96000, 2, 48000,
+                             SampleFormat::Pcm16));
+  std::ifstream In(path("full.flac"), std::ios::binary);
+  std::string Bytes((std::istreambuf_iterator<char>(In)), {});
+  std::string Cut = writeFile("cut.flac", Bytes.substr(0, Bytes.size() / 2));
+  ChildResult C =
+      expectRefused({"render", Examples + "wire.dsp", Cut, path("out.wav")},
+                    Cut + " is truncated: read ");
+  EXPECT_NE(C.Err.find(" of the 2.00 s its header announces"),
+            std::string::npos)
+      << C.describe();
+  auto Out = readAudioFile(path("out.wav"));
+  ASSERT_TRUE(Out) << Out.error();
+  EXPECT_GT(Out->frames(), 0u);
+  EXPECT_LT(Out->frames(), 96000u);
+}
+
+TEST_F(BadInputCli, ImpossibleFormatsAreRefusedBeforeWriting) {
+  expectRefused({"render", Examples + "additive.dsp", path("out.ogg"),
+                 "--format", "16", "--duration", "10ms"},
+                "cannot write '" + path("out.ogg") +
+                    "' with 16-bit samples: Ogg Vorbis is lossy");
+  EXPECT_FALSE(fs::exists(path("out.ogg")));
+  expectRefused({"render", Examples + "additive.dsp", path("out.flac"),
+                 "--format", "32", "--duration", "10ms"},
+                "cannot write '" + path("out.flac") +
+                    "': 32-bit samples with 2 channels are not supported in "
+                    "this file type");
+  EXPECT_FALSE(fs::exists(path("out.flac")));
+  expectRefused({"render", Examples + "additive.dsp", path("out.wav"),
+                 "--format", "8", "--duration", "10ms"},
+                "--format: invalid sample format '8'; expected float, 16, 24 "
+                "or 32");
+  EXPECT_FALSE(fs::exists(path("out.wav")));
 }
 
 TEST_F(BadInputCli, WrongChannelCountsAreRefused) {
@@ -347,10 +391,6 @@ TEST_F(BadInputCli, UnsupportedRatesAreRefused) {
   expectRefused(
       {"render", Examples + "wire.dsp", path("out.wav"), "--rate", "fast"},
       "--rate");
-  std::string Wav = writeWav("at44.wav", 441, 2, 44100);
-  expectRefused({"render", Examples + "wire.dsp", Wav, path("out.wav"),
-                 "--rate", "48000"},
-                "dspjit does not resample");
 }
 
 TEST_F(BadInputCli, BadWebPanelFlagsAreRefusedBeforeAnythingOpens) {
@@ -601,8 +641,9 @@ TEST_F(BadInputCli, ARenderKilledMidwayLeavesAReadableFile) {
             << " frames readable, " << OnDisk << " on disk\n";
   EXPECT_GT(Out->frames(), 0u);
   // Rewritten every WriteCadence::HeaderSeconds of audio, the render
-  // writing 64 frames at a time.
-  EXPECT_GE(Out->frames() + uint64_t(WriteCadence::HeaderSeconds * 48000) + 64,
+  // writing RenderSinkChunkFrames at a time.
+  EXPECT_GE(Out->frames() + uint64_t(WriteCadence::HeaderSeconds * 48000) +
+                RenderSinkChunkFrames,
             OnDisk)
       << "the header fell behind the samples";
   ChildResult Ref = runChild(Dspjit, {"render", Examples + "additive.dsp",

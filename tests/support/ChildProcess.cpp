@@ -129,7 +129,9 @@ ChildResult runChild(const std::string &Program,
   if (In[1] >= 0)
     close(In[1]);
   int Status = 0;
-  waitpid(Pid, &Status, 0);
+  rusage Usage = {};
+  wait4(Pid, &Status, 0, &Usage);
+  C.MaxResidentKiB = Usage.ru_maxrss;
   C.Seconds = Elapsed();
   C.Status = WIFEXITED(Status) ? WEXITSTATUS(Status) : 128 + WTERMSIG(Status);
   return C;

@@ -30,6 +30,8 @@ struct ChildResult {
   std::string Out, Err;
   double Seconds = 0;
   bool TimedOut = false;
+  /// Its peak resident size (getrusage's ru_maxrss, through wait4).
+  long MaxResidentKiB = 0;
 
   /// True when it ended by a signal (a crash, or the timeout's SIGKILL).
   bool crashed() const { return Status >= 128; }

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/AudioFile.h"
+#include "runtime/AudioSource.h"
 #include "runtime/Instance.h"
 #include "runtime/Messages.h"
 #include "runtime/Render.h"
@@ -16,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <filesystem>
@@ -573,6 +575,76 @@ TEST(Render, PadsAShortInputWithSilence) {
   ASSERT_EQ(R->Output.size(), 100u);
   EXPECT_EQ(R->Output[2], 1.0f);
   EXPECT_EQ(std::count(R->Output.begin(), R->Output.end(), 0.0f), 97);
+}
+
+TEST(Render, AStreamRendersAsTheBufferDoesForAsLongAsItLasts) {
+  // A stream without a length: exactly its frames, the last block short;
+  // with a longer one: silence after it, as a buffer's.
+  std::vector<float> In = ramp(2 * 1000);
+  for (std::optional<uint64_t> Frames :
+       {std::optional<uint64_t>(), std::optional<uint64_t>(1500)}) {
+    RenderOptions Options;
+    Options.Frames = Frames;
+    Instance A = makeInstance(FixtureKernel<2, 2>);
+    auto FromBuffer =
+        render(A, BufferInput{In.data(), 1000, 2, 48000, "in.wav"}, Options);
+    ASSERT_TRUE(FromBuffer) << FromBuffer.error();
+    Instance B = makeInstance(FixtureKernel<2, 2>);
+    MemorySource Source(In.data(), 1000, 2, 48000);
+    auto FromStream = render(B, StreamInput{&Source, "in.wav"}, Options);
+    ASSERT_TRUE(FromStream) << FromStream.error();
+    EXPECT_EQ(FromStream->Frames, Frames.value_or(1000));
+    EXPECT_EQ(FromStream->Output, FromBuffer->Output);
+    EXPECT_EQ(fixtureState(B).SmallestBlock, Frames ? 28u : 40u);
+  }
+}
+
+TEST(Render, AStreamIsCheckedAsABufferIs) {
+  Instance I = makeInstance(FixtureKernel<2, 2>);
+  std::vector<float> Mono(100);
+  RenderOptions Options;
+  Options.KernelName = "echo.dsp";
+  MemorySource One(Mono.data(), 100, 1, 48000);
+  auto R = render(I, StreamInput{&One, "in.wav"}, Options);
+  ASSERT_FALSE(R);
+  EXPECT_EQ(R.error(),
+            "in.wav has 1 channel but echo.dsp expects 2 (io 2 -> 2)");
+  MemorySource Empty(Mono.data(), 0, 2, 48000);
+  auto None = render(I, StreamInput{&Empty, "in.wav"}, Options);
+  ASSERT_FALSE(None);
+  EXPECT_EQ(None.error(), "in.wav holds no audio (0 frames)");
+  MemorySource Other(Mono.data(), 50, 2, 44100);
+  EXPECT_FALSE(render(I, StreamInput{&Other, "in.wav"}, Options));
+}
+
+TEST(Render, StopsBeforeTheNextBlockWhenAsked) {
+  // As Ctrl-C does: the flag is set while the render runs (here by its
+  // progress report, 4800 frames in); the render ends before the next
+  // block, and the sink has all that was rendered.
+  Instance I = makeInstance(FixtureKernel<0, 2>);
+  std::atomic<bool> Stop{false};
+  RenderOptions Options;
+  Options.Frames = 48000;
+  Options.Stop = &Stop;
+  uint64_t StoppedAt = 0;
+  Options.Progress = [&](uint64_t Done, uint64_t) {
+    if (Done >= 4800 && !Stop) {
+      Stop = true;
+      StoppedAt = Done;
+    }
+  };
+  uint64_t Sunk = 0;
+  Options.Sink = [&](const float *, uint64_t Frames) -> Result<void> {
+    Sunk += Frames;
+    return {};
+  };
+  auto R = render(I, std::monostate{}, Options);
+  ASSERT_TRUE(R) << R.error();
+  EXPECT_TRUE(R->Stopped);
+  EXPECT_GE(StoppedAt, 4800u);
+  EXPECT_EQ(R->Frames, StoppedAt);
+  EXPECT_EQ(Sunk, StoppedAt);
+  EXPECT_EQ(I.framesProcessed(), StoppedAt);
 }
 
 TEST(Render, RefusesInputsThatDoNotFit) {
