@@ -281,7 +281,8 @@ Result<TestCase> parseTestLine(std::string_view Spec, const std::string &Script,
   if (Tokens->empty())
     return fail(message<Msg::TestLineEmpty>());
   if ((*Tokens)[0] == "error") {
-    if (Tokens->size() != 2 || (*Tokens)[1].empty())
+    std::string_view Text = trim(std::string_view(T.Spec).substr(5));
+    if (Tokens->size() != 2 || (*Tokens)[1].empty() || !Text.starts_with('"'))
       return fail(message<Msg::TestErrorSyntax>());
     T.Expect.Type = Check::CompileError;
     T.Expect.Text = (*Tokens)[1];

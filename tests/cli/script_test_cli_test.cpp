@@ -313,15 +313,16 @@ TEST_F(ScriptTestCli, DirectoriesAreSearchedAndScriptsWithoutTestsNoted) {
                            "': no such file or directory");
 }
 
-/// Two passing tests and two failing ones, in two scripts.
+/// Two passing tests and two failing ones, in two scripts: the first has
+/// both; the second expects a compile error and compiles.
 class ScriptTestReports : public ScriptTestCli {
 protected:
   void SetUp() override {
     golden("golden/half.wav", [](std::vector<float> &) {});
     A = script("a.dsp", "// test: impulse 0.1s -> golden/half.wav\n"
-                        "// test: impulse 0.1s -> golden/none.wav\n");
-    B = script("b.dsp", "// test: error \"unknown <name> & 'more'\"\n"
+                        "// test: impulse 0.1s -> golden/none.wav\n"
                         "// test: sine:440 -> rms -15.05 db within 0.01\n");
+    B = script("b.dsp", "// test: error \"unknown <name> & 'more'\"\n");
   }
   std::string A, B;
 };

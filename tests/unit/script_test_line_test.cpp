@@ -77,6 +77,11 @@ TEST(ScriptTestLine, DefaultsAndEitherOrder) {
   TestCase Rms = parsed("noise -> rms -4.77 db");
   EXPECT_EQ(Rms.Expect.Tolerance, Check::DefaultLevelToleranceDb);
   EXPECT_EQ(parsed("silence -> silent").Expect.Type, Check::Silent);
+
+  // A comment after the test is not part of it.
+  TestCase Commented = parsed("noise -> finite   // \"no NaN\"");
+  EXPECT_EQ(Commented.Spec, "noise -> finite");
+  EXPECT_EQ(parsed(R"(error "a // b" // c)").Expect.Text, "a // b");
 }
 
 TEST(ScriptTestLine, ErrorTestsTakeOneQuotedText) {
