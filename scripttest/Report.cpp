@@ -2,6 +2,7 @@
 #include "scripttest/Report.h"
 
 #include "runtime/MessageCatalog.h"
+#include "runtime/Xml.h"
 
 #include <cstdio>
 #include <cstring>
@@ -30,25 +31,6 @@ std::string tapDescription(const std::string &S) {
     if (C == '#' || C == '\\')
       Out += '\\';
     Out += C;
-  }
-  return Out;
-}
-
-/// Text for XML: the five entities escaped, characters XML 1.0 cannot hold
-/// (control characters other than tab and newline) dropped.
-std::string xml(const std::string &S) {
-  std::string Out;
-  for (char C : S) {
-    switch (C) {
-    case '&': Out += "&amp;"; break;
-    case '<': Out += "&lt;"; break;
-    case '>': Out += "&gt;"; break;
-    case '"': Out += "&quot;"; break;
-    case '\'': Out += "&apos;"; break;
-    default:
-      if (static_cast<unsigned char>(C) >= 0x20 || C == '\t' || C == '\n')
-        Out += C;
-    }
   }
   return Out;
 }
@@ -145,13 +127,13 @@ std::string junitXml(const std::vector<Outcome> &Outcomes, double Seconds) {
       SuiteFailures += O->failed();
       SuiteSeconds += O->Seconds;
     }
-    X << "  <testsuite name=\"" << xml(Script) << "\" tests=\"" << Cases.size()
-      << "\" failures=\"" << SuiteFailures << "\" errors=\"0\" time=\""
-      << seconds(SuiteSeconds) << "\">\n";
+    X << "  <testsuite name=\"" << escapeXml(Script) << "\" tests=\""
+      << Cases.size() << "\" failures=\"" << SuiteFailures
+      << "\" errors=\"0\" time=\"" << seconds(SuiteSeconds) << "\">\n";
     for (const Outcome *O : Cases) {
-      X << "    <testcase classname=\"" << xml(Script) << "\" name=\""
-        << xml("line " + std::to_string(O->Line) + ": " + O->Spec)
-        << "\" file=\"" << xml(Script) << "\" line=\"" << O->Line
+      X << "    <testcase classname=\"" << escapeXml(Script) << "\" name=\""
+        << escapeXml("line " + std::to_string(O->Line) + ": " + O->Spec)
+        << "\" file=\"" << escapeXml(Script) << "\" line=\"" << O->Line
         << "\" time=\"" << seconds(O->Seconds) << "\"";
       if (!O->failed() && O->Warnings.empty()) {
         X << "/>\n";
@@ -160,10 +142,11 @@ std::string junitXml(const std::vector<Outcome> &Outcomes, double Seconds) {
       X << ">\n";
       if (O->failed())
         X << "      <failure message=\""
-          << xml(O->Details.empty() ? "failed" : O->Details.front()) << "\">"
-          << xml(joined(O->Details)) << "</failure>\n";
+          << escapeXml(O->Details.empty() ? "failed" : O->Details.front())
+          << "\">" << escapeXml(joined(O->Details)) << "</failure>\n";
       if (!O->Warnings.empty())
-        X << "      <system-err>" << xml(O->Warnings) << "</system-err>\n";
+        X << "      <system-err>" << escapeXml(O->Warnings)
+          << "</system-err>\n";
       X << "    </testcase>\n";
     }
     X << "  </testsuite>\n";

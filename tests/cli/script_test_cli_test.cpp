@@ -69,6 +69,15 @@ protected:
     return (C.Out + C.Err).find(Text) != std::string::npos;
   }
 
+  /// Runs `dspjit test S`, expects exit `Status` and every one of `Says`.
+  void expectRun(const std::string &S, int Status,
+                 const std::vector<std::string> &Says) {
+    ChildResult C = dspjit({S});
+    EXPECT_EQ(C.Status, Status) << C.describe();
+    for (const std::string &Text : Says)
+      EXPECT_TRUE(has(C, Text)) << "expected: " << Text << "\n" << C.describe();
+  }
+
   TempDir Dir;
 };
 
@@ -193,37 +202,32 @@ TEST_F(ScriptTestCli, LevelsAreCheckedInDecibels) {
 }
 
 TEST_F(ScriptTestCli, NonFiniteOutputFailsEveryRenderTest) {
-  std::string S = script("nan.dsp", "// test: impulse 0.01s -> finite\n",
-                         "io 1 -> 1;\nprocess { out = 0 / (in - in); }\n");
-  ChildResult C = dspjit({S});
-  EXPECT_EQ(C.Status, 1) << C.describe();
-  EXPECT_SAYS(C, "480 non-finite samples (NaN or infinity) came out and were "
-                 "replaced by silence");
+  expectRun(script("nan.dsp", "// test: impulse 0.01s -> finite\n",
+                   "io 1 -> 1;\nprocess { out = 0 / (in - in); }\n"),
+            1,
+            {"480 non-finite samples (NaN or infinity) came out and were "
+             "replaced by silence"});
 }
 
+const std::string Unknown = "io 1 -> 1;\nprocess { out = in * cutof; }\n";
+
 TEST_F(ScriptTestCli, AnExpectedCompileErrorPasses) {
-  std::string S = script("broken.dsp", "// test: error \"unknown name\"\n",
-                         "io 1 -> 1;\nprocess { out = in * cutof; }\n");
-  ChildResult C = dspjit({S});
-  EXPECT_EQ(C.Status, 0) << C.describe();
-  EXPECT_SAYS(C, "PASS " + S + ":1: error \"unknown name\"");
+  std::string S =
+      script("broken.dsp", "// test: error \"unknown name\"\n", Unknown);
+  expectRun(S, 0, {"PASS " + S + ":1: error \"unknown name\""});
 }
 
 TEST_F(ScriptTestCli, AnExpectedCompileErrorFailsWhenTheScriptCompiles) {
-  std::string S = script("fine.dsp", "// test: error \"unknown name\"\n");
-  ChildResult C = dspjit({S});
-  EXPECT_EQ(C.Status, 1) << C.describe();
-  EXPECT_SAYS(C, "expected a compile error containing \"unknown name\", but "
-                 "the script compiled");
+  expectRun(script("fine.dsp", "// test: error \"unknown name\"\n"), 1,
+            {"expected a compile error containing \"unknown name\", but "
+             "the script compiled"});
 }
 
 TEST_F(ScriptTestCli, AnExpectedCompileErrorFailsOnAnotherError) {
-  std::string S = script("other.dsp", "// test: error \"unknown function\"\n",
-                         "io 1 -> 1;\nprocess { out = in * cutof; }\n");
-  ChildResult C = dspjit({S});
-  EXPECT_EQ(C.Status, 1) << C.describe();
-  EXPECT_SAYS(C, "no error contains \"unknown function\"; the errors were:");
-  EXPECT_SAYS(C, "unknown name 'cutof'");
+  expectRun(
+      script("other.dsp", "// test: error \"unknown function\"\n", Unknown), 1,
+      {"no error contains \"unknown function\"; the errors were:",
+       "unknown name 'cutof'"});
 }
 
 TEST_F(ScriptTestCli, MalformedTestLinesAreNamedByFileAndLine) {
