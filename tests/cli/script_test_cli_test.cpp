@@ -382,11 +382,12 @@ struct Element {
 };
 
 std::string unescape(std::string S) {
-  for (auto [From, To] : {std::pair<std::string, std::string>{"&lt;", "<"},
-                          {"&gt;", ">"},
-                          {"&quot;", "\""},
-                          {"&apos;", "'"},
-                          {"&amp;", "&"}}) {
+  for (const auto &[From, To] :
+       {std::pair<std::string, std::string>{"&lt;", "<"},
+        {"&gt;", ">"},
+        {"&quot;", "\""},
+        {"&apos;", "'"},
+        {"&amp;", "&"}}) {
     for (size_t I = S.find(From); I != std::string::npos;
          I = S.find(From, I + To.size()))
       S.replace(I, From.size(), To);
