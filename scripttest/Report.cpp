@@ -41,6 +41,14 @@ std::string seconds(double S) {
   return Buf;
 }
 
+/// A failure's summary, for an attribute (where a newline would read as a
+/// blank): the first line of what failed.
+std::string firstLine(const std::vector<std::string> &Details) {
+  if (Details.empty())
+    return "failed";
+  return Details.front().substr(0, Details.front().find('\n'));
+}
+
 std::string joined(const std::vector<std::string> &Lines) {
   std::string Out;
   for (const std::string &L : Lines)
@@ -141,8 +149,7 @@ std::string junitXml(const std::vector<Outcome> &Outcomes, double Seconds) {
       }
       X << ">\n";
       if (O->failed())
-        X << "      <failure message=\""
-          << escapeXml(O->Details.empty() ? "failed" : O->Details.front())
+        X << "      <failure message=\"" << escapeXml(firstLine(O->Details))
           << "\">" << escapeXml(joined(O->Details)) << "</failure>\n";
       if (!O->Warnings.empty())
         X << "      <system-err>" << escapeXml(O->Warnings)

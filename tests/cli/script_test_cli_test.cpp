@@ -318,7 +318,7 @@ TEST_F(ScriptTestCli, DirectoriesAreSearchedAndScriptsWithoutTestsNoted) {
 }
 
 /// Two passing tests and two failing ones, in two scripts: the first has
-/// both; the second expects a compile error and compiles.
+/// both; the second expects a compile error and gets another one.
 class ScriptTestReports : public ScriptTestCli {
 protected:
   void SetUp() override {
@@ -326,7 +326,8 @@ protected:
     A = script("a.dsp", "// test: impulse 0.1s -> golden/half.wav\n"
                         "// test: impulse 0.1s -> golden/none.wav\n"
                         "// test: sine:440 -> rms -15.05 db within 0.01\n");
-    B = script("b.dsp", "// test: error \"unknown <name> & 'more'\"\n");
+    B = script("b.dsp", "// test: error \"unknown <name> & 'more'\"\n",
+               Unknown);
   }
   std::string A, B;
 };
@@ -467,14 +468,20 @@ TEST_F(ScriptTestReports, JUnitIsWellFormed) {
     }
   }
   EXPECT_EQ(Cases, 4u);
+  for (const Element &Suite : Root.Children)
+    for (const Element &Case : Suite.Children)
+      for (const Element &F : Case.Children)
+        EXPECT_EQ(F.Attributes.at("message").find('\n'), std::string::npos);
   EXPECT_EQ(Failures, 2u);
   const Element &Error = Root.Children[1].Children[0];
   EXPECT_EQ(Error.Attributes.at("name"),
             "line 1: error \"unknown <name> & 'more'\"");
   ASSERT_EQ(Error.Children.size(), 1u);
   EXPECT_EQ(Error.Children[0].Attributes.at("message"),
-            "expected a compile error containing \"unknown <name> & 'more'\", "
-            "but the script compiled");
+            "no error contains \"unknown <name> & 'more'\"; the errors were:");
+  // The whole report, the compiler's caret lines too, is the failure's text.
+  EXPECT_NE(Error.Children[0].Text.find("unknown name 'cutof'\n"),
+            std::string::npos);
 }
 
 TEST(ScriptTestExamples, EveryExampleHasATest) {
