@@ -2,6 +2,7 @@
 #include "analysis/Canvas.h"
 
 #include "runtime/MessageCatalog.h"
+#include "runtime/Xml.h"
 
 #include <cairo.h>
 
@@ -44,20 +45,6 @@ std::string color(uint32_t Rgb) {
   char Buffer[8];
   std::snprintf(Buffer, sizeof Buffer, "#%06x", Rgb & 0xffffff);
   return Buffer;
-}
-
-std::string escapeXml(const std::string &Text) {
-  std::string S;
-  for (char Ch : Text)
-    switch (Ch) {
-    case '&': S += "&amp;"; break;
-    case '<': S += "&lt;"; break;
-    case '>': S += "&gt;"; break;
-    case '"': S += "&quot;"; break;
-    case '\'': S += "&apos;"; break;
-    default: S += Ch;
-    }
-  return S;
 }
 
 std::string base64(const std::string &Bytes) {

@@ -28,6 +28,7 @@ Command addDevices(CLI::App &App);
 Command addBench(CLI::App &App);
 Command addRepair(CLI::App &App);
 Command addPlot(CLI::App &App);
+Command addTest(CLI::App &App);
 
 /// Options every compiling subcommand takes.
 struct CompileFlags {

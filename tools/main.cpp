@@ -133,6 +133,7 @@ int main(int argc, char **argv) {
   Register(addBench);
   Register(addRepair);
   Register(addPlot);
+  Register(addTest);
   try {
     App.parse(argc, argv);
   } catch (const CLI::ParseError &E) {

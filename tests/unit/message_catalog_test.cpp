@@ -34,8 +34,9 @@ const std::vector<Msg> &allMessages() {
 }
 
 /// The options of the command line that a message may name as {-name}: the
-/// flags of `dspjit run` (tools/run.cpp), `dspjit render` (tools/render.cpp)
-/// and the compile flags they share (tools/main.cpp, CompileFlags::add).
+/// flags of `dspjit run` (tools/run.cpp), `dspjit render` (tools/render.cpp),
+/// `dspjit test` (tools/test.cpp) and the compile flags they share
+/// (tools/main.cpp, CompileFlags::add).
 const std::set<std::string> &commandLineOptions() {
   static const std::set<std::string> Options = {
       // dspjit run
@@ -46,7 +47,9 @@ const std::set<std::string> &commandLineOptions() {
       // dspjit render (besides those above)
       "input", "swap", "quiet",
       // the compile flags
-      "double", "opt"};
+      "double", "opt",
+      // dspjit test
+      "update"};
   return Options;
 }
 
@@ -199,10 +202,10 @@ TEST(MessageCatalog, OptionsExistOnTheCommandLine) {
           << "{-" << Name << "} is not an option of the command line";
   }
   // And the list above is still the command line's: each is a flag of
-  // tools/run.cpp, tools/render.cpp or tools/main.cpp.
-  std::string Tools = readSource("tools/run.cpp") +
-                      readSource("tools/render.cpp") +
-                      readSource("tools/main.cpp");
+  // tools/run.cpp, tools/render.cpp, tools/test.cpp or tools/main.cpp.
+  std::string Tools =
+      readSource("tools/run.cpp") + readSource("tools/render.cpp") +
+      readSource("tools/test.cpp") + readSource("tools/main.cpp");
   ASSERT_FALSE(Tools.empty()) << "cannot read tools/ under " DSPJIT_SOURCE_DIR;
   for (const std::string &Name : Options)
     EXPECT_NE(Tools.find("--" + Name + "\""), std::string::npos)
