@@ -148,6 +148,44 @@ TEST_F(RunTest, WirePlaysAFileThroughAndRecordsItBitExact) {
   EXPECT_NE(Text.find("\"xruns\""), std::string::npos) << Text;
 }
 
+TEST_F(RunTest, RecordingsTakeRendersFormatsAndDither) {
+  // --record to 16-bit FLAC: dithered on the writer thread, seeded (two
+  // runs give the same file), within 1.5 steps of what was played; with
+  // --no-dither, within half a step. And Ogg Vorbis, lossy float.
+  const uint64_t Frames = uint64_t(0.5 * Rate);
+  std::string In = writeNoise("in.wav", Frames);
+  std::vector<float> Played = noise(Frames, 2, 7);
+  const double Step = 1.0 / 32768;
+  for (auto [Name, Dithered] :
+       {std::pair{"a.flac", true}, std::pair{"b.flac", true},
+        std::pair{"plain.flac", false}}) {
+    std::vector<std::string> Args = {"run",      Examples + "wire.dsp",
+                                     "--play",   In,
+                                     "--record", path(Name),
+                                     "--format", "16"};
+    if (!Dithered)
+      Args.push_back("--no-dither");
+    Child C = runDspjit(Args);
+    ASSERT_EQ(C.Status, 0) << describe(C);
+    AudioData Out = readRecording(path(Name));
+    EXPECT_EQ(Out.Format, SampleFormat::Pcm16);
+    ASSERT_EQ(Out.frames(), Frames) << Name;
+    for (uint64_t K = 0; K < Frames * 2; ++K)
+      ASSERT_LE(std::fabs(Out.Samples[K] - Played[K]),
+                (Dithered ? 1.5 : 0.5) * Step + 1e-9)
+          << Name << ", sample " << K;
+  }
+  EXPECT_EQ(readRecording(path("a.flac")).Samples,
+            readRecording(path("b.flac")).Samples);
+  EXPECT_NE(readRecording(path("a.flac")).Samples,
+            readRecording(path("plain.flac")).Samples);
+
+  Child C = runDspjit({"run", Examples + "wire.dsp", "--play", In, "--record",
+                       path("out.ogg")});
+  ASSERT_EQ(C.Status, 0) << describe(C);
+  EXPECT_EQ(readRecording(path("out.ogg")).frames(), Frames);
+}
+
 TEST_F(RunTest, GainScalesAPlayedFile) {
   const uint64_t Frames = uint64_t(0.5 * Rate);
   std::string In = writeNoise("in.wav", Frames);
