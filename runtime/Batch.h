@@ -65,8 +65,9 @@ Result<ParamsTable> readParamsCsv(const std::string &Path,
 /// What rendering one file did.
 struct BatchFileResult {
   bool Ok = false;
-  std::string Error;       ///< why not, when !Ok
-  double AudioSeconds = 0; ///< of output written
+  std::string Error;                 ///< why not, when !Ok
+  std::vector<std::string> Warnings; ///< e.g. samples clipped
+  double AudioSeconds = 0;           ///< of output written
   double ProcessSeconds = 0;
   double WallSeconds = 0; ///< the whole file: reading, processing, writing
 };

@@ -46,6 +46,11 @@ struct CompileFlags {
 /// Prints a compiler's diagnostics to stderr (in color on a terminal).
 void printDiagnostics(const Compiler &C);
 
+/// Compiles `Script` at `Rate` with the command's flags and prints its
+/// diagnostics; null when it does not compile.
+std::shared_ptr<Kernel> compileScript(const CompileFlags &Flags,
+                                      const std::string &Script, double Rate);
+
 /// Applies `--set name=value` options before processing starts, without
 /// smoothing. Warns about clamped values; on an error prints it as
 /// "dspjit COMMAND: error: ..." and returns false.

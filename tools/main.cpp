@@ -55,6 +55,16 @@ void printDiagnostics(const Compiler &C) {
   C.diagnostics().print(std::cerr, isatty(STDERR_FILENO));
 }
 
+std::shared_ptr<Kernel> compileScript(const CompileFlags &Flags,
+                                      const std::string &Script, double Rate) {
+  CompileOptions CO = Flags.options();
+  CO.sampleRate = Rate;
+  Compiler C(CO);
+  std::shared_ptr<Kernel> K = C.compileFile(Script);
+  printDiagnostics(C);
+  return K;
+}
+
 bool applySets(Instance &I, const std::vector<std::string> &Sets,
                const char *Command) {
   return applySets([&](std::string_view Name,

@@ -367,11 +367,7 @@ int run(PlotOpts &O) {
   if (!In)
     return fail(In.error());
   const double Rate = O.Rate ? O.Rate : In->File ? In->File->SampleRate : 48000;
-  CompileOptions CO = O.Flags.options();
-  CO.sampleRate = Rate;
-  Compiler C(CO);
-  std::shared_ptr<Kernel> K = C.compileFile(O.Script);
-  printDiagnostics(C);
+  std::shared_ptr<Kernel> K = compileScript(O.Flags, O.Script, Rate);
   if (!K)
     return fail(O.Script + " cannot be compiled (see above); nothing drawn");
   const DspjitKernel &Info = K->info();

@@ -12,6 +12,7 @@
 
 #include "runtime/AudioFile.h"
 #include "runtime/Automation.h"
+#include "runtime/Batch.h"
 #include "runtime/HotSwap.h"
 #include "runtime/Instance.h"
 #include "runtime/MessageCatalog.h"
@@ -24,9 +25,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
 #include <unistd.h>
 
 namespace dspjit::tools {
@@ -44,6 +47,10 @@ struct RenderOpts {
   std::string Midi;                     // a Standard MIDI File to play
   std::vector<std::string> MidiMaps;    // NAME=cc74 ...
   std::vector<std::string> Automations; // NAME=ramp:... or NAME=FILE.csv
+  std::string OutDir;                   // many inputs: outputs go there
+  unsigned Jobs = 0;                    // threads of a batch (0: cores)
+  std::string ParamsCsv;                // per-file values of a batch
+  std::string OutExt;                   // a batch's outputs' type
   bool Quiet = false;
   bool NoDither = false;
   CompileFlags Flags;
@@ -147,7 +154,8 @@ Result<std::optional<InputFile>> openInputFile(const RenderOpts &O) {
   if (O.Files.empty() || O.Files.size() > 2)
     return dspjit::fail(
         "give an output file, and optionally an input file before it: "
-        "dspjit render SCRIPT [IN.wav] OUT.wav");
+        "dspjit render SCRIPT [IN.wav] OUT.wav (many inputs: dspjit render "
+        "SCRIPT IN... --out-dir DIR)");
   if (O.Files.size() < 2)
     return std::optional<InputFile>();
   if (!O.Input.empty())
@@ -494,7 +502,198 @@ planAutomation(const RenderOpts &O, const DspjitKernel &Info, double Rate,
   return std::make_unique<AutomationPlayer>(std::move(Curves), Set);
 }
 
+/// The --set values, already checked (and warned about) on a probe
+/// instance, for the files of a batch.
+std::vector<std::pair<std::string, float>>
+checkedSets(const std::vector<std::string> &Sets) {
+  std::vector<std::pair<std::string, float>> Out;
+  for (const std::string &S : Sets) {
+    size_t Eq = S.find('=');
+    Out.push_back({S.substr(0, Eq), std::strtof(S.c_str() + Eq + 1, nullptr)});
+  }
+  return Out;
+}
+
+/// One file of a batch, as `dspjit render SCRIPT IN OUT` renders it, through
+/// the batch's one kernel at its rate (an input at another rate is
+/// resampled), with the --set values and then the file's row of
+/// --params-csv. Prints nothing: the result says what happened.
+BatchFileResult
+renderBatchFile(RenderOpts O, const DspjitKernel &Info, double Rate,
+                const std::string &In, const std::string &Out,
+                const std::vector<std::pair<std::string, float>> &Values) {
+  BatchFileResult Result;
+  auto Start = std::chrono::steady_clock::now();
+  auto Failed = [&](const std::string &Why) {
+    Result.Error = Why;
+    return Result;
+  };
+  O.Files = {In, Out};
+  O.Rate = Rate;
+  O.Quiet = true;
+  auto InFile = openInputFile(O);
+  if (!InFile)
+    return Failed(InFile.error());
+  if (auto R = renderRate(O, *InFile); !R)
+    return Failed(R.error());
+  auto Inst = Instance::create(Info, Rate);
+  if (!Inst)
+    return Failed(Inst.error());
+  for (const auto &[Name, V] : Values)
+    Inst->setParamImmediate(Name, V);
+  auto Automate = planAutomation(O, Info, Rate, nullptr, *Inst);
+  if (!Automate)
+    return Failed(Automate.error());
+  auto Setup = setUpRender(O, Info, Rate, *InFile, nullptr);
+  if (!Setup)
+    return Failed(Setup.error());
+  RenderOptions &RO = Setup->RO;
+  auto Writer = AudioFileWriter::create(
+      Out, Info.outputs, Rate, Setup->Format, CrashSafety::PowerCut,
+      O.NoDither ? Dither::None : Dither::Tpdf);
+  if (!Writer)
+    return Failed(Writer.error());
+  RO.Sink = [&](const float *Samples, uint64_t Frames) {
+    return Writer->write(Samples, Frames);
+  };
+  RO.Stop = &StopRequested;
+  if (*Automate)
+    RO.Automate = [P = Automate->get()](uint64_t F) { return P->apply(F); };
+  auto R = render(*Inst, Setup->Input, RO);
+  if (!R)
+    return Failed(R.error());
+  if (auto Closed = Writer->close(); !Closed)
+    return Failed(Closed.error());
+  Result.AudioSeconds = R->AudioSeconds;
+  Result.ProcessSeconds = R->ProcessSeconds;
+  Result.WallSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - Start)
+          .count();
+  if (ClipCount Clips = Writer->clipped(); Clips.Samples)
+    Result.Warnings.push_back(Clips.text());
+  if (uint64_t N = Inst->nonfiniteSamples())
+    Result.Warnings.push_back(std::to_string(N) +
+                              " non-finite samples replaced by silence");
+  if (R->Stopped)
+    return Failed("stopped: " + Out + " holds the first " +
+                  formatSeconds(R->Frames, Rate) + ", a finished file");
+  if (std::string Problem = (*InFile)->source().problem(); !Problem.empty())
+    return Failed(Problem + "; " + Out + " holds the render of what was read");
+  Result.Ok = true;
+  return Result;
+}
+
+/// `dspjit render SCRIPT IN... --out-dir DIR`: every input through one
+/// compiled kernel, an instance per file, on --jobs threads. Everything
+/// that can be refused for all files (the inputs, the output names, --set,
+/// --automate, --params-csv) is refused before the first file renders; a
+/// file that fails then is reported and the others go on. The exit status
+/// is the number of files that failed (at most 100), 130 after Ctrl-C.
+int renderBatch(const RenderOpts &O) {
+  if (!O.Swaps.empty() || !O.Midi.empty() || !O.Input.empty())
+    return fail("--swap, --midi and --input render one file; a batch "
+                "(--out-dir) renders input files");
+  auto Inputs = expandInputs(O.Files);
+  if (!Inputs)
+    return fail(Inputs.error());
+  std::string Ext = O.OutExt;
+  if (!Ext.empty() && Ext[0] != '.')
+    Ext = "." + Ext;
+  auto Outputs = outputPaths(*Inputs, O.OutDir, Ext);
+  if (!Outputs)
+    return fail(Outputs.error());
+
+  // The kernel's rate: --rate, else the first input's.
+  RenderOpts First = O;
+  First.Files = {Inputs->front(), Outputs->front()};
+  auto FirstIn = openInputFile(First);
+  if (!FirstIn)
+    return fail(FirstIn.error());
+  const double Rate = O.Rate ? O.Rate : (*FirstIn)->Reader->sampleRate();
+  FirstIn->reset();
+
+  std::shared_ptr<Kernel> K = compileScript(O.Flags, O.Script, Rate);
+  if (!K)
+    return 1;
+  const DspjitKernel &Info = K->info();
+  // --set and --automate checked once, on an instance of their own.
+  auto Probe = Instance::create(Info, Rate);
+  if (!Probe)
+    return fail(Probe.error());
+  if (!applySets(*Probe, O.Sets, "render"))
+    return 1;
+  if (auto A = planAutomation(O, Info, Rate, nullptr, *Probe); !A)
+    return fail(A.error());
+  std::optional<ParamsTable> Table;
+  if (!O.ParamsCsv.empty()) {
+    auto T = readParamsCsv(O.ParamsCsv, *Inputs, Info);
+    if (!T)
+      return fail(T.error());
+    for (const std::string &P : T->Params)
+      for (const std::string &A : O.Automations)
+        if (A.substr(0, A.find('=')) == P)
+          return fail("'" + P + "' is both a column of " + O.ParamsCsv +
+                      " and automated; give it one or the other");
+    Table = std::move(*T);
+  }
+  const auto Sets = checkedSets(O.Sets);
+
+  std::signal(SIGINT, onStopSignal);
+  std::signal(SIGTERM, onStopSignal);
+  std::mutex PrintLock;
+  BatchSummary S = runBatch(
+      Inputs->size(), O.Jobs,
+      [&](size_t I) {
+        auto Values = Sets;
+        if (Table) {
+          const std::vector<float> &Row = Table->Rows.at((*Inputs)[I]);
+          for (size_t C = 0; C < Row.size(); ++C)
+            Values.push_back({Table->Params[C], Row[C]});
+        }
+        return renderBatchFile(O, Info, Rate, (*Inputs)[I], (*Outputs)[I],
+                               Values);
+      },
+      [&](size_t I, const BatchFileResult &R) {
+        std::lock_guard<std::mutex> Guard(PrintLock);
+        const std::string &In = (*Inputs)[I], &Out = (*Outputs)[I];
+        if (!R.Ok) // named once: the message may already name the file
+          std::cerr << "dspjit render: error: "
+                    << (R.Error.find(In) == std::string::npos ? In + ": "
+                                                              : std::string())
+                    << R.Error << "\n";
+        else if (!O.Quiet)
+          std::printf("%s -> %s: %.3f s, %.1fx real time\n", In.c_str(),
+                      Out.c_str(), R.AudioSeconds,
+                      R.WallSeconds > 0 ? R.AudioSeconds / R.WallSeconds : 0);
+        for (const std::string &W : R.Warnings)
+          std::cerr << "dspjit render: warning: " << Out << ": " << W << "\n";
+      },
+      [] { return StopRequested.load(std::memory_order_relaxed); });
+  char Figures[160];
+  const bool Hours = S.AudioSeconds >= 3600;
+  std::snprintf(Figures, sizeof Figures,
+                "%.*f %s of audio in %.3g s, %.0fx real time on %u thread%s",
+                Hours ? 2 : 1, Hours ? S.AudioSeconds / 3600 : S.AudioSeconds,
+                Hours ? "hours" : "s", S.WallSeconds, S.realTimeFactor(),
+                S.Jobs, S.Jobs == 1 ? "" : "s");
+  std::string Summary = "rendered " + std::to_string(S.Files - S.Failed) +
+                        " of " + std::to_string(S.Files) + " files" +
+                        (S.Failed ? " (" + std::to_string(S.Failed) + " failed)"
+                                  : std::string()) +
+                        ": " + Figures;
+  std::fflush(stdout);
+  if (S.Failed)
+    std::cerr << "dspjit render: " << Summary << "\n";
+  else if (!O.Quiet)
+    std::printf("%s\n", Summary.c_str());
+  if (StopRequested.load())
+    return 128 + (StopSignal.load() ? StopSignal.load() : SIGINT);
+  return S.exitStatus();
+}
+
 int run(const RenderOpts &O) {
+  if (!O.OutDir.empty())
+    return renderBatch(O);
   auto InFile = openInputFile(O);
   if (!InFile)
     return fail(InFile.error());
@@ -502,13 +701,11 @@ int run(const RenderOpts &O) {
   if (!Rate)
     return fail(Rate.error());
 
-  CompileOptions CO = O.Flags.options();
-  CO.sampleRate = *Rate;
-  Compiler C(CO);
-  std::shared_ptr<Kernel> K = C.compileFile(O.Script);
-  printDiagnostics(C);
+  std::shared_ptr<Kernel> K = compileScript(O.Flags, O.Script, *Rate);
   if (!K)
     return 1;
+  CompileOptions CO = O.Flags.options(); // for the --swap versions
+  CO.sampleRate = *Rate;
   const DspjitKernel &Info = K->info();
 
   auto Inst = Instance::create(Info, *Rate);
@@ -589,9 +786,11 @@ Command addRender(CLI::App &App) {
       "Run a script over a file or a generated signal and write a sound file");
   auto O = std::make_shared<RenderOpts>();
   Cmd->add_option("SCRIPT", O->Script, "The .dsp script")->required();
-  Cmd->add_option("FILES", O->Files, "[IN.wav] OUT.wav")
+  Cmd->add_option("FILES", O->Files,
+                  "[IN.wav] OUT.wav, or with --out-dir the inputs: files, "
+                  "globs ('clips/*.wav') and @lists (one path per line)")
       ->required()
-      ->expected(1, 2);
+      ->expected(1, -1);
   Cmd->add_option("--set", O->Sets,
                   "Set a parameter before rendering: name=value");
   Cmd->add_option("--rate", O->Rate,
@@ -629,6 +828,19 @@ Command addRender(CLI::App &App) {
                   "cutoff=ramp:200@0s,2000@5s (straight lines; exponential "
                   "for hz) or cutoff=moves.csv (rows of seconds,value); "
                   "repeatable");
+  Cmd->add_option("--out-dir", O->OutDir,
+                  "Render every input (FILES) into DIR, each under its own "
+                  "name, through one compiled kernel");
+  Cmd->add_option("--jobs", O->Jobs,
+                  "Threads of an --out-dir batch (default: one per core); "
+                  "the files are the same whatever the number")
+      ->check(CLI::Range(1u, 1024u));
+  Cmd->add_option("--params-csv", O->ParamsCsv,
+                  "Per-file parameter values of an --out-dir batch: a header "
+                  "'file,NAME,...', then a row per input");
+  Cmd->add_option("--out-ext", O->OutExt,
+                  "The type of an --out-dir batch's outputs by extension "
+                  "(flac, wav, ogg...; default: each input's)");
   Cmd->add_flag("-q,--quiet", O->Quiet, "Print nothing but errors");
   O->Flags.add(*Cmd, /*WithRate=*/false);
   return [O] { return run(*O); };
