@@ -77,18 +77,27 @@ def parallel_ratio(work, tries=3):
 
 @pytest.mark.skipif(usable_cpus() < 2, reason="one CPU: threads cannot run in parallel")
 def test_two_threads_take_less_than_twice_one(slow):
-    # hashlib releases the GIL on large data: if two threads of it do not
-    # run in parallel either, the machine is too busy to tell anything.
+    # hashlib releases the GIL on large data: two threads of it show what
+    # the machine can run in parallel right now. A kernel that kept the GIL
+    # would take twice one thread's time whatever the machine; one that
+    # releases it is held to what sha256 got, with some slack. Other work
+    # may share the machine, so up to three attempts, each measuring both.
     data = b"x" * (32 << 20)
-    calibration, _ = parallel_ratio(lambda: hashlib.sha256(data).digest())
-    if calibration >= 1.5:
-        pytest.skip(f"the machine is busy: two threads of sha256, which "
-                    f"release the GIL, take {calibration:.2f} times one")
     x = np.zeros(96_000, np.float32)
-    ratio, one = parallel_ratio(lambda: slow.instance().process(x), tries=5)
-    print(f"slow.dsp on 96000 frames: one thread {one * 1e3:.0f} ms, two threads "
-          f"{ratio:.2f} times that (sha256: {calibration:.2f})")
-    assert ratio < 1.6
+    seen = []
+    for _ in range(3):
+        calibration, _ = parallel_ratio(lambda: hashlib.sha256(data).digest())
+        ratio, one = parallel_ratio(lambda: slow.instance().process(x), tries=5)
+        seen.append((ratio, calibration))
+        print(f"slow.dsp on 96000 frames: one thread {one * 1e3:.0f} ms, two "
+              f"threads {ratio:.2f} times that (sha256: {calibration:.2f})")
+        if calibration < 1.5 and ratio < max(1.6, calibration + 0.25):
+            return
+    if all(calibration >= 1.5 for _, calibration in seen):
+        pytest.skip(f"the machine is busy: two threads of sha256, which "
+                    f"release the GIL, took {seen[-1][1]:.2f} times one")
+    pytest.fail(f"two threads of process() did not run in parallel where "
+                f"sha256 did: (ratio, sha256 ratio) {seen}")
 
 
 def test_one_instance_refuses_a_second_thread(slow):
