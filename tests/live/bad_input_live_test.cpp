@@ -188,7 +188,7 @@ TEST_F(BadInputLive, BadOptionsAreRefusedBeforeTheStreamStarts) {
            "no host API matches 'nosuch' (available: "},
           {{"--latency", "-1"}, "--latency takes low, high or seconds"},
           {{"--format", "8"},
-           "invalid sample format '8'; expected float, 16 or 24"},
+           "invalid sample format '8'; expected float, 16, 24 or 32"},
           {{"--block", "99999"},
            "--block: Value 99999 not in range 0 to 16384"},
           {{"--loop"}, "--loop loops the file of --play; give --play FILE"},
