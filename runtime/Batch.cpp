@@ -129,10 +129,8 @@ Result<std::vector<std::string>>
 outputPaths(const std::vector<std::string> &Inputs, const std::string &Dir,
             const std::string &Extension) {
   std::error_code EC;
-  fs::create_directories(Dir, EC);
-  if (EC || !fs::is_directory(Dir))
-    return fail(message<Msg::BatchCannotMakeDir>(
-        Dir, EC ? EC.message() : std::string("it is not a directory")));
+  if (fs::exists(Dir, EC) && !fs::is_directory(Dir, EC))
+    return fail(message<Msg::BatchCannotMakeDir>(Dir, "it is not a directory"));
   std::vector<std::string> Out;
   std::map<std::string, size_t> ByName;
   for (size_t I = 0; I < Inputs.size(); ++I) {
@@ -149,6 +147,15 @@ outputPaths(const std::vector<std::string> &Inputs, const std::string &Dir,
     Out.push_back(Path.string());
   }
   return Out;
+}
+
+Result<void> makeOutputDir(const std::string &Dir) {
+  std::error_code EC;
+  fs::create_directories(Dir, EC);
+  if (EC || !fs::is_directory(Dir))
+    return fail(message<Msg::BatchCannotMakeDir>(
+        Dir, EC ? EC.message() : std::string("it is not a directory")));
+  return {};
 }
 
 Result<ParamsTable> readParamsCsv(const std::string &Path,

@@ -40,10 +40,14 @@ expandInputs(const std::vector<std::string> &Args);
 /// Where each input's output goes: `Dir`/<the input's file name>, with its
 /// extension replaced by `Extension` (".flac") when that is not empty.
 /// Refuses two inputs whose outputs would have one name, and an output
-/// that would overwrite its own input. Creates `Dir` if needed.
+/// that would overwrite its own input, and a `Dir` that is a file. Creates
+/// nothing (makeOutputDir does, once everything else is checked).
 Result<std::vector<std::string>>
 outputPaths(const std::vector<std::string> &Inputs, const std::string &Dir,
             const std::string &Extension = "");
+
+/// Creates the output directory (and its parents) if needed.
+Result<void> makeOutputDir(const std::string &Dir);
 
 /// Parameter values by input, from `--params-csv`: a header row whose
 /// first column names the input files and whose other columns are

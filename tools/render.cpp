@@ -637,6 +637,8 @@ int renderBatch(const RenderOpts &O) {
     Table = std::move(*T);
   }
   const auto Sets = checkedSets(O.Sets);
+  if (auto Made = makeOutputDir(O.OutDir); !Made)
+    return fail(Made.error());
 
   std::signal(SIGINT, onStopSignal);
   std::signal(SIGTERM, onStopSignal);

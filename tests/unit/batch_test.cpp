@@ -69,6 +69,8 @@ TEST_F(Batch, OutputsFollowTheInputsNamesAndNeverCollideOrOverwrite) {
   ASSERT_TRUE(Out) << Out.error();
   EXPECT_EQ(*Out,
             (std::vector<std::string>{path("out/x.wav"), path("out/y.wav")}));
+  EXPECT_FALSE(fs::exists(path("out"))) << "made only once all is checked";
+  ASSERT_TRUE(makeOutputDir(path("out")));
   EXPECT_TRUE(fs::is_directory(path("out")));
   auto Flac = outputPaths({path("a/x.wav")}, path("out"), ".flac");
   ASSERT_TRUE(Flac);
