@@ -44,14 +44,26 @@ inline std::vector<float> recordedGains(const std::string &Path,
 }
 
 /// The gains in the order they were heard, each steady run once
-/// (crossfade windows dropped).
+/// (crossfade windows dropped). A steady run is three or more windows in a
+/// row within 1e-3 of its first; it is reported as its median, so a window
+/// at the end of a crossfade that is already within 1e-3 of the new gain
+/// does not stand for the whole run.
 inline std::vector<float> heardGains(const std::vector<float> &G) {
   std::vector<float> Runs;
-  for (size_t I = 0; I + 2 < G.size(); ++I) {
-    bool Steady =
-        std::abs(G[I] - G[I + 1]) < 1e-3 && std::abs(G[I] - G[I + 2]) < 1e-3;
-    if (Steady && (Runs.empty() || std::abs(Runs.back() - G[I]) > 1e-3))
-      Runs.push_back(G[I]);
+  for (size_t I = 0; I < G.size();) {
+    size_t J = I + 1;
+    while (J < G.size() && std::abs(G[J] - G[I]) < 1e-3)
+      ++J;
+    if (J - I >= 3) {
+      std::vector<float> Run(G.begin() + I, G.begin() + J);
+      std::nth_element(Run.begin(), Run.begin() + Run.size() / 2, Run.end());
+      float Gain = Run[Run.size() / 2];
+      if (Runs.empty() || std::abs(Runs.back() - Gain) > 1e-3)
+        Runs.push_back(Gain);
+      I = J;
+    } else {
+      ++I;
+    }
   }
   return Runs;
 }
