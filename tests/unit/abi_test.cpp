@@ -154,7 +154,8 @@ TEST(Abi, KernelLayoutMatchesTheHeader) {
                             offsetof(DspjitKernel, sample_rate),
                             offsetof(DspjitKernel, slots),
                             offsetof(DspjitKernel, process),
-                            offsetof(DspjitKernel, init)};
+                            offsetof(DspjitKernel, init),
+                            offsetof(DspjitKernel, latency_frames)};
   ASSERT_EQ(kernelStructType(Ctx)->getNumElements(), std::size(Offsets));
   for (unsigned I = 0; I < std::size(Offsets); ++I)
     EXPECT_EQ(L->getElementOffset(I), Offsets[I]) << "field " << I;

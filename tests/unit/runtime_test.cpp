@@ -106,7 +106,8 @@ const DspjitKernel FixtureKernel = {DSPJIT_ABI_VERSION,
                                     48000,
                                     FixtureSlots,
                                     &fixtureProcess<Ins, Outs>,
-                                    &fixtureInit};
+                                    &fixtureInit,
+                                    0};
 
 const FixtureInstance &fixtureState(const Instance &I) {
   return *static_cast<const FixtureInstance *>(I.data());
