@@ -323,21 +323,33 @@ private:
     return Sum;
   }
 
-  /// One branch of an IIR stage: the first-order allpass sections of
-  /// coefficients Branch, Branch + 2, ... applied to X in series, each
-  /// y = a (x - y1) + x1 with its own x1 and y1.
-  NodePtr allpasses(const Stage &St, unsigned Branch, NodePtr X,
-                    const std::string &Name, OpList &Out) {
+  /// The memory of one branch of an IIR stage: x1 and y1 of each of its
+  /// sections, shared by the samples the stage filters in one frame.
+  std::vector<std::pair<int, int>> branchState(const Stage &St, unsigned Branch,
+                                               const std::string &Name) {
+    std::vector<std::pair<int, int>> Sections;
     for (unsigned I = Branch; I < St.Count; I += 2) {
       std::string Section = Name + "/" + std::to_string(I);
-      int In = hold(Section + " x", std::move(X), Out);
-      int X1 = stateSlot(Section + "/x1", 0),
-          Y1 = stateSlot(Section + "/y1", 0);
+      Sections.push_back(
+          {stateSlot(Section + "/x1", 0), stateSlot(Section + "/y1", 0)});
+    }
+    return Sections;
+  }
+
+  /// One branch of an IIR stage: the first-order allpass sections of
+  /// coefficients Branch, Branch + 2, ... applied to X in series, each
+  /// y = a (x - y1) + x1.
+  NodePtr allpasses(const Stage &St, unsigned Branch,
+                    const std::vector<std::pair<int, int>> &Sections, NodePtr X,
+                    const std::string &Name, OpList &Out) {
+    for (unsigned I = Branch, K = 0; I < St.Count; I += 2, ++K) {
+      auto [X1, Y1] = Sections[K];
+      int In = hold(Name + " x", std::move(X), Out);
       NodePtr Y = binary(BinOp::Add,
                          binary(BinOp::Mul, constant(St.Coefs[I]),
                                 binary(BinOp::Sub, local(In), scalar(Y1))),
                          scalar(X1));
-      int Result = hold(Section + " y", std::move(Y), Out);
+      int Result = hold(Name + " y", std::move(Y), Out);
       Out.push_back(setSlot(X1, local(In)));
       Out.push_back(setSlot(Y1, local(Result)));
       X = local(Result);
@@ -365,11 +377,14 @@ private:
       return Result;
     }
     const Stage &St = IirStages[StageIndex];
+    auto A = branchState(St, 0, Name + "/a"),
+         B = branchState(St, 1, Name + "/b");
     for (int X : In) {
       Result.push_back(hold(Name + " even",
-                            allpasses(St, 0, local(X), Name + "/a", Out), Out));
-      Result.push_back(hold(Name + " odd",
-                            allpasses(St, 1, local(X), Name + "/b", Out), Out));
+                            allpasses(St, 0, A, local(X), Name + "/a", Out),
+                            Out));
+      Result.push_back(hold(
+          Name + " odd", allpasses(St, 1, B, local(X), Name + "/b", Out), Out));
     }
     return Result;
   }
@@ -397,10 +412,13 @@ private:
     // used one sample later.
     const Stage &St = IirStages[StageIndex];
     int Previous = stateSlot(Name + "/previous", 0);
+    auto SA = branchState(St, 0, Name + "/a"),
+         SB = branchState(St, 1, Name + "/b");
     for (size_t I = 0; I + 1 < In.size(); I += 2) {
-      NodePtr A = allpasses(St, 0, local(In[I]), Name + "/a", Out);
-      int B = hold(Name + " b",
-                   allpasses(St, 1, local(In[I + 1]), Name + "/b", Out), Out);
+      NodePtr A = allpasses(St, 0, SA, local(In[I]), Name + "/a", Out);
+      int B =
+          hold(Name + " b",
+               allpasses(St, 1, SB, local(In[I + 1]), Name + "/b", Out), Out);
       NodePtr Y = binary(BinOp::Mul, constant(0.5),
                          binary(BinOp::Add, std::move(A), scalar(Previous)));
       Result.push_back(hold(Name + " y", std::move(Y), Out));

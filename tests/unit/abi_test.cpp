@@ -131,9 +131,10 @@ TEST(Abi, SlotFieldTypesMatchTheHeader) {
 
 TEST(Abi, KernelFieldTypesMatchTheHeader) {
   llvm::LLVMContext Ctx;
-  EXPECT_EQ(irFieldTypes(kernelStructType(Ctx)),
-            (std::vector<std::string>{"u32", "u32", "u32", "u32", "u32", "u64",
-                                      "u64", "double", "ptr", "ptr", "ptr"}));
+  EXPECT_EQ(
+      irFieldTypes(kernelStructType(Ctx)),
+      (std::vector<std::string>{"u32", "u32", "u32", "u32", "u32", "u64", "u64",
+                                "double", "ptr", "ptr", "ptr", "double"}));
 }
 
 // The kernel keeps its first slot on the second cache line.
