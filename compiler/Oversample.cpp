@@ -311,16 +311,24 @@ private:
       Out.push_back(setElem(Slot, constant(J), elem(Slot, J - 1)));
     Out.push_back(setElem(Slot, constant(0), std::move(V)));
   }
-  /// sum over J of Gain * Coefs[J] * History[J].
+  /// sum over J of Gain * Coefs[J] * History[J], added as a balanced tree:
+  /// floating-point sums are not reassociated, and a chain of 80 dependent
+  /// multiply-adds would take 80 times their latency per sample.
   NodePtr dot(const Stage &St, double Gain, int History) {
-    NodePtr Sum;
-    for (unsigned J = 0; J < St.Count; ++J) {
-      NodePtr Term =
-          binary(BinOp::Mul, constant(Gain * St.Coefs[J]), elem(History, J));
-      Sum = Sum ? binary(BinOp::Add, std::move(Sum), std::move(Term))
-                : std::move(Term);
+    std::vector<NodePtr> Terms;
+    for (unsigned J = 0; J < St.Count; ++J)
+      Terms.push_back(
+          binary(BinOp::Mul, constant(Gain * St.Coefs[J]), elem(History, J)));
+    while (Terms.size() > 1) {
+      std::vector<NodePtr> Sums;
+      for (size_t I = 0; I + 1 < Terms.size(); I += 2)
+        Sums.push_back(
+            binary(BinOp::Add, std::move(Terms[I]), std::move(Terms[I + 1])));
+      if (Terms.size() % 2)
+        Sums.push_back(std::move(Terms.back()));
+      Terms = std::move(Sums);
     }
-    return Sum;
+    return std::move(Terms.front());
   }
 
   /// The memory of one branch of an IIR stage: x1 and y1 of each of its
