@@ -16,9 +16,10 @@
 //      decimated by the same stages in reverse and assigned to the names
 //      outside.
 //
-// The filters' memory is state arrays named after the block's call-site
-// path, so each block (and each call of a function holding one) has its
-// own; each lane of a vector (a voice, a channel) is filtered on its own.
+// The filters' memory (delay lines for the FIR histories, state for the IIR
+// sections) is named after the block's call-site path, so each block (and
+// each call of a function holding one) has its own; each lane of a vector
+// (a voice, a channel) is filtered on its own.
 // Parameters, constants, `block` values and `state` are held, not
 // filtered (they change per frame at most).
 //
@@ -282,19 +283,24 @@ private:
     O->Value = std::move(V);
     return O;
   }
-  /// A state array (or scalar state for Count 0) of zeros, its width left
-  /// to inference: that of the value it filters.
-  int stateSlot(const std::string &Name, unsigned Count) {
-    Slot Sl;
-    Sl.K = Slot::State;
+  /// A new slot of this kind named `Name`, its width left to inference:
+  /// that of the value it filters.
+  Slot &newSlot(Slot::Kind K, const std::string &Name) {
+    Slot &Sl = P.Slots.emplace_back();
+    Sl.K = K;
     Sl.Name = Name;
     Sl.Loc = S.Loc;
     Sl.NameLength = 10;
+    return Sl;
+  }
+  int lastSlot() const { return int(P.Slots.size() - 1); }
+  /// A state array (or scalar state for Count 0) of zeros.
+  int stateSlot(const std::string &Name, unsigned Count) {
+    Slot &Sl = newSlot(Slot::State, Name);
     Sl.Count = std::max(Count, 1u);
     Sl.IsArray = Count > 0;
     Sl.Init = {0};
-    P.Slots.push_back(std::move(Sl));
-    return int(P.Slots.size() - 1);
+    return lastSlot();
   }
   int arraySlot(const std::string &Name, unsigned Count) {
     return stateSlot(Name, Count);
@@ -305,11 +311,25 @@ private:
     Out.push_back(setLocal(Id, std::move(V)));
     return Id;
   }
-  /// Shifts a history array by one and puts `V` first.
-  void push(int Slot, unsigned Count, NodePtr V, OpList &Out) {
-    for (unsigned J = Count - 1; J > 0; --J)
-      Out.push_back(setElem(Slot, constant(J), elem(Slot, J - 1)));
-    Out.push_back(setElem(Slot, constant(0), std::move(V)));
+  /// A FIR's history: a delay line of the last Count samples (a ring, so
+  /// that a new sample is one write rather than a shift of the others).
+  int historySlot(const std::string &Name, unsigned Count) {
+    newSlot(Slot::Delay, Name).Length = Count;
+    return lastSlot();
+  }
+  /// Puts `V` first in a history.
+  void push(int History, NodePtr V, OpList &Out) {
+    auto O = El.op(Op::DelayWrite, S);
+    O->Id = History;
+    O->Value = std::move(V);
+    Out.push_back(std::move(O));
+  }
+  /// The sample `J` places back in a history (0: the newest).
+  NodePtr past(int History, unsigned J) {
+    NodePtr N = node(Node::Tap);
+    N->Id = History;
+    N->Args.push_back(constant(J + 1));
+    return N;
   }
   /// sum over J of Gain * Coefs[J] * History[J], added as a balanced tree:
   /// floating-point sums are not reassociated, and a chain of 80 dependent
@@ -318,7 +338,7 @@ private:
     std::vector<NodePtr> Terms;
     for (unsigned J = 0; J < St.Count; ++J)
       Terms.push_back(
-          binary(BinOp::Mul, constant(Gain * St.Coefs[J]), elem(History, J)));
+          binary(BinOp::Mul, constant(Gain * St.Coefs[J]), past(History, J)));
     while (Terms.size() > 1) {
       std::vector<NodePtr> Sums;
       for (size_t I = 0; I + 1 < Terms.size(); I += 2)
@@ -375,12 +395,12 @@ private:
       // Zero-stuffed and filtered with gain 2: the even output is the
       // even taps' dot product, the odd one the centre tap's delayed input.
       const Stage &St = FirStages[StageIndex];
-      int History = arraySlot(Name, St.Count);
+      int History = historySlot(Name, St.Count);
       for (int X : In) {
-        push(History, St.Count, local(X), Out);
+        push(History, local(X), Out);
         Result.push_back(hold(Name + " even", dot(St, 2, History), Out));
         Result.push_back(
-            hold(Name + " odd", elem(History, St.Count / 2 - 1), Out));
+            hold(Name + " odd", past(History, St.Count / 2 - 1), Out));
       }
       return Result;
     }
@@ -405,13 +425,13 @@ private:
       // y[n] = sum_j h[2j] v[2n - 2j] + v[2n + 1 - centre] / 2.
       const Stage &St = FirStages[StageIndex];
       unsigned K = St.Count / 2;
-      int Even = arraySlot(Name + "/even", St.Count);
-      int Odd = arraySlot(Name + "/odd", K + 1);
+      int Even = historySlot(Name + "/even", St.Count);
+      int Odd = historySlot(Name + "/odd", K + 1);
       for (size_t I = 0; I + 1 < In.size(); I += 2) {
-        push(Even, St.Count, local(In[I]), Out);
-        push(Odd, K + 1, local(In[I + 1]), Out);
+        push(Even, local(In[I]), Out);
+        push(Odd, local(In[I + 1]), Out);
         NodePtr Y = binary(BinOp::Add, dot(St, 1, Even),
-                           binary(BinOp::Mul, constant(0.5), elem(Odd, K)));
+                           binary(BinOp::Mul, constant(0.5), past(Odd, K)));
         Result.push_back(hold(Name + " y", std::move(Y), Out));
       }
       return Result;
