@@ -214,3 +214,32 @@ TEST(Oversample, TwoCallsOfAFunctionHaveTheirOwnFilters) {
   ASSERT_EQ(Y.size(), X.size());
   EXPECT_LT(rms(Y, Frames / 2, Frames), 1e-6);
 }
+
+TEST(Oversample, NestedBlocksAddTheirLatencies) {
+  // The inner block's 79 frames are at twice the rate: 39.5 outer frames.
+  const double F = 200, W = 2 * M_PI * F / Rate;
+  auto X = sine(F, 0.5, 16384);
+  double Latency = 0;
+  auto Y = run("io 1 -> 1; process { oversample 2 { oversample 2 { out = in; "
+               "} } }",
+               X, 1, &Latency);
+  ASSERT_EQ(Y.size(), X.size());
+  double I = 0, Q = 0;
+  for (size_t N = 4096; N < 16384; ++N) {
+    I += Y[N] * std::cos(W * double(N));
+    Q += Y[N] * std::sin(W * double(N));
+  }
+  EXPECT_DOUBLE_EQ(Latency, 79 + 39.5);
+  EXPECT_NEAR(std::atan2(-I, Q) / W, Latency, 0.25);
+  EXPECT_NEAR(rms(Y, 8192, 16384), 0.5 / std::sqrt(2.0), 0.001);
+}
+
+TEST(Oversample, IsNotAKeyword) {
+  // Without a number after it, `oversample` is an ordinary name.
+  std::vector<float> X(64, 1.f);
+  auto Y = run("io 1 -> 1; process { let oversample = 3; "
+               "out = in * oversample; }",
+               X);
+  ASSERT_EQ(Y.size(), X.size());
+  EXPECT_EQ(Y.back(), 3.f);
+}
