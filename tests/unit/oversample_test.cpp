@@ -81,6 +81,18 @@ double rms(const std::vector<float> &Y, size_t From, size_t To) {
   return std::sqrt(S / double(To - From));
 }
 
+/// How many frames Y, the response to a sine of frequency F from frame 0,
+/// lags it: its phase over frames [4096, 16384), over 2 pi F / rate.
+double phaseDelay(const std::vector<float> &Y, double F) {
+  const double W = 2 * M_PI * F / Rate;
+  double I = 0, Q = 0;
+  for (size_t N = 4096; N < 16384; ++N) {
+    I += Y[N] * std::cos(W * double(N));
+    Q += Y[N] * std::sin(W * double(N));
+  }
+  return std::atan2(-I, Q) / W;
+}
+
 const char *Clipper1x = "io 1 -> 1; process { out = clamp(4 * in, -1, 1); }";
 
 std::string clipper(const char *Factor) {
@@ -155,19 +167,14 @@ TEST(Oversample, TheOutputIsDelayedByTheReportedLatency) {
   // every frequency, for the IIR its group delay at 0 Hz.
   for (const char *Mode :
        {"2", "4", "8", "16", "2 lowlatency", "4 lowlatency", "16 lowlatency"}) {
-    const double F = 200, W = 2 * M_PI * F / Rate;
+    const double F = 200;
     auto X = sine(F, 0.5, 16384);
     double Latency = 0;
     auto Y = run(std::string("io 1 -> 1; process { oversample ") + Mode +
                      " { out = in; } }",
                  X, 1, &Latency);
     ASSERT_EQ(Y.size(), X.size());
-    double I = 0, Q = 0;
-    for (size_t N = 4096; N < 16384; ++N) {
-      I += Y[N] * std::cos(W * double(N));
-      Q += Y[N] * std::sin(W * double(N));
-    }
-    double Delay = std::atan2(-I, Q) / W;
+    double Delay = phaseDelay(Y, F);
     std::printf("oversample %s: latency %.3f frames reported, %.3f measured\n",
                 Mode, Latency, Delay);
     EXPECT_GT(Latency, 0);
@@ -217,20 +224,15 @@ TEST(Oversample, TwoCallsOfAFunctionHaveTheirOwnFilters) {
 
 TEST(Oversample, NestedBlocksAddTheirLatencies) {
   // The inner block's 79 frames are at twice the rate: 39.5 outer frames.
-  const double F = 200, W = 2 * M_PI * F / Rate;
+  const double F = 200;
   auto X = sine(F, 0.5, 16384);
   double Latency = 0;
   auto Y = run("io 1 -> 1; process { oversample 2 { oversample 2 { out = in; "
                "} } }",
                X, 1, &Latency);
   ASSERT_EQ(Y.size(), X.size());
-  double I = 0, Q = 0;
-  for (size_t N = 4096; N < 16384; ++N) {
-    I += Y[N] * std::cos(W * double(N));
-    Q += Y[N] * std::sin(W * double(N));
-  }
   EXPECT_DOUBLE_EQ(Latency, 79 + 39.5);
-  EXPECT_NEAR(std::atan2(-I, Q) / W, Latency, 0.25);
+  EXPECT_NEAR(phaseDelay(Y, F), Latency, 0.25);
   EXPECT_NEAR(rms(Y, 8192, 16384), 0.5 / std::sqrt(2.0), 0.001);
 }
 
