@@ -245,3 +245,13 @@ TEST(Oversample, IsNotAKeyword) {
   ASSERT_EQ(Y.size(), X.size());
   EXPECT_EQ(Y.back(), 3.f);
 }
+
+TEST(Oversample, AFunctionNobodyCallsAddsNoLatency) {
+  // Unused functions are checked too (a dry run), which must not count.
+  std::vector<float> X(64, 0.f);
+  double Latency = -1;
+  run("io 1 -> 1; fn unused(x) { let y = 0; oversample 4 { y = x; } "
+      "return y; } process { out = in; }",
+      X, 1, &Latency);
+  EXPECT_EQ(Latency, 0);
+}
