@@ -90,9 +90,9 @@ class Lowering {
 public:
   Lowering(Elaborator &El, const Stmt &S, unsigned Factor, std::string Path,
            int FirstInnerLocal, size_t FirstInnerSlot, int ProcessLocalsFrom)
-      : El(El), P(El.program()), S(S), Factor(Factor), Path(std::move(Path)),
-        FirstInnerLocal(FirstInnerLocal), FirstInnerSlot(FirstInnerSlot),
-        ProcessLocalsFrom(ProcessLocalsFrom) {}
+      : El(El), P(El.program()), S(S), Factor(Factor), LowLatency(S.LowLatency),
+        Path(std::move(Path)), FirstInnerLocal(FirstInnerLocal),
+        FirstInnerSlot(FirstInnerSlot), ProcessLocalsFrom(ProcessLocalsFrom) {}
 
   void run(OpList Inner, OpList &Out) {
     scan(Inner);
@@ -106,7 +106,7 @@ public:
     for (auto &[Key, Shadow] : Shadows) {
       NodePtr Init;
       if (Read.count(Key)) {
-        int Up = arraySlot(keyName(Key) + "/up", Factor);
+        int Up = stateSlot(keyName(Key) + "/up", Factor);
         upsample(Key, source(Key), Up, Out);
         Init = elem(Up, local(Counter));
       } else {
@@ -120,7 +120,7 @@ public:
     for (auto &[Key, Shadow] : Shadows) {
       if (!Written.count(Key))
         continue;
-      Down[Key] = arraySlot(keyName(Key) + "/down", Factor);
+      Down[Key] = stateSlot(keyName(Key) + "/down", Factor);
       Loop->Body.push_back(setElem(Down[Key], local(Counter), local(Shadow)));
     }
     Out.push_back(std::move(Loop));
@@ -135,8 +135,6 @@ public:
       }
     }
   }
-
-  bool LowLatency = false;
 
 private:
   // --- What crosses the edge ---------------------------------------------
@@ -301,9 +299,6 @@ private:
     Sl.IsArray = Count > 0;
     Sl.Init = {0};
     return lastSlot();
-  }
-  int arraySlot(const std::string &Name, unsigned Count) {
-    return stateSlot(Name, Count);
   }
   /// A new local holding V.
   int hold(const std::string &Name, NodePtr V, OpList &Out) {
@@ -478,6 +473,7 @@ private:
   Program &P;
   const Stmt &S;
   unsigned Factor;
+  bool LowLatency;
   std::string Path;
   int FirstInnerLocal;
   size_t FirstInnerSlot;
@@ -529,7 +525,6 @@ void Elaborator::oversample(Context &Ctx, const Stmt &S) {
 
   Lowering L(*this, S, Factor, Path, FirstInnerLocal, FirstInnerSlot,
              ProcessLocalsFrom);
-  L.LowLatency = S.LowLatency;
   L.run(std::move(Inner), out());
   P.Latency += latencyOf(Factor, S.LowLatency) / SavedRate;
 }
