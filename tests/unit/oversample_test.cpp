@@ -255,3 +255,33 @@ TEST(Oversample, AFunctionNobodyCallsAddsNoLatency) {
       X, 1, &Latency);
   EXPECT_EQ(Latency, 0);
 }
+
+TEST(Oversample, RenderCanDropTheLatency) {
+  // RenderOptions::DropFrames: the impulse at frame 10 comes out at frame
+  // 10, and the output is as long as the input.
+  auto K = test::compileForTest(
+      "io 1 -> 1; process { oversample 2 { out = in; } }", Rate, "align.dsp");
+  ASSERT_TRUE(K);
+  std::vector<float> X(1000, 0.f);
+  X[10] = 1;
+  for (unsigned Block : {1u, 64u, 1000u}) {
+    auto I = Instance::create(K->info(), Rate);
+    ASSERT_TRUE(I);
+    BufferInput B;
+    B.Samples = X.data();
+    B.Frames = X.size();
+    B.Channels = 1;
+    RenderOptions O;
+    O.BlockSize = Block;
+    O.DropFrames = uint64_t(K->info().latency_frames);
+    auto R = render(*I, B, O);
+    ASSERT_TRUE(R);
+    ASSERT_EQ(R->Output.size(), X.size());
+    EXPECT_EQ(R->Frames, X.size());
+    size_t Peak = 0;
+    for (size_t N = 0; N < R->Output.size(); ++N)
+      if (std::abs(R->Output[N]) > std::abs(R->Output[Peak]))
+        Peak = N;
+    EXPECT_EQ(Peak, 10u) << Block;
+  }
+}
