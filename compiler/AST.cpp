@@ -171,6 +171,13 @@ static void dumpStmts(const StmtList &Body, int Indent, std::string &Out) {
       Out += "\n";
       break;
     case Stmt::LocalDecl: dumpDecl(*S.Local, Indent, Out); break;
+    case Stmt::Oversample:
+      Out += Pad + "(oversample ";
+      dumpExpr(*S.Value, Out);
+      Out += S.LowLatency ? " lowlatency\n" : "\n";
+      dumpStmts(S.Body, Indent + 1, Out);
+      Out += Pad + ")\n";
+      break;
     }
   }
 }

@@ -130,7 +130,8 @@ struct Stmt {
     Break,
     Return,
     ExprStmt,
-    LocalDecl
+    LocalDecl,
+    Oversample
   };
   Kind K;
   SourceLoc Loc;
@@ -139,10 +140,12 @@ struct Stmt {
   BinOp CompoundOp = BinOp::Add;
   bool Compound = false; // `+=` and friends
   ExprPtr Value;         // Let, Assign, Return, ExprStmt, If condition,
-                         // For/Unroll count
+                         // For/Unroll count, Oversample factor
   ExprPtr From;          // For/Unroll lower bound
   StmtList Body, Else;   // If, For/Unroll
   DeclPtr Local;         // LocalDecl: state or delay inside a body
+  /// Oversample: Value = the factor, Body; `lowlatency` written after it.
+  bool LowLatency = false;
   explicit Stmt(Kind K, SourceLoc Loc) : K(K), Loc(Loc) {}
 };
 

@@ -61,6 +61,7 @@ void elaborateSections(Elaborator &El, const NameResolver &Names, Program &P) {
     El.elaborateBody(Ctx, Block->Body, P.Block, /*NewScope=*/false);
     BlockScope = std::move(Ctx.Scopes.front());
   }
+  El.startProcess();
   if (const Decl *Process = Names.process()) {
     Context Ctx;
     Ctx.Path = "process";

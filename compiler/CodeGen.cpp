@@ -42,7 +42,8 @@ StructType *kernelStructType(LLVMContext &Ctx) {
   Type *Ptr = PointerType::getUnqual(Ctx);
   return StructType::create(Ctx,
                             {I32, I32, I32, I32, I32, I64, I64,
-                             Type::getDoubleTy(Ctx), Ptr, Ptr, Ptr},
+                             Type::getDoubleTy(Ctx), Ptr, Ptr, Ptr,
+                             Type::getDoubleTy(Ctx)},
                             "dspjit.kernel");
 }
 
@@ -1366,7 +1367,7 @@ private:
               ConstantInt::get(I64, P.InstanceSize),
               ConstantInt::get(I64, InstanceAlign),
               ConstantFP::get(B.getDoubleTy(), P.SampleRate), SlotTable,
-              Process, Init});
+              Process, Init, ConstantFP::get(B.getDoubleTy(), P.Latency)});
     new GlobalVariable(*M, KTy, true, GlobalValue::ExternalLinkage, K,
                        DSPJIT_KERNEL_SYMBOL);
   }

@@ -118,7 +118,7 @@ int Elaborator::declareStorage(Context &Ctx, const Decl &D,
   } else {
     S.K = Slot::Delay;
     S.Length = delayFrames(scalarConst(Ctx, *D.Size, "a delay length"), D,
-                           P.SampleRate, R);
+                           P.SampleRate * RateFactor, R);
   }
   P.Slots.push_back(S);
   return int(P.Slots.size() - 1);
@@ -350,7 +350,7 @@ NodePtr Elaborator::reservedExpr(Context &Ctx, const Expr &E) {
     return constNode(E, {0});
   }
   if (E.Name == "sr")
-    return constNode(E, {P.SampleRate});
+    return constNode(E, {P.SampleRate * RateFactor});
   if (E.Name == "pi")
     return constNode(E, {M_PI});
   if (E.Name == "tau")
@@ -676,6 +676,7 @@ void Elaborator::statement(Context &Ctx, const Stmt &S) {
     return;
   }
   case Stmt::LocalDecl: return localDecl(Ctx, S);
+  case Stmt::Oversample: return oversample(Ctx, S);
   }
 }
 

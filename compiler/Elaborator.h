@@ -73,6 +73,9 @@ public:
   Program &program() { return P; }
   CheckReporter &reporter() { return R; }
   Inliner &inliner() { return Calls; }
+  /// From here on, locals belong to `process` (before: to `block`, whose
+  /// values an `oversample` block holds rather than filters).
+  void startProcess() { ProcessLocalsFrom = int(P.Locals.size()); }
   /// The delays something reads (those never written are reported).
   const std::set<ptrdiff_t> &delaysRead() const { return DelaysRead; }
 
@@ -114,6 +117,8 @@ private:
   void returnStmt(Context &Ctx, const Stmt &S);
   void localDecl(Context &Ctx, const Stmt &S);
   void loop(Context &Ctx, const Stmt &S);
+  /// `oversample N { }` (Oversample.cpp).
+  void oversample(Context &Ctx, const Stmt &S);
   void forLoop(Context &Ctx, const Stmt &S, unsigned Count, double Start);
 
   /// What an assignment assigns: a local, a slot, or `out`.
@@ -146,6 +151,10 @@ private:
   OriginMark Origin;
   size_t Size = 0;
   bool Aborted = false;
+  /// Inside `oversample` blocks: the product of their factors, what `sr`
+  /// and delay lengths in seconds are multiplied by.
+  unsigned RateFactor = 1;
+  int ProcessLocalsFrom = 0;
   /// `voice.peak`, made at the first voicemix() (-1 before).
   int VoicePeakSlot = -1;
 };

@@ -164,10 +164,12 @@ void Inliner::checkUnusedFunctions(Program &P, DiagnosticEngine &Diags) {
       continue;
     size_t NumSlots = P.Slots.size(), NumLocals = P.Locals.size();
     unsigned NumInlines = P.NumInlines;
+    double Latency = P.Latency;
     checkUnused(P, Name, *G.D, Diags);
     P.Slots.resize(NumSlots);
     P.Locals.resize(NumLocals);
     P.NumInlines = NumInlines;
+    P.Latency = Latency;
   }
 }
 

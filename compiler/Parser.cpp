@@ -519,6 +519,7 @@ private:
   /// stmt ::= 'let' name '=' expr ';' | ifstmt
   ///        | ('for' | 'unroll') name 'in' expr '..' expr body
   ///        | 'break' ';' | 'return' expr ';' | statedecl | delaydecl
+  ///        | 'oversample' number 'lowlatency'? body
   ///        | expr ('=' | '+=' | '-=' | '*=' | '/=') expr ';' | expr ';'
   StmtPtr statement() {
     const Token &T = tok();
@@ -588,6 +589,8 @@ private:
     case Tok::Semi: syntaxError(DiagId::ExpectedStmt, {describe(T)});
     default: break;
     }
+    if (atOversample())
+      return oversample();
     ExprPtr E = expr();
     Tok K = tok().Kind;
     if (K == Tok::Assign || K == Tok::PlusAssign || K == Tok::MinusAssign ||
@@ -611,6 +614,24 @@ private:
     auto S = std::make_unique<Stmt>(Stmt::ExprStmt, E->Loc);
     S->Value = std::move(E);
     expect(Tok::Semi);
+    return S;
+  }
+
+  /// `oversample` is not a keyword (a script may name a variable so): it
+  /// starts a statement when a number follows it.
+  bool atOversample() const {
+    return atIdent("oversample") && peekTok().Kind == Tok::Number;
+  }
+
+  /// oversample ::= 'oversample' number 'lowlatency'? body
+  StmtPtr oversample() {
+    auto S = std::make_unique<Stmt>(Stmt::Oversample, advance().Loc);
+    S->Value = primary();
+    if (atIdent("lowlatency")) {
+      advance();
+      S->LowLatency = true;
+    }
+    S->Body = body();
     return S;
   }
 

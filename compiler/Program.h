@@ -193,7 +193,8 @@ using OpList = std::vector<OpPtr>;
 ///   DelayWrite  Id = delay slot; Value.
 ///   If          Value = condition; Body, Else.
 ///   Loop        Id = counter local; From = first value; Count = iterations;
-///               Body.
+///               Body; Oversample = the factor when it runs the sub-steps
+///               of an `oversample` block (0 for a `for`).
 ///   Break       -
 ///   Inline      Id = result local; Count = this inline's index (what its
 ///               Return ops name); Body; Callee, CalleeFromStd, Stateful,
@@ -223,6 +224,7 @@ struct Op {
   NodePtr Value, Index;
   OpList Body, Else;
   unsigned Count = 0;
+  unsigned Oversample = 0;
   double From = 0;
   /// The construct this op was expanded from, what a message about the
   /// program's size points at (CompileCost.h): the outermost `unroll`
@@ -264,6 +266,9 @@ struct Program {
   OpList Block;   // once per callback
   OpList Process; // once per frame
   unsigned NumInlines = 0;
+  /// The delay in frames that the `oversample` blocks' filters add (the
+  /// sum over the blocks; dsl/LANGUAGE.md, "oversample").
+  double Latency = 0;
   bool DoublePrecision = false;
   uint64_t InstanceSize = 0;
   /// What code generation will cost, in estimated IR instructions

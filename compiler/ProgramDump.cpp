@@ -216,7 +216,8 @@ private:
       Out += ")";
       return;
     case Op::Loop:
-      Out += "(for %" + std::to_string(O.Id) + " from=" + formatNumber(O.From) +
+      Out += (O.Oversample ? "(oversample-steps %" : "(for %") +
+             std::to_string(O.Id) + " from=" + formatNumber(O.From) +
              " count=" + std::to_string(O.Count);
       ops(O.Body, Indent + 1);
       Out += ")";

@@ -170,7 +170,8 @@ private:
   void loops(const OpList &L, const Op *Loop) {
     for (const OpPtr &O : L) {
       if (O->K == Op::Loop) {
-        loops(O->Body, O.get());
+        // An `oversample` block's sub-steps are one call site's time steps.
+        loops(O->Body, O->Oversample ? Loop : O.get());
         continue;
       }
       if (O->K == Op::Inline && O->Stateful) {

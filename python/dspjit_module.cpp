@@ -846,6 +846,10 @@ PYBIND11_MODULE(_dspjit, m) {
       .def_property_readonly("voices",
                              [](const PyKernel &P) { return P.info().voices; })
       .def_property_readonly(
+          "latency_frames",
+          [](const PyKernel &P) { return P.info().latency_frames; },
+          "Frames the output lags the input by, from `oversample` blocks")
+      .def_property_readonly(
           "params",
           [](const PyKernel &P) { return kernelSlots(P, DSPJIT_SLOT_PARAM); },
           "The parameters, as Param(name, default, min, "

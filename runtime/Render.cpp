@@ -151,8 +151,9 @@ renderWith(const DspjitKernel &K, double Rate, Processor &&Process,
   // what it expects to give, for the progress.
   const bool UntilInputEnds =
       std::holds_alternative<StreamInput>(Input) && !Options.Frames;
-  const uint64_t Total =
-      UntilInputEnds ? std::numeric_limits<uint64_t>::max() : *Planned;
+  const uint64_t Drop = Options.DropFrames;
+  uint64_t Total =
+      UntilInputEnds ? std::numeric_limits<uint64_t>::max() : *Planned + Drop;
   const unsigned Block = Options.BlockSize;
   std::vector<const RenderEvent *> Events;
   for (const RenderEvent &E : Options.Events)
@@ -201,10 +202,13 @@ renderWith(const DspjitKernel &K, double Rate, Processor &&Process,
 
     unsigned long Got = N;
     const float *In = Feed.next(Done, N, Got);
-    if (UntilInputEnds && Got < N) {
-      if (Got == 0)
+    if (UntilInputEnds) {
+      // At the input's end: DropFrames more of silence, then stop.
+      if (Got < N && Total == std::numeric_limits<uint64_t>::max())
+        Total = Done + Got + Drop;
+      N = static_cast<unsigned long>(std::min<uint64_t>(N, Total - Done));
+      if (N == 0)
         break;
-      N = Got; // the last block, as long as what was left
     }
 
     float *Out = K.outputs ? OutBlock.data() : nullptr;
@@ -214,16 +218,23 @@ renderWith(const DspjitKernel &K, double Rate, Processor &&Process,
     int Status = Process(In, Out, N, &Time);
     InProcess += std::chrono::steady_clock::now() - Start;
     ++R.Callbacks;
+    // The first Drop frames of the output are not kept.
+    const unsigned long Skip = static_cast<unsigned long>(
+        Done < Drop ? std::min<uint64_t>(N, Drop - Done) : 0);
     Done += N;
+    const unsigned long Kept = N - Skip;
+    if (Out)
+      Out += Skip * K.outputs;
 
     if (Out && Options.Sink) {
-      if (Chunked + N > SinkFrames)
+      if (Chunked + Kept > SinkFrames)
         if (auto Sunk = FlushSink(); !Sunk)
           return fail(Sunk.error());
-      std::copy_n(Out, N * K.outputs, SinkChunk.data() + Chunked * K.outputs);
-      Chunked += N;
+      std::copy_n(Out, Kept * K.outputs,
+                  SinkChunk.data() + Chunked * K.outputs);
+      Chunked += Kept;
     } else if (Out) {
-      R.Output.insert(R.Output.end(), Out, Out + N * K.outputs);
+      R.Output.insert(R.Output.end(), Out, Out + Kept * K.outputs);
     }
     if (Options.Progress && (Done >= NextProgress || Done == Total)) {
       Options.Progress(Done, *Planned);
@@ -238,7 +249,7 @@ renderWith(const DspjitKernel &K, double Rate, Processor &&Process,
   if (Options.Progress && UntilInputEnds && !R.Stopped)
     Options.Progress(Done, Done);
 
-  R.Frames = Done;
+  R.Frames = Done > Drop ? Done - Drop : 0;
   R.ProcessSeconds = std::chrono::duration<double>(InProcess).count();
   R.AudioSeconds = static_cast<double>(Done) / Rate;
   return R;

@@ -106,6 +106,11 @@ struct RenderOptions {
   /// A failure stops the render and is returned. Unused for kernels without
   /// outputs.
   std::function<Result<void>(const float *Out, uint64_t Frames)> Sink;
+  /// Frames of the output to drop at its start, rendered past the end
+  /// instead (the input there is silence), so that a kernel that delays its
+  /// output by this much (DspjitKernel::latency_frames) comes out aligned
+  /// with its input and as long. RenderResult::Frames counts what is kept.
+  uint64_t DropFrames = 0;
   /// Run in AtFrame order; blocks are split so that each runs exactly at
   /// its frame. Events past the end never run.
   std::vector<RenderEvent> Events;

@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a structure below changes shape. */
-#define DSPJIT_ABI_VERSION 2
+#define DSPJIT_ABI_VERSION 3
 
 /* Name of the one symbol a compiled kernel exports. */
 #define DSPJIT_KERNEL_SYMBOL "dspjit_kernel"
@@ -140,6 +140,8 @@ typedef struct DspjitKernel {
   const DspjitSlot *slots;
   DspjitProcessFn process;
   DspjitInitFn init;
+  double latency_frames; /* what `oversample` blocks delay the output by, in
+                            frames (0 without them; dsl/LANGUAGE.md) */
 } DspjitKernel;
 
 #ifdef __cplusplus

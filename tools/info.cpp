@@ -111,6 +111,9 @@ Command addInfo(CLI::App &App) {
                     T.Resampled ? ", resampled" : "");
     }
     std::printf("  compiled for %g Hz\n", I.sample_rate);
+    if (I.latency_frames > 0)
+      std::printf("  latency: %.3f frames (%.3f ms), from oversample blocks\n",
+                  I.latency_frames, I.latency_frames * 1e3 / I.sample_rate);
     return 0;
   };
 }

@@ -53,6 +53,7 @@ struct RenderOpts {
   std::string OutExt;                   // a batch's outputs' type
   bool Quiet = false;
   bool NoDither = false;
+  bool Align = false;
   CompileFlags Flags;
 };
 
@@ -309,6 +310,8 @@ Result<RenderSetup> setUpRender(const RenderOpts &O, const DspjitKernel &Info,
   if (!Frames)
     return dspjit::fail(Frames.error());
   Setup.RO.Frames = *Frames;
+  if (O.Align)
+    Setup.RO.DropFrames = uint64_t(std::llround(Info.latency_frames));
   if (Info.outputs == 0)
     return dspjit::fail(
         O.Script + " has no outputs (io " + std::to_string(Info.inputs) +
@@ -843,6 +846,10 @@ Command addRender(CLI::App &App) {
   Cmd->add_option("--out-ext", O->OutExt,
                   "The type of an --out-dir batch's outputs by extension "
                   "(flac, wav, ogg...; default: each input's)");
+  Cmd->add_flag("--align", O->Align,
+                "Compensate the script's latency (oversample blocks): drop "
+                "that many frames at the start and render as many past the "
+                "end, so the output lines up with the input");
   Cmd->add_flag("-q,--quiet", O->Quiet, "Print nothing but errors");
   O->Flags.add(*Cmd, /*WithRate=*/false);
   return [O] { return run(*O); };

@@ -94,6 +94,17 @@ def test_chunked_equals_whole(examples, rng, script):
     np.testing.assert_array_equal(chunked, whole)
 
 
+def test_oversample_latency_is_reported_and_measured():
+    k = dspjit.compile_source("io 1 -> 1; process { oversample 2 { out = in; } }")
+    assert k.latency_frames == 79
+    x = np.zeros(256, np.float32)
+    x[10] = 1
+    y = k.instance().process(x)
+    # A linear-phase FIR: symmetric about its centre, the reported latency.
+    assert int(np.argmax(np.abs(y))) == 10 + 79
+    assert dspjit.compile_source("io 1 -> 1; process { out = in; }").latency_frames == 0
+
+
 def test_mono_arrays_stay_one_dimensional(rng):
     k = dspjit.compile_source("io 1 -> 1; process { out = in * 0.5; }")
     x = rng.standard_normal(1000).astype(np.float32)

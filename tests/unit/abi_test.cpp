@@ -131,9 +131,10 @@ TEST(Abi, SlotFieldTypesMatchTheHeader) {
 
 TEST(Abi, KernelFieldTypesMatchTheHeader) {
   llvm::LLVMContext Ctx;
-  EXPECT_EQ(irFieldTypes(kernelStructType(Ctx)),
-            (std::vector<std::string>{"u32", "u32", "u32", "u32", "u32", "u64",
-                                      "u64", "double", "ptr", "ptr", "ptr"}));
+  EXPECT_EQ(
+      irFieldTypes(kernelStructType(Ctx)),
+      (std::vector<std::string>{"u32", "u32", "u32", "u32", "u32", "u64", "u64",
+                                "double", "ptr", "ptr", "ptr", "double"}));
 }
 
 // The kernel keeps its first slot on the second cache line.
@@ -154,7 +155,8 @@ TEST(Abi, KernelLayoutMatchesTheHeader) {
                             offsetof(DspjitKernel, sample_rate),
                             offsetof(DspjitKernel, slots),
                             offsetof(DspjitKernel, process),
-                            offsetof(DspjitKernel, init)};
+                            offsetof(DspjitKernel, init),
+                            offsetof(DspjitKernel, latency_frames)};
   ASSERT_EQ(kernelStructType(Ctx)->getNumElements(), std::size(Offsets));
   for (unsigned I = 0; I < std::size(Offsets); ++I)
     EXPECT_EQ(L->getElementOffset(I), Offsets[I]) << "field " << I;

@@ -364,6 +364,19 @@ TEST(ParserStmt, IndexedAssignment) {
       "(process\n  (= (index h pos) in)\n  (+= (index out 1) (index h 0))\n)\n");
 }
 
+TEST(ParserStmt, Oversample) {
+  EXPECT_EQ(bodyTree("oversample 4 { y = x; } oversample 2 lowlatency { }"
+                     " oversample = 1;"),
+            "(process\n"
+            "  (oversample 4\n"
+            "    (= y x)\n"
+            "  )\n"
+            "  (oversample 2 lowlatency\n"
+            "  )\n"
+            "  (= oversample 1)\n"
+            ")\n");
+}
+
 TEST(ParserStmt, IfElseIfElse) {
   EXPECT_EQ(bodyTree("if a { x = 1; } else if b { x = 2; } else { x = 3; }"),
             "(process\n"

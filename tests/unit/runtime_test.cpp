@@ -106,7 +106,8 @@ const DspjitKernel FixtureKernel = {DSPJIT_ABI_VERSION,
                                     48000,
                                     FixtureSlots,
                                     &fixtureProcess<Ins, Outs>,
-                                    &fixtureInit};
+                                    &fixtureInit,
+                                    0};
 
 const FixtureInstance &fixtureState(const Instance &I) {
   return *static_cast<const FixtureInstance *>(I.data());
@@ -441,7 +442,8 @@ TEST(Instance, RefusesMalformedDescriptors) {
   DspjitKernel K = FixtureKernel<2, 2>;
   K.abi_version = 99;
   EXPECT_EQ(Instance::create(K, 48000).error(),
-            "kernel speaks ABI version 99 but this runtime speaks version 2");
+            "kernel speaks ABI version 99 but this runtime speaks version " +
+                std::to_string(DSPJIT_ABI_VERSION));
   K = FixtureKernel<2, 2>;
   K.instance_size = 8;
   EXPECT_FALSE(Instance::create(K, 48000));
