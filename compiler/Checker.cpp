@@ -13,16 +13,19 @@
 //                     mismatches;
 //   5. StorageLimits  settles what is left open and reports delays never
 //                     written; then `out` must have been assigned;
-//   6. InstanceLayout places every slot in the instance memory, and
+//   6. Convolutions   prepares each `convolve` call's plan (its response's
+//                     partitions and spectra) and the state it needs;
+//   7. InstanceLayout places every slot in the instance memory, and
 //      StorageLimits checks the instance's size;
-//   7. CompileCost    estimates what code generation will cost and refuses
+//   8. CompileCost    estimates what code generation will cost and refuses
 //                     a program that would take too long to compile;
-//   8. Warnings       reports the silent mistakes of a program without
+//   9. Warnings       reports the silent mistakes of a program without
 //                     errors (state shared by a loop, unused names, ...).
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Checker.h"
 #include "compiler/CompileCost.h"
+#include "compiler/Convolutions.h"
 #include "compiler/Elaborator.h"
 #include "compiler/InstanceLayout.h"
 #include "compiler/Warnings.h"
@@ -101,6 +104,7 @@ std::unique_ptr<Program> check(const std::vector<ModuleRef> &Modules,
              {std::to_string(P->Outputs)}, 7);
   if (Diags.hasErrors())
     return P;
+  prepareConvolutions(*P);
   layoutInstance(*P);
   checkInstanceSize(*P, R);
   checkCompileCost(*P, R, Names.process() ? Names.process()->Loc : SourceLoc{},

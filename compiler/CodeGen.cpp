@@ -68,6 +68,7 @@ public:
 
   std::unique_ptr<Module> run() {
     emitTables();
+    emitConvolutionPlans();
     Function *Process = emitProcess();
     Function *Init = emitInit();
     emitDescriptor(Process, Init);
@@ -815,6 +816,54 @@ private:
       TableVars.push_back(constantArray(T.Data, "table." + T.Name));
   }
 
+  // --- Convolutions ----------------------------------------------------
+  /// Each `convolve` call's plan (runtime/Convolver.h), constant data on a
+  /// cache line of its own, as the runtime expects.
+  void emitConvolutionPlans() {
+    for (const Convolution &C : P.Convolutions) {
+      Constant *Data = ConstantDataArray::get(Ctx, ArrayRef<uint8_t>(C.Plan));
+      const std::string Name =
+          "convolve.plan." + std::to_string(ConvolutionPlans.size());
+      auto *G =
+          cast<GlobalVariable>(M->getOrInsertGlobal(Name, Data->getType()));
+      G->setInitializer(Data);
+      G->setConstant(true);
+      G->setLinkage(GlobalValue::PrivateLinkage);
+      G->setAlignment(Align(InstanceAlign));
+      ConvolutionPlans.push_back(G);
+    }
+  }
+
+  /// dspjit_convolve_init or dspjit_convolve_frame (runtime/dspjit_abi.h),
+  /// which the JIT resolves from its whitelist.
+  FunctionCallee convolveFn(const char *Name, unsigned Params) {
+    FunctionCallee Fn = M->getOrInsertFunction(
+        Name, FunctionType::get(B.getVoidTy(),
+                                std::vector<Type *>(Params, PtrTy), false));
+    if (auto *F = dyn_cast<Function>(Fn.getCallee()))
+      F->setDoesNotThrow();
+    return Fn;
+  }
+
+  /// `convolve(x, ir)`: the input's lanes through a float array to the
+  /// runtime, one frame, and the output's lanes back.
+  Value *genConvolve(const Node &N) {
+    const Convolution &C = P.Convolutions[size_t(N.Id)];
+    Value *X = gen(*N.Args[0]);
+    AllocaInst *In = createAlloca(ArrayType::get(F32, C.InLanes), "conv.in");
+    AllocaInst *Out = createAlloca(ArrayType::get(F32, C.OutLanes), "conv.out");
+    for (unsigned I = 0; I < C.InLanes; ++I)
+      B.CreateStore(convert(lane(X, widthOf(X) == 1 ? 0 : I), F32),
+                    B.CreateConstInBoundsGEP1_32(F32, In, I));
+    B.CreateCall(convolveFn("dspjit_convolve_frame", 4),
+                 {ConvolutionPlans[size_t(N.Id)], instPtr(C.Offset), In, Out});
+    std::vector<Value *> Lanes;
+    for (unsigned I = 0; I < C.OutLanes; ++I)
+      Lanes.push_back(convert(
+          B.CreateLoad(F32, B.CreateConstInBoundsGEP1_32(F32, Out, I)), FT));
+    return fromLanes(Lanes);
+  }
+
   /// Lanes [Lane, Lane + Count) of element `Index` (an i32 in range).
   Value *tableLoad(int Id, Value *Index, unsigned Lane, unsigned Count) {
     const Table &T = P.Tables[size_t(Id)];
@@ -1179,6 +1228,8 @@ private:
     unsigned W = N.Width;
     if (N.Fn == Builtin::Voicemix)
       return voicemix(N);
+    if (N.Fn == Builtin::Convolve)
+      return genConvolve(N);
     if (N.Fn == Builtin::Sum || N.Fn == Builtin::Mean) {
       Value *V = gen(*N.Args[0]);
       unsigned AW = widthOf(V);
@@ -1238,6 +1289,7 @@ private:
     case Builtin::Sum:
     case Builtin::Mean:
     case Builtin::Voicemix:
+    case Builtin::Convolve:
     case Builtin::Iota: break;
     }
     return nullptr;
@@ -1324,6 +1376,9 @@ private:
       B.CreateCondBr(B.CreateICmpULT(Next, B.getInt64(S.Count)), Loop, Done);
       B.SetInsertPoint(Done);
     }
+    for (size_t I = 0; I < P.Convolutions.size(); ++I)
+      B.CreateCall(convolveFn("dspjit_convolve_init", 2),
+                   {ConvolutionPlans[I], instPtr(P.Convolutions[I].Offset)});
     B.CreateRet(B.getInt32(0));
     return F;
   }
@@ -1389,6 +1444,7 @@ private:
   AllocaInst *OutVar = nullptr, *NonFinite = nullptr, *GuardSum = nullptr;
   std::vector<AllocaInst *> LocalSlots, SlotVars;
   std::vector<GlobalVariable *> TableVars;
+  std::vector<GlobalVariable *> ConvolutionPlans;
   std::vector<Value *> ParamTargets, ParamCurrents;
   std::vector<BasicBlock *> LoopExits;
   std::vector<std::pair<BasicBlock *, AllocaInst *>> InlineExits;

@@ -236,15 +236,19 @@ uint32_t loadMain(const std::string &Path, DiagnosticEngine &Diags,
 } // namespace
 
 /// The sound files the tables named are watched like imports, and the
-/// tables are listed for `dspjit info`.
+/// tables and `convolve` calls are listed for `dspjit info`.
 void Compiler::noteTables(const Program *P) {
   Tables.clear();
+  Convolutions.clear();
   if (!P)
     return;
   Files.insert(Files.end(), P->TableFiles.begin(), P->TableFiles.end());
   for (const Table &T : P->Tables)
     Tables.push_back(
         {T.Name, T.Count, T.Width, T.File, T.FileRate, T.Resampled});
+  for (const Convolution &C : P->Convolutions)
+    Convolutions.push_back({P->Tables[size_t(C.TableId)].Name, C.InLanes,
+                            C.OutLanes, C.Matrix, C.Plan.size(), C.StateBytes});
 }
 
 Compiler::SourceTexts Compiler::sourceTexts() const {

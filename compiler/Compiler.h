@@ -164,6 +164,18 @@ public:
     bool Resampled = false;
   };
   const std::vector<TableInfo> &tables() const { return Tables; }
+  /// A `convolve` call of the last compile (dsl/LANGUAGE.md,
+  /// "Convolution"): its plan is read-only data in the kernel, its state
+  /// part of the instance.
+  struct ConvolutionInfo {
+    std::string Table;
+    unsigned InLanes = 0, OutLanes = 0;
+    bool Matrix = false;
+    uint64_t PlanBytes = 0, StateBytes = 0;
+  };
+  const std::vector<ConvolutionInfo> &convolutions() const {
+    return Convolutions;
+  }
 
   const DiagnosticEngine &diagnostics() const { return Diags; }
   DiagnosticEngine &diagnostics() { return Diags; }
@@ -183,6 +195,7 @@ private:
   uint64_t Cost = 0;
   std::vector<std::string> Files;
   std::vector<TableInfo> Tables;
+  std::vector<ConvolutionInfo> Convolutions;
   SourceTexts Pins;
 };
 

@@ -311,8 +311,10 @@ private:
 
 std::optional<std::vector<double>>
 foldConstants(const Node &N, DiagnosticEngine &Diags, FoldArith Arith) {
-  // voicemix() also writes voice.peak: it always runs.
-  if (N.K == Node::Call && N.Fn == Builtin::Voicemix)
+  // voicemix() also writes voice.peak, and convolve() keeps a history:
+  // they always run.
+  if (N.K == Node::Call &&
+      (N.Fn == Builtin::Voicemix || N.Fn == Builtin::Convolve))
     return std::nullopt;
   for (const NodePtr &A : N.Args)
     if (!A->isConst())

@@ -594,6 +594,8 @@ NodePtr Elaborator::builtinCall(Context &Ctx, const Expr &E,
     return iota(Ctx, E);
   if (B.Id == Builtin::Voicemix)
     return voicemix(Ctx, E);
+  if (B.Id == Builtin::Convolve)
+    return convolve(Ctx, E);
   NodePtr N = node(Node::Call, E);
   N->Fn = B.Id;
   for (const ExprPtr &A : E.Args)

@@ -117,6 +117,8 @@ private:
   void returnStmt(Context &Ctx, const Stmt &S);
   void localDecl(Context &Ctx, const Stmt &S);
   void loop(Context &Ctx, const Stmt &S);
+  /// `convolve(x, ir)` (Convolutions.cpp).
+  NodePtr convolve(Context &Ctx, const Expr &E);
   /// `oversample N { }` (Oversample.cpp).
   void oversample(Context &Ctx, const Stmt &S);
   void forLoop(Context &Ctx, const Stmt &S, unsigned Count, double Start);

@@ -163,11 +163,13 @@ void Inliner::checkUnusedFunctions(Program &P, DiagnosticEngine &Diags) {
     if (G.FromStd || G.D->K != Decl::Fn || UsedFns.count(G.D) || El.aborted())
       continue;
     size_t NumSlots = P.Slots.size(), NumLocals = P.Locals.size();
+    size_t NumConvolutions = P.Convolutions.size();
     unsigned NumInlines = P.NumInlines;
     double Latency = P.Latency;
     checkUnused(P, Name, *G.D, Diags);
     P.Slots.resize(NumSlots);
     P.Locals.resize(NumLocals);
+    P.Convolutions.resize(NumConvolutions);
     P.NumInlines = NumInlines;
     P.Latency = Latency;
   }

@@ -23,6 +23,11 @@ public:
     for (Slot &S : P.Slots)
       placeScalars(S);
     placeDelayBuffers();
+    for (Convolution &C : P.Convolutions) {
+      align(InstanceAlign);
+      C.Offset = here();
+      Offset += C.StateBytes;
+    }
     align(InstanceAlign);
     P.InstanceSize = Offset;
   }

@@ -27,8 +27,9 @@ constexpr uint64_t MaxInstanceBytes = uint64_t(256) << 20;
 ///   - params: the host's float target, then the smoothed float value;
 ///   - meters: Width floats;
 ///   - state: Count x Width elements (float, or double with --double);
-///   - delays: a uint32 write position here; their buffers come last, each
-///     on its own cache line.
+///   - delays: a uint32 write position here; their buffers come after the
+///     slots, each on its own cache line;
+///   - last, the state of each `convolve` call, on its own cache line.
 void layoutInstance(Program &P);
 
 } // namespace dspjit

@@ -1,6 +1,7 @@
 //===- compiler/Jit.cpp - Optimized IR to native code with LLVM ORC -------===//
 #include "compiler/Jit.h"
 #include "compiler/Optimizer.h"
+#include "runtime/dspjit_abi.h"
 
 #include "llvm/ExecutionEngine/Orc/CompileUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
@@ -96,8 +97,8 @@ struct MathSymbol {
 
 template <typename T> void *addr(T *F) { return reinterpret_cast<void *>(F); }
 
-/// Everything generated code may call: libm, and the memory intrinsics LLVM
-/// may emit for `init`.
+/// Everything generated code may call: libm, the memory intrinsics LLVM
+/// may emit for `init`, and the runtime's convolution.
 const std::vector<MathSymbol> &mathSymbols() {
   static const std::vector<MathSymbol> Table = {
       {"sinf", addr<float(float)>(::sinf)},
@@ -224,6 +225,9 @@ const std::vector<MathSymbol> &mathSymbols() {
       {"_ZGVdN4vv_pow", addr<void()>(_ZGVdN4vv_pow)},
       {"memcpy", addr<void *(void *, const void *, size_t)>(::memcpy)},
       {"memmove", addr<void *(void *, const void *, size_t)>(::memmove)},
+      // `convolve` (runtime/Convolver.h).
+      {"dspjit_convolve_init", addr(dspjit_convolve_init)},
+      {"dspjit_convolve_frame", addr(dspjit_convolve_frame)},
   };
   return Table;
 }

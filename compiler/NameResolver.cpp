@@ -27,7 +27,7 @@ const std::vector<BuiltinInfo> &builtins() {
       {"max", Builtin::Max, 2},           {"clamp", Builtin::Clamp, 3},
       {"fmod", Builtin::Fmod, 2},         {"sum", Builtin::Sum, 1},
       {"mean", Builtin::Mean, 1},         {"iota", Builtin::Iota, 1},
-      {"voicemix", Builtin::Voicemix, 1},
+      {"voicemix", Builtin::Voicemix, 1}, {"convolve", Builtin::Convolve, 2},
   };
   return Table;
 }

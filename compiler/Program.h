@@ -78,6 +78,23 @@ struct Table {
   bool Resampled = false; ///< converted from FileRate to the stream's rate
 };
 
+/// `convolve(x, t)`, one per call site (after inlining and `unroll`).
+/// The elaborator makes it; width inference sets the lanes; Convolutions.h
+/// prepares the plan; InstanceLayout places the state.
+struct Convolution {
+  int TableId = -1;
+  SourceLoc Loc;
+  uint32_t Length = 1;
+  unsigned InLanes = 0, OutLanes = 0;
+  /// The response has InLanes * InLanes lanes: lane i * n + o carries input
+  /// i to output o (dsl/LANGUAGE.md, "convolve").
+  bool Matrix = false;
+  /// runtime/Convolver.h's plan: constant data compiled into the kernel.
+  std::vector<uint8_t> Plan;
+  uint64_t StateBytes = 0;
+  uint32_t Offset = 0; ///< its state in the instance, 64-byte aligned
+};
+
 struct Local {
   std::string Name;
   unsigned Width = 0; // 0 until inferred
@@ -121,6 +138,7 @@ enum class Builtin {
   Mean,
   Iota,
   Voicemix,
+  Convolve,
 };
 
 struct BuiltinInfo {
@@ -147,7 +165,7 @@ struct Node {
     Unary,     // UOp; Args = {x}
     Binary,    // BOp; Args = {a, b}
     Select,    // Args = {cond, a, b}
-    Call,      // Fn; Args
+    Call,      // Fn; Args (convolve: Id = the Convolution)
     Lane,      // Args = {vector, lane}
     Concat,    // Args (widths add)
     Tap,       // Id: delay; Args = {n}
@@ -260,6 +278,7 @@ struct Program {
   unsigned Voices = 0;
   std::vector<Slot> Slots;
   std::vector<Table> Tables;
+  std::vector<Convolution> Convolutions;
   /// Every sound file a table named, read or not (what hot reload watches).
   std::vector<std::string> TableFiles;
   std::vector<Local> Locals;

@@ -41,6 +41,8 @@ public:
       slot(I, P.Slots[I]);
     for (size_t I = 0; I < P.Tables.size(); ++I)
       table(I, P.Tables[I]);
+    for (size_t I = 0; I < P.Convolutions.size(); ++I)
+      convolution(I, P.Convolutions[I]);
     for (size_t I = 0; I < P.Locals.size(); ++I)
       Out += "(local %" + std::to_string(I) + " \"" + P.Locals[I].Name +
              "\" width=" + std::to_string(P.Locals[I].Width) + ")\n";
@@ -109,6 +111,16 @@ private:
            (Shown < T.Data.size() ? "..." : "") + ")\n";
   }
 
+  /// A `convolve` call: its response, lanes, plan and state.
+  void convolution(size_t I, const Convolution &C) {
+    Out += "(convolution " + std::to_string(I) + " " + tableName(C.TableId) +
+           " in=" + std::to_string(C.InLanes) +
+           " out=" + std::to_string(C.OutLanes) + (C.Matrix ? " matrix" : "") +
+           " plan-bytes=" + std::to_string(C.Plan.size()) +
+           " state-bytes=" + std::to_string(C.StateBytes) +
+           " offset=" + std::to_string(C.Offset) + ")\n";
+  }
+
   std::string tableName(int Id) const {
     return Id >= 0 && size_t(Id) < P.Tables.size()
                ? "$" + P.Tables[size_t(Id)].Name
@@ -146,7 +158,10 @@ private:
     case Node::Unary: return args(N, N.UOp == UnOp::Neg ? "neg" : "not");
     case Node::Binary: return args(N, binOpSpelling(N.BOp));
     case Node::Select: return args(N, "?:");
-    case Node::Call: return args(N, builtinName(N.Fn));
+    case Node::Call:
+      if (N.Fn == Builtin::Convolve)
+        return args(N, ("convolve #" + std::to_string(N.Id)).c_str());
+      return args(N, builtinName(N.Fn));
     case Node::Lane: return args(N, "lane");
     case Node::Concat: return args(N, "vector");
     case Node::Tap: return args(N, ("tap " + slotName(N.Id)).c_str());

@@ -140,17 +140,24 @@ void checkStorage(Program &P, const std::set<ptrdiff_t> &DelaysRead,
 void checkInstanceSize(const Program &P, CheckReporter &R) {
   if (P.InstanceSize <= MaxInstanceBytes)
     return;
-  const Slot *Biggest = &P.Slots.front();
+  // At the biggest slot or `convolve` call (whose state is the response's
+  // spectra and history).
+  SourceLoc Biggest;
   uint64_t BiggestBytes = 0;
   for (const Slot &S : P.Slots) {
     uint64_t Bytes =
-        uint64_t(S.K == Slot::Delay ? S.Capacity : S.Count) * S.Width;
+        uint64_t(S.K == Slot::Delay ? S.Capacity : S.Count) * S.Width * 4;
     if (Bytes > BiggestBytes) {
       BiggestBytes = Bytes;
-      Biggest = &S;
+      Biggest = S.Loc;
     }
   }
-  R.report(DiagId::InstanceTooLarge, Biggest->Loc,
+  for (const Convolution &C : P.Convolutions)
+    if (C.StateBytes > BiggestBytes) {
+      BiggestBytes = C.StateBytes;
+      Biggest = C.Loc;
+    }
+  R.report(DiagId::InstanceTooLarge, Biggest,
            {std::to_string(P.InstanceSize), std::to_string(MaxInstanceBytes)},
            1);
 }

@@ -1,5 +1,6 @@
 //===- compiler/Widths.cpp - Width inference ------------------------------===//
 #include "compiler/Widths.h"
+#include "compiler/Convolutions.h"
 #include "runtime/Messages.h"
 
 #include <algorithm>
@@ -114,6 +115,17 @@ private:
           N.Args[0]->Width != 1 && N.Args[0]->Width != P.Voices)
         report(DiagId::VoicemixWidth, N,
                {std::to_string(P.Voices), std::to_string(N.Args[0]->Width)});
+      if (N.Fn == Builtin::Convolve) {
+        bool Fits = true;
+        N.Width = convolutionWidth(P, N, Fits);
+        const Table &T = P.Tables[size_t(P.Convolutions[size_t(N.Id)].TableId)];
+        if (!Fits && !N.Args[0]->UnknownWidth)
+          report(DiagId::ConvolveLanes, N,
+                 {std::to_string(N.Args[0]->Width), T.Name,
+                  std::to_string(T.Width),
+                  std::to_string(N.Args[0]->Width * N.Args[0]->Width)});
+        return;
+      }
       if (N.Fn == Builtin::Sum || N.Fn == Builtin::Mean ||
           N.Fn == Builtin::Voicemix) {
         N.Width = 1;

@@ -105,7 +105,7 @@ enum DspjitMidiKind {
 };
 #define DSPJIT_MIDI_KIND(m) (((m) >> 16) & 0xffu)
 #define DSPJIT_MIDI_CHANNEL(m) (((m) >> 8) & 0xffu)
-#define DSPJIT_MIDI_NUMBER(m) ((m)&0xffu)
+#define DSPJIT_MIDI_NUMBER(m) ((m) & 0xffu)
 
 /* One entry of the slot table: where a named thing lives in the instance.
  * Offsets are in bytes from the start of the instance. */
@@ -133,7 +133,7 @@ typedef struct DspjitKernel {
   uint32_t inputs;      /* input channels (`io N -> M`) */
   uint32_t outputs;     /* output channels */
   uint32_t num_slots;
-  uint32_t voices;      /* `voices N;`: N, else 0 (not an instrument) */
+  uint32_t voices; /* `voices N;`: N, else 0 (not an instrument) */
   uint64_t instance_size;
   uint64_t instance_align;
   double sample_rate; /* the rate the kernel is specialized to */
@@ -143,6 +143,22 @@ typedef struct DspjitKernel {
   double latency_frames; /* what `oversample` blocks delay the output by, in
                             frames (0 without them; dsl/LANGUAGE.md) */
 } DspjitKernel;
+
+/* `convolve(x, ir)` (dsl/LANGUAGE.md, "convolve"). For each call site the
+ * kernel holds a plan, constant data that the compiler prepared with
+ * runtime/Convolver.h (opaque to the kernel, 64-byte aligned: the impulse
+ * response's partitions and spectra), and the instance holds the call's
+ * state, a 64-byte aligned block of the size the plan was made for. The
+ * host provides these two functions; the JIT resolves them by name. */
+
+/* Resets the state (history to silence) and makes the FFT plans it needs.
+ * Thread: `init`'s, never the audio thread (it locks and may allocate). */
+void dspjit_convolve_init(const void *plan, void *state);
+
+/* One frame: reads one float per input lane, writes one per output lane.
+ * Thread: the audio thread; no allocation, no lock. */
+void dspjit_convolve_frame(const void *plan, void *state, const float *in,
+                           float *out);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -110,6 +110,21 @@ Command addInfo(CLI::App &App) {
         std::printf("from %s (%g Hz%s)\n", T.File.c_str(), T.FileRate,
                     T.Resampled ? ", resampled" : "");
     }
+    if (!C.convolutions().empty()) {
+      uint64_t PlanBytes = 0, ConvStateBytes = 0;
+      for (const Compiler::ConvolutionInfo &V : C.convolutions()) {
+        PlanBytes += V.PlanBytes;
+        ConvStateBytes += V.StateBytes;
+      }
+      std::printf(
+          "  convolve: %zu call%s, %llu bytes of plans in the kernel, "
+          "%llu bytes of the instance\n",
+          C.convolutions().size(), C.convolutions().size() == 1 ? "" : "s",
+          (unsigned long long)PlanBytes, (unsigned long long)ConvStateBytes);
+      for (const Compiler::ConvolutionInfo &V : C.convolutions())
+        std::printf("    %-16s %u -> %u lanes%s\n", V.Table.c_str(), V.InLanes,
+                    V.OutLanes, V.Matrix ? ", true stereo (a matrix)" : "");
+    }
     std::printf("  compiled for %g Hz\n", I.sample_rate);
     if (I.latency_frames > 0)
       std::printf("  latency: %.3f frames (%.3f ms), from oversample blocks\n",

@@ -420,6 +420,23 @@ TEST_F(LiveTest, WirePassesJackInputThroughUnchanged) {
   EXPECT_EQ(I.nonfiniteSamples(), 0u);
 }
 
+TEST_F(LiveTest, ConvolutionWithAUnitImpulseIsBitExactLive) {
+  // A 2-second stereo response that is a unit impulse: every level of the
+  // convolver runs (FFTs, multiply-adds, on the audio thread, which the
+  // RTSan stage watches), and adds exact zeros to the direct tap's 1 * x.
+  auto K = compileSource("convolve.dsp",
+                         "io 2 -> 2;\ntable ir[96000] = [i == 0, i == 0];\n"
+                         "process { out = convolve(in, ir); }\n");
+  ASSERT_TRUE(K);
+  Instance I = makeInstance(*K);
+  auto Run = run(I, 3.0);
+  ASSERT_TRUE(Run);
+  expectRealTime(*Run);
+  Tally T = classify(2, {JackProbe::playedSample}, /*Tolerance=*/0);
+  EXPECT_GE(T.Matching[0], uint64_t(2 * Rate)) << describe(T);
+  EXPECT_EQ(T.Wrong, 0u) << describe(T);
+}
+
 TEST_F(LiveTest, GainScalesAndFollowsAParameterMovedWhileRunning) {
   auto K = compileFile(DSPJIT_SOURCE_DIR "/examples/gain.dsp");
   ASSERT_TRUE(K);

@@ -192,6 +192,33 @@ TEST_F(SessionLive, ASaveBetweenTheFirstCompileAndTheStartIsApplied) {
   EXPECT_EQ(Heard.back(), 1.5f) << Log.text();
 }
 
+TEST_F(SessionLive, AChangedImpulseResponseFileIsReloaded) {
+  // A one-tap response makes `convolve` a gain. Its sound file is watched
+  // like an import: saving another response is a reload, crossfaded like
+  // any other, and the new response is heard.
+  auto SaveIr = [&](float Gain) {
+    auto W = writeAudioFile(path("ir.tmp.wav"), &Gain, 1, 1, Rate);
+    ASSERT_TRUE(W) << W.error();
+    std::filesystem::rename(path("ir.tmp.wav"), path("ir.wav"));
+  };
+  SaveIr(0.5f);
+  writeInPlace("gain.dsp", "io 2 -> 2;\ntable ir = file \"ir.wav\";\n"
+                           "process { out = convolve(in, ir); }\n");
+  auto S = start(options());
+  ASSERT_TRUE(S);
+  ASSERT_TRUE(Log->waitFor<event::Started>(1)) << Log->text();
+  playFor(*S, 0.5);
+  SaveIr(1.5f);
+  ASSERT_TRUE(Log->waitFor<event::Reloaded>(10)) << Log->text();
+  playFor(*S, 0.5);
+  S->bus().requestStop();
+  S->run();
+  const std::vector<float> Heard = heard();
+  ASSERT_GE(Heard.size(), 2u) << Log->text();
+  EXPECT_EQ(Heard.front(), 0.5f);
+  EXPECT_EQ(Heard.back(), 1.5f) << Log->text();
+}
+
 TEST_F(SessionLive, ALengthEndsTheSessionAtItsFrame) {
   writeInPlace("gain.dsp", gainScript("0.5"));
   auto O = options(1.0);
