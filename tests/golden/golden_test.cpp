@@ -519,6 +519,15 @@ ExampleMoves movesFor(const std::string &Name) {
              {100, "release", 20},
              {250, "threshold", -40},
              {250, "attack", 5}}};
+  if (Name == "amp") // cleaner and symmetric, then a lead tone (60 -> 48)
+    return {Sine,
+            {{100, "gain", 6},
+             {100, "bias", 0},
+             {250, "gain", 60},
+             {250, "bias", 0.5f},
+             {250, "level", 0}}};
+  if (Name == "reverb") // mostly wet and dark, then dry only
+    return {Noise, {{100, "mix", 0.8f}, {100, "tone", 1000}, {250, "mix", 0}}};
   return {Noise, {}};
 }
 
