@@ -1,0 +1,110 @@
+//===- plugin/lv2/Lv2Effect.cpp - An exported script as an LV2 plugin -----===//
+//
+// The thin LV2 side of plugin/core/EffectCore.h: ports by index onto the
+// core's audio channels, parameters and meter lanes; instantiate compiles
+// (for the host's rate, through the object cache); run() hands the
+// connected buffers to the core and reports the latency.
+//
+// Thread contracts are LV2's: instantiate, activate, deactivate and cleanup
+// in the instantiation class; connect_port and run in the audio class,
+// where nothing allocates, locks or waits.
+//
+//===----------------------------------------------------------------------===//
+#include "plugin/core/EffectCore.h"
+#include "plugin/lv2/Lv2Plugin.h"
+#include "runtime/MessageCatalog.h"
+
+#include <cmath>
+#include <memory>
+#include <vector>
+
+namespace dspjit::plugin {
+namespace {
+
+struct Effect {
+  std::unique_ptr<EffectCore> Core;
+  /// Per port: where its pointer goes.
+  struct Binding {
+    PortSpec::Kind K;
+    uint32_t Index; ///< channel, parameter or meter lane
+  };
+  std::vector<Binding> Bindings;
+  std::vector<const float *> In;
+  std::vector<float *> Out;
+  std::vector<const float *> Params;
+  std::vector<float *> Meters;
+  float *Latency = nullptr;
+};
+
+LV2_Handle instantiate(const LV2_Descriptor *, double Rate, const char *Bundle,
+                       const LV2_Feature *const *Features) {
+  const Payload &P = libraryPayload();
+  auto Core = EffectCore::create(P, Bundle, Rate);
+  if (!Core) {
+    logMessage(Features, LV2_LOG__Error, Core.error());
+    return nullptr;
+  }
+  if (std::getenv("DSPJIT_PLUGIN_TIMES"))
+    logMessage(Features, LV2_LOG__Note,
+               message<Msg::PluginCompiled>(
+                   P.Name, Rate, (*Core)->compileSeconds() * 1e3,
+                   (*Core)->cached() ? " (from the object cache)" : ""));
+  auto E = std::make_unique<Effect>();
+  E->Core = std::move(*Core);
+  const PortLayout &L = E->Core->layout();
+  uint32_t Counts[5] = {};
+  for (const PortSpec &Port : L.Ports)
+    E->Bindings.push_back({Port.K, Counts[Port.K]++});
+  E->In.assign(L.AudioIns, nullptr);
+  E->Out.assign(L.AudioOuts, nullptr);
+  E->Params.assign(L.Params, nullptr);
+  E->Meters.assign(L.MeterLanes, nullptr);
+  return E.release();
+}
+
+void connectPort(LV2_Handle H, uint32_t Port, void *Data) {
+  auto &E = *static_cast<Effect *>(H);
+  if (Port >= E.Bindings.size())
+    return;
+  const auto [K, Index] = E.Bindings[Port];
+  auto *F = static_cast<float *>(Data);
+  switch (K) {
+  case PortSpec::AudioIn: E.In[Index] = F; break;
+  case PortSpec::AudioOut: E.Out[Index] = F; break;
+  case PortSpec::ControlIn: E.Params[Index] = F; break;
+  case PortSpec::ControlOut: E.Meters[Index] = F; break;
+  case PortSpec::Latency: E.Latency = F; break;
+  }
+}
+
+void activate(LV2_Handle H) { static_cast<Effect *>(H)->Core->activate(); }
+
+void run(LV2_Handle H, uint32_t Frames) {
+  auto &E = *static_cast<Effect *>(H);
+  E.Core->process(E.In.data(), E.Out.data(), E.Params.data(), E.Meters.data(),
+                  Frames);
+  if (E.Latency)
+    *E.Latency = float(std::lround(E.Core->latencyFrames()));
+}
+
+void deactivate(LV2_Handle) {}
+
+void cleanup(LV2_Handle H) { delete static_cast<Effect *>(H); }
+
+const void *extensionData(const char *) { return nullptr; }
+
+} // namespace
+
+const LV2_Descriptor *effectDescriptor() {
+  static const LV2_Descriptor D = {libraryPayload().Uri.c_str(),
+                                   instantiate,
+                                   connectPort,
+                                   activate,
+                                   run,
+                                   deactivate,
+                                   cleanup,
+                                   extensionData};
+  return &D;
+}
+
+} // namespace dspjit::plugin
