@@ -38,20 +38,26 @@ void save(const fs::path &Path, const std::string &Text) {
   fs::rename(Tmp, Path);
 }
 
-std::string script(const char *Out) {
+/// Left: a level (`Left` of the parameter); right: a frame counter, state
+/// that a reload carries over (`Right` of it).
+std::string script(const char *Left, const char *Right) {
   return std::string("io 0 -> 2;\n"
                      "param level = 0.1 in [0, 1];\n"
-                     "process { out = ") +
-         Out + "; }\n";
+                     "state n = 0;\n"
+                     "process {\n"
+                     "    n = n + 1;\n"
+                     "    out = [") +
+         Left + ", " + Right + "];\n}\n";
 }
 
-/// The median of the recording's channel 0 over frames [From, To) of the
+/// The median of the recording's `Channel` over frames [From, To) of the
 /// recording. (Frames recorded, not JACK's frame time: the dummy driver may
 /// fall behind the clock that jack_frame_time estimates from.)
-float medianBetween(const JackProbe &P, uint64_t From, uint64_t To) {
+float medianBetween(const JackProbe &P, uint64_t From, uint64_t To,
+                    unsigned Channel = 0) {
   std::vector<float> V;
   for (uint64_t I = From; I < std::min(To, P.recordedFrames()); ++I)
-    V.push_back(P.recorded(0)[I]);
+    V.push_back(P.recorded(Channel)[I]);
   if (V.empty())
     return NAN;
   std::nth_element(V.begin(), V.begin() + V.size() / 2, V.end());
@@ -63,7 +69,7 @@ TEST(Lv2Live, JalvReloadsTheScriptOnSaveAndKeepsTheLastGoodVersion) {
                        ("dspjit-lv2-live-" + std::to_string(getpid()));
   fs::create_directories(Dir / "state");
   const fs::path Script = Dir / "gen.dsp";
-  save(Script, script("level"));
+  save(Script, script("level", "n / 1e6"));
   std::ofstream(Dir / "state" / "manifest.ttl")
       << "@prefix lv2: <http://lv2plug.in/ns/lv2core#> .\n"
          "@prefix pset: <http://lv2plug.in/ns/ext/presets#> .\n"
@@ -115,13 +121,13 @@ TEST(Lv2Live, JalvReloadsTheScriptOnSaveAndKeepsTheLastGoodVersion) {
        .Run =
            [&] {
              Edited = P.recordedFrames();
-             save(Script, script("2 * level"));
+             save(Script, script("2 * level", "-n / 1e6"));
            }},
       {.AfterSeconds = 0.5,
        .Run =
            [&] {
              Broken = P.recordedFrames();
-             save(Script, script("2 * level +"));
+             save(Script, script("2 * level +", "n"));
            },
        .WaitFor = "optimized"},
       {.AfterSeconds = 0.5,
@@ -154,6 +160,14 @@ TEST(Lv2Live, JalvReloadsTheScriptOnSaveAndKeepsTheLastGoodVersion) {
   std::printf("  the edit was heard %.1f ms after the save\n", LatencyMs);
   EXPECT_LT(LatencyMs, 1000);
   EXPECT_NEAR(medianBetween(P, Changed + 4800, Broken), 0.5f, 1e-4);
+  // The counter carried over: after the crossfade (20 ms), the new version
+  // counts on from where the old one was (-n / 1e6 with n past 20000, not
+  // from 0), and keeps counting.
+  const float Before = P.recorded(1)[Edited],
+              After = P.recorded(1)[Changed + 4800];
+  EXPECT_GT(Before, 0.02f); // 20000 frames or more before the save
+  EXPECT_LT(After, -Before);
+  EXPECT_LT(P.recorded(1)[Broken], After);
   // The broken save: the last good version keeps playing, and the error is
   // in the host's log.
   EXPECT_NEAR(medianBetween(P, Broken, End), 0.5f, 1e-4);
