@@ -15,6 +15,8 @@
 #include "runtime/MessageCatalog.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -44,11 +46,14 @@ LV2_Handle instantiate(const LV2_Descriptor *, double Rate, const char *Bundle,
     logMessage(Features, LV2_LOG__Error, Core.error());
     return nullptr;
   }
-  if (std::getenv("DSPJIT_PLUGIN_TIMES"))
+  if (std::getenv("DSPJIT_PLUGIN_TIMES")) {
+    char Ms[32];
+    std::snprintf(Ms, sizeof Ms, "%.1f", (*Core)->compileSeconds() * 1e3);
     logMessage(Features, LV2_LOG__Note,
                message<Msg::PluginCompiled>(
-                   P.Name, Rate, (*Core)->compileSeconds() * 1e3,
+                   P.Name, Rate, Ms,
                    (*Core)->cached() ? " (from the object cache)" : ""));
+  }
   auto E = std::make_unique<Effect>();
   E->Core = std::move(*Core);
   const PortLayout &L = E->Core->layout();
