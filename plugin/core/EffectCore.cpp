@@ -52,7 +52,13 @@ EffectCore::create(const Payload &P, const std::string &BundleDir,
   auto Inst = Instance::create(K->info(), Rate);
   if (!Inst)
     return fail(Inst.error());
-  E->I = std::make_unique<Instance>(std::move(*Inst));
+  if (K->info().voices) {
+    E->Swap = std::make_unique<HotSwap>(K, std::move(*Inst), MaxChunk);
+    E->I = &E->Swap->newest()->I;
+  } else {
+    E->Own = std::make_unique<Instance>(std::move(*Inst));
+    E->I = E->Own.get();
+  }
   E->K = std::move(K);
   const DspjitKernel &Info = E->K->info();
   for (const PortSpec &Port : E->Layout.Ports) {
@@ -79,10 +85,33 @@ void EffectCore::activate() {
   FirstRun = true;
 }
 
+void EffectCore::runChunk(const float *const *In, float *const *Out,
+                          uint32_t Done, uint32_t N) {
+  const DspjitKernel &Info = K->info();
+  for (uint32_t C = 0; C < Info.inputs; ++C) {
+    const float *Src = In[C];
+    for (uint32_t F = 0; F < N; ++F)
+      InScratch[size_t(F) * Info.inputs + C] = Src ? Src[Done + F] : 0.0f;
+  }
+  const float *KIn = Info.inputs ? InScratch.data() : nullptr;
+  float *KOut = Info.outputs ? OutScratch.data() : nullptr;
+  if (Swap)
+    Swap->process(KIn, KOut, N, nullptr, 0);
+  else
+    I->process(KIn, KOut, N);
+  for (uint32_t C = 0; C < Info.outputs; ++C) {
+    float *Dst = Out[C];
+    if (!Dst)
+      continue;
+    for (uint32_t F = 0; F < N; ++F)
+      Dst[Done + F] = OutScratch[size_t(F) * Info.outputs + C];
+  }
+}
+
 void EffectCore::process(const float *const *In, float *const *Out,
                          const float *const *Params, float *const *Meters,
-                         uint32_t Frames) {
-  const DspjitKernel &Info = K->info();
+                         uint32_t Frames, const MidiEvent *Events,
+                         uint32_t NumEvents) {
   for (size_t P = 0; P < ParamSlots.size(); ++P) {
     if (!Params[P])
       continue;
@@ -97,23 +126,17 @@ void EffectCore::process(const float *const *In, float *const *Out,
     }
   }
   FirstRun = false;
+  // Chunks end at the next event, so that each plays at its frame (the
+  // voices take queued messages at the start of a block).
+  uint32_t Next = 0;
   for (uint32_t Done = 0; Done < Frames;) {
-    const uint32_t N = std::min(Frames - Done, MaxChunk);
-    for (uint32_t C = 0; C < Info.inputs; ++C) {
-      const float *Src = In[C];
-      for (uint32_t F = 0; F < N; ++F)
-        InScratch[size_t(F) * Info.inputs + C] = Src ? Src[Done + F] : 0.0f;
-    }
-    I->process(Info.inputs ? InScratch.data() : nullptr,
-               Info.outputs ? OutScratch.data() : nullptr, N);
-    for (uint32_t C = 0; C < Info.outputs; ++C) {
-      float *Dst = Out[C];
-      if (!Dst)
-        continue;
-      for (uint32_t F = 0; F < N; ++F)
-        Dst[Done + F] = OutScratch[size_t(F) * Info.outputs + C];
-    }
-    Done += N;
+    while (Swap && Next < NumEvents && Events[Next].Frame <= Done)
+      Swap->sendMidi(Events[Next++].Message);
+    uint32_t End = std::min(Frames, Done + MaxChunk);
+    if (Swap && Next < NumEvents)
+      End = std::min(End, Events[Next].Frame);
+    runChunk(In, Out, Done, End - Done);
+    Done = End;
   }
   for (size_t M = 0; M < MeterLanes.size(); ++M)
     if (Meters[M])

@@ -27,6 +27,7 @@
 #include "compiler/Compiler.h"
 #include "plugin/core/Payload.h"
 #include "plugin/core/PortLayout.h"
+#include "runtime/HotSwap.h"
 #include "runtime/Instance.h"
 #include "runtime/Realtime.h"
 #include "runtime/Result.h"
@@ -36,6 +37,12 @@
 #include <vector>
 
 namespace dspjit::plugin {
+
+/// A MIDI channel message at a frame of the block given to process().
+struct MidiEvent {
+  uint32_t Frame = 0;
+  ChannelMessage Message;
+};
 
 class EffectCore {
 public:
@@ -60,18 +67,27 @@ public:
   /// (a null input reads as silence, a null output is skipped); `Params[i]`
   /// points at the value of the i-th parameter (in PortLayout order; null:
   /// unchanged) and `Meters[j]` receives the j-th meter lane (null:
-  /// skipped).
+  /// skipped). An instrument's `Events` (in frame order) reach its voices
+  /// at their frames.
   void process(const float *const *In, float *const *Out,
                const float *const *Params, float *const *Meters,
-               uint32_t Frames) DSPJIT_REALTIME;
+               uint32_t Frames, const MidiEvent *Events = nullptr,
+               uint32_t NumEvents = 0) DSPJIT_REALTIME;
 
   /// Output samples the kernel replaced by silence since activate().
   uint64_t nonfiniteSamples() const { return I->nonfiniteSamples(); }
 
 private:
   EffectCore() = default;
+  /// Runs `N` frames from frame `Done` of the host's buffers.
+  void runChunk(const float *const *In, float *const *Out, uint32_t Done,
+                uint32_t N) DSPJIT_REALTIME;
   std::shared_ptr<Kernel> K;
-  std::unique_ptr<Instance> I;
+  /// An effect's instance; an instrument's is inside Swap, whose voice
+  /// allocator plays the MIDI (I then points into it).
+  std::unique_ptr<Instance> Own;
+  std::unique_ptr<HotSwap> Swap;
+  Instance *I = nullptr;
   PortLayout Layout;
   std::vector<const DspjitSlot *> ParamSlots;
   std::vector<std::pair<const float *, uint32_t>> MeterLanes;

@@ -82,6 +82,14 @@ PortLayout PortLayout::of(const DspjitKernel &K, bool WithLatency) {
       ++L.MeterLanes;
     }
   }
+  if (K.voices) {
+    PortSpec P;
+    P.K = PortSpec::MidiIn;
+    P.Symbol = uniqueSymbol("midi_in", Taken);
+    P.Name = "MIDI in";
+    Add(P);
+    L.HasMidi = true;
+  }
   if (WithLatency) {
     PortSpec P;
     P.K = PortSpec::Latency;
@@ -101,6 +109,8 @@ std::string PortLayout::signature() const {
       S += "; " + P.Symbol + (P.K == PortSpec::ControlIn ? " in" : " out");
   if (HasLatency)
     S += "; latency";
+  if (HasMidi)
+    S += "; midi";
   return S;
 }
 

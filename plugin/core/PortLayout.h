@@ -14,6 +14,8 @@
 //              two-lane meter; "open" for a scalar one)
 //   latency    one output, when the kernel delays its output (oversample
 //              blocks: DspjitKernel::latency_frames)
+//   midi in    one event input, for an instrument (`voices N;`): notes,
+//              pitch bend and aftertouch for its voices
 //
 // Port symbols are unique and valid C identifiers (LV2's rule).
 //
@@ -32,7 +34,7 @@
 namespace dspjit::plugin {
 
 struct PortSpec {
-  enum Kind { AudioIn, AudioOut, ControlIn, ControlOut, Latency };
+  enum Kind { AudioIn, AudioOut, ControlIn, ControlOut, Latency, MidiIn };
   Kind K = AudioIn;
   std::string Symbol;   ///< unique, [A-Za-z_][A-Za-z0-9_]*
   std::string Name;     ///< for people: "feedback", "rms 2", "In 1"
@@ -48,6 +50,7 @@ struct PortLayout {
   std::vector<PortSpec> Ports;
   unsigned AudioIns = 0, AudioOuts = 0, Params = 0, MeterLanes = 0;
   bool HasLatency = false;
+  bool HasMidi = false;
 
   /// The ports of `Kernel`; the latency port when `WithLatency` (decided
   /// at export from the kernel then: the port list must not depend on the

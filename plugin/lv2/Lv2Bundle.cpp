@@ -60,13 +60,19 @@ static const char *unitResource(const std::string &Unit) {
 std::string pluginTurtle(const std::string &Uri, const std::string &Name,
                          const PortLayout &L, bool Generator) {
   std::ostringstream T;
-  T << "@prefix doap: <http://usefulinc.com/ns/doap#> .\n"
+  T << "@prefix atom: <http://lv2plug.in/ns/ext/atom#> .\n"
+       "@prefix doap: <http://usefulinc.com/ns/doap#> .\n"
        "@prefix lv2: <http://lv2plug.in/ns/lv2core#> .\n"
        "@prefix log: <http://lv2plug.in/ns/ext/log#> .\n"
+       "@prefix midi: <http://lv2plug.in/ns/ext/midi#> .\n"
+       "@prefix urid: <http://lv2plug.in/ns/ext/urid#> .\n"
        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
        "@prefix units: <http://lv2plug.in/ns/extensions/units#> .\n\n";
   T << "<" << Uri << ">\n  a lv2:Plugin"
-    << (Generator ? " , lv2:GeneratorPlugin" : "") << " ;\n"
+    << (L.HasMidi   ? " , lv2:InstrumentPlugin"
+        : Generator ? " , lv2:GeneratorPlugin"
+                    : "")
+    << " ;\n"
     << "  doap:name " << literal(Name) << " ;\n"
     << "  rdfs:comment "
     << literal("dspjit script " + Name +
@@ -74,6 +80,8 @@ std::string pluginTurtle(const std::string &Uri, const std::string &Name,
                "plugin is instantiated")
     << " ;\n"
     << "  lv2:optionalFeature lv2:hardRTCapable , log:log ;\n";
+  if (L.HasMidi)
+    T << "  lv2:requiredFeature urid:map ;\n";
   for (size_t I = 0; I < L.Ports.size(); ++I) {
     const PortSpec &P = L.Ports[I];
     T << (I == 0 ? "  lv2:port [\n" : "  ] , [\n");
@@ -90,6 +98,12 @@ std::string pluginTurtle(const std::string &Uri, const std::string &Name,
     case PortSpec::ControlOut:
     case PortSpec::Latency:
       T << "    a lv2:OutputPort , lv2:ControlPort ;\n";
+      break;
+    case PortSpec::MidiIn:
+      T << "    a lv2:InputPort , atom:AtomPort ;\n"
+           "    atom:bufferType atom:Sequence ;\n"
+           "    atom:supports midi:MidiEvent ;\n"
+           "    lv2:designation lv2:control ;\n";
       break;
     }
     T << "    lv2:index " << I << " ;\n"
@@ -186,8 +200,6 @@ Result<Lv2ExportResult> exportLv2(Compiler &C, const Lv2ExportOptions &O) {
   if (!K)
     return fail("");
   const DspjitKernel &Info = K->info();
-  if (Info.voices)
-    return fail(message<Msg::ExportInstrument>(Name + ".dsp", Info.voices));
 
   Lv2ExportResult R;
   R.Layout = PortLayout::of(Info, Info.latency_frames > 0);

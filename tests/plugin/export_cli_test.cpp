@@ -91,16 +91,6 @@ TEST_F(ExportCli, AMissingScriptIsNamed) {
       << R.Err;
 }
 
-TEST_F(ExportCli, AnInstrumentIsRefusedUntilTheExportHasMidi) {
-  ChildResult R =
-      run({"lv2", std::string(DSPJIT_SOURCE_DIR) + "/examples/subsynth.dsp",
-           "-o", Dir.string()});
-  EXPECT_EQ(R.Status, 1);
-  EXPECT_NE(R.Err.find("subsynth.dsp is an instrument"), std::string::npos)
-      << R.Err;
-  EXPECT_TRUE(fs::is_empty(Dir));
-}
-
 TEST_F(ExportCli, ABadUriOrNameIsRefused) {
   ChildResult R = run({"lv2", Echo, "-o", Dir.string(), "--uri", "my echo"});
   EXPECT_EQ(R.Status, 1);

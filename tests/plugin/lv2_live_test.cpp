@@ -9,9 +9,8 @@
 // No host is mocked.
 //
 //===----------------------------------------------------------------------===//
+#include "tests/plugin/JalvRig.h"
 #include "tests/support/ChildProcess.h"
-#include "tests/support/JackProbe.h"
-#include "tests/support/JackServer.h"
 
 #include <gtest/gtest.h>
 
@@ -85,19 +84,10 @@ TEST(Lv2Live, JalvReloadsTheScriptOnSaveAndKeepsTheLastGoodVersion) {
          "  lv2:appliesTo <urn:dspjit:live> ;\n"
          "  state:state [ <urn:dspjit:live#script> \""
       << Script.string() << "\"^^atom:Path ] .\n";
-  setenv("LV2_PATH", DSPJIT_LV2_DIR, 1);
-  setenv("DSPJIT_CACHE_DIR", (Dir / "cache").c_str(), 1);
-
-  auto Server = JackServer::start({48000, 64});
-  ASSERT_TRUE(Server) << Server.error();
-  JackProbe::Options PO;
-  PO.ClientName = "recorder";
-  PO.RecordPorts = 2;
-  PO.RecordCapacity = 48000 * 20;
-  auto Probe = JackProbe::open(PO);
-  ASSERT_TRUE(Probe) << Probe.error();
-  (*Server)->finishSetup();
-  JackProbe &P = **Probe;
+  JalvRig Rig;
+  ASSERT_NO_FATAL_FAILURE(Rig.start(DSPJIT_LV2_DIR, Dir / "cache", 2));
+  Rig.Server->finishSetup();
+  JackProbe &P = *Rig.Probe;
 
   uint64_t Connected = 0, Edited = 0, Broken = 0, End = 0;
   std::string Failure;
@@ -140,7 +130,7 @@ TEST(Lv2Live, JalvReloadsTheScriptOnSaveAndKeepsTheLastGoodVersion) {
                             "-l", (Dir / "state").string(), "urn:dspjit:live"},
                            CO);
   P.stop();
-  (*Server)->beginShutdown();
+  Rig.Server->beginShutdown();
   EXPECT_FALSE(J.TimedOut) << J.describe();
   ASSERT_TRUE(Failure.empty()) << Failure;
   ASSERT_NE(End, 0u) << J.describe();

@@ -207,8 +207,6 @@ TEST_P(Examples, RunCleanInAPluginsProcess) {
   Compiler C;
   auto K = C.compileFile(Dir + "/" + Name);
   ASSERT_TRUE(K);
-  if (K->info().voices)
-    GTEST_SKIP() << "instruments are not exported yet";
   plugin::Payload P;
   P.Uri = "urn:dspjit:plugin:" + GetParam();
   P.Name = GetParam();
