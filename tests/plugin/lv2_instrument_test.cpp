@@ -27,11 +27,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// A JACK client with one MIDI output that writes a note-on when asked.
+/// A JACK client with one MIDI output that writes a note-on every 4096
+/// frames while Playing (again and again: a connection made just before
+/// may take effect a cycle or two later, and a loaded machine may run
+/// those cycles late).
 struct NoteSender {
   jack_client_t *Client = nullptr;
   jack_port_t *Port = nullptr;
-  std::atomic<bool> Pending{false};
+  std::atomic<bool> Playing{false};
+  uint32_t Since = 4096;
 
   bool open() {
     Client = jack_client_open("notes", JackNoStartServer, nullptr);
@@ -52,9 +56,10 @@ struct NoteSender {
     auto *Self = static_cast<NoteSender *>(Arg);
     void *Buffer = jack_port_get_buffer(Self->Port, Frames);
     jack_midi_clear_buffer(Buffer);
-    if (Self->Pending.exchange(false)) {
+    if (Self->Playing.load() && (Self->Since += Frames) >= 4096) {
       const jack_midi_data_t NoteOn[3] = {0x90, 60, 100};
       jack_midi_event_write(Buffer, 0, NoteOn, 3);
+      Self->Since = 0;
     }
     return 0;
   }
@@ -106,9 +111,9 @@ TEST(Lv2Instrument, AnExportedInstrumentPlaysTheNotesJalvSendsIt) {
        .Run =
            [&] {
              Sent = P.recordedFrames();
-             Notes.Pending = true;
+             Notes.Playing = true;
            }},
-      {.AfterSeconds = 0.5, .Run = [&] { End = P.recordedFrames(); }},
+      {.AfterSeconds = 1.0, .Run = [&] { End = P.recordedFrames(); }},
       {.AfterSeconds = 0.1, .Signal = SIGINT},
   };
   ChildResult J = runChild(
