@@ -29,6 +29,7 @@ Command addBench(CLI::App &App);
 Command addRepair(CLI::App &App);
 Command addPlot(CLI::App &App);
 Command addTest(CLI::App &App);
+Command addExport(CLI::App &App);
 
 /// Options every compiling subcommand takes.
 struct CompileFlags {

@@ -144,6 +144,7 @@ int main(int argc, char **argv) {
   Register(addRepair);
   Register(addPlot);
   Register(addTest);
+  Register(addExport);
   try {
     App.parse(argc, argv);
   } catch (const CLI::ParseError &E) {

@@ -20,6 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Compiler.h"
+#include "plugin/core/EffectCore.h"
 #include "runtime/Instance.h"
 #include "runtime/Realtime.h"
 
@@ -218,6 +219,62 @@ TEST_P(Examples, RunCleanInARealtimeFrame) {
     auto K = C.compileFile(Path);
     ASSERT_TRUE(K) << "cannot compile " << Path;
     runInRealtimeFrame(*K, Rate, 2.0);
+  }
+}
+
+/// An exported plugin's run(): plugin/core/EffectCore.h's process() is a
+/// real-time function (DSPJIT_REALTIME), with controls that move every
+/// block, at a block size that is not the kernel's chunk.
+TEST_P(Examples, RunCleanInAPluginsProcess) {
+  const std::string Dir = std::string(DSPJIT_SOURCE_DIR) + "/examples";
+  const std::string Name = GetParam() + ".dsp";
+  Compiler C;
+  auto K = C.compileFile(Dir + "/" + Name);
+  ASSERT_TRUE(K);
+  plugin::Payload P;
+  P.Uri = "urn:dspjit:plugin:" + GetParam();
+  P.Name = GetParam();
+  P.Main = Name;
+  for (const auto &[Path, Text] : C.sourceTexts())
+    P.Sources[std::filesystem::path(Path).filename().string()] = Text;
+  P.Ports = plugin::PortLayout::of(K->info(), K->info().latency_frames > 0)
+                .signature();
+  auto E = plugin::EffectCore::create(P, Dir, 48000);
+  ASSERT_TRUE(bool(E)) << E.error();
+  const plugin::PortLayout &L = (*E)->layout();
+  constexpr unsigned Frames = 1500; // more than one chunk of the core
+  std::vector<std::vector<float>> In(L.AudioIns, std::vector<float>(Frames)),
+      Out(L.AudioOuts, std::vector<float>(Frames));
+  std::vector<const float *> InP;
+  std::vector<float *> OutP;
+  for (auto &V : In)
+    InP.push_back(V.data());
+  for (auto &V : Out)
+    OutP.push_back(V.data());
+  std::vector<float> Values(L.Params), Meters(L.MeterLanes);
+  std::vector<const float *> ValueP;
+  std::vector<float *> MeterP;
+  for (float &V : Values)
+    ValueP.push_back(&V);
+  for (float &M : Meters)
+    MeterP.push_back(&M);
+  (*E)->activate();
+  uint32_t Seed = 1;
+  for (unsigned N = 0; N < 64; ++N) {
+    for (auto &V : In)
+      for (float &S : V) {
+        Seed = Seed * 1664525u + 1013904223u;
+        S = float(int32_t(Seed)) / 2147483648.0f * 0.5f;
+      }
+    unsigned Param = 0;
+    for (const plugin::PortSpec &Port : L.Ports)
+      if (Port.K == plugin::PortSpec::ControlIn)
+        Values[Param++] = N % 2 ? Port.Max : Port.Min;
+    (*E)->process(InP.data(), OutP.data(), ValueP.data(), MeterP.data(),
+                  Frames);
+    for (auto &V : Out)
+      for (float S : V)
+        ASSERT_TRUE(std::isfinite(S));
   }
 }
 
