@@ -249,12 +249,6 @@ ConvolutionPlan prepareConvolution(const double *Ir, uint32_t Taps,
   return Plan;
 }
 
-uint32_t convolutionOutputs(const ConvolutionPlan &Plan) {
-  PlanHeader H;
-  std::memcpy(&H, Plan.Bytes.data(), sizeof H);
-  return H.OutLanes;
-}
-
 namespace {
 
 /// The level work due now that `C` frames have come in (C a multiple of

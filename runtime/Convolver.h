@@ -74,9 +74,6 @@ ConvolutionPlan prepareConvolution(const double *Ir, uint32_t Taps,
                                    ConvolutionForm Form,
                                    const ConvolutionScheme &Scheme = {});
 
-/// The output lanes of a plan.
-uint32_t convolutionOutputs(const ConvolutionPlan &Plan);
-
 /// A plan and its state outside a kernel (tests and benchmarks).
 class Convolver {
 public:
