@@ -6,8 +6,10 @@
 // process, under one lock, and never destroyed: the audio thread only
 // executes them (fftwf_execute_dft_r2c/c2r on the instance's own arrays,
 // which FFTW allows from any thread at once). Everything in the process that
-// plans with FFTW goes through this file (the compiler, when it transforms an
-// impulse response, and instances, when they are created).
+// plans single-precision FFTW goes through this file (the compiler, when it
+// transforms an impulse response, and instances, when they are created);
+// analysis/Fft.h's double-precision transforms for plots and the web panel
+// are FFTW's other library, with a planner of its own.
 //
 // Plans are made with FFTW_ESTIMATE: deterministic (the same plan, hence the
 // same bits, in every process and run) and immediate; they expect arrays
